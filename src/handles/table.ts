@@ -1,0 +1,163 @@
+/**
+ * The handle table, after libdill's handle.c.
+ *
+ * Handles are small non-negative integers, like file descriptors. Each slot holds the object's
+ * virtual-function table ({@link HandleVfs}); free slots form a LIFO list threaded through `next`,
+ * so a freed number is the next one handed out. Checking a handle is one array read and one
+ * compare, and `hquery` caches its last answer per slot, as libdill does.
+ *
+ * The table is bounded: when `capacity` slots are in use, making a handle fails with `EMFILE`.
+ */
+import { dillError } from "./errors.js";
+
+/**
+ * What an object must implement to live behind a handle (libdill's `struct hvfs`).
+ *
+ * @example
+ * ```ts
+ * const COUNTER = Symbol("counter");
+ * const h = hmake({
+ *   query: (type) => (type === COUNTER ? counter : undefined),
+ *   close: () => { counter.closed = true; },
+ * });
+ * ```
+ */
+export interface HandleVfs {
+  /**
+   * The object's answer for an interface `type` (an opaque unique symbol), or `undefined` (or
+   * `null`) when it does not implement it. The answer must be stable for a given type.
+   */
+  query(type: symbol): unknown;
+  /** Frees the object's resources at once. Must not block; may not throw for expected cases. */
+  close(): void;
+  /** A short name of the object's kind ("coroutine", "channel", "ipc"…), shown by `dill_stats`. */
+  readonly kind?: string;
+}
+
+/** Default bound on the number of open handles (configurable with `dill_configure`). */
+export const DEFAULT_MAX_HANDLES = 1 << 20;
+
+const IN_USE = -2;
+
+// Parallel arrays: one record per slot would be one more object per handle for the GC to walk.
+const objs: (HandleVfs | null)[] = [];
+const next: number[] = [];
+const cacheType: (symbol | null)[] = [];
+const cacheVal: unknown[] = [];
+let unused = -1;
+let open = 0;
+let capacity = DEFAULT_MAX_HANDLES;
+
+/** Put `vfs` behind a fresh handle. `fn` names the public call, for the `EMFILE` message. */
+export function handleMake(vfs: HandleVfs, fn: string): number {
+  let h = unused;
+  if (h >= 0) {
+    unused = next[h]!;
+  } else {
+    if (objs.length >= capacity) throw dillError("EMFILE", fn, undefined, `the handle table is full (${capacity} handles open)`);
+    h = objs.length;
+    objs.push(null);
+    next.push(IN_USE);
+    cacheType.push(null);
+    cacheVal.push(undefined);
+  }
+  objs[h] = vfs;
+  next[h] = IN_USE;
+  cacheType[h] = null;
+  cacheVal[h] = undefined;
+  open++;
+  return h;
+}
+
+/** The object behind `h`, or `EBADF`. */
+export function handleGet(h: number, fn: string, arg = "h"): HandleVfs {
+  const v = objs[h];
+  if (v === undefined || v === null) throw dillError("EBADF", fn, arg, `${String(h)} is not an open handle`);
+  return v;
+}
+
+/**
+ * The object's interface `type` behind handle `h`: `EBADF` for a bad handle, `ENOTSUP` when the
+ * object does not implement `type`. `fn`/`arg` name the public call and argument for the message.
+ */
+export function handleQuery(h: number, type: symbol, fn: string, arg = "h"): unknown {
+  if (cacheType[h] === type) return cacheVal[h];
+  const v = objs[h];
+  if (v === undefined || v === null) throw dillError("EBADF", fn, arg, `${String(h)} is not an open handle`);
+  const r = v.query(type);
+  if (r === undefined || r === null) {
+    throw dillError("ENOTSUP", fn, arg, `handle ${h} (${v.kind ?? "user"}) does not support ${type.description ?? "this interface"}`);
+  }
+  cacheType[h] = type;
+  cacheVal[h] = r;
+  return r;
+}
+
+/** Free slot `h` (without calling `close`) and return the object that was there. */
+export function handleRelease(h: number, fn: string): HandleVfs {
+  const v = handleGet(h, fn);
+  objs[h] = null;
+  cacheType[h] = null;
+  cacheVal[h] = undefined;
+  next[h] = unused;
+  unused = h;
+  open--;
+  return v;
+}
+
+/** Number of open handles. */
+export function handleCount(): number {
+  return open;
+}
+
+/** Open handles grouped by their object's kind. */
+export function handleKinds(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < objs.length; i++) {
+    const v = objs[i];
+    if (v) {
+      const k = v.kind ?? "user";
+      out[k] = (out[k] ?? 0) + 1;
+    }
+  }
+  return out;
+}
+
+/** The open handle numbers, ascending. */
+export function handleList(): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < objs.length; i++) if (objs[i]) out.push(i);
+  return out;
+}
+
+/** The current bound on open handles. */
+export function handleCapacity(): number {
+  return capacity;
+}
+
+/**
+ * Change the bound on open handles. It cannot drop below the highest slot ever used, since
+ * handle numbers already handed out must stay valid.
+ */
+export function setHandleCapacity(n: number, fn: string): void {
+  if (!Number.isSafeInteger(n) || n < 1) throw dillError("EINVAL", fn, "handles", `handles must be a positive integer, got ${String(n)}`);
+  if (n < objs.length) {
+    // Shrinking is only possible over slots that are free; trim free slots at the end.
+    for (let i = objs.length - 1; i >= n; i--) {
+      if (objs[i]) throw dillError("EBUSY", fn, "handles", `handle ${i} is open, above the requested bound ${n}`);
+    }
+    objs.length = n;
+    next.length = n;
+    cacheType.length = n;
+    cacheVal.length = n;
+    // Rebuild the free list from the remaining free slots.
+    unused = -1;
+    for (let i = n - 1; i >= 0; i--) {
+      if (!objs[i]) {
+        next[i] = unused;
+        unused = i;
+      }
+    }
+  }
+  capacity = n;
+}

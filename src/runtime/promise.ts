@@ -1,0 +1,109 @@
+/**
+ * Promise interop: `run()` gives the outside world a Promise of a coroutine's result, and
+ * `await_promise` lets a coroutine wait for a Promise, cancellably.
+ */
+import { checkDeadline } from "../handles/args.js";
+import { dillError, quickError } from "../handles/errors.js";
+import { BLOCK, type Op } from "../handles/op.js";
+import type { CrBase } from "./cr.js";
+import { checkBody, records, release } from "./coroutine.js";
+import { canBlock, expired, flush, interrupt, launch, park, resume } from "./sched.js";
+
+interface Root {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+function rootExit(cr: CrBase, value: unknown, threw: boolean): void {
+  const root = cr.owner as Root;
+  release(cr);
+  if (threw) root.reject(value);
+  else root.resolve(value);
+}
+
+/**
+ * Runs `main` as a root coroutine and returns a Promise of its return value; the Promise rejects
+ * with the exception that escapes `main`. Coroutines `main` launches are its to close: what is
+ * still open when it returns stays open (see `dill_stats`).
+ *
+ * @param main a generator function (called with no arguments) or a generator object.
+ *
+ * @example
+ * ```ts
+ * const answer = await run(function* () {
+ *   yield* msleep(now() + 10);
+ *   return 42;
+ * });
+ * ```
+ */
+export function run<T>(main: (() => Iterator<unknown, T, unknown>) | Iterator<unknown, T, unknown>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const body = checkBody("run", typeof main === "function" ? main() : main);
+    const cr = records.take("run");
+    launch(cr, body, rootExit, { resolve, reject } satisfies Root);
+    cr.detached = true;
+  });
+}
+
+interface PromiseWait {
+  cr: CrBase;
+  abort: AbortController | null;
+}
+
+function abandon(cr: CrBase): void {
+  const w = cr.waitObj as PromiseWait;
+  w.abort?.abort(quickError("ECANCELED", "await_promise"));
+}
+
+/**
+ * Waits for a Promise inside a coroutine. Pass a function to get an `AbortSignal`: it is aborted
+ * when the wait ends early (the coroutine is cancelled or the deadline expires), so the producer
+ * can stop its work.
+ *
+ * @param promise a Promise, or a function `(signal) => Promise`.
+ * @param deadline absolute time in ms (`-1` never, `0` fails with `ETIMEDOUT` at once).
+ * @returns the Promise's value; a rejection is thrown as is.
+ * @throws `ECANCELED`, `ETIMEDOUT`, `EINVAL` (not a Promise or function, bad deadline).
+ *
+ * @example
+ * ```ts
+ * const res = yield* await_promise((signal) => fetch(url, { signal }), now() + 5000);
+ * ```
+ */
+export function* await_promise<T>(promise: PromiseLike<T> | ((signal: AbortSignal) => PromiseLike<T>), deadline: number): Op<T> {
+  const cr = canBlock("await_promise");
+  checkDeadline("await_promise", deadline);
+  let abort: AbortController | null = null;
+  let p: PromiseLike<T>;
+  if (typeof promise === "function") {
+    abort = new AbortController();
+    if (expired(deadline)) throw quickError("ETIMEDOUT", "await_promise");
+    p = promise(abort.signal);
+  } else {
+    p = promise;
+  }
+  if (p === null || typeof p !== "object" || typeof p.then !== "function") {
+    throw dillError("EINVAL", "await_promise", "promise", "promise must be a Promise or a function returning one");
+  }
+  if (expired(deadline)) {
+    p.then(undefined, () => {}); // nobody will look at it: keep a rejection from going unhandled
+    throw quickError("ETIMEDOUT", "await_promise");
+  }
+  const wait: PromiseWait = { cr, abort };
+  p.then(
+    (v) => {
+      if (cr.waitObj !== wait) return;
+      wait.abort = null; // settled: nothing to abort when the wait is unregistered
+      resume(cr, v);
+      flush();
+    },
+    (e) => {
+      if (cr.waitObj !== wait) return;
+      wait.abort = null;
+      interrupt(cr, e);
+      flush();
+    },
+  );
+  park(cr, "await_promise", deadline, abandon, wait);
+  return (yield BLOCK) as T;
+}

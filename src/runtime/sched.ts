@@ -1,0 +1,397 @@
+/**
+ * The scheduler: a ring-buffer run queue, a trampoline that resumes generators, the protocol by
+ * which a blocking call parks its coroutine and is resumed, cancellation, and the one Node timer
+ * that serves the timer heap.
+ *
+ * A blocking call registers the running coroutine as the waiter of one thing (a channel, a
+ * socket, a timer) with {@link park}, then yields {@link BLOCK}. Whoever completes the wait calls
+ * {@link resume} or {@link interrupt}; the loop later calls the generator's `next(value)` or
+ * `throw(error)`. No Promise and no closure per operation.
+ */
+import { BLOCK } from "../handles/op.js";
+import { dillError, isDillError, quickError, type DillError } from "../handles/errors.js";
+import { now } from "./clock.js";
+import { BLOCKED, type CrBase, DONE, NEW, READY, RUNNING, type Unblock } from "./cr.js";
+import { timerAdd, timerCount, timerFirst, timerPop, timerRemove } from "./timers.js";
+
+export { BLOCK };
+
+/** The coroutine whose generator is executing, or null outside any coroutine. */
+export let current: CrBase | null = null;
+
+/** Number of coroutines made and not yet finished. */
+let live = 0;
+
+// ---- run queue: a growable ring buffer of (record, seq) pairs -------------------------------
+let qcr: (CrBase | null)[] = new Array(1024).fill(null);
+let qseq: number[] = new Array(1024).fill(0);
+let qmask = 1023;
+let qhead = 0;
+let qsize = 0;
+
+function grow(): void {
+  const n = qcr.length;
+  const ncr: (CrBase | null)[] = new Array(n * 2).fill(null);
+  const nseq: number[] = new Array(n * 2).fill(0);
+  for (let i = 0; i < n; i++) {
+    ncr[i] = qcr[(qhead + i) & qmask]!;
+    nseq[i] = qseq[(qhead + i) & qmask]!;
+  }
+  qcr = ncr;
+  qseq = nseq;
+  qmask = n * 2 - 1;
+  qhead = 0;
+}
+
+/** Put `cr` in the run queue (its resume value already set). */
+export function enqueue(cr: CrBase): void {
+  if (qsize === qcr.length) grow();
+  const i = (qhead + qsize) & qmask;
+  cr.state = READY;
+  qcr[i] = cr;
+  qseq[i] = ++cr.seq;
+  qsize++;
+  if (!looping) kick();
+}
+
+// ---- the loop --------------------------------------------------------------------------------
+/** Steps run before Node's event loop gets a turn, so that I/O is never starved. */
+const BUDGET = 4096;
+let looping = false;
+let kicked = false;
+
+function kick(): void {
+  if (kicked) return;
+  kicked = true;
+  setImmediate(loopFromImmediate);
+}
+
+function loopFromImmediate(): void {
+  kicked = false;
+  flush();
+}
+
+/**
+ * Run ready coroutines now, unless the loop is already running. I/O, timer and Promise
+ * callbacks call this after waking a coroutine, so the wake-up costs no extra event-loop turn.
+ */
+export function flush(): void {
+  if (looping) return;
+  looping = true;
+  let budget = BUDGET;
+  try {
+    while (qsize > 0) {
+      if (--budget < 0) {
+        kick();
+        break;
+      }
+      const i = qhead;
+      const cr = qcr[i]!;
+      const seq = qseq[i]!;
+      qcr[i] = null;
+      qhead = (i + 1) & qmask;
+      qsize--;
+      if (cr.seq === seq && cr.state <= READY) step(cr);
+    }
+  } finally {
+    looping = false;
+  }
+}
+
+/** Resume `cr` once: run its generator until it parks, yields or finishes. */
+function step(cr: CrBase): void {
+  const prev = current;
+  current = cr;
+  cr.state = RUNNING;
+  const v = cr.resumeValue;
+  cr.resumeValue = undefined;
+  let r: IteratorResult<unknown, unknown>;
+  try {
+    if (cr.resumeThrow) {
+      cr.resumeThrow = false;
+      r = cr.gen!.throw!(v);
+    } else {
+      r = cr.gen!.next(v);
+    }
+  } catch (e) {
+    current = prev;
+    finish(cr, e, true);
+    return;
+  }
+  current = prev;
+  if (r.done) {
+    finish(cr, r.value, false);
+  } else if (r.value !== BLOCK) {
+    // A bare `yield x` instead of `yield* op`: tell the coroutine where it went wrong.
+    cr.resumeThrow = true;
+    cr.resumeValue = dillError("EINVAL", "yield", undefined, "a coroutine yielded a value; blocking calls are made with yield*, e.g. yield* msleep(d)");
+    enqueue(cr);
+  }
+}
+
+function finish(cr: CrBase, value: unknown, threw: boolean): void {
+  cr.state = DONE;
+  cr.gen = null;
+  live--;
+  const hook = cr.onExit;
+  cr.onExit = null;
+  if (hook !== null) hook(cr, value, threw);
+}
+
+// ---- launching -------------------------------------------------------------------------------
+/**
+ * Set up `cr` around `gen` and queue it; it runs at the next scheduling point. It stays NEW
+ * until then, so that closing it before it ran just closes the generator.
+ */
+export function launch(cr: CrBase, gen: Iterator<unknown, unknown, unknown>, onExit: ExitHookT, owner: unknown): void {
+  cr.gen = gen;
+  cr.state = NEW;
+  cr.cancelled = false;
+  cr.detached = false;
+  cr.onExit = onExit;
+  cr.owner = owner;
+  cr.site = traceLaunch ? launchSite() : null;
+  live++;
+  if (qsize === qcr.length) grow();
+  const i = (qhead + qsize) & qmask;
+  qcr[i] = cr;
+  qseq[i] = ++cr.seq;
+  qsize++;
+  cr.resumeValue = undefined;
+  cr.resumeThrow = false;
+  if (!looping) kick();
+}
+type ExitHookT = (cr: CrBase, value: unknown, threw: boolean) => void;
+
+/** Reset a finished record before it goes back to its storage. */
+export function scrub(cr: CrBase): void {
+  cr.gen = null;
+  cr.owner = null;
+  cr.onExit = null;
+  cr.resumeValue = undefined;
+  cr.waitObj = null;
+  cr.unblock = null;
+  cr.site = null;
+  cr.prev = null;
+  cr.next = null;
+}
+
+// ---- parking and waking ----------------------------------------------------------------------
+/**
+ * Entry check of every blocking call: the running coroutine, or an error when there is none
+ * (`EPERM`) or when it has been cancelled (`ECANCELED`, sticky: cleanup code cannot block).
+ */
+export function canBlock(fn: string): CrBase {
+  const cr = current;
+  if (cr === null) throw dillError("EPERM", fn, undefined, "blocking calls run only inside a coroutine (use yield* inside run() or go())");
+  if (cr.cancelled) throw quickError("ECANCELED", fn);
+  return cr;
+}
+
+/** True when a wait with this deadline must not block: `0`, or a time already past. */
+export function expired(deadline: number): boolean {
+  return deadline === 0 || (deadline > 0 && deadline <= now());
+}
+
+/**
+ * Park `cr` in blocking call `fn` until `deadline`; the caller then yields BLOCK. `unblock`
+ * undoes the registration when the wait ends some other way (deadline, cancellation).
+ */
+export function park(cr: CrBase, fn: string, deadline: number, unblock: Unblock | null, waitObj: unknown): void {
+  cr.state = BLOCKED;
+  cr.waitOp = fn;
+  cr.unblock = unblock;
+  cr.waitObj = waitObj;
+  if (deadline > 0) {
+    cr.deadline = deadline;
+    timerAdd(cr);
+    if (deadline < armed) arm();
+  }
+}
+
+function unpark(cr: CrBase): void {
+  if (cr.heapIdx >= 0) {
+    timerRemove(cr);
+    if (timerCount() === 0) disarm();
+  }
+  cr.deadline = -1;
+  const u = cr.unblock;
+  if (u !== null) {
+    cr.unblock = null;
+    u(cr);
+  }
+  cr.waitObj = null;
+}
+
+/** Complete `cr`'s wait with `value`; it resumes at the next scheduling point. */
+export function resume(cr: CrBase, value: unknown): void {
+  unpark(cr);
+  cr.resumeValue = value;
+  cr.resumeThrow = false;
+  enqueue(cr);
+}
+
+/** Fail `cr`'s wait with `err`, thrown at its blocking call. */
+export function interrupt(cr: CrBase, err: unknown): void {
+  unpark(cr);
+  cr.resumeValue = err;
+  cr.resumeThrow = true;
+  enqueue(cr);
+}
+
+// ---- cancellation ----------------------------------------------------------------------------
+/**
+ * Cancel `cr` and run it, synchronously, until it has exited: its blocked call fails with
+ * ECANCELED, its `finally` blocks run, any later blocking call fails at once. No tick passes.
+ * A coroutine that is on the stack right now (it closed its own handle, or an ancestor of the
+ * current call chain) cannot be finished from here: it is marked cancelled and ends at its next
+ * blocking call.
+ */
+export function cancel(cr: CrBase): void {
+  if (cr.state === DONE) return;
+  cr.cancelled = true;
+  if (cr.state === RUNNING) return;
+  if (cr.state === NEW) {
+    // Never ran: there is no code to unwind. Closing the generator runs nothing.
+    cr.seq++;
+    const gen = cr.gen!;
+    const prev = current;
+    current = cr;
+    cr.state = RUNNING;
+    let value: unknown;
+    let threw = false;
+    try {
+      value = gen.return?.(undefined).value;
+    } catch (e) {
+      value = e;
+      threw = true;
+    }
+    current = prev;
+    finish(cr, value, threw);
+    return;
+  }
+  if (cr.state === BLOCKED) interruptNow(cr, quickError("ECANCELED", cr.waitOp));
+  // READY (woken with a result, or yielding): drop its queue entry, resume it here with what it
+  // was going to get; its next blocking call fails.
+  for (let guard = 0; cr.state === READY || cr.state === BLOCKED; guard++) {
+    if (cr.state === BLOCKED) {
+      // Only code that ignores ECANCELED and parks by itself can get here.
+      interruptNow(cr, quickError("ECANCELED", cr.waitOp));
+    }
+    cr.seq++;
+    if (guard > 10_000) {
+      reportUncaught(cr, dillError("ECANCELED", "hclose", undefined, "a cancelled coroutine kept blocking; it was stopped with return()"));
+      forceReturn(cr);
+      return;
+    }
+    step(cr);
+  }
+}
+
+function interruptNow(cr: CrBase, err: unknown): void {
+  unpark(cr);
+  cr.resumeValue = err;
+  cr.resumeThrow = true;
+  cr.state = READY;
+}
+
+function forceReturn(cr: CrBase): void {
+  const prev = current;
+  current = cr;
+  try {
+    cr.gen?.return?.(undefined);
+  } catch {
+    // Nothing more can be done for a coroutine that refuses to end.
+  }
+  current = prev;
+  finish(cr, undefined, false);
+}
+
+// ---- timers ----------------------------------------------------------------------------------
+let nodeTimer: ReturnType<typeof setTimeout> | null = null;
+let armed = Infinity;
+
+function arm(): void {
+  const first = timerFirst();
+  if (first === undefined) {
+    disarm();
+    return;
+  }
+  if (nodeTimer !== null) clearTimeout(nodeTimer);
+  armed = first.deadline;
+  nodeTimer = setTimeout(onTimer, Math.max(0, armed - now()));
+}
+
+function disarm(): void {
+  if (nodeTimer !== null) clearTimeout(nodeTimer);
+  nodeTimer = null;
+  armed = Infinity;
+}
+
+/** waitObj of a coroutine in msleep: its deadline is a success, not ETIMEDOUT. */
+export const SLEEPING = { sleeping: true };
+
+function onTimer(): void {
+  nodeTimer = null;
+  armed = Infinity;
+  const t = now();
+  for (let first = timerFirst(); first !== undefined && first.deadline <= t; first = timerFirst()) {
+    const cr = timerPop();
+    if (cr.waitObj === SLEEPING) resume(cr, undefined);
+    else interrupt(cr, quickError("ETIMEDOUT", cr.waitOp));
+  }
+  arm();
+  flush();
+}
+
+// ---- reporting -------------------------------------------------------------------------------
+/** What happens to an exception that escapes a coroutine nobody waits for. */
+export type UncaughtHandler = (error: unknown, info: { site: string | null }) => void;
+
+function defaultUncaught(error: unknown, info: { site: string | null }): void {
+  const where = info.site ? `\n  launched at:\n${info.site}` : " (launch sites are recorded with dill_configure({ traceLaunch: true }))";
+  console.error(`tsdill: an exception escaped a coroutine${where}\n`, error);
+}
+
+let uncaught: UncaughtHandler = defaultUncaught;
+let traceLaunch = false;
+let uncaughtCount = 0;
+
+/** Report an exception that escaped `cr` (called by its exit hook). */
+export function reportUncaught(cr: CrBase, error: unknown): void {
+  uncaughtCount++;
+  uncaught(error, { site: cr.site });
+}
+
+/** True when `error` is just the coroutine's own cancellation unwinding: nothing to report. */
+export function isOwnCancellation(cr: CrBase, error: unknown): boolean {
+  return cr.cancelled && isDillError(error, "ECANCELED");
+}
+
+function launchSite(): string {
+  const stack = new Error().stack ?? "";
+  return stack
+    .split("\n")
+    .slice(1)
+    .filter((l) => !/[\\/]src[\\/]runtime[\\/]|[\\/]dist[\\/]index\./.test(l))
+    .join("\n");
+}
+
+/** Scheduler settings (see `dill_configure`). */
+export function setSchedOptions(opts: { onUncaught?: UncaughtHandler | null; traceLaunch?: boolean }): void {
+  if (opts.onUncaught !== undefined) uncaught = opts.onUncaught ?? defaultUncaught;
+  if (opts.traceLaunch !== undefined) traceLaunch = opts.traceLaunch;
+}
+
+/** Counters for `dill_stats`. */
+export function schedCounts(): { coroutines: number; ready: number; timers: number; uncaught: number } {
+  let ready = 0;
+  for (let k = 0; k < qsize; k++) {
+    const i = (qhead + k) & qmask;
+    const cr = qcr[i]!;
+    if (cr.seq === qseq[i] && cr.state <= READY) ready++;
+  }
+  return { coroutines: live, ready, timers: timerCount(), uncaught: uncaughtCount };
+}
+
+export type { DillError };

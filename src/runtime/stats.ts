@@ -1,0 +1,77 @@
+/** What is open, and the runtime's settings: for tests, teachers and leak hunts. */
+import { handleCapacity, handleCount, handleKinds, setHandleCapacity } from "../handles/table.js";
+import { poolCapacity, poolUsed, setPoolCapacity } from "../handles/pool.js";
+import { schedCounts, setSchedOptions, type UncaughtHandler } from "./sched.js";
+
+/** A snapshot of the runtime, from {@link dill_stats}. */
+export interface DillStats {
+  /** Coroutines launched and not yet finished. */
+  coroutines: number;
+  /** Coroutines in the run queue. */
+  ready: number;
+  /** Coroutines parked with a deadline. */
+  timers: number;
+  /** Open handles, all kinds. */
+  handles: number;
+  /** Open handles by kind: `{ coroutine: 2, channel: 2, ipc: 1 }`. */
+  handlesByKind: Record<string, number>;
+  /** The storage pool: storages in use and the capacity. */
+  pool: { used: number; capacity: number };
+  /** Capacity of the handle table. */
+  maxHandles: number;
+  /** Exceptions that escaped coroutines and were reported, since start. */
+  uncaught: number;
+}
+
+/**
+ * Reports what is open now: coroutines, handles by kind, the pool's use, pending deadlines.
+ * A test can check that everything was closed; a student can watch structured concurrency work.
+ *
+ * @example
+ * ```ts
+ * const before = dill_stats();
+ * // … run something …
+ * console.log(dill_stats().handlesByKind); // {} when everything was closed
+ * ```
+ */
+export function dill_stats(): DillStats {
+  const s = schedCounts();
+  return {
+    coroutines: s.coroutines,
+    ready: s.ready,
+    timers: s.timers,
+    handles: handleCount(),
+    handlesByKind: handleKinds(),
+    pool: { used: poolUsed(), capacity: poolCapacity() },
+    maxHandles: handleCapacity(),
+    uncaught: s.uncaught,
+  };
+}
+
+/** Settings for {@link dill_configure}. */
+export interface DillOptions {
+  /** Bound on open handles (default 1,048,576): past it, calls fail with `EMFILE`. */
+  handles?: number;
+  /** Capacity of the storage pool for plain (non-`_mem`) constructors (default 1,048,576): past it, `ENOMEM`. */
+  pool?: number;
+  /** Called with an exception that escaped a non-root coroutine. Default: printed to stderr. `null` restores it. */
+  onUncaught?: UncaughtHandler | null;
+  /** Record where each coroutine is launched, for error reports (costs a stack trace per launch). */
+  traceLaunch?: boolean;
+}
+
+/**
+ * Changes the runtime's limits and error reporting. Limits cannot drop below what is in use (`EBUSY`).
+ *
+ * @throws `EINVAL` for a bad value; `EBUSY` when a limit would fall below current use.
+ *
+ * @example
+ * ```ts
+ * dill_configure({ handles: 10_000, pool: 10_000, traceLaunch: true });
+ * ```
+ */
+export function dill_configure(opts: DillOptions): void {
+  if (opts.handles !== undefined) setHandleCapacity(opts.handles, "dill_configure");
+  if (opts.pool !== undefined) setPoolCapacity(opts.pool, "dill_configure");
+  setSchedOptions(opts);
+}
