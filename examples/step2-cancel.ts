@@ -1,0 +1,52 @@
+// Step 2: go() and hclose(): cancellation runs finally blocks, synchronously.
+import { DillError, go, hclose, msleep, now, run } from "../src/index.js";
+
+function* worker(name: string) {
+  try {
+    for (let i = 1; ; i++) {
+      yield* msleep(now() + 10);
+      console.log(`${name}: tick ${i}`);
+    }
+  } catch (e) {
+    console.log(`${name}: caught ${(e as DillError).code} in ${(e as DillError).syscall}`);
+    throw e; // let the cancellation unwind: it is not reported as an error
+  } finally {
+    console.log(`${name}: finally runs`);
+    try {
+      yield* msleep(now() + 10); // cleanup cannot block once cancelled
+    } catch (e) {
+      console.log(`${name}: blocking in finally fails with ${(e as DillError).code}`);
+    }
+  }
+}
+
+function* never() {
+  console.log("this line is never printed");
+}
+
+function* selfCloser(me: { h: number }) {
+  hclose(me.h); // closing your own handle marks you cancelled...
+  console.log("selfCloser: still running after hclose on itself");
+  try {
+    yield* msleep(now() + 10); // ...and the next blocking call fails
+  } catch (e) {
+    console.log(`selfCloser: next blocking call fails with ${(e as DillError).code}`);
+  }
+}
+
+await run(function* main() {
+  const cr = go(worker("worker"));
+  yield* msleep(now() + 35);
+  console.log("main: hclose(worker)");
+  hclose(cr); // returns only after the worker has exited
+  console.log("main: hclose returned, the worker is gone");
+
+  const n = go(never());
+  hclose(n); // closed before it ever ran: it never runs
+  console.log("main: closed a coroutine before it ran");
+
+  const me = { h: -1 };
+  me.h = go(selfCloser(me));
+  yield* msleep(now() + 20);
+  console.log("main: done");
+});

@@ -1,0 +1,48 @@
+// Step 6: bundles. A bundle owns a group of coroutines: wait for all of them, or cancel them all.
+import { bundle, bundle_go, bundle_wait, DillError, dill_configure, dill_stats, hclose, msleep, now, run } from "../src/index.js";
+
+function* job(id: number, ms: number) {
+  yield* msleep(now() + ms);
+  console.log(`job ${id}: finished after ${ms} ms`);
+}
+
+function* slow(id: number) {
+  try {
+    yield* msleep(-1); // sleeps until cancelled
+  } finally {
+    console.log(`slow ${id}: cancelled by hclose(bundle)`);
+  }
+}
+
+function* broken() {
+  yield* msleep(now() + 5);
+  throw new Error("something broke");
+}
+
+dill_configure({
+  onUncaught: (err) => console.log(`reported: ${(err as Error).message}`),
+});
+
+await run(function* main() {
+  const b = bundle();
+  for (const [id, ms] of [[1, 30], [2, 10], [3, 20]] as const) bundle_go(b, job(id, ms));
+  console.log(`${dill_stats().coroutines - 1} jobs running`); // minus main itself
+  yield* bundle_wait(b, now() + 1000); // returns when all three have returned
+  console.log("bundle_wait: all jobs done; finished members leave the bundle at once");
+
+  bundle_go(b, slow(1));
+  bundle_go(b, slow(2));
+  try {
+    yield* bundle_wait(b, now() + 20);
+  } catch (e) {
+    console.log(`bundle_wait with stragglers: ${(e as DillError).code}`);
+  }
+  hclose(b); // cancels both stragglers and returns once they exited
+
+  const b2 = bundle();
+  bundle_go(b2, broken());
+  yield* bundle_wait(b2, -1); // the exception is reported, the bundle empties
+  console.log("bundle_wait returned after the broken coroutine ended");
+  hclose(b2);
+});
+dill_configure({ onUncaught: null });
