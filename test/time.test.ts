@@ -1,0 +1,298 @@
+import { describe, expect, it } from "vitest";
+import { bundle, bundle_go, bundle_wait, dill_msleep, dill_now, dill_stats, dill_yield, go, hclose, msleep, now, run } from "../src/index.js";
+import { codeOf, failure, shuffled } from "./expect-dill.js";
+
+const LONG = 60_000; // a deadline that is never meant to expire
+const BAD_DEADLINES: unknown[] = [NaN, -2, -1.5, Infinity, -Infinity, "x", undefined, {}];
+const NON_NUMBER_DEADLINES: [string, unknown][] = [
+  ["null", null],
+  ['"5"', "5"],
+  ["true", true],
+  ["[]", []],
+];
+
+describe("now", () => {
+  it("never returns 0 or -1, and is a finite number of milliseconds", async () => {
+    await run(function* () {
+      for (let i = 0; i < 1000; i++) {
+        const t = now();
+        expect(Number.isFinite(t)).toBe(true);
+        expect(t).not.toBe(0);
+        expect(t).not.toBe(-1);
+        expect(t).toBeGreaterThan(0);
+      }
+      expect(typeof dill_now()).toBe("number");
+    });
+  });
+
+  it("is monotonic: it never goes backwards, across calls and across sleeps", async () => {
+    await run(function* () {
+      let prev = now();
+      for (let i = 0; i < 10_000; i++) {
+        const t = now();
+        expect(t).toBeGreaterThanOrEqual(prev);
+        prev = t;
+      }
+      for (let i = 0; i < 3; i++) {
+        const d = now() + 3;
+        yield* msleep(d);
+        const t = now();
+        expect(t).toBeGreaterThanOrEqual(d);
+        expect(t).toBeGreaterThan(prev);
+        prev = t;
+      }
+    });
+  });
+});
+
+describe("msleep", () => {
+  it("sleeps until the deadline: it never wakes before it", async () => {
+    await run(function* () {
+      for (const ms of [1, 10, 25]) {
+        const d = now() + ms;
+        yield* dill_msleep(d);
+        expect(now()).toBeGreaterThanOrEqual(d);
+      }
+      expect(dill_stats().timers).toBe(0);
+    });
+  });
+
+  it("with deadline 0 or in the past returns without waiting, letting other ready coroutines run first", async () => {
+    await run(function* () {
+      for (const d of [0, now() - 1, 1]) {
+        const log: string[] = [];
+        const h = go(
+          (function* () {
+            log.push("other");
+          })(),
+        );
+        yield* msleep(d);
+        log.push("back");
+        expect(log).toEqual(["other", "back"]);
+        expect(dill_stats().timers).toBe(0);
+        hclose(h);
+      }
+    });
+  });
+
+  it("with deadline -1 sleeps until cancelled, then fails with ECANCELED", async () => {
+    await run(function* () {
+      const codes: string[] = [];
+      const h = go(
+        (function* () {
+          codes.push(yield* codeOf(msleep(-1)));
+        })(),
+      );
+      yield* msleep(now() + 20);
+      expect(codes).toEqual([]);
+      expect(dill_stats().timers).toBe(0); // no deadline, nothing in the timer heap
+      hclose(h);
+      expect(codes).toEqual(["ECANCELED"]);
+    });
+  });
+
+  it("fails with ECANCELED when the sleeping coroutine is cancelled, and forgets its deadline", async () => {
+    await run(function* () {
+      const codes: string[] = [];
+      const h = go(
+        (function* () {
+          codes.push(yield* codeOf(msleep(now() + LONG)));
+          codes.push(yield* codeOf(msleep(now() + LONG)));
+        })(),
+      );
+      yield* dill_yield();
+      expect(dill_stats().timers).toBe(1);
+      hclose(h);
+      expect(codes).toEqual(["ECANCELED", "ECANCELED"]);
+      expect(dill_stats().timers).toBe(0);
+    });
+  });
+
+  it("fails with EINVAL naming the deadline for NaN, -2, Infinity, a string and other non-deadlines", async () => {
+    await run(function* () {
+      for (const d of BAD_DEADLINES) {
+        const e = yield* failure(msleep(d as number));
+        expect(e.code, `msleep(${String(d)})`).toBe("EINVAL");
+        expect(e.message).toContain("msleep");
+        expect(e.message).toContain("deadline");
+      }
+      expect(dill_stats().timers).toBe(0);
+    });
+  });
+
+  it("fails with EINVAL for a deadline that is not a number, even one that coerces to a number", async () => {
+    await run(function* () {
+      // Each call runs in its own coroutine: a deadline wrongly taken as valid must not hang the test.
+      const results: Record<string, string> = {};
+      const hs: number[] = [];
+      for (const [label, d] of NON_NUMBER_DEADLINES) {
+        hs.push(
+          go(
+            (function* () {
+              try {
+                yield* msleep(d as number);
+                results[label] = "returned";
+              } catch (e) {
+                results[label] = (e as { code: string }).code;
+              }
+            })(),
+          ),
+        );
+      }
+      yield* dill_yield();
+      yield* dill_yield();
+      for (const [label] of NON_NUMBER_DEADLINES) results[label] ??= "still sleeping";
+      for (const h of hs) hclose(h);
+      expect(results).toEqual(Object.fromEntries(NON_NUMBER_DEADLINES.map(([label]) => [label, "EINVAL"])));
+    });
+  });
+
+  it("wakes a nearer deadline registered after a farther one without waiting for the farther", async () => {
+    await run(function* () {
+      const h = go(
+        (function* () {
+          yield* msleep(now() + LONG);
+        })(),
+      );
+      yield* dill_yield();
+      const d = now() + 10;
+      yield* msleep(d);
+      expect(now()).toBeGreaterThanOrEqual(d);
+      hclose(h);
+    });
+  });
+
+  it("still wakes the other sleepers when the earliest one is cancelled", async () => {
+    await run(function* () {
+      const woke: string[] = [];
+      const early = go(
+        (function* () {
+          yield* msleep(now() + 5);
+          woke.push("early");
+        })(),
+      );
+      const b = bundle();
+      bundle_go(
+        b,
+        (function* () {
+          yield* msleep(now() + 15);
+          woke.push("late");
+        })(),
+      );
+      yield* dill_yield();
+      hclose(early);
+      yield* bundle_wait(b, now() + LONG);
+      expect(woke).toEqual(["late"]);
+      hclose(b);
+    });
+  });
+
+  it("wakes sleepers in the order of their deadlines, not of their calls", async () => {
+    await run(function* () {
+      const order: number[] = [];
+      const b = bundle();
+      const base = now() + 100; // ample time for all six to register first
+      for (const off of [30, 10, 50, 0, 40, 20]) {
+        bundle_go(
+          b,
+          (function* () {
+            yield* msleep(base + off);
+            order.push(off);
+          })(),
+        );
+      }
+      yield* bundle_wait(b, now() + LONG);
+      expect(order).toEqual([0, 10, 20, 30, 40, 50]);
+      hclose(b);
+    });
+  });
+});
+
+describe("dill_yield", () => {
+  it("lets the other ready coroutines run, then continues", async () => {
+    await run(function* () {
+      const log: string[] = [];
+      const b = bundle();
+      for (const name of ["a", "b"]) {
+        bundle_go(
+          b,
+          (function* () {
+            for (let i = 0; i < 3; i++) {
+              log.push(`${name}${i}`);
+              yield* dill_yield();
+            }
+          })(),
+        );
+      }
+      yield* bundle_wait(b, now() + LONG);
+      expect(log).toEqual(["a0", "b0", "a1", "b1", "a2", "b2"]);
+      hclose(b);
+    });
+  });
+
+  it("returns at once when no other coroutine is ready", async () => {
+    await run(function* () {
+      for (let i = 0; i < 100; i++) yield* dill_yield();
+      expect(dill_stats().ready).toBe(0);
+    });
+  });
+
+  it("fails with ECANCELED in a cancelled coroutine, and keeps failing", async () => {
+    await run(function* () {
+      const codes: string[] = [];
+      const h = go(
+        (function* () {
+          try {
+            for (;;) yield* dill_yield();
+          } catch (e) {
+            codes.push((e as { code: string }).code);
+          }
+          codes.push(yield* codeOf(dill_yield()));
+        })(),
+      );
+      yield* dill_yield();
+      hclose(h);
+      expect(codes).toEqual(["ECANCELED", "ECANCELED"]);
+    });
+  });
+});
+
+describe("libdill scenarios", () => {
+  it("wakes 10,000 coroutines sleeping on shuffled deadlines in deadline order", async () => {
+    const N = 10_000;
+    const SPREAD = 200;
+    await run(function* () {
+      const offsets = shuffled(Array.from({ length: N }, (_, i) => Math.floor((i * SPREAD) / N)));
+      const woke: number[] = [];
+      const early: number[] = [];
+      let late = 0;
+      const b = bundle();
+      const start = { t0: 0 };
+      for (const off of offsets) {
+        bundle_go(
+          b,
+          (function* () {
+            const d = start.t0 + off;
+            // A deadline already past when the call is made behaves like 0 (wakes at once), so
+            // only the sleepers that registered in time take part in the order check.
+            const onTime = now() < d;
+            if (!onTime) late++;
+            yield* msleep(d);
+            if (now() < d) early.push(off);
+            if (onTime) woke.push(off);
+          })(),
+        );
+      }
+      // The sleepers run after this point; give them ample time to register.
+      start.t0 = now() + 300;
+      yield* bundle_wait(b, -1);
+      expect(early).toEqual([]);
+      expect(woke.length + late).toBe(N);
+      expect(woke.length).toBeGreaterThan(0);
+      for (let i = 1; i < woke.length; i++) {
+        if (woke[i]! < woke[i - 1]!) expect.fail(`sleeper ${woke[i]} woke after ${woke[i - 1]}`);
+      }
+      hclose(b);
+    });
+  });
+});
