@@ -1,0 +1,233 @@
+/**
+ * The core workloads in tsdill. Every coroutine body is a top-level generator function launched
+ * as `go(worker(args))`; each `main*` runs as the root coroutine of one `run()` and returns the
+ * measured figure per operation.
+ */
+import {
+  bundle,
+  bundle_go,
+  bundle_wait,
+  chmake,
+  choose,
+  CHRECV,
+  chrecv,
+  CHSEND,
+  chsend,
+  type ChooseClause,
+  dill_yield,
+  go,
+  hclose,
+  msleep,
+  now,
+  run,
+} from "../src/index.js";
+import { cpuNs, heapAfterGc, hrnow, since, type Trial } from "./lib.js";
+
+/** Coroutines launched and closed per wave in the wave-shaped workloads. */
+const WAVE = 1000;
+
+// ---- go ---------------------------------------------------------------------------------------
+function* empty() {}
+
+function* goMain(n: number) {
+  const t = hrnow();
+  for (let i = 0; i < n; i++) hclose(go(empty()));
+  return since(t) / n;
+}
+
+function* goRunMain(n: number) {
+  const hs: number[] = new Array(WAVE).fill(0);
+  const t = hrnow();
+  for (let done = 0; done < n; done += WAVE) {
+    for (let k = 0; k < WAVE; k++) hs[k] = go(empty());
+    yield* dill_yield(); // every one of them runs to completion
+    for (let k = 0; k < WAVE; k++) hclose(hs[k]!);
+  }
+  return since(t) / n;
+}
+
+// ---- ctxswitch ----------------------------------------------------------------------------------
+function* yielder(n: number) {
+  for (let i = 0; i < n; i++) yield* dill_yield();
+}
+
+function* switchMain(n: number) {
+  const half = n >> 1;
+  const b = bundle();
+  const t = hrnow();
+  bundle_go(b, yielder(half));
+  bundle_go(b, yielder(half));
+  yield* bundle_wait(b, -1);
+  const ns = since(t);
+  hclose(b);
+  return ns / (2 * half);
+}
+
+// ---- chan and choose ----------------------------------------------------------------------------
+function* echo(inp: number, out: number) {
+  for (;;) {
+    const v = yield* chrecv<number>(inp, -1);
+    yield* chsend(out, v, -1);
+  }
+}
+
+function* chanMain(n: number) {
+  const [a0, a1] = chmake();
+  const [b0, b1] = chmake();
+  const cr = go(echo(a1, b0));
+  const trips = n >> 1;
+  let v = 0;
+  const t = hrnow();
+  for (let i = 0; i < trips; i++) {
+    yield* chsend(a0, v, -1);
+    v = (yield* chrecv<number>(b1, -1)) + 1;
+  }
+  const ns = since(t);
+  hclose(cr);
+  hclose(a0);
+  hclose(a1);
+  hclose(b0);
+  hclose(b1);
+  if (v !== trips) throw new Error(`chan: ${v} round trips, expected ${trips}`);
+  return ns / (2 * trips);
+}
+
+function* chooseMain(n: number) {
+  const [a0, a1] = chmake();
+  const [b0, b1] = chmake();
+  const cr = go(echo(a1, b0));
+  const out: ChooseClause[] = [{ op: CHSEND, ch: a0, val: 0 }];
+  const inp: ChooseClause[] = [{ op: CHRECV, ch: b1 }];
+  const trips = n >> 1;
+  let v = 0;
+  const t = hrnow();
+  for (let i = 0; i < trips; i++) {
+    out[0]!.val = v;
+    yield* choose(out, -1);
+    yield* choose(inp, -1);
+    v = (inp[0]!.val as number) + 1;
+  }
+  const ns = since(t);
+  hclose(cr);
+  hclose(a0);
+  hclose(a1);
+  hclose(b0);
+  hclose(b1);
+  if (v !== trips) throw new Error(`choose: ${v} round trips, expected ${trips}`);
+  return ns / (2 * trips);
+}
+
+// ---- done ---------------------------------------------------------------------------------------
+function* reader(ch: number) {
+  yield* chrecv(ch, -1);
+}
+
+function* doneMain(n: number) {
+  const hs: number[] = new Array(WAVE).fill(0);
+  const c0: number[] = new Array(WAVE).fill(0);
+  const c1: number[] = new Array(WAVE).fill(0);
+  const t = hrnow();
+  for (let done = 0; done < n; done += WAVE) {
+    for (let k = 0; k < WAVE; k++) {
+      const [x, y] = chmake();
+      c0[k] = x;
+      c1[k] = y;
+      hs[k] = go(reader(x));
+    }
+    yield* dill_yield(); // every reader runs and parks in chrecv
+    for (let k = 0; k < WAVE; k++) {
+      hclose(hs[k]!); // cancels the parked chrecv; returns once the reader has exited
+      hclose(c1[k]!);
+      hclose(c0[k]!);
+    }
+  }
+  return since(t) / n;
+}
+
+// ---- whispers -----------------------------------------------------------------------------------
+function* whisper(left: number, right: number) {
+  const v = yield* chrecv<number>(right, -1);
+  yield* chsend(left, v + 1, -1);
+}
+
+function* whispersMain(n: number) {
+  const ends: number[] = new Array(2 * (n + 1)).fill(0);
+  const hs: number[] = new Array(n).fill(0);
+  const t = hrnow();
+  // Channel i has ends (ends[2i], ends[2i+1]); whisper i receives on channel i+1, sends on channel i.
+  for (let i = 0; i <= n; i++) {
+    const [p, q] = chmake();
+    ends[2 * i] = p;
+    ends[2 * i + 1] = q;
+  }
+  for (let i = 0; i < n; i++) hs[i] = go(whisper(ends[2 * i]!, ends[2 * (i + 1) + 1]!));
+  yield* chsend(ends[2 * n]!, 1, -1);
+  const res = yield* chrecv<number>(ends[1]!, -1);
+  const ns = since(t);
+  for (const h of hs) hclose(h);
+  for (const h of ends) hclose(h);
+  if (res !== n + 1) throw new Error(`whispers: got ${res}, expected ${n + 1}`);
+  return ns / n;
+}
+
+// ---- timer --------------------------------------------------------------------------------------
+function* sleeper(deadline: number) {
+  yield* msleep(deadline);
+}
+
+/** Deadlines spread over 0-50 ms in a scrambled order (a fixed LCG, so every run is the same). */
+export function spread(n: number, base: number): Float64Array {
+  const out = new Float64Array(n);
+  let x = 12345;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = base + (x % 51);
+  }
+  return out;
+}
+
+function* timerMain(n: number) {
+  const b = bundle();
+  const c = cpuNs();
+  const ds = spread(n, now() + 1);
+  for (let i = 0; i < n; i++) bundle_go(b, sleeper(ds[i]!));
+  yield* bundle_wait(b, -1);
+  const cpu = cpuNs() - c;
+  hclose(b);
+  return cpu / n;
+}
+
+// ---- memory -------------------------------------------------------------------------------------
+function* idle() {
+  yield* msleep(-1);
+}
+
+function* launchIdle(hs: number[]) {
+  for (let i = 0; i < hs.length; i++) hs[i] = go(idle());
+  yield* dill_yield(); // every one of them runs and parks
+}
+
+function* closeAll(hs: number[]) {
+  for (const h of hs) hclose(h);
+}
+
+async function mem(n: number): Promise<number> {
+  const hs: number[] = new Array(n).fill(0);
+  const before = await heapAfterGc();
+  await run(launchIdle(hs));
+  const after = await heapAfterGc();
+  await run(closeAll(hs));
+  return (after - before) / n;
+}
+
+export const tsdill: Record<string, Trial> = {
+  go: (n) => run(goMain(n)),
+  goRun: (n) => run(goRunMain(n)),
+  ctxswitch: (n) => run(switchMain(n)),
+  chan: (n) => run(chanMain(n)),
+  choose: (n) => run(chooseMain(n)),
+  done: (n) => run(doneMain(n)),
+  whispers: (n) => run(whispersMain(n)),
+  timer: (n) => run(timerMain(n)),
+  mem,
+};
