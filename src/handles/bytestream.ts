@@ -1,0 +1,205 @@
+/**
+ * The generic bytestream calls, after libdill's bsock.c: `bsend`, `brecv`, `bsendl`, `brecvl`.
+ *
+ * They know no transport. They check their arguments, ask the handle for its bytestream interface
+ * ({@link BSOCK_TYPE}) and run the interface's `bsendl`/`brecvl` op. A transport (IPC sockets
+ * today) plugs in by answering `BSOCK_TYPE` in its `query`.
+ */
+import { checkCount, checkDeadline } from "./args.js";
+import { dillError } from "./errors.js";
+import type { Op } from "./op.js";
+import { handleQuery } from "./table.js";
+
+/** Interface id of a bytestream: what `bsend`, `brecv`, `bsendl` and `brecvl` ask a handle for. */
+export const BSOCK_TYPE: unique symbol = Symbol("bytestream");
+
+/**
+ * One element of a scatter/gather list (libdill's `struct iolist`): `iol_len` bytes of
+ * `iol_base`, then the next element. A message made of several buffers is sent or received as
+ * one with `bsendl`/`brecvl`. `iol_base = null` on receive skips `iol_len` bytes. `iol_rsvd`
+ * must be 0.
+ *
+ * @example
+ * ```ts
+ * const body: IoList = { iol_base: payload, iol_len: payload.length, iol_next: null, iol_rsvd: 0 };
+ * const head: IoList = { iol_base: header, iol_len: 4, iol_next: body, iol_rsvd: 0 };
+ * yield* bsendl(s, head, body, -1);
+ * ```
+ */
+export interface IoList {
+  iol_base: Uint8Array | null;
+  iol_len: number;
+  iol_next: IoList | null;
+  iol_rsvd: number;
+}
+
+/**
+ * What a bytestream handle answers for {@link BSOCK_TYPE}. Both calls get a checked list
+ * (`first` to `last`, no loop, lengths within their buffers, `iol_base` set for sends) and the
+ * name of the public call for error messages. They send, resp. receive, every byte or fail.
+ */
+export interface Bytestream {
+  bsendl(first: IoList, last: IoList, deadline: number, fn: string): Op<void>;
+  brecvl(first: IoList, last: IoList, deadline: number, fn: string): Op<void>;
+}
+
+function stream(s: number, fn: string): Bytestream {
+  return handleQuery(s, BSOCK_TYPE, fn, "s") as Bytestream;
+}
+
+function checkBuf(fn: string, buf: unknown, len: number, recv: boolean): void {
+  checkCount(fn, "len", len);
+  if (buf === null && recv) return;
+  if (!(buf instanceof Uint8Array)) throw dillError("EINVAL", fn, "buf", recv ? "buf must be a Uint8Array or null" : "buf must be a Uint8Array or a string");
+  if (len > buf.length) throw dillError("EINVAL", fn, "len", `len ${len} is larger than the buffer (${buf.length} bytes)`);
+}
+
+/**
+ * Check an iolist the way libdill does: `last.iol_next` is null, `last` is reached from `first`,
+ * no element is visited twice, every `iol_rsvd` is 0, each length fits its buffer. Elements are
+ * marked through `iol_rsvd` while walking and unmarked afterwards, so the list is the same after
+ * the call as before, whatever the outcome.
+ */
+function checkList(fn: string, first: IoList, last: IoList, recv: boolean): void {
+  if (first === null || typeof first !== "object") throw dillError("EINVAL", fn, "first", "first must be an iolist element");
+  if (last === null || typeof last !== "object") throw dillError("EINVAL", fn, "last", "last must be an iolist element");
+  if (last.iol_next !== null) throw dillError("EINVAL", fn, "last", "last.iol_next must be null");
+  let why: string | null = null;
+  let marked = 0;
+  let it: IoList | null = first;
+  for (; it !== null; it = it.iol_next) {
+    if (typeof it !== "object") {
+      why = "iol_next must be an iolist element or null";
+      break;
+    }
+    if (it.iol_rsvd !== 0) {
+      why = it.iol_rsvd === 1 && marked > 0 ? "the list loops" : "iol_rsvd must be 0";
+      break;
+    }
+    if (it.iol_next === null && it !== last) {
+      why = "last is not an element of the list starting at first";
+      break;
+    }
+    const len = it.iol_len;
+    if (!Number.isSafeInteger(len) || len < 0) {
+      why = `iol_len must be a non-negative integer, got ${String(len)}`;
+      break;
+    }
+    const base = it.iol_base;
+    if (base === null ? !recv : !(base instanceof Uint8Array)) {
+      why = recv ? "iol_base must be a Uint8Array or null" : "iol_base must be a Uint8Array";
+      break;
+    }
+    if (base !== null && len > base.length) {
+      why = `iol_len ${len} is larger than iol_base (${base.length} bytes)`;
+      break;
+    }
+    it.iol_rsvd = 1;
+    marked++;
+  }
+  for (let u: IoList | null = first; marked > 0; u = u!.iol_next, marked--) u!.iol_rsvd = 0;
+  if (why !== null) throw dillError("EINVAL", fn, "first", why);
+}
+
+/**
+ * Sends `len` bytes of `buf`: returns once all of them are handed to the system, or fails.
+ * There is no partial send. After any failure (the deadline included) the socket refuses to send.
+ *
+ * @param s a bytestream handle (an IPC socket).
+ * @param buf the bytes; a string is sent as UTF-8 (then `len` counts its UTF-8 bytes).
+ * @param len how many bytes of `buf` to send, from its start.
+ * @param deadline absolute time in ms on the `now()` clock; `-1` never, `0` only if it can be
+ * done without waiting.
+ * @throws `EBADF` (not a handle), `ENOTSUP` (not a bytestream), `EINVAL` (bad `buf`, `len` or
+ * deadline), `EBUSY` (another coroutine is sending on `s`), `EPIPE` (sending was closed with
+ * `ipc_done`), `ECONNRESET` (the connection is broken), `ECANCELED`, `ETIMEDOUT`.
+ *
+ * @example
+ * ```ts
+ * yield* bsend(s, "ABC", 3, now() + 1000);
+ * yield* bsend(s, new Uint8Array([1, 2, 3]), 3, -1);
+ * ```
+ */
+export function* bsend(s: number, buf: Uint8Array | string, len: number, deadline: number): Op<void> {
+  const b = stream(s, "bsend");
+  const bytes = typeof buf === "string" ? Buffer.from(buf, "utf8") : buf;
+  checkBuf("bsend", bytes, len, false);
+  checkDeadline("bsend", deadline);
+  const iol: IoList = { iol_base: bytes, iol_len: len, iol_next: null, iol_rsvd: 0 };
+  yield* b.bsendl(iol, iol, deadline, "bsend");
+}
+
+/**
+ * Receives exactly `len` bytes into `buf`, or fails. `buf = null` reads and discards `len` bytes.
+ * After any failure (the deadline included) the socket refuses to receive; bytes of a failed
+ * call that had already arrived are lost.
+ *
+ * @param s a bytestream handle.
+ * @param buf where the bytes go (its first `len` bytes), or `null` to skip them.
+ * @param len how many bytes to receive.
+ * @param deadline absolute time in ms; `-1` never, `0` only if the bytes are already there.
+ * @throws `EBADF`, `ENOTSUP`, `EINVAL`, `EBUSY` (another coroutine is receiving on `s`), `EPIPE`
+ * (the peer closed its sending side: no more data), `ECONNRESET`, `ECANCELED`, `ETIMEDOUT`.
+ *
+ * @example
+ * ```ts
+ * const buf = new Uint8Array(3);
+ * yield* brecv(s, buf, 3, now() + 1000);
+ * ```
+ */
+export function* brecv(s: number, buf: Uint8Array | null, len: number, deadline: number): Op<void> {
+  const b = stream(s, "brecv");
+  checkBuf("brecv", buf, len, true);
+  checkDeadline("brecv", deadline);
+  const iol: IoList = { iol_base: buf, iol_len: len, iol_next: null, iol_rsvd: 0 };
+  yield* b.brecvl(iol, iol, deadline, "brecv");
+}
+
+/**
+ * Sends the buffers of the list `first`..`last` as one message, in order: all of it or nothing
+ * more after a failure, like {@link bsend}. The list is left as it was.
+ *
+ * @param s a bytestream handle.
+ * @param first the first element.
+ * @param last the last element (`last.iol_next` must be null).
+ * @param deadline absolute time in ms; `-1` never, `0` only if it can be done without waiting.
+ * @throws as `bsend`; `EINVAL` also when the list is malformed (`last.iol_next` not null, `last`
+ * not in the list, a loop, an `iol_rsvd` other than 0, a missing `iol_base`).
+ *
+ * @example
+ * ```ts
+ * const b: IoList = { iol_base: body, iol_len: body.length, iol_next: null, iol_rsvd: 0 };
+ * const a: IoList = { iol_base: head, iol_len: head.length, iol_next: b, iol_rsvd: 0 };
+ * yield* bsendl(s, a, b, -1);
+ * ```
+ */
+export function* bsendl(s: number, first: IoList, last: IoList, deadline: number): Op<void> {
+  const b = stream(s, "bsendl");
+  checkList("bsendl", first, last, false);
+  checkDeadline("bsendl", deadline);
+  yield* b.bsendl(first, last, deadline, "bsendl");
+}
+
+/**
+ * Fills the buffers of the list `first`..`last` in order, exactly, like {@link brecv}; an
+ * element with `iol_base = null` skips `iol_len` bytes. The list is left as it was.
+ *
+ * @param s a bytestream handle.
+ * @param first the first element.
+ * @param last the last element (`last.iol_next` must be null).
+ * @param deadline absolute time in ms; `-1` never, `0` only if the bytes are already there.
+ * @throws as `brecv`; `EINVAL` also for a malformed list (see `bsendl`).
+ *
+ * @example
+ * ```ts
+ * const body: IoList = { iol_base: new Uint8Array(60), iol_len: 60, iol_next: null, iol_rsvd: 0 };
+ * const head: IoList = { iol_base: new Uint8Array(4), iol_len: 4, iol_next: body, iol_rsvd: 0 };
+ * yield* brecvl(s, head, body, now() + 1000);
+ * ```
+ */
+export function* brecvl(s: number, first: IoList, last: IoList, deadline: number): Op<void> {
+  const b = stream(s, "brecvl");
+  checkList("brecvl", first, last, true);
+  checkDeadline("brecvl", deadline);
+  yield* b.brecvl(first, last, deadline, "brecvl");
+}
