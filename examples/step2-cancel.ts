@@ -4,7 +4,7 @@ import { DillError, go, hclose, msleep, now, run } from "../src/index.js";
 function* worker(name: string) {
   try {
     for (let i = 1; ; i++) {
-      yield* msleep(now() + 10);
+      yield* msleep(now() + 20);
       console.log(`${name}: tick ${i}`);
     }
   } catch (e) {
@@ -36,7 +36,7 @@ function* selfCloser(me: { h: number }) {
 
 await run(function* main() {
   const cr = go(worker("worker"));
-  yield* msleep(now() + 35);
+  yield* msleep(now() + 50); // long enough for two ticks
   console.log("main: hclose(worker)");
   hclose(cr); // returns only after the worker has exited
   console.log("main: hclose returned, the worker is gone");
