@@ -9,7 +9,7 @@
  */
 import { checkDeadline } from "../handles/args.js";
 import { dillError, quickError } from "../handles/errors.js";
-import { BLOCK, type Op } from "../handles/op.js";
+import { FastOp, finished, type Op, parked } from "../handles/op.js";
 import { claim, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleMake, handleQuery, handleRelease } from "../handles/table.js";
 import type { CrBase } from "./cr.js";
@@ -225,27 +225,41 @@ export function chmake_mem(mem: ChannelStorage): [number, number] {
  * yield* chsend(ch, { id: 1 }, now() + 1000);
  * ```
  */
-export function* chsend(ch: number, val: unknown, deadline: number): Op<void> {
-  const cr = canBlock("chsend");
-  const hc = half(ch, "chsend").other;
-  checkDeadline("chsend", deadline);
-  if (hc.done) throw quickError("EPIPE", "chsend");
-  const r = hc.rhead;
-  if (r !== null) {
-    deliver(r, val);
-    return;
+export function chsend(ch: number, val: unknown, deadline: number): Op<void> {
+  return new ChSend(ch, val, deadline);
+}
+
+class ChSend extends FastOp<void> {
+  constructor(
+    private readonly ch: number,
+    private readonly val: unknown,
+    private readonly deadline: number,
+  ) {
+    super();
   }
-  if (expired(deadline)) throw quickError("ETIMEDOUT", "chsend");
-  const c = clauseOf(cr, 0);
-  c.hc = hc;
-  c.send = true;
-  c.val = val;
-  c.idx = -1;
-  c.user = null;
-  link(c);
-  cr.nclauses = 1;
-  park(cr, "chsend", deadline, unlinkAll, null);
-  yield BLOCK;
+  protected start(): IteratorResult<unknown, void> {
+    const cr = canBlock("chsend");
+    const hc = half(this.ch, "chsend").other;
+    const deadline = this.deadline;
+    checkDeadline("chsend", deadline);
+    if (hc.done) throw quickError("EPIPE", "chsend");
+    const r = hc.rhead;
+    if (r !== null) {
+      deliver(r, this.val);
+      return finished(undefined);
+    }
+    if (expired(deadline)) throw quickError("ETIMEDOUT", "chsend");
+    const c = clauseOf(cr, 0);
+    c.hc = hc;
+    c.send = true;
+    c.val = this.val;
+    c.idx = -1;
+    c.user = null;
+    link(c);
+    cr.nclauses = 1;
+    park(cr, "chsend", deadline, unlinkAll, null);
+    return parked();
+  }
 }
 
 /**
@@ -261,23 +275,36 @@ export function* chsend(ch: number, val: unknown, deadline: number): Op<void> {
  * const msg = yield* chrecv(ch, -1);
  * ```
  */
-export function* chrecv<T = unknown>(ch: number, deadline: number): Op<T> {
-  const cr = canBlock("chrecv");
-  const hc = half(ch, "chrecv");
-  checkDeadline("chrecv", deadline);
-  if (hc.done) throw quickError("EPIPE", "chrecv");
-  const s = hc.shead;
-  if (s !== null) return take(s) as T;
-  if (expired(deadline)) throw quickError("ETIMEDOUT", "chrecv");
-  const c = clauseOf(cr, 0);
-  c.hc = hc;
-  c.send = false;
-  c.idx = -1;
-  c.user = null;
-  link(c);
-  cr.nclauses = 1;
-  park(cr, "chrecv", deadline, unlinkAll, null);
-  return (yield BLOCK) as T;
+export function chrecv<T = unknown>(ch: number, deadline: number): Op<T> {
+  return new ChRecv<T>(ch, deadline);
+}
+
+class ChRecv<T> extends FastOp<T> {
+  constructor(
+    private readonly ch: number,
+    private readonly deadline: number,
+  ) {
+    super();
+  }
+  protected start(): IteratorResult<unknown, T> {
+    const cr = canBlock("chrecv");
+    const hc = half(this.ch, "chrecv");
+    const deadline = this.deadline;
+    checkDeadline("chrecv", deadline);
+    if (hc.done) throw quickError("EPIPE", "chrecv");
+    const s = hc.shead;
+    if (s !== null) return finished(take(s) as T);
+    if (expired(deadline)) throw quickError("ETIMEDOUT", "chrecv");
+    const c = clauseOf(cr, 0);
+    c.hc = hc;
+    c.send = false;
+    c.idx = -1;
+    c.user = null;
+    link(c);
+    cr.nclauses = 1;
+    park(cr, "chrecv", deadline, unlinkAll, null);
+    return parked();
+  }
 }
 
 /**

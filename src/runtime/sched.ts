@@ -252,7 +252,14 @@ export function cancel(cr: CrBase): void {
   cr.cancelled = true;
   if (cr.state === RUNNING) return;
   if (cr.state === NEW) {
-    // Never ran: there is no code to unwind. Closing the generator runs nothing.
+    // Never ran: there is no code to unwind. Closing the generator runs nothing. When it is the
+    // newest run-queue entry (hclose(go(...))), drop the entry so the queue does not fill with
+    // stale ones in a loop that never yields.
+    const last = (qhead + qsize - 1) & qmask;
+    if (qsize > 0 && qcr[last] === cr) {
+      qcr[last] = null;
+      qsize--;
+    }
     cr.seq++;
     const gen = cr.gen!;
     const prev = current;

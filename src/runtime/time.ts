@@ -1,6 +1,6 @@
 /** Time: `msleep` and `dill_yield` (`now` is in clock.ts). */
 import { checkDeadline } from "../handles/args.js";
-import { BLOCK, type Op } from "../handles/op.js";
+import { FastOp, type Op, parked } from "../handles/op.js";
 import { canBlock, enqueue, expired, park, SLEEPING } from "./sched.js";
 
 /**
@@ -15,16 +15,26 @@ import { canBlock, enqueue, expired, park, SLEEPING } from "./sched.js";
  * yield* msleep(now() + 250);
  * ```
  */
-export function* msleep(deadline: number): Op<void> {
-  const cr = canBlock("msleep");
-  checkDeadline("msleep", deadline);
-  if (deadline !== -1 && expired(deadline)) {
-    cr.resumeValue = undefined;
-    enqueue(cr);
-  } else {
-    park(cr, "msleep", deadline, null, SLEEPING);
+export function msleep(deadline: number): Op<void> {
+  return new Sleep(deadline);
+}
+
+class Sleep extends FastOp<void> {
+  constructor(private readonly deadline: number) {
+    super();
   }
-  yield BLOCK;
+  protected start(): IteratorResult<unknown, void> {
+    const cr = canBlock("msleep");
+    const deadline = this.deadline;
+    checkDeadline("msleep", deadline);
+    if (deadline !== -1 && expired(deadline)) {
+      cr.resumeValue = undefined;
+      enqueue(cr);
+    } else {
+      park(cr, "msleep", deadline, null, SLEEPING);
+    }
+    return parked();
+  }
 }
 
 /**
@@ -41,9 +51,15 @@ export function* msleep(deadline: number): Op<void> {
  * }
  * ```
  */
-export function* dill_yield(): Op<void> {
-  const cr = canBlock("yield");
-  cr.resumeValue = undefined;
-  enqueue(cr);
-  yield BLOCK;
+export function dill_yield(): Op<void> {
+  return new Yield();
+}
+
+class Yield extends FastOp<void> {
+  protected start(): IteratorResult<unknown, void> {
+    const cr = canBlock("yield");
+    cr.resumeValue = undefined;
+    enqueue(cr);
+    return parked();
+  }
 }
