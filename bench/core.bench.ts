@@ -45,7 +45,7 @@ const M = 1_000_000;
 
 const SPECS: readonly Spec[] = [
   { key: "go", title: "go + hclose (worker never ran)", sizes: { tsdill: [M, 20 * K], effection: [10 * K, 500], async: [M, 20 * K] }, libdill: "go", maxVsLibdill: 1.5 },
-  { key: "goRun", title: "go, run, hclose (waves of 1000)", sizes: { tsdill: [M, 20 * K], effection: [10 * K, 1 * K], async: [M, 20 * K] } },
+  { key: "goRun", title: "go, run, hclose (waves of 1000)", sizes: { tsdill: [M, 20 * K], effection: [10 * K, 1 * K], async: [M, 20 * K] }, libdill: "go", maxVsLibdill: 1.5 },
   { key: "ctxswitch", title: "ctxswitch (dill_yield)", sizes: { tsdill: [2 * M, 20 * K], effection: [100 * K, 2 * K], async: [2 * M, 20 * K] }, libdill: "ctxswitch", maxVsLibdill: 2 },
   { key: "chan", title: "chan ping-pong, per message", sizes: { tsdill: [M, 20 * K], effection: [100 * K, 2 * K], async: [M, 20 * K] }, libdill: "chan", maxVsLibdill: 2 },
   { key: "choose", title: "choose ping-pong, per message", sizes: { tsdill: [M, 20 * K], effection: [2 * K, 200] }, libdill: "choose", maxVsLibdill: 2 },
