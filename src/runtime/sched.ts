@@ -326,7 +326,8 @@ function arm(): void {
   }
   if (nodeTimer !== null) clearTimeout(nodeTimer);
   armed = first.deadline;
-  nodeTimer = setTimeout(onTimer, Math.max(0, armed - now()));
+  // Node timers hold at most 2^31-1 ms; a later deadline is re-armed when that one fires.
+  nodeTimer = setTimeout(onTimer, Math.min(Math.max(0, armed - now()), 0x7fffffff));
 }
 
 function disarm(): void {
