@@ -22,6 +22,9 @@ export class BundleStorage extends Storage implements HandleVfs {
   count = 0;
   closed = false;
   waiters: CrBase[] = [];
+  /** The first exception that escaped a member since the last bundle_wait, to surface there. */
+  failure: unknown = undefined;
+  failed = false;
   query(type: symbol): unknown {
     return type === BUNDLE_TYPE ? this : undefined;
   }
@@ -43,6 +46,8 @@ function init(b: BundleStorage, fn: string): number {
   b.head = b.tail = null;
   b.count = 0;
   b.closed = false;
+  b.failure = undefined;
+  b.failed = false;
   try {
     return handleMake(b, fn);
   } catch (e) {
@@ -87,8 +92,14 @@ export function bundle_mem(mem: BundleStorage): number {
 }
 
 function memberExit(cr: CrBase, value: unknown, threw: boolean): void {
-  if (threw && !isOwnCancellation(cr, value)) reportUncaught(cr, value);
   const b = cr.owner as BundleStorage;
+  if (threw && !isOwnCancellation(cr, value)) {
+    reportUncaught(cr, value);
+    if (!b.failed && !b.closed) {
+      b.failed = true;
+      b.failure = value;
+    }
+  }
   if (cr.prev !== null) cr.prev.next = cr.next;
   else b.head = cr.next;
   if (cr.next !== null) cr.next.prev = cr.prev;
@@ -159,12 +170,24 @@ function unwait(cr: CrBase): void {
   if (i >= 0) w.splice(i, 1);
 }
 
+/** Rethrow, once, the first exception that escaped a member: the owner that waits sees it. */
+function surface(b: BundleStorage): void {
+  if (!b.failed) return;
+  const e = b.failure;
+  b.failed = false;
+  b.failure = undefined;
+  throw e;
+}
+
 /**
  * Waits until every coroutine in the bundle has finished. Returns at once for an empty bundle.
+ * When an exception escaped a member since the last `bundle_wait` (it was also reported to the
+ * `onUncaught` handler), the first such exception is thrown here, after all members finished.
  *
  * @param bndl the bundle.
  * @param deadline absolute time in ms (`-1` never, `0` do not wait).
- * @throws `EBADF`, `ENOTSUP`, `ECANCELED`, `ETIMEDOUT`, `EINVAL` (bad deadline).
+ * @throws `EBADF`, `ENOTSUP`, `ECANCELED`, `ETIMEDOUT`, `EINVAL` (bad deadline); a member's
+ * escaped exception, as described above.
  *
  * @example
  * ```ts
@@ -175,9 +198,10 @@ export function* bundle_wait(bndl: number, deadline: number): Op<void> {
   const cr = canBlock("bundle_wait");
   const b = handleQuery(bndl, BUNDLE_TYPE, "bundle_wait", "bndl") as BundleStorage;
   checkDeadline("bundle_wait", deadline);
-  if (b.count === 0) return;
+  if (b.count === 0) return surface(b);
   if (expired(deadline)) throw quickError("ETIMEDOUT", "bundle_wait");
   b.waiters.push(cr);
   park(cr, "bundle_wait", deadline, unwait, b);
   yield BLOCK;
+  surface(b);
 }
