@@ -4,7 +4,7 @@
  *
  * Every (workload, peer) pair is measured in a fresh Node process (`--expose-gc`), so that one
  * peer's JIT state and garbage never weigh on another: one warm-up run, then the median of
- * `RUNS` runs. Run with no arguments; `--child <workload> <peer> <n> <warmup> <runs>` is the
+ * five runs (three for effection, whose runs are long). Run with no arguments; `--child <workload> <peer> <n> <warmup> <runs>` is the
  * measuring process.
  */
 import { fileURLToPath } from "node:url";
@@ -81,7 +81,8 @@ async function measure(spec: Spec, peer: Peer): Promise<Sampled | null> {
   const n = QUICK ? size[1] : size[0];
   // Memory is measured once, cold: a warm-up would leave records in the pools.
   const warm = spec.bytes ? 0 : Math.max(1, Math.floor(n / 10));
-  const runs = spec.bytes ? 1 : RUNS;
+  // effection's runs are long and steady; the sub-microsecond peers get five runs against noise.
+  const runs = spec.bytes ? 1 : peer === "effection" ? RUNS : QUICK ? 1 : 5;
   const flags = ["--expose-gc", "--max-old-space-size=8192"];
   const out = await runTs(SELF, ["--child", spec.key, peer, String(n), String(warm), String(runs)], flags);
   return parseResult<Sampled>(out);
@@ -135,7 +136,7 @@ async function parent(): Promise<void> {
   console.log("");
   console.log(markdownTable(["workload", "n tsdill", "n effection", "effection stand-in", "n async", "async/await stand-in"], sizeRows));
   console.log("");
-  console.log(`Median of ${RUNS} run(s) after one warm-up, each peer in a fresh process; memory: one cold run with --expose-gc.`);
+  console.log(`Median of ${QUICK ? 1 : 5} runs (effection: ${RUNS}) after one warm-up, each peer in a fresh process; memory: one cold run with --expose-gc.`);
   console.log(`${lib.label}. Reference machine: ${lib.machine}.`);
   console.log(`core: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

@@ -50,13 +50,16 @@ export interface Sampled {
 }
 
 /**
- * Runs `trial` once at `warmupN` to let the JIT settle, then `runs` times at `n`, and returns the
- * median of the measured runs.
+ * Runs `trial` once at `warmupN` to let the JIT settle, then `runs` times at `n` (each after a
+ * collection, when `--expose-gc` is on), and returns the median of the measured runs.
  */
 export async function sample(trial: Trial, n: number, warmupN: number, runs = RUNS): Promise<Sampled> {
   if (warmupN > 0) await trial(warmupN);
   const samples: number[] = [];
-  for (let i = 0; i < runs; i++) samples.push(await trial(n));
+  for (let i = 0; i < runs; i++) {
+    await collect(); // start each run with the previous one's garbage gone
+    samples.push(await trial(n));
+  }
   return { median: median(samples), samples };
 }
 
