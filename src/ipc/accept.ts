@@ -1,0 +1,80 @@
+/** `ipc_accept` and `ipc_accept_mem`: the next incoming connection of a listener. */
+import type { Socket } from "node:net";
+import { checkDeadline } from "../handles/args.js";
+import { dillError, quickError } from "../handles/errors.js";
+import { BLOCK, type Op } from "../handles/op.js";
+import { claim } from "../handles/pool.js";
+import { handleMake, handleQuery } from "../handles/table.js";
+import { canBlock, expired, park } from "../runtime/sched.js";
+import { fromNode } from "./errno.js";
+import { IPC_LISTENER_TYPE, type IpcListener, unblockListener } from "./listener.js";
+import { connStorages, IpcStorage } from "./storage.js";
+
+function* accept(ls: number, mem: IpcStorage | null, deadline: number, fn: string): Op<number> {
+  const cr = canBlock(fn);
+  const l = handleQuery(ls, IPC_LISTENER_TYPE, fn, "ls") as IpcListener;
+  checkDeadline(fn, deadline);
+  if (l.waiter !== null) throw dillError("EBUSY", fn, "ls", "another coroutine is already accepting on this listener");
+  const st = mem === null ? connStorages.take(fn) : claim(mem, IpcStorage, fn);
+  const c = st.conn;
+  let sock = l.next();
+  if (sock === null) {
+    try {
+      const failure = l.pending;
+      if (failure !== null) {
+        l.pending = null;
+        throw fromNode(failure, fn, "ECONNABORTED");
+      }
+      if (expired(deadline)) throw quickError("ETIMEDOUT", fn);
+      l.waiter = cr;
+      park(cr, fn, deadline, unblockListener, l);
+      sock = (yield BLOCK) as Socket;
+    } catch (e) {
+      st.connClosed();
+      throw e;
+    }
+  }
+  c.attach(sock, false);
+  try {
+    return handleMake(c, fn);
+  } catch (e) {
+    c.close();
+    throw e;
+  }
+}
+
+/**
+ * Accepts the next incoming connection of a listener.
+ *
+ * @param ls a listener handle from `ipc_listen` or `ipc_listener_fromfd`.
+ * @param deadline absolute time in ms; `-1` never, `0` only if a connection is already waiting.
+ * @returns the new connection's handle: a bytestream for `bsend`/`brecv`.
+ * @throws `EBADF` (not a handle, or the listener was closed while waiting), `ENOTSUP` (not a
+ * listener), `EINVAL` (deadline), `EBUSY` (another coroutine is accepting on `ls`), `EMFILE`
+ * (handle table full), `ENOMEM` (storage pool used up), `ECANCELED`, `ETIMEDOUT`.
+ *
+ * @example
+ * ```ts
+ * const ls = yield* ipc_listen("/tmp/test.ipc", 10);
+ * const s = yield* ipc_accept(ls, now() + 1000);
+ * ```
+ */
+export function* ipc_accept(ls: number, deadline: number): Op<number> {
+  return yield* accept(ls, null, deadline, "ipc_accept");
+}
+
+/**
+ * Like {@link ipc_accept}, with the connection in caller storage: nothing is allocated.
+ *
+ * @param mem an `IpcStorage` not in use; it is free again once the connection's handle is closed.
+ * @throws as `ipc_accept`, plus `EINVAL` (not an `IpcStorage`) and `EBUSY` (in use).
+ *
+ * @example
+ * ```ts
+ * const mem = new IpcStorage();
+ * const s = yield* ipc_accept_mem(ls, mem, -1);
+ * ```
+ */
+export function* ipc_accept_mem(ls: number, mem: IpcStorage, deadline: number): Op<number> {
+  return yield* accept(ls, mem, deadline, "ipc_accept_mem");
+}

@@ -1,0 +1,133 @@
+/**
+ * The IPC listener: a `node:net` server behind a handle.
+ *
+ * Node accepts connections from the kernel as soon as they arrive; they wait here, paused (no
+ * byte is read), until a coroutine takes one with `ipc_accept`. One coroutine may be parked in
+ * `ipc_accept` at a time. Closing the listener wakes that coroutine with `EBADF` and closes the
+ * connections nobody accepted. A listener that bound a path removes the socket file when it is
+ * closed (Node does it as it closes the server); one made from an inherited fd removes nothing.
+ */
+import type { Server, Socket } from "node:net";
+import { quickError } from "../handles/errors.js";
+import type { HandleVfs } from "../handles/table.js";
+import type { CrBase } from "../runtime/cr.js";
+import { flush, interrupt, resume } from "../runtime/sched.js";
+import { fromNode } from "./errno.js";
+
+/** Interface id an IPC listener handle answers in `hquery`. */
+export const IPC_LISTENER_TYPE: unique symbol = Symbol("ipc_listener");
+
+/** Where a listener goes when its handle is closed (its storage). */
+export interface ListenerHome {
+  listenerClosed(l: IpcListener): void;
+}
+
+function ignore(): void {}
+
+/** Unblock hook of ipc_listen's and ipc_accept's wait. */
+export function unblockListener(cr: CrBase): void {
+  const l = cr.waitObj as IpcListener;
+  if (l.waiter === cr) l.waiter = null;
+}
+
+export class IpcListener implements HandleVfs {
+  readonly kind = "ipc_listener";
+  server: Server | null = null;
+  listening = false;
+  /** An error the server reported with nobody waiting: given to the next ipc_accept. */
+  pending: unknown = null;
+  /** The coroutine parked in ipc_listen (until 'listening') or in ipc_accept. */
+  waiter: CrBase | null = null;
+  /** Connections accepted by Node, not yet by the user: a FIFO with a head index. */
+  q: (Socket | null)[] = [];
+  qhead = 0;
+
+  readonly onConnection = (s: Socket): void => this.connection(s);
+  readonly onListening = (): void => this.ready();
+  readonly onError = (e: Error): void => this.error(e);
+
+  constructor(readonly home: ListenerHome) {}
+
+  query(type: symbol): unknown {
+    return type === IPC_LISTENER_TYPE ? this : undefined;
+  }
+
+  attach(server: Server): void {
+    this.server = server;
+    this.listening = false;
+    this.pending = null;
+    server.on("connection", this.onConnection);
+    server.on("listening", this.onListening);
+    server.on("error", this.onError);
+  }
+
+  /** The next connection Node accepted, or null. */
+  next(): Socket | null {
+    if (this.qhead === this.q.length) return null;
+    const s = this.q[this.qhead]!;
+    this.q[this.qhead++] = null;
+    if (this.qhead === this.q.length) {
+      this.q.length = 0;
+      this.qhead = 0;
+    }
+    return s;
+  }
+
+  private connection(s: Socket): void {
+    const cr = this.waiter;
+    if (cr !== null && this.listening) {
+      this.waiter = null;
+      resume(cr, s);
+      flush();
+      return;
+    }
+    this.q.push(s);
+  }
+
+  private ready(): void {
+    this.listening = true;
+    const cr = this.waiter;
+    if (cr === null) return;
+    this.waiter = null;
+    resume(cr, undefined);
+    flush();
+  }
+
+  private error(e: Error): void {
+    const cr = this.waiter;
+    if (cr === null) {
+      this.pending = e;
+      return;
+    }
+    this.waiter = null;
+    interrupt(cr, fromNode(e, cr.waitOp, this.listening ? "ECONNABORTED" : "EINVAL"));
+    flush();
+  }
+
+  /** Stop listening and drop everything at once (no coroutine is woken). */
+  detach(): void {
+    const server = this.server;
+    if (server !== null) {
+      this.server = null;
+      server.removeListener("connection", this.onConnection);
+      server.removeListener("listening", this.onListening);
+      server.removeListener("error", this.onError);
+      server.on("error", ignore);
+      server.close();
+    }
+    for (let s = this.next(); s !== null; s = this.next()) s.destroy();
+    this.listening = false;
+    this.pending = null;
+  }
+
+  /** hclose: stops listening; a coroutine parked in ipc_accept fails with EBADF. */
+  close(): void {
+    const cr = this.waiter;
+    if (cr !== null) {
+      this.waiter = null;
+      interrupt(cr, quickError("EBADF", cr.waitOp));
+    }
+    this.detach();
+    this.home.listenerClosed(this);
+  }
+}

@@ -1,0 +1,527 @@
+/**
+ * The IPC connection: one `node:net` socket behind a handle, with libdill's bytestream semantics.
+ *
+ * Inbound bytes arrive in Node's 'data' events. When a coroutine is parked in a receive they go
+ * straight into its buffers; otherwise they wait in a per-connection queue. Above
+ * {@link HIGH_WATER} queued bytes the socket is paused (the kernel buffers fill and the peer's
+ * sends block), below {@link LOW_WATER} it is resumed. A send hands the bytes to Node and returns
+ * when Node has written all of them to the kernel; until then its coroutine is parked (the
+ * caller's buffer is still in use by Node).
+ *
+ * Exactly one coroutine may be parked receiving and one sending. Listeners are installed once
+ * per socket and bound once per connection object, so the hot path makes no closure and no
+ * Promise. Wake-ups happen in socket callbacks: resume/interrupt, then flush() runs the
+ * coroutines at once.
+ *
+ * State changes are made on the waking side, before a coroutine is resumed: the code of a
+ * blocking call does not touch the connection after its coroutine wakes, so a connection closed
+ * (and its storage reused) in between is never written to by a stale call.
+ */
+import { createConnection, type Socket } from "node:net";
+import { BSOCK_TYPE, type Bytestream, type IoList } from "../handles/bytestream.js";
+import { dillError, type ErrnoCode, quickError } from "../handles/errors.js";
+import { BLOCK, type Op } from "../handles/op.js";
+import type { HandleVfs } from "../handles/table.js";
+import type { CrBase } from "../runtime/cr.js";
+import { canBlock, expired, flush, interrupt, park, resume } from "../runtime/sched.js";
+import { connCode, fromNode, nodeCode } from "./errno.js";
+
+/** Interface id an IPC connection handle answers in `hquery` (besides `BSOCK_TYPE`). */
+export const IPC_TYPE: unique symbol = Symbol("ipc");
+
+/** Queued inbound bytes above which the socket stops reading. */
+export const HIGH_WATER = 256 * 1024;
+/** Queued inbound bytes below which a paused socket reads again. */
+export const LOW_WATER = 64 * 1024;
+
+/** Where a connection goes when its handle is closed (its storage: single, or half of a pair). */
+export interface ConnHome {
+  connClosed(c: IpcConn): void;
+}
+
+function ignore(): void {}
+
+/** Unblock hook of a receive: a wait that ends by deadline or cancellation fails the direction. */
+function unblockRecv(cr: CrBase): void {
+  const c = cr.waitObj as IpcConn;
+  if (c.rx !== cr) return;
+  c.rx = null;
+  c.rxIol = null;
+  c.rxDiscard = false;
+  c.inerr = true;
+}
+
+/** Unblock hook of a send (or of ipc_connect's wait): a wait that ends early fails sending. */
+function unblockSend(cr: CrBase): void {
+  const c = cr.waitObj as IpcConn;
+  if (c.tx !== cr) return;
+  c.tx = null;
+  if (c.connecting) c.detach();
+  else c.abortSend();
+}
+
+export class IpcConn implements HandleVfs, Bytestream {
+  readonly kind = "ipc";
+  sock: Socket | null = null;
+  /** Sending resp. receiving is over: done (EPIPE) or failed (ECONNRESET), as in libdill. */
+  outdone = false;
+  indone = false;
+  outerr = false;
+  inerr = false;
+  /** The peer's end-of-stream arrived. */
+  eof = false;
+  /** The socket failed or was closed under us: the errno for calls that need it. */
+  broken: ErrnoCode | null = null;
+  /** Waiting for 'connect' (ipc_connect); `path` and `retries` serve its EAGAIN retries. */
+  connecting = false;
+  path = "";
+  retries = 0;
+  retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Parked receiver and its target: current element and offset, or discard-all (ipc_close). */
+  rx: CrBase | null = null;
+  rxIol: IoList | null = null;
+  rxOff = 0;
+  rxDiscard = false;
+  /** Parked sender (or the coroutine in ipc_connect). */
+  tx: CrBase | null = null;
+  /** Inbound queue: a ring of chunks, the offset into the first, the bytes queued. */
+  q: (Buffer | null)[] = new Array<Buffer | null>(8).fill(null);
+  qhead = 0;
+  qcount = 0;
+  qoff = 0;
+  qbytes = 0;
+  paused = false;
+
+  readonly onData = (chunk: Buffer): void => this.data(chunk);
+  readonly onEnd = (): void => this.end();
+  readonly onError = (e: Error): void => this.error(e);
+  readonly onClose = (): void => this.closed();
+  readonly onConnect = (): void => this.connected();
+  readonly onWritten = (err?: Error | null): void => this.written(err);
+  readonly onRetry = (): void => this.retry();
+
+  constructor(readonly home: ConnHome) {}
+
+  query(type: symbol): unknown {
+    return type === BSOCK_TYPE || type === IPC_TYPE ? this : undefined;
+  }
+
+  // ---- life cycle ------------------------------------------------------------------------------
+  /** Take over `sock` (connected, or `connecting` for ipc_connect) with fresh state. */
+  attach(sock: Socket, connecting: boolean): void {
+    this.sock = sock;
+    this.outdone = this.indone = this.outerr = this.inerr = this.eof = false;
+    this.broken = null;
+    this.connecting = connecting;
+    this.paused = false;
+    sock.on("data", this.onData);
+    sock.on("end", this.onEnd);
+    sock.on("error", this.onError);
+    sock.on("close", this.onClose);
+    if (connecting) sock.on("connect", this.onConnect);
+    else sock.resume();
+  }
+
+  /** Start connecting to `path` (ipc_connect); the caller parks as `tx` until 'connect'. */
+  connectTo(path: string): void {
+    this.path = path;
+    this.retries = 0;
+    this.attach(createConnection({ path, allowHalfOpen: true }), true);
+  }
+
+  /** Drop the socket at once: listeners off, destroyed, queue emptied. */
+  detach(): void {
+    if (this.retryTimer !== null) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+    }
+    const sock = this.sock;
+    if (sock !== null) {
+      this.sock = null;
+      sock.removeListener("data", this.onData);
+      sock.removeListener("end", this.onEnd);
+      sock.removeListener("error", this.onError);
+      sock.removeListener("close", this.onClose);
+      sock.removeListener("connect", this.onConnect);
+      sock.on("error", ignore);
+      sock.destroy();
+    }
+    for (let i = 0; i < this.qcount; i++) this.q[(this.qhead + i) & (this.q.length - 1)] = null;
+    this.qhead = this.qcount = this.qoff = this.qbytes = 0;
+    this.rxIol = null;
+    this.rxDiscard = false;
+    this.connecting = false;
+  }
+
+  /**
+   * A send failed (deadline, cancellation): sending is over. If Node still holds part of the
+   * caller's bytes they cannot be taken back, so the socket is destroyed: a buffer the caller
+   * reuses is never read later.
+   */
+  abortSend(): void {
+    this.outerr = true;
+    const sock = this.sock;
+    if (sock !== null && sock.writableLength > 0) {
+      if (this.broken === null) this.broken = "ECONNRESET";
+      sock.destroy();
+    }
+  }
+
+  /** Fail the parked coroutines with `code` (their handle is gone or the socket failed). */
+  wakeAll(code: ErrnoCode): void {
+    const r = this.rx;
+    if (r !== null) {
+      this.rx = null;
+      this.rxIol = null;
+      this.rxDiscard = false;
+      interrupt(r, quickError(code, r.waitOp));
+    }
+    const t = this.tx;
+    if (t !== null) {
+      this.tx = null;
+      interrupt(t, quickError(code, t.waitOp));
+    }
+  }
+
+  /** hclose: closes at once, no handshake. A coroutine parked on the handle fails with EBADF. */
+  close(): void {
+    this.wakeAll("EBADF");
+    this.detach();
+    this.home.connClosed(this);
+  }
+
+  // ---- socket events ---------------------------------------------------------------------------
+  private data(chunk: Buffer): void {
+    let off = 0;
+    if (this.rx !== null) {
+      off = this.fill(chunk, 0);
+      if (this.rxIol === null && !this.rxDiscard) {
+        const cr = this.rx;
+        this.rx = null;
+        if (off < chunk.length) this.push(chunk, off);
+        resume(cr, undefined);
+        flush();
+        return;
+      }
+      if (off === chunk.length) return;
+    }
+    this.push(chunk, off);
+  }
+
+  private end(): void {
+    this.eof = true;
+    const cr = this.rx;
+    if (cr === null) return;
+    this.rx = null;
+    this.rxIol = null;
+    if (this.rxDiscard) {
+      this.rxDiscard = false;
+      resume(cr, undefined);
+    } else {
+      this.indone = true;
+      interrupt(cr, quickError("EPIPE", cr.waitOp));
+    }
+    flush();
+  }
+
+  private error(e: Error): void {
+    if (this.connecting) {
+      this.connectFailed(e);
+      return;
+    }
+    if (this.broken === null) this.broken = connCode(e);
+    this.failWaiters();
+  }
+
+  private closed(): void {
+    if (this.connecting) {
+      // Closed before connecting without an 'error' (should not happen): report a refusal.
+      this.connectFailed(Object.assign(new Error("the connection closed before it was made"), { code: "ECONNREFUSED" }));
+      return;
+    }
+    if (this.broken === null) this.broken = "ECONNRESET";
+    this.failWaiters();
+  }
+
+  private failWaiters(): void {
+    const code = this.broken!;
+    const r = this.rx;
+    if (r !== null) {
+      this.rx = null;
+      this.rxIol = null;
+      this.rxDiscard = false;
+      this.inerr = true;
+      interrupt(r, quickError(code, r.waitOp));
+    }
+    const t = this.tx;
+    if (t !== null) {
+      this.tx = null;
+      this.outerr = true;
+      interrupt(t, quickError(code, t.waitOp));
+    }
+    if (r !== null || t !== null) flush();
+  }
+
+  private written(err?: Error | null): void {
+    // Errors are reported by the 'error' event; a callback of a write made on an earlier socket
+    // of this object can only say "done", which is then true of the current one as well.
+    if (err) return;
+    const cr = this.tx;
+    if (cr === null || this.connecting) return;
+    const sock = this.sock;
+    if (sock !== null && sock.writableLength === 0) {
+      this.tx = null;
+      resume(cr, undefined);
+      flush();
+    }
+  }
+
+  private connected(): void {
+    if (!this.connecting) return;
+    this.connecting = false;
+    this.sock!.removeListener("connect", this.onConnect);
+    const cr = this.tx;
+    if (cr !== null) {
+      this.tx = null;
+      resume(cr, undefined);
+      flush();
+    }
+  }
+
+  private connectFailed(e: Error): void {
+    const code = nodeCode(e);
+    if (code === "EAGAIN") {
+      // The listener's backlog is full. A blocking connect() would wait for room: retry until
+      // the deadline of ipc_connect, backing off from 2 ms to 64 ms.
+      const sock = this.sock!;
+      this.sock = null;
+      sock.removeListener("data", this.onData);
+      sock.removeListener("end", this.onEnd);
+      sock.removeListener("error", this.onError);
+      sock.removeListener("close", this.onClose);
+      sock.removeListener("connect", this.onConnect);
+      sock.on("error", ignore);
+      sock.destroy();
+      this.retryTimer = setTimeout(this.onRetry, Math.min(64, 2 << this.retries++));
+      return;
+    }
+    const cr = this.tx;
+    this.connecting = false;
+    if (cr === null) return;
+    this.tx = null;
+    interrupt(cr, fromNode(e, cr.waitOp, "ECONNREFUSED"));
+    flush();
+  }
+
+  private retry(): void {
+    this.retryTimer = null;
+    if (!this.connecting || this.tx === null) return;
+    this.attach(createConnection({ path: this.path, allowHalfOpen: true }), true);
+  }
+
+  // ---- the inbound queue -----------------------------------------------------------------------
+  private push(chunk: Buffer, off: number): void {
+    if (this.qcount === this.q.length) this.grow();
+    if (this.qcount === 0) this.qoff = off;
+    this.q[(this.qhead + this.qcount) & (this.q.length - 1)] = chunk;
+    this.qcount++;
+    this.qbytes += chunk.length - off;
+    if (this.qbytes >= HIGH_WATER && !this.paused && this.sock !== null) {
+      this.paused = true;
+      this.sock.pause();
+    }
+  }
+
+  private grow(): void {
+    const n = this.q.length;
+    const nq = new Array<Buffer | null>(n * 2).fill(null);
+    for (let i = 0; i < this.qcount; i++) nq[i] = this.q[(this.qhead + i) & (n - 1)]!;
+    this.q = nq;
+    this.qhead = 0;
+  }
+
+  /** Copy from `chunk[off..]` into the receive target; returns the offset reached. */
+  private fill(chunk: Buffer, off: number): number {
+    if (this.rxDiscard) return chunk.length;
+    const end = chunk.length;
+    let iol = this.rxIol;
+    let ioff = this.rxOff;
+    for (;;) {
+      while (iol !== null && ioff === iol.iol_len) {
+        iol = iol.iol_next;
+        ioff = 0;
+      }
+      if (iol === null || off === end) break;
+      let n = iol.iol_len - ioff;
+      if (n > end - off) n = end - off;
+      if (iol.iol_base !== null) chunk.copy(iol.iol_base, ioff, off, off + n);
+      off += n;
+      ioff += n;
+    }
+    this.rxIol = iol;
+    this.rxOff = ioff;
+    return off;
+  }
+
+  /** Move queued bytes into the receive target (or drop them all when discarding). */
+  private takeQueued(): void {
+    const mask = this.q.length - 1;
+    while (this.qcount > 0) {
+      const i = this.qhead;
+      const chunk = this.q[i]!;
+      const start = this.qoff;
+      const off = this.fill(chunk, start);
+      this.qbytes -= off - start;
+      if (off < chunk.length) {
+        this.qoff = off;
+        break;
+      }
+      this.q[i] = null;
+      this.qhead = (i + 1) & mask;
+      this.qcount--;
+      this.qoff = 0;
+    }
+    if (this.paused && this.qbytes < LOW_WATER && this.sock !== null) {
+      this.paused = false;
+      this.sock.resume();
+    }
+  }
+
+  /** True once the receive target is complete (trailing empty elements skipped). */
+  private targetDone(): boolean {
+    let iol = this.rxIol;
+    while (iol !== null && this.rxOff === iol.iol_len) {
+      iol = iol.iol_next;
+      this.rxOff = 0;
+    }
+    this.rxIol = iol;
+    return iol === null;
+  }
+
+  /** canBlock, counting a cancellation as a failure of the direction, as libdill does. */
+  private enter(fn: string, recv: boolean): CrBase {
+    try {
+      return canBlock(fn);
+    } catch (e) {
+      if (recv) this.inerr = true;
+      else this.outerr = true;
+      throw e;
+    }
+  }
+
+  // ---- the bytestream interface ------------------------------------------------------------------
+  *brecvl(first: IoList, _last: IoList, deadline: number, fn: string): Op<void> {
+    const cr = this.enter(fn, true);
+    if (this.rx !== null) throw dillError("EBUSY", fn, "s", "another coroutine is already receiving on this socket");
+    if (this.indone) throw quickError("EPIPE", fn);
+    if (this.inerr) throw quickError("ECONNRESET", fn);
+    this.rxIol = first;
+    this.rxOff = 0;
+    this.rxDiscard = false;
+    if (this.qcount > 0) this.takeQueued();
+    if (this.targetDone()) return;
+    let code: ErrnoCode | null = null;
+    if (this.eof) {
+      this.indone = true;
+      code = "EPIPE";
+    } else if (this.broken !== null) {
+      this.inerr = true;
+      code = this.broken;
+    } else if (expired(deadline)) {
+      this.inerr = true;
+      code = "ETIMEDOUT";
+    }
+    if (code !== null) {
+      this.rxIol = null;
+      throw quickError(code, fn);
+    }
+    this.rx = cr;
+    park(cr, fn, deadline, unblockRecv, this);
+    yield BLOCK;
+  }
+
+  *bsendl(first: IoList, last: IoList, deadline: number, fn: string): Op<void> {
+    const cr = this.enter(fn, false);
+    if (this.tx !== null) throw dillError("EBUSY", fn, "s", "another coroutine is already sending on this socket");
+    if (this.outdone) throw quickError("EPIPE", fn);
+    if (this.outerr) throw quickError("ECONNRESET", fn);
+    const sock = this.sock!;
+    if (this.broken !== null || sock.destroyed) {
+      this.outerr = true;
+      throw quickError(this.broken ?? "ECONNRESET", fn);
+    }
+    if (first === last) {
+      const len = first.iol_len;
+      if (len === 0) return;
+      const base = first.iol_base!;
+      sock.write(len === base.length ? base : base.subarray(0, len), this.onWritten);
+    } else {
+      sock.cork();
+      for (let it: IoList | null = first; it !== null; it = it.iol_next) {
+        const len = it.iol_len;
+        if (len === 0) continue;
+        const base = it.iol_base!;
+        sock.write(len === base.length ? base : base.subarray(0, len), this.onWritten);
+      }
+      sock.uncork();
+    }
+    if (sock.errored !== null) {
+      this.outerr = true;
+      throw quickError(connCode(sock.errored), fn);
+    }
+    if (sock.writableLength === 0) return;
+    if (expired(deadline)) {
+      this.abortSend();
+      throw quickError("ETIMEDOUT", fn);
+    }
+    this.tx = cr;
+    park(cr, fn, deadline, unblockSend, this);
+    yield BLOCK;
+  }
+
+  /** ipc_connect's wait: start connecting to `path` and park `cr` until connected or failed. */
+  *connectOp(cr: CrBase, path: string, deadline: number, fn: string): Op<void> {
+    this.connectTo(path);
+    this.tx = cr;
+    park(cr, fn, deadline, unblockSend, this);
+    yield BLOCK;
+  }
+
+  // ---- closing -----------------------------------------------------------------------------------
+  /** ipc_done: close the sending half. Nothing is pending (a send returns only once written). */
+  shutdownWrite(fn: string): void {
+    if (this.tx !== null) throw dillError("EBUSY", fn, "s", "another coroutine is sending on this socket");
+    if (this.outdone) throw dillError("EPIPE", fn, "s", "ipc_done was already called on this socket");
+    if (this.outerr) throw quickError("ECONNRESET", fn);
+    const sock = this.sock!;
+    if (this.broken !== null || sock.destroyed) {
+      this.outerr = true;
+      throw quickError(this.broken ?? "ECONNRESET", fn);
+    }
+    this.outdone = true;
+    sock.end();
+  }
+
+  /** ipc_close's second half: read and drop inbound bytes until the peer's end-of-stream. */
+  *drainToEnd(cr: CrBase, deadline: number, fn: string): Op<void> {
+    if (this.indone && this.eof) return;
+    if (this.inerr) throw quickError("ECONNRESET", fn);
+    this.rxDiscard = true;
+    if (this.qcount > 0) this.takeQueued();
+    if (this.eof) {
+      this.rxDiscard = false;
+      return;
+    }
+    if (this.broken !== null) {
+      this.rxDiscard = false;
+      throw quickError(this.broken, fn);
+    }
+    if (expired(deadline)) {
+      this.rxDiscard = false;
+      throw quickError("ETIMEDOUT", fn);
+    }
+    this.rx = cr;
+    park(cr, fn, deadline, unblockRecv, this);
+    yield BLOCK;
+  }
+}
