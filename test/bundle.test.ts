@@ -282,6 +282,17 @@ describe("bundle_go and bundle_go_mem", () => {
     });
   });
 
+  it("bundle_go_mem leaves the storage free when it fails on a bad bundle handle", async () => {
+    await run(function* () {
+      const mem = new CoroutineStorage();
+      expect(thrown(() => bundle_go_mem(8888, noop(), mem)).code).toBe("EBADF");
+      const b = bundle();
+      bundle_go_mem(b, noop(), mem);
+      yield* bundle_wait(b, now() + LONG);
+      hclose(b);
+    });
+  });
+
   it("bundle_go_mem fails with EINVAL for storage of another class", async () => {
     await run(function* () {
       const b = bundle();

@@ -417,6 +417,49 @@ describe("hclose on a coroutine", () => {
     expect(log).toEqual(["finally"]);
   });
 
+  it("lets a coroutine close its own handle: it is cancelled at its next blocking call and freed when it ends", async () => {
+    await run(function* () {
+      const log: string[] = [];
+      const self = { h: -1 };
+      self.h = go(
+        (function* () {
+          yield* dill_yield();
+          hclose(self.h);
+          log.push("still running");
+          log.push(yield* codeOf(msleep(now() + 100_000)));
+        })(),
+      );
+      yield* dill_yield();
+      yield* dill_yield();
+      expect(log).toEqual(["still running", "ECANCELED"]);
+      expect(dill_stats().coroutines).toBe(1);
+      expect(dill_stats().pool.used).toBe(1);
+      expect(thrown(() => hclose(self.h)).code).toBe("EBADF");
+    });
+  });
+
+  it("cancels a chain of 1,000 coroutines, each closing the next in its cleanup, before hclose returns", async () => {
+    const N = 1000;
+    await run(function* () {
+      let exited = 0;
+      function* node(depth: number): Generator<unknown, void, unknown> {
+        const child = depth > 0 ? go(node(depth - 1)) : -1;
+        try {
+          yield* msleep(-1);
+        } finally {
+          if (child >= 0) hclose(child);
+          exited++;
+        }
+      }
+      const h = go(node(N - 1));
+      while (dill_stats().coroutines < N + 1) yield* dill_yield();
+      yield* dill_yield();
+      hclose(h);
+      expect(exited).toBe(N);
+      expect(dill_stats().coroutines).toBe(1);
+    });
+  });
+
   it("names the interrupted call in the ECANCELED message", async () => {
     await run(function* () {
       const errs: string[] = [];

@@ -137,6 +137,42 @@ describe("await_promise", () => {
     });
   });
 
+  it("accepts a thenable that settles later", async () => {
+    await run(function* () {
+      const later: PromiseLike<number> = {
+        then(res, rej) {
+          return Promise.resolve().then(() => 8).then(res, rej);
+        },
+      };
+      expect(yield* await_promise(later, now() + LONG)).toBe(8);
+    });
+  });
+
+  it("accepts a thenable that settles synchronously inside then()", async () => {
+    await run(function* () {
+      const sync: PromiseLike<number> = {
+        then(res) {
+          res?.(5);
+          return this as never;
+        },
+      };
+      const out: unknown[] = [];
+      // In its own coroutine: a settlement that is missed must not hang the test.
+      const h = go(
+        (function* () {
+          try {
+            out.push(yield* await_promise(sync, -1));
+          } catch (e) {
+            out.push((e as { code?: string }).code ?? e);
+          }
+        })(),
+      );
+      yield* msleep(now() + 10);
+      hclose(h);
+      expect(out).toEqual([5]);
+    });
+  });
+
   it("lets other coroutines run while it waits", async () => {
     await run(function* () {
       const d = deferred<number>();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bundle, bundle_go, bundle_wait, dill_msleep, dill_now, dill_stats, dill_yield, go, hclose, msleep, now, run } from "../src/index.js";
+import { await_promise, bundle, bundle_go, bundle_wait, dill_msleep, dill_now, dill_stats, dill_yield, go, hclose, msleep, now, run } from "../src/index.js";
 import { codeOf, failure, shuffled } from "./expect-dill.js";
 
 const LONG = 60_000; // a deadline that is never meant to expire
@@ -234,6 +234,38 @@ describe("dill_yield", () => {
     await run(function* () {
       for (let i = 0; i < 100; i++) yield* dill_yield();
       expect(dill_stats().ready).toBe(0);
+    });
+  });
+
+  it("does not starve timers: a coroutine spinning on dill_yield lets a sleeper wake", async () => {
+    await run(function* () {
+      let spins = 0;
+      const h = go(
+        (function* () {
+          for (;;) {
+            spins++;
+            yield* dill_yield();
+          }
+        })(),
+      );
+      const d = now() + 10;
+      yield* msleep(d);
+      expect(now()).toBeGreaterThanOrEqual(d);
+      expect(spins).toBeGreaterThan(0);
+      hclose(h);
+    });
+  });
+
+  it("does not starve Promise callbacks and I/O: a coroutine spinning on dill_yield lets a setTimeout fire", async () => {
+    await run(function* () {
+      const h = go(
+        (function* () {
+          for (;;) yield* dill_yield();
+        })(),
+      );
+      const v = yield* await_promise(new Promise<string>((r) => setTimeout(() => r("fired"), 5)), now() + LONG);
+      expect(v).toBe("fired");
+      hclose(h);
     });
   });
 
