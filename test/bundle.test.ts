@@ -37,6 +37,10 @@ function* forever(log?: string[], name = "finally") {
 
 function* noop() {}
 
+function close(...hs: number[]) {
+  for (const h of hs) hclose(h);
+}
+
 const LONG = 60_000; // a deadline that is never meant to expire
 
 describe("bundle and bundle_mem", () => {
@@ -412,6 +416,60 @@ describe("bundle_wait", () => {
       hclose(x);
       hclose(y);
     });
+  });
+
+  it("surfaces, once and after every member finished, the first exception that escaped a member", async () => {
+    const reported: unknown[] = [];
+    dill_configure({ onUncaught: (e) => reported.push(e) });
+    try {
+      await run(function* () {
+        const first = new Error("first");
+        const second = new Error("second");
+        const b = bundle();
+        const [x, y] = chmake();
+        let slowDone = false;
+        bundle_go(
+          b,
+          (function* () {
+            throw first;
+          })(),
+        );
+        bundle_go(
+          b,
+          (function* () {
+            yield* dill_yield();
+            throw second;
+          })(),
+        );
+        bundle_go(
+          b,
+          (function* () {
+            yield* chrecv(x, -1);
+            slowDone = true;
+          })(),
+        );
+        const waiter = go(
+          (function* () {
+            yield* msleep(now() + 5);
+            yield* chsend(y, 1, -1);
+          })(),
+        );
+        let caught: unknown = null;
+        try {
+          yield* bundle_wait(b, now() + LONG);
+        } catch (e) {
+          caught = e;
+        }
+        expect(caught).toBe(first);
+        expect(slowDone).toBe(true);
+        expect(reported).toEqual([first, second]);
+        // Surfaced once: the next wait returns normally.
+        yield* bundle_wait(b, 0);
+        close(waiter, b, x, y);
+      });
+    } finally {
+      dill_configure({ onUncaught: null });
+    }
   });
 
   it("fails with ETIMEDOUT for deadline 0 and for a deadline in the past while members run", async () => {

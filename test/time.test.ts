@@ -187,6 +187,23 @@ describe("msleep", () => {
     });
   });
 
+  it("keeps a deadline further away than Node's longest timer (about 24.8 days) without waking early", async () => {
+    await run(function* () {
+      const log: string[] = [];
+      const h = go(
+        (function* () {
+          yield* msleep(now() + 30 * 24 * 3600 * 1000);
+          log.push("woke");
+        })(),
+      );
+      yield* dill_yield();
+      yield* msleep(now() + 20);
+      expect(log).toEqual([]);
+      expect(dill_stats().timers).toBe(1);
+      hclose(h);
+    });
+  });
+
   it("wakes sleepers in the order of their deadlines, not of their calls", async () => {
     await run(function* () {
       const order: number[] = [];
