@@ -1,0 +1,72 @@
+/**
+ * Child process of the IPC tests (run with `node --import tsx`). Each scenario prints one JSON
+ * line with what happened, by errno name.
+ *   emfile DIR            exhaust the fd limit, then try ipc_listen, ipc_connect, ipc_pair
+ *   eacces DIR            (run as an unprivileged user) listen in DIR/ro, connect to DIR/locked
+ *   fromfd-echo N         fd 3 is a connected socket: echo N bytes on it, then ipc_close
+ *   listener-fromfd N     fd 3 is a listening socket: accept one connection, echo N bytes, close
+ */
+import fs from "node:fs";
+import { DillError, type Op, brecv, bsend, hclose, ipc_accept, ipc_close, ipc_connect, ipc_fromfd, ipc_listen, ipc_listener_fromfd, ipc_pair, now, run } from "../src/index.js";
+
+function* codeOf(op: Op<unknown>): Op<string> {
+  try {
+    const r = yield* op;
+    if (typeof r === "number") hclose(r);
+    else if (Array.isArray(r)) for (const h of r) hclose(h as number);
+    return "OK";
+  } catch (e) {
+    if (e instanceof DillError) return e.code;
+    throw e;
+  }
+}
+
+function* echo(s: number, n: number): Op<void> {
+  const buf = new Uint8Array(65536);
+  for (let left = n; left > 0; ) {
+    const k = Math.min(left, buf.length);
+    yield* brecv(s, buf, k, now() + 10_000);
+    yield* bsend(s, buf, k, now() + 10_000);
+    left -= k;
+  }
+}
+
+const [scenario, arg] = process.argv.slice(2);
+const out: Record<string, string> = {};
+
+await run(function* () {
+  if (scenario === "emfile") {
+    const ls = yield* ipc_listen(`${arg}/emfile.ipc`, 10);
+    const fds: number[] = [];
+    try {
+      for (;;) fds.push(fs.openSync("/dev/null", "r"));
+    } catch (e) {
+      out.exhausted = (e as NodeJS.ErrnoException).code ?? "?";
+    }
+    out.listen = yield* codeOf(ipc_listen(`${arg}/emfile2.ipc`, 10));
+    out.connect = yield* codeOf(ipc_connect(`${arg}/emfile.ipc`, now() + 5000));
+    out.pair = yield* codeOf(ipc_pair());
+    for (const fd of fds) fs.closeSync(fd);
+    out.after = yield* codeOf(ipc_connect(`${arg}/emfile.ipc`, now() + 5000));
+    hclose(ls);
+  } else if (scenario === "eacces") {
+    out.uid = String(process.getuid?.());
+    out.listen = yield* codeOf(ipc_listen(`${arg}/ro/sock.ipc`, 10));
+    out.connect = yield* codeOf(ipc_connect(`${arg}/locked.ipc`, now() + 5000));
+  } else if (scenario === "fromfd-echo") {
+    const s = ipc_fromfd(3);
+    yield* echo(s, Number(arg));
+    yield* ipc_close(s, now() + 10_000);
+    out.result = "OK";
+  } else if (scenario === "listener-fromfd") {
+    const ls = yield* ipc_listener_fromfd(3);
+    const s = yield* ipc_accept(ls, now() + 10_000);
+    yield* echo(s, Number(arg));
+    yield* ipc_close(s, now() + 10_000);
+    hclose(ls);
+    out.result = "OK";
+  } else {
+    out.error = `unknown scenario ${String(scenario)}`;
+  }
+});
+console.log(JSON.stringify(out));

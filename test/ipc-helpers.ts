@@ -1,0 +1,155 @@
+/** Shared helpers of the IPC tests: temp dirs, fd counts, error codes, child processes. */
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { DillError, dill_configure, dill_stats, hclose, hmake, type Op } from "../src/index.js";
+
+export const TEST_DIR = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.dirname(TEST_DIR);
+
+/** A fresh temp directory; remove it with `fs.rmSync(dir, { recursive: true, force: true })`. */
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "tsdill-ipc-"));
+}
+
+/** Open file descriptors of this process. */
+export function openFds(): number {
+  return fs.readdirSync("/proc/self/fd").length;
+}
+
+/** Run `op`; its DillError code, or "OK". Other exceptions pass through. */
+export function* codeOf(op: Op<unknown>): Generator<unknown, string, unknown> {
+  try {
+    yield* op;
+    return "OK";
+  } catch (e) {
+    if (e instanceof DillError) return e.code;
+    throw e;
+  }
+}
+
+/** The DillError code a plain call throws, or "OK". */
+export function codeOfCall(f: () => unknown): string {
+  try {
+    f();
+    return "OK";
+  } catch (e) {
+    if (e instanceof DillError) return e.code;
+    throw e;
+  }
+}
+
+/** Deterministic test bytes: `n` bytes from a seed. */
+export function pattern(n: number, seed = 1): Buffer {
+  const b = Buffer.allocUnsafe(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+export function hasCommand(cmd: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+}
+
+/** Compile the C peer (test/ipc-peer.c) into `dir`; its path. */
+export function buildPeer(dir: string): string {
+  const out = path.join(dir, "peer");
+  const r = spawnSync("cc", ["-O1", "-o", out, path.join(TEST_DIR, "ipc-peer.c")], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`cc failed: ${r.stderr}`);
+  return out;
+}
+
+export interface ChildResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run test/ipc-child.ts with tsx in a child process. `shell` wraps the command (ulimit...). */
+export function runChild(
+  args: string[],
+  opts: { prelude?: string; uid?: number; gid?: number; stdio?: (number | "pipe" | "ignore")[]; timeoutMs?: number } = {},
+): Promise<ChildResult> {
+  const node = process.execPath;
+  const script = path.join(TEST_DIR, "ipc-child.ts");
+  const cmd = [node, "--import", "tsx", script, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  const stdio = opts.stdio ?? ["ignore", "pipe", "pipe"];
+  const child = spawn("bash", ["-c", `${opts.prelude ?? ""} exec ${cmd}`], {
+    cwd: ROOT,
+    stdio,
+    uid: opts.uid,
+    gid: opts.gid,
+    env: { ...process.env, NODE_OPTIONS: "" },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`child ${args.join(" ")} timed out\n${stderr}`));
+    }, opts.timeoutMs ?? 15_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The last JSON line a child printed. */
+export function childJson(r: ChildResult): Record<string, string> {
+  const lines = r.stdout.trim().split("\n").filter((l) => l.startsWith("{"));
+  if (lines.length === 0) throw new Error(`child printed no result (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return JSON.parse(lines[lines.length - 1]!) as Record<string, string>;
+}
+
+/** Wait until `file` exists (a peer process is starting). */
+export async function waitForFile(file: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!fs.existsSync(file)) {
+    if (Date.now() > end) throw new Error(`${file} did not appear`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * Fill the handle table: lower its bound to what is in use and take every free slot left.
+ * Returns the function that undoes it.
+ */
+export function fillHandleTable(): () => void {
+  const max = dill_stats().maxHandles;
+  for (let k = Math.max(1, dill_stats().handles); ; k++) {
+    try {
+      dill_configure({ handles: k });
+      break;
+    } catch {
+      // a handle above k is open: try a higher bound
+    }
+  }
+  const fillers: number[] = [];
+  try {
+    for (;;) fillers.push(hmake({ query: () => undefined, close() {} }));
+  } catch {
+    // full
+  }
+  return () => {
+    for (const h of fillers) hclose(h);
+    dill_configure({ handles: max });
+  };
+}
+
+/** Lower the pool's capacity to what is in use now; returns the function that restores it. */
+export function exhaustPool(): () => void {
+  const cap = dill_stats().pool.capacity;
+  dill_configure({ pool: dill_stats().pool.used });
+  return () => dill_configure({ pool: cap });
+}
