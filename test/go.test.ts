@@ -50,6 +50,25 @@ describe("go", () => {
     });
   });
 
+  it("throws EINVAL into a coroutine that yields a value instead of making a blocking call with yield*", async () => {
+    await run(function* () {
+      const codes: string[] = [];
+      const h = go(
+        (function* () {
+          try {
+            yield 5;
+          } catch (e) {
+            codes.push((e as { code: string }).code);
+          }
+        })(),
+      );
+      yield* dill_yield();
+      yield* dill_yield();
+      expect(codes).toEqual(["EINVAL"]);
+      hclose(h);
+    });
+  });
+
   it("is also exported as dill_go", async () => {
     await run(function* () {
       const h = dill_go(noop());

@@ -6,6 +6,8 @@ import {
   type HandleVfs,
   bundle,
   chmake,
+  chrecv,
+  chsend,
   dill_configure,
   dill_hclose,
   dill_hmake,
@@ -263,6 +265,23 @@ describe("hown", () => {
       expect(log).toEqual([]);
       hclose(h2);
       expect(log).toEqual(["finally"]);
+    });
+  });
+
+  it("moves a channel end: the channel keeps working under the new number", async () => {
+    await run(function* () {
+      const [a, b] = chmake();
+      const a2 = hown(a);
+      expect(thrown(() => hquery(a, CHAN_TYPE)).code).toBe("EBADF");
+      const h = go(
+        (function* () {
+          yield* chsend(a2, "moved", -1);
+        })(),
+      );
+      expect(yield* chrecv(b, -1)).toBe("moved");
+      hclose(h);
+      hclose(a2);
+      hclose(b);
     });
   });
 

@@ -57,6 +57,15 @@ describe("msleep", () => {
     });
   });
 
+  it("honours a deadline with a fraction of a millisecond", async () => {
+    await run(function* () {
+      const d = now() + 2.5;
+      yield* msleep(d);
+      expect(now()).toBeGreaterThanOrEqual(Math.floor(d));
+      expect(dill_stats().timers).toBe(0);
+    });
+  });
+
   it("with deadline 0 or in the past returns without waiting, letting other ready coroutines run first", async () => {
     await run(function* () {
       for (const d of [0, now() - 1, 1]) {
