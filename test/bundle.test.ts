@@ -335,6 +335,54 @@ describe("bundle_go and bundle_go_mem", () => {
 });
 
 describe("bundle_wait", () => {
+  it("throws, once, the first exception that escaped a member, after all members finished", async () => {
+    const reported: unknown[] = [];
+    dill_configure({ onUncaught: (e) => reported.push(e) });
+    try {
+      await run(function* () {
+        const first = new Error("first failure");
+        const second = new Error("second failure");
+        const log: string[] = [];
+        const b = bundle();
+        bundle_go(
+          b,
+          (function* () {
+            yield* msleep(now() + 5);
+            throw first;
+          })(),
+        );
+        bundle_go(
+          b,
+          (function* () {
+            yield* msleep(now() + 10);
+            throw second;
+          })(),
+        );
+        bundle_go(
+          b,
+          (function* () {
+            yield* msleep(now() + 20);
+            log.push("slow member finished");
+          })(),
+        );
+        let caught: unknown;
+        try {
+          yield* bundle_wait(b, -1);
+        } catch (e) {
+          caught = e;
+        }
+        expect(caught).toBe(first);
+        expect(log).toEqual(["slow member finished"]);
+        expect(reported).toEqual([first, second]);
+        // Surfaced once: the next wait on the (now empty) bundle succeeds.
+        yield* bundle_wait(b, 0);
+        hclose(b);
+      });
+    } finally {
+      dill_configure({ onUncaught: null });
+    }
+  });
+
   it("returns at once for an empty bundle, whatever the deadline", async () => {
     await run(function* () {
       const b = bundle();

@@ -3,10 +3,11 @@ import { dillError } from "./errors.js";
 
 /**
  * A deadline is `-1` (never), `0` (do not block) or an absolute time in ms on the `now()` clock.
- * Anything else (NaN, Infinity, other negatives, non-numbers) is `EINVAL`.
+ * Anything else (NaN, Infinity, other negatives, non-numbers even when they would coerce to a
+ * number, like `null` or `"5"`) is `EINVAL`.
  */
 export function checkDeadline(fn: string, deadline: number): void {
-  if (deadline === -1 || (deadline >= 0 && deadline < Infinity)) return;
+  if (typeof deadline === "number" && (deadline === -1 || (deadline >= 0 && deadline < Infinity))) return;
   throw dillError("EINVAL", fn, "deadline", `deadline must be -1, 0 or an absolute time in ms, got ${String(deadline)}`);
 }
 

@@ -48,10 +48,31 @@ export function run<T>(main: (() => Iterator<unknown, T, unknown>) | Iterator<un
 interface PromiseWait {
   cr: CrBase;
   abort: AbortController | null;
+  /** Settled, or abandoned (cancelled, timed out): later settlements are ignored. */
+  done: boolean;
+  /** Parked yet; a thenable may settle inside then(), before the coroutine parks. */
+  parked: boolean;
+  ok: boolean;
+  value: unknown;
+}
+
+function settle(w: PromiseWait, ok: boolean, value: unknown): void {
+  if (w.done) return;
+  w.done = true;
+  w.abort = null; // settled: nothing to abort when the wait is unregistered
+  if (!w.parked) {
+    w.ok = ok;
+    w.value = value;
+    return;
+  }
+  if (ok) resume(w.cr, value);
+  else interrupt(w.cr, value);
+  flush();
 }
 
 function abandon(cr: CrBase): void {
   const w = cr.waitObj as PromiseWait;
+  w.done = true;
   w.abort?.abort(quickError("ECANCELED", "await_promise"));
 }
 
@@ -89,21 +110,17 @@ export function* await_promise<T>(promise: PromiseLike<T> | ((signal: AbortSigna
     p.then(undefined, () => {}); // nobody will look at it: keep a rejection from going unhandled
     throw quickError("ETIMEDOUT", "await_promise");
   }
-  const wait: PromiseWait = { cr, abort };
+  const wait: PromiseWait = { cr, abort, done: false, parked: false, ok: false, value: undefined };
   p.then(
-    (v) => {
-      if (cr.waitObj !== wait) return;
-      wait.abort = null; // settled: nothing to abort when the wait is unregistered
-      resume(cr, v);
-      flush();
-    },
-    (e) => {
-      if (cr.waitObj !== wait) return;
-      wait.abort = null;
-      interrupt(cr, e);
-      flush();
-    },
+    (v) => settle(wait, true, v),
+    (e) => settle(wait, false, e),
   );
+  if (wait.done) {
+    // A thenable that settled inside then().
+    if (wait.ok) return wait.value as T;
+    throw wait.value;
+  }
   park(cr, "await_promise", deadline, abandon, wait);
+  wait.parked = true;
   return (yield BLOCK) as T;
 }

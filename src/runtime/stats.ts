@@ -50,7 +50,10 @@ export function dill_stats(): DillStats {
 
 /** Settings for {@link dill_configure}. */
 export interface DillOptions {
-  /** Bound on open handles (default 1,048,576): past it, calls fail with `EMFILE`. */
+  /**
+   * Size of the handle table (default 1,048,576): handle numbers stay below it, and a call that
+   * needs a handle when all are taken fails with `EMFILE`. It cannot shrink below an open handle's number.
+   */
   handles?: number;
   /** Capacity of the storage pool for plain (non-`_mem`) constructors (default 1,048,576): past it, `ENOMEM`. */
   pool?: number;
