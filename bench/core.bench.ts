@@ -4,8 +4,8 @@
  *
  * Every (workload, peer) pair is measured in a fresh Node process (`--expose-gc`), so that one
  * peer's JIT state and garbage never weigh on another: one warm-up run, then the median of
- * five runs (three for effection, whose runs are long). Run with no arguments; `--child <workload> <peer> <n> <warmup> <runs>` is the
- * measuring process.
+ * five runs (three for effection, whose runs are long). Run with no arguments;
+ * `--child <workload> <peer> <n> <warmup> <runs>` is the measuring process.
  */
 import { fileURLToPath } from "node:url";
 import {
