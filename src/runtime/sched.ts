@@ -11,7 +11,7 @@
 import { BLOCK } from "../handles/op.js";
 import { dillError, isDillError, quickError, type DillError } from "../handles/errors.js";
 import { now } from "./clock.js";
-import { BLOCKED, type CrBase, DONE, NEW, READY, RUNNING, type Unblock } from "./cr.js";
+import { BLOCKED, type CrBase, DONE, type ExitHook, NEW, READY, RUNNING, type Unblock } from "./cr.js";
 import { timerAdd, timerCount, timerFirst, timerPop, timerRemove } from "./timers.js";
 
 export { BLOCK };
@@ -43,15 +43,20 @@ function grow(): void {
   qhead = 0;
 }
 
-/** Put `cr` in the run queue (its resume value already set). */
-export function enqueue(cr: CrBase): void {
+/** Append `cr` to the run queue; an older entry of the same record becomes stale. */
+function push(cr: CrBase): void {
   if (qsize === qcr.length) grow();
   const i = (qhead + qsize) & qmask;
-  cr.state = READY;
   qcr[i] = cr;
   qseq[i] = ++cr.seq;
   qsize++;
   if (!looping) kick();
+}
+
+/** Put `cr` in the run queue (its resume value already set). */
+export function enqueue(cr: CrBase): void {
+  cr.state = READY;
+  push(cr);
 }
 
 // ---- the loop --------------------------------------------------------------------------------
@@ -143,7 +148,7 @@ function finish(cr: CrBase, value: unknown, threw: boolean): void {
  * Set up `cr` around `gen` and queue it; it runs at the next scheduling point. It stays NEW
  * until then, so that closing it before it ran just closes the generator.
  */
-export function launch(cr: CrBase, gen: Iterator<unknown, unknown, unknown>, onExit: ExitHookT, owner: unknown): void {
+export function launch(cr: CrBase, gen: Iterator<unknown, unknown, unknown>, onExit: ExitHook, owner: unknown): void {
   cr.gen = gen;
   cr.state = NEW;
   cr.cancelled = false;
@@ -151,17 +156,11 @@ export function launch(cr: CrBase, gen: Iterator<unknown, unknown, unknown>, onE
   cr.onExit = onExit;
   cr.owner = owner;
   cr.site = traceLaunch ? launchSite() : null;
-  live++;
-  if (qsize === qcr.length) grow();
-  const i = (qhead + qsize) & qmask;
-  qcr[i] = cr;
-  qseq[i] = ++cr.seq;
-  qsize++;
   cr.resumeValue = undefined;
   cr.resumeThrow = false;
-  if (!looping) kick();
+  live++;
+  push(cr);
 }
-type ExitHookT = (cr: CrBase, value: unknown, threw: boolean) => void;
 
 /** Reset a finished record before it goes back to its storage. */
 export function scrub(cr: CrBase): void {
