@@ -179,6 +179,7 @@ export class IpcConn implements HandleVfs, Bytestream {
     const t = this.tx;
     if (t !== null) {
       this.tx = null;
+      if (!this.connecting) this.abortSend();
       interrupt(t, quickError(code, t.waitOp));
     }
   }
