@@ -72,14 +72,17 @@ export interface ChildResult {
   stderr: string;
 }
 
-/** Run test/ipc-child.ts with tsx in a child process. `shell` wraps the command (ulimit...). */
+/**
+ * Run test/ipc-child.ts with tsx in a child process. `prelude` is shell code run first (ulimit...),
+ * `wrap` a command that runs the child (the C peer handing it an fd).
+ */
 export function runChild(
   args: string[],
-  opts: { prelude?: string; uid?: number; gid?: number; stdio?: (number | "pipe" | "ignore")[]; timeoutMs?: number } = {},
+  opts: { prelude?: string; wrap?: string[]; uid?: number; gid?: number; stdio?: (number | "pipe" | "ignore")[]; timeoutMs?: number } = {},
 ): Promise<ChildResult> {
   const node = process.execPath;
   const script = path.join(TEST_DIR, "ipc-child.ts");
-  const cmd = [node, "--import", "tsx", script, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  const cmd = [...(opts.wrap ?? []), node, "--import", "tsx", script, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
   const stdio = opts.stdio ?? ["ignore", "pipe", "pipe"];
   const child = spawn("bash", ["-c", `${opts.prelude ?? ""} exec ${cmd}`], {
     cwd: ROOT,

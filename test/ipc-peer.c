@@ -4,6 +4,8 @@
  *   peer echo-server PATH            accept one connection, echo it until end-of-stream, close
  *   peer echo-client PATH NBYTES     send NBYTES of the test pattern, read the echo back while
  *                                    sending, compare byte for byte; prints "ok N" or "mismatch"
+ *   peer exec-listening PATH CMD...  bind and listen on PATH, then run CMD with that socket as fd 3
+ *   peer exec-connected PATH CMD...  connect to PATH, then run CMD with that socket as fd 3
  */
 #include <errno.h>
 #include <poll.h>
@@ -113,6 +115,23 @@ int main(int argc, char **argv) {
         close(ls);
         unlink(argv[2]);
         return 0;
+    }
+    if (argc >= 4 && (strcmp(argv[1], "exec-listening") == 0 || strcmp(argv[1], "exec-connected") == 0)) {
+        int s;
+        if (argv[1][5] == 'l') {
+            s = listen_on(argv[2], 16);
+        } else {
+            struct sockaddr_un su = addr_of(argv[2]);
+            s = socket(AF_UNIX, SOCK_STREAM, 0);
+            if (s < 0) die("socket");
+            if (connect(s, (struct sockaddr *)&su, sizeof(su)) < 0) die("connect");
+        }
+        if (s != 3) {
+            if (dup2(s, 3) < 0) die("dup2");
+            close(s);
+        }
+        execvp(argv[3], argv + 3);
+        die("execvp");
     }
     if (argc >= 3 && strcmp(argv[1], "echo-server") == 0) return echo_server(argv[2]);
     if (argc >= 4 && strcmp(argv[1], "echo-client") == 0) return echo_client(argv[2], atol(argv[3]));
