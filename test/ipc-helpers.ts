@@ -126,9 +126,9 @@ export async function waitForFile(file: string, ms = 5000): Promise<void> {
 
 /**
  * Fill the handle table: lower its bound to what is in use and take every free slot left.
- * Returns the function that undoes it.
+ * `leave` slots are left free. Returns the function that undoes it.
  */
-export function fillHandleTable(): () => void {
+export function fillHandleTable(leave = 0): () => void {
   const max = dill_stats().maxHandles;
   for (let k = Math.max(1, dill_stats().handles); ; k++) {
     try {
@@ -144,6 +144,7 @@ export function fillHandleTable(): () => void {
   } catch {
     // full
   }
+  for (let i = 0; i < leave && fillers.length > 0; i++) hclose(fillers.pop()!);
   return () => {
     for (const h of fillers) hclose(h);
     dill_configure({ handles: max });
