@@ -102,6 +102,91 @@ function checkList(fn: string, first: IoList, last: IoList, recv: boolean): void
 }
 
 /**
+ * A bytestream call as a small object: its first `next()` checks the arguments and starts the
+ * transport's op, then every `next`/`throw` goes to that op. No generator frame of its own.
+ */
+abstract class StreamCall implements Op<void>, Iterator<unknown, void, unknown> {
+  private inner: Iterator<unknown, void, unknown> | null = null;
+  /** Check the arguments and return the transport's op. */
+  protected abstract begin(): Op<void>;
+  [Symbol.iterator](): this {
+    return this;
+  }
+  next(v?: unknown): IteratorResult<unknown, void> {
+    let it = this.inner;
+    if (it === null) it = this.inner = this.begin()[Symbol.iterator]();
+    return it.next(v);
+  }
+  throw(e?: unknown): IteratorResult<unknown, void> {
+    const it = this.inner;
+    if (it === null || it.throw === undefined) throw e;
+    return it.throw(e);
+  }
+  return(v?: unknown): IteratorResult<unknown, void> {
+    const it = this.inner;
+    if (it !== null && it.return !== undefined) return it.return(v as void);
+    return { done: true, value: undefined };
+  }
+}
+
+class BsendCall extends StreamCall {
+  constructor(
+    private readonly s: number,
+    private readonly buf: Uint8Array | string,
+    private readonly len: number,
+    private readonly deadline: number,
+  ) {
+    super();
+  }
+  protected begin(): Op<void> {
+    const b = stream(this.s, "bsend");
+    const buf = this.buf;
+    const bytes = typeof buf === "string" ? Buffer.from(buf, "utf8") : buf;
+    checkBuf("bsend", bytes, this.len, false);
+    checkDeadline("bsend", this.deadline);
+    const iol: IoList = { iol_base: bytes, iol_len: this.len, iol_next: null, iol_rsvd: 0 };
+    return b.bsendl(iol, iol, this.deadline, "bsend");
+  }
+}
+
+class BrecvCall extends StreamCall {
+  constructor(
+    private readonly s: number,
+    private readonly buf: Uint8Array | null,
+    private readonly len: number,
+    private readonly deadline: number,
+  ) {
+    super();
+  }
+  protected begin(): Op<void> {
+    const b = stream(this.s, "brecv");
+    checkBuf("brecv", this.buf, this.len, true);
+    checkDeadline("brecv", this.deadline);
+    const iol: IoList = { iol_base: this.buf, iol_len: this.len, iol_next: null, iol_rsvd: 0 };
+    return b.brecvl(iol, iol, this.deadline, "brecv");
+  }
+}
+
+class ListCall extends StreamCall {
+  constructor(
+    private readonly s: number,
+    private readonly first: IoList,
+    private readonly last: IoList,
+    private readonly deadline: number,
+    private readonly recv: boolean,
+  ) {
+    super();
+  }
+  protected begin(): Op<void> {
+    const fn = this.recv ? "brecvl" : "bsendl";
+    const b = stream(this.s, fn);
+    checkList(fn, this.first, this.last, this.recv);
+    checkDeadline(fn, this.deadline);
+    return this.recv ? b.brecvl(this.first, this.last, this.deadline, fn) : b.bsendl(this.first, this.last, this.deadline, fn);
+  }
+}
+
+/**
  * Sends `len` bytes of `buf`: returns once all of them are handed to the system, or fails.
  * There is no partial send. After any failure (the deadline included) the socket refuses to send.
  *
@@ -120,13 +205,8 @@ function checkList(fn: string, first: IoList, last: IoList, recv: boolean): void
  * yield* bsend(s, new Uint8Array([1, 2, 3]), 3, -1);
  * ```
  */
-export function* bsend(s: number, buf: Uint8Array | string, len: number, deadline: number): Op<void> {
-  const b = stream(s, "bsend");
-  const bytes = typeof buf === "string" ? Buffer.from(buf, "utf8") : buf;
-  checkBuf("bsend", bytes, len, false);
-  checkDeadline("bsend", deadline);
-  const iol: IoList = { iol_base: bytes, iol_len: len, iol_next: null, iol_rsvd: 0 };
-  yield* b.bsendl(iol, iol, deadline, "bsend");
+export function bsend(s: number, buf: Uint8Array | string, len: number, deadline: number): Op<void> {
+  return new BsendCall(s, buf, len, deadline);
 }
 
 /**
@@ -147,12 +227,8 @@ export function* bsend(s: number, buf: Uint8Array | string, len: number, deadlin
  * yield* brecv(s, buf, 3, now() + 1000);
  * ```
  */
-export function* brecv(s: number, buf: Uint8Array | null, len: number, deadline: number): Op<void> {
-  const b = stream(s, "brecv");
-  checkBuf("brecv", buf, len, true);
-  checkDeadline("brecv", deadline);
-  const iol: IoList = { iol_base: buf, iol_len: len, iol_next: null, iol_rsvd: 0 };
-  yield* b.brecvl(iol, iol, deadline, "brecv");
+export function brecv(s: number, buf: Uint8Array | null, len: number, deadline: number): Op<void> {
+  return new BrecvCall(s, buf, len, deadline);
 }
 
 /**
@@ -173,11 +249,8 @@ export function* brecv(s: number, buf: Uint8Array | null, len: number, deadline:
  * yield* bsendl(s, a, b, -1);
  * ```
  */
-export function* bsendl(s: number, first: IoList, last: IoList, deadline: number): Op<void> {
-  const b = stream(s, "bsendl");
-  checkList("bsendl", first, last, false);
-  checkDeadline("bsendl", deadline);
-  yield* b.bsendl(first, last, deadline, "bsendl");
+export function bsendl(s: number, first: IoList, last: IoList, deadline: number): Op<void> {
+  return new ListCall(s, first, last, deadline, false);
 }
 
 /**
@@ -197,9 +270,6 @@ export function* bsendl(s: number, first: IoList, last: IoList, deadline: number
  * yield* brecvl(s, head, body, now() + 1000);
  * ```
  */
-export function* brecvl(s: number, first: IoList, last: IoList, deadline: number): Op<void> {
-  const b = stream(s, "brecvl");
-  checkList("brecvl", first, last, true);
-  checkDeadline("brecvl", deadline);
-  yield* b.brecvl(first, last, deadline, "brecvl");
+export function brecvl(s: number, first: IoList, last: IoList, deadline: number): Op<void> {
+  return new ListCall(s, first, last, deadline, true);
 }

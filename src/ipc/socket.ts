@@ -20,7 +20,7 @@
 import { createConnection, type Socket } from "node:net";
 import { BSOCK_TYPE, type Bytestream, type IoList } from "../handles/bytestream.js";
 import { dillError, type ErrnoCode, quickError } from "../handles/errors.js";
-import { BLOCK, type Op } from "../handles/op.js";
+import { BLOCK, FastOp, finished, type Op, parked } from "../handles/op.js";
 import type { HandleVfs } from "../handles/table.js";
 import type { CrBase } from "../runtime/cr.js";
 import { canBlock, expired, flush, interrupt, park, resume } from "../runtime/sched.js";
@@ -411,7 +411,12 @@ export class IpcConn implements HandleVfs, Bytestream {
   }
 
   // ---- the bytestream interface ------------------------------------------------------------------
-  *brecvl(first: IoList, _last: IoList, deadline: number, fn: string): Op<void> {
+  brecvl(first: IoList, _last: IoList, deadline: number, fn: string): Op<void> {
+    return new RecvOp(this, first, deadline, fn);
+  }
+
+  /** Start a receive: complete it from the queue, fail it, or park `cr` on it. */
+  startRecv(first: IoList, deadline: number, fn: string): IteratorResult<unknown, void> {
     const cr = this.enter(fn, true);
     if (this.rx !== null) throw dillError("EBUSY", fn, "s", "another coroutine is already receiving on this socket");
     if (this.indone) throw quickError("EPIPE", fn);
@@ -420,7 +425,7 @@ export class IpcConn implements HandleVfs, Bytestream {
     this.rxOff = 0;
     this.rxDiscard = false;
     if (this.qcount > 0) this.takeQueued();
-    if (this.targetDone()) return;
+    if (this.targetDone()) return finished(undefined);
     let code: ErrnoCode | null = null;
     if (this.eof) {
       this.indone = true;
@@ -438,10 +443,15 @@ export class IpcConn implements HandleVfs, Bytestream {
     }
     this.rx = cr;
     park(cr, fn, deadline, unblockRecv, this);
-    yield BLOCK;
+    return parked();
   }
 
-  *bsendl(first: IoList, last: IoList, deadline: number, fn: string): Op<void> {
+  bsendl(first: IoList, last: IoList, deadline: number, fn: string): Op<void> {
+    return new SendOp(this, first, last, deadline, fn);
+  }
+
+  /** Start a send: hand the bytes to Node; done if Node wrote them all at once, else park `cr`. */
+  startSend(first: IoList, last: IoList, deadline: number, fn: string): IteratorResult<unknown, void> {
     const cr = this.enter(fn, false);
     if (this.tx !== null) throw dillError("EBUSY", fn, "s", "another coroutine is already sending on this socket");
     if (this.outdone) throw quickError("EPIPE", fn);
@@ -453,7 +463,7 @@ export class IpcConn implements HandleVfs, Bytestream {
     }
     if (first === last) {
       const len = first.iol_len;
-      if (len === 0) return;
+      if (len === 0) return finished(undefined);
       const base = first.iol_base!;
       sock.write(len === base.length ? base : base.subarray(0, len), this.onWritten);
     } else {
@@ -470,14 +480,14 @@ export class IpcConn implements HandleVfs, Bytestream {
       this.outerr = true;
       throw quickError(connCode(sock.errored), fn);
     }
-    if (sock.writableLength === 0) return;
+    if (sock.writableLength === 0) return finished(undefined);
     if (expired(deadline)) {
       this.abortSend();
       throw quickError("ETIMEDOUT", fn);
     }
     this.tx = cr;
     park(cr, fn, deadline, unblockSend, this);
-    yield BLOCK;
+    return parked();
   }
 
   /** ipc_connect's wait: start connecting to `path` and park `cr` until connected or failed. */
@@ -524,5 +534,36 @@ export class IpcConn implements HandleVfs, Bytestream {
     this.rx = cr;
     park(cr, fn, deadline, unblockRecv, this);
     yield BLOCK;
+  }
+}
+
+/** A receive on a connection, as a small op object (the hot path: no generator frame). */
+class RecvOp extends FastOp<void> {
+  constructor(
+    private readonly c: IpcConn,
+    private readonly first: IoList,
+    private readonly deadline: number,
+    private readonly fn: string,
+  ) {
+    super();
+  }
+  protected start(): IteratorResult<unknown, void> {
+    return this.c.startRecv(this.first, this.deadline, this.fn);
+  }
+}
+
+/** A send on a connection, as a small op object. */
+class SendOp extends FastOp<void> {
+  constructor(
+    private readonly c: IpcConn,
+    private readonly first: IoList,
+    private readonly last: IoList,
+    private readonly deadline: number,
+    private readonly fn: string,
+  ) {
+    super();
+  }
+  protected start(): IteratorResult<unknown, void> {
+    return this.c.startSend(this.first, this.last, this.deadline, this.fn);
   }
 }
