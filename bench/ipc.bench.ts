@@ -28,7 +28,7 @@ import {
 } from "../src/index.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
-const RUNS = QUICK ? 1 : 3;
+const RUNS = QUICK ? 1 : 5;
 const MSG = 64;
 const CHUNK = 64 * 1024;
 const PINGS = QUICK ? 20_000 : 100_000;

@@ -81,6 +81,8 @@ export class IpcListener implements HandleVfs {
       flush();
       return;
     }
+    // Nobody listens to it until it is accepted: an error meanwhile must not go unhandled.
+    s.on("error", ignore);
     this.q.push(s);
   }
 

@@ -119,6 +119,7 @@ export class IpcConn implements HandleVfs, Bytestream {
     sock.on("error", this.onError);
     sock.on("close", this.onClose);
     if (connecting) sock.on("connect", this.onConnect);
+    else if (sock.destroyed) this.broken = "ECONNRESET"; // it failed before it was handed over
     else sock.resume();
   }
 
