@@ -7,7 +7,7 @@
  */
 import { checkCount, checkDeadline } from "./args.js";
 import { dillError } from "./errors.js";
-import type { Op } from "./op.js";
+import { finished, type Op } from "./op.js";
 import { handleQuery } from "./table.js";
 
 /** Interface id of a bytestream: what `bsend`, `brecv`, `bsendl` and `brecvl` ask a handle for. */
@@ -37,10 +37,17 @@ export interface IoList {
  * What a bytestream handle answers for {@link BSOCK_TYPE}. Both calls get a checked list
  * (`first` to `last`, no loop, lengths within their buffers, `iol_base` set for sends) and the
  * name of the public call for error messages. They send, resp. receive, every byte or fail.
+ *
+ * A transport may also offer `startSend`/`startRecv`, the same calls without an op object: they
+ * run in the calling coroutine and return `finished(undefined)` when the call completed, or
+ * `parked()` after parking the coroutine (which is then resumed with `undefined` or thrown an
+ * error). The generic calls use them when present.
  */
 export interface Bytestream {
   bsendl(first: IoList, last: IoList, deadline: number, fn: string): Op<void>;
   brecvl(first: IoList, last: IoList, deadline: number, fn: string): Op<void>;
+  startSend?(first: IoList, last: IoList, deadline: number, fn: string): IteratorResult<unknown, void>;
+  startRecv?(first: IoList, last: IoList, deadline: number, fn: string): IteratorResult<unknown, void>;
 }
 
 function stream(s: number, fn: string): Bytestream {
@@ -101,20 +108,71 @@ function checkList(fn: string, first: IoList, last: IoList, recv: boolean): void
   if (why !== null) throw dillError("EINVAL", fn, "first", why);
 }
 
+const SEND = 0;
+const RECV = 1;
+const SENDL = 2;
+const RECVL = 3;
+const NAMES = ["bsend", "brecv", "bsendl", "brecvl"] as const;
+
 /**
- * A bytestream call as a small object: its first `next()` checks the arguments and starts the
- * transport's op, then every `next`/`throw` goes to that op. No generator frame of its own.
+ * A bytestream call as one small object, for the hot path. Its first `next()` checks the
+ * arguments and starts the call on the transport: through the transport's `startSend` /
+ * `startRecv` when it has them (no further object), else by running the op its `bsendl` /
+ * `brecvl` returns. For `bsend` and `brecv` the object is itself the one-element iolist.
  */
-abstract class StreamCall implements Op<void>, Iterator<unknown, void, unknown> {
+class StreamCall implements Op<void>, Iterator<unknown, void, unknown>, IoList {
+  iol_base: Uint8Array | null = null;
+  iol_len: number;
+  iol_next: IoList | null = null;
+  iol_rsvd = 0;
+  private started = false;
   private inner: Iterator<unknown, void, unknown> | null = null;
-  /** Check the arguments and return the transport's op. */
-  protected abstract begin(): Op<void>;
+  constructor(
+    private readonly kind: number,
+    private readonly s: number,
+    private readonly buf: Uint8Array | string | null,
+    len: number,
+    private readonly first: IoList | null,
+    private readonly last: IoList | null,
+    private readonly deadline: number,
+  ) {
+    this.iol_len = len;
+  }
   [Symbol.iterator](): this {
     return this;
   }
   next(v?: unknown): IteratorResult<unknown, void> {
-    let it = this.inner;
-    if (it === null) it = this.inner = this.begin()[Symbol.iterator]();
+    if (this.started) {
+      const it = this.inner;
+      return it === null ? finished(undefined) : it.next(v);
+    }
+    this.started = true;
+    const kind = this.kind;
+    const fn = NAMES[kind]!;
+    const b = stream(this.s, fn);
+    const recv = kind === RECV || kind === RECVL;
+    let first: IoList;
+    let last: IoList;
+    if (kind === SEND || kind === RECV) {
+      const buf = this.buf;
+      const bytes = typeof buf === "string" ? Buffer.from(buf, "utf8") : buf;
+      checkBuf(fn, bytes, this.iol_len, recv);
+      this.iol_base = bytes;
+      first = last = this;
+    } else {
+      first = this.first!;
+      last = this.last!;
+      checkList(fn, first, last, recv);
+    }
+    const deadline = this.deadline;
+    checkDeadline(fn, deadline);
+    if (recv) {
+      if (b.startRecv !== undefined) return b.startRecv(first, last, deadline, fn);
+    } else if (b.startSend !== undefined) {
+      return b.startSend(first, last, deadline, fn);
+    }
+    const it = (recv ? b.brecvl(first, last, deadline, fn) : b.bsendl(first, last, deadline, fn))[Symbol.iterator]();
+    this.inner = it;
     return it.next(v);
   }
   throw(e?: unknown): IteratorResult<unknown, void> {
@@ -125,64 +183,7 @@ abstract class StreamCall implements Op<void>, Iterator<unknown, void, unknown> 
   return(v?: unknown): IteratorResult<unknown, void> {
     const it = this.inner;
     if (it !== null && it.return !== undefined) return it.return(v as void);
-    return { done: true, value: undefined };
-  }
-}
-
-class BsendCall extends StreamCall {
-  constructor(
-    private readonly s: number,
-    private readonly buf: Uint8Array | string,
-    private readonly len: number,
-    private readonly deadline: number,
-  ) {
-    super();
-  }
-  protected begin(): Op<void> {
-    const b = stream(this.s, "bsend");
-    const buf = this.buf;
-    const bytes = typeof buf === "string" ? Buffer.from(buf, "utf8") : buf;
-    checkBuf("bsend", bytes, this.len, false);
-    checkDeadline("bsend", this.deadline);
-    const iol: IoList = { iol_base: bytes, iol_len: this.len, iol_next: null, iol_rsvd: 0 };
-    return b.bsendl(iol, iol, this.deadline, "bsend");
-  }
-}
-
-class BrecvCall extends StreamCall {
-  constructor(
-    private readonly s: number,
-    private readonly buf: Uint8Array | null,
-    private readonly len: number,
-    private readonly deadline: number,
-  ) {
-    super();
-  }
-  protected begin(): Op<void> {
-    const b = stream(this.s, "brecv");
-    checkBuf("brecv", this.buf, this.len, true);
-    checkDeadline("brecv", this.deadline);
-    const iol: IoList = { iol_base: this.buf, iol_len: this.len, iol_next: null, iol_rsvd: 0 };
-    return b.brecvl(iol, iol, this.deadline, "brecv");
-  }
-}
-
-class ListCall extends StreamCall {
-  constructor(
-    private readonly s: number,
-    private readonly first: IoList,
-    private readonly last: IoList,
-    private readonly deadline: number,
-    private readonly recv: boolean,
-  ) {
-    super();
-  }
-  protected begin(): Op<void> {
-    const fn = this.recv ? "brecvl" : "bsendl";
-    const b = stream(this.s, fn);
-    checkList(fn, this.first, this.last, this.recv);
-    checkDeadline(fn, this.deadline);
-    return this.recv ? b.brecvl(this.first, this.last, this.deadline, fn) : b.bsendl(this.first, this.last, this.deadline, fn);
+    return finished(undefined);
   }
 }
 
@@ -206,7 +207,7 @@ class ListCall extends StreamCall {
  * ```
  */
 export function bsend(s: number, buf: Uint8Array | string, len: number, deadline: number): Op<void> {
-  return new BsendCall(s, buf, len, deadline);
+  return new StreamCall(SEND, s, buf, len, null, null, deadline);
 }
 
 /**
@@ -228,7 +229,7 @@ export function bsend(s: number, buf: Uint8Array | string, len: number, deadline
  * ```
  */
 export function brecv(s: number, buf: Uint8Array | null, len: number, deadline: number): Op<void> {
-  return new BrecvCall(s, buf, len, deadline);
+  return new StreamCall(RECV, s, buf, len, null, null, deadline);
 }
 
 /**
@@ -250,7 +251,7 @@ export function brecv(s: number, buf: Uint8Array | null, len: number, deadline: 
  * ```
  */
 export function bsendl(s: number, first: IoList, last: IoList, deadline: number): Op<void> {
-  return new ListCall(s, first, last, deadline, false);
+  return new StreamCall(SENDL, s, null, 0, first, last, deadline);
 }
 
 /**
@@ -271,5 +272,5 @@ export function bsendl(s: number, first: IoList, last: IoList, deadline: number)
  * ```
  */
 export function brecvl(s: number, first: IoList, last: IoList, deadline: number): Op<void> {
-  return new ListCall(s, first, last, deadline, true);
+  return new StreamCall(RECVL, s, null, 0, first, last, deadline);
 }

@@ -413,11 +413,11 @@ export class IpcConn implements HandleVfs, Bytestream {
 
   // ---- the bytestream interface ------------------------------------------------------------------
   brecvl(first: IoList, _last: IoList, deadline: number, fn: string): Op<void> {
-    return new RecvOp(this, first, deadline, fn);
+    return new RecvOp(this, first, _last, deadline, fn);
   }
 
   /** Start a receive: complete it from the queue, fail it, or park `cr` on it. */
-  startRecv(first: IoList, deadline: number, fn: string): IteratorResult<unknown, void> {
+  startRecv(first: IoList, _last: IoList, deadline: number, fn: string): IteratorResult<unknown, void> {
     const cr = this.enter(fn, true);
     if (this.rx !== null) throw dillError("EBUSY", fn, "s", "another coroutine is already receiving on this socket");
     if (this.indone) throw quickError("EPIPE", fn);
@@ -543,13 +543,14 @@ class RecvOp extends FastOp<void> {
   constructor(
     private readonly c: IpcConn,
     private readonly first: IoList,
+    private readonly last: IoList,
     private readonly deadline: number,
     private readonly fn: string,
   ) {
     super();
   }
   protected start(): IteratorResult<unknown, void> {
-    return this.c.startRecv(this.first, this.deadline, this.fn);
+    return this.c.startRecv(this.first, this.last, this.deadline, this.fn);
   }
 }
 
