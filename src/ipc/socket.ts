@@ -84,6 +84,10 @@ export class IpcConn implements HandleVfs, Bytestream {
   rxDiscard = false;
   /** Parked sender (or the coroutine in ipc_connect). */
   tx: CrBase | null = null;
+  /** The Buffer view given to Node for the last send, kept for a caller that reuses its buffer. */
+  txBase: Uint8Array | null = null;
+  txLen = -1;
+  txView: Buffer | null = null;
   /** Inbound queue: a ring of chunks, the offset into the first, the bytes queued. */
   q: (Buffer | null)[] = new Array<Buffer | null>(8).fill(null);
   qhead = 0;
@@ -152,6 +156,8 @@ export class IpcConn implements HandleVfs, Bytestream {
     this.rxIol = null;
     this.rxDiscard = false;
     this.connecting = false;
+    this.txBase = this.txView = null;
+    this.txLen = -1;
   }
 
   /**
@@ -321,6 +327,19 @@ export class IpcConn implements HandleVfs, Bytestream {
     this.attach(createConnection({ path: this.path, allowHalfOpen: true }), true);
   }
 
+  /**
+   * `len` bytes of `base` as a Buffer for Node (which would otherwise wrap a plain Uint8Array in a
+   * new Buffer at every write). A caller that sends from the same buffer again gets the same view.
+   */
+  private view(base: Uint8Array, len: number): Buffer {
+    if (base === this.txBase && len === this.txLen) return this.txView!;
+    const v = len === base.length && Buffer.isBuffer(base) ? base : Buffer.from(base.buffer, base.byteOffset, len);
+    this.txBase = base;
+    this.txLen = len;
+    this.txView = v;
+    return v;
+  }
+
   // ---- the inbound queue -----------------------------------------------------------------------
   private push(chunk: Buffer, off: number): void {
     if (this.qcount === this.q.length) this.grow();
@@ -465,15 +484,14 @@ export class IpcConn implements HandleVfs, Bytestream {
     if (first === last) {
       const len = first.iol_len;
       if (len === 0) return finished(undefined);
-      const base = first.iol_base!;
-      sock.write(len === base.length ? base : base.subarray(0, len), this.onWritten);
+      sock.write(this.view(first.iol_base!, len), this.onWritten);
     } else {
       sock.cork();
       for (let it: IoList | null = first; it !== null; it = it.iol_next) {
         const len = it.iol_len;
         if (len === 0) continue;
         const base = it.iol_base!;
-        sock.write(len === base.length ? base : base.subarray(0, len), this.onWritten);
+        sock.write(Buffer.from(base.buffer, base.byteOffset, len), this.onWritten);
       }
       sock.uncork();
     }
