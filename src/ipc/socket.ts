@@ -375,7 +375,12 @@ export class IpcConn implements HandleVfs, Bytestream {
       if (iol === null || off === end) break;
       let n = iol.iol_len - ioff;
       if (n > end - off) n = end - off;
-      if (iol.iol_base !== null) chunk.copy(iol.iol_base, ioff, off, off + n);
+      const base = iol.iol_base;
+      if (base !== null) {
+        if (n <= 64) for (let i = 0; i < n; i++) base[ioff + i] = chunk[off + i]!;
+        else if (off === 0 && n === end) base.set(chunk, ioff);
+        else base.set(chunk.subarray(off, off + n), ioff);
+      }
       off += n;
       ioff += n;
     }
