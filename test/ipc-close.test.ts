@@ -75,6 +75,30 @@ describe("ipc_done", () => {
   });
 });
 
+describe("ipc_done when cancelled", () => {
+  it("fails with ECANCELED from a cancelled coroutine and leaves the socket as it was", async () => {
+    function* late(s: number, o: { code: string }) {
+      try {
+        yield* msleep(-1);
+      } finally {
+        o.code = yield* codeOf(ipc_done(s, -1));
+      }
+    }
+    await run(function* () {
+      const [a, b] = yield* ipc_pair();
+      const o = { code: "" };
+      const cr = go(late(a, o));
+      yield* msleep(now() + 5);
+      hclose(cr);
+      expect(o.code).toBe("ECANCELED");
+      yield* ipc_done(a, -1);
+      expect(yield* codeOf(brecv(b, null, 1, now() + 1000))).toBe("EPIPE");
+      hclose(a);
+      hclose(b);
+    });
+  });
+});
+
 describe("ipc_close", () => {
   it("delivers everything sent before it and returns once the peer closed too", async () => {
     await run(function* () {

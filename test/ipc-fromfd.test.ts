@@ -22,7 +22,7 @@ import {
   now,
   run,
 } from "../src/index.js";
-import { buildPeer, childJson, codeOf, codeOfCall, hasCommand, openFds, pattern, runChild, tempDir } from "./ipc-helpers.js";
+import { buildPeer, childJson, codeOf, codeOfCall, exhaustPool, hasCommand, openFds, pattern, runChild, tempDir } from "./ipc-helpers.js";
 
 let dir: string;
 let fdsBefore: number;
@@ -91,6 +91,46 @@ describe("ipc_fromfd and ipc_listener_fromfd, checking the fd", () => {
       expect(await run(() => codeOf(ipc_listener_fromfd_mem(987654, new IpcListenerStorage())))).toBe("EBADF");
     } finally {
       fs.closeSync(fd);
+    }
+  });
+});
+
+describe("ipc_fromfd and ipc_listener_fromfd, resources", () => {
+  it("fail with ENOMEM when the storage pool is used up, and ECANCELED from a cancelled coroutine, leaving the fd open", async () => {
+    const addr = path.join(dir, "res.ipc");
+    const unix = net.createServer();
+    await new Promise<void>((r) => unix.listen(addr, r));
+    const client = net.createConnection(addr);
+    await new Promise((r) => client.once("connect", r));
+    const unixFd = (unix as unknown as { _handle: { fd: number } })._handle.fd;
+    const connFd = (client as unknown as { _handle: { fd: number } })._handle.fd;
+    function* late(o: { code: string }) {
+      try {
+        yield* msleep(-1);
+      } finally {
+        o.code = yield* codeOf(ipc_listener_fromfd(unixFd));
+      }
+    }
+    try {
+      await run(function* () {
+        const restore = exhaustPool();
+        try {
+          expect(codeOfCall(() => ipc_fromfd(connFd))).toBe("ENOMEM");
+          expect(yield* codeOf(ipc_listener_fromfd(unixFd))).toBe("ENOMEM");
+        } finally {
+          restore();
+        }
+        const o = { code: "" };
+        const cr = go(late(o));
+        yield* msleep(now() + 5);
+        hclose(cr);
+        expect(o.code).toBe("ECANCELED");
+      });
+      expect(fs.fstatSync(connFd).isSocket()).toBe(true);
+      expect(fs.fstatSync(unixFd).isSocket()).toBe(true);
+    } finally {
+      client.destroy();
+      await new Promise((r) => unix.close(r));
     }
   });
 });

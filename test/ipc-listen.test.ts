@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   brecv,
   bsend,
+  dill_yield,
   go,
   hclose,
   ipc_accept,
@@ -194,6 +195,34 @@ describe("ipc_listen", () => {
       fs.chmodSync(path.join(base, "ro"), 0o555);
       expect(await run(() => codeOf(ipc_listen(path.join(base, "ro", "s.ipc"), 10)))).toBe("EACCES");
     }
+  });
+
+  it("fails with ECANCELED when cancelled while it waits for Node to report, leaving no file behind", async () => {
+    const addr = fresh();
+    function* listener(out: { code: string }) {
+      out.code = yield* codeOf(ipc_listen(addr, 10));
+    }
+    await run(function* () {
+      const out = { code: "" };
+      const cr = go(listener(out));
+      yield* dill_yield(); // the listener runs and parks until Node reports 'listening'
+      hclose(cr);
+      expect(out.code).toBe("ECANCELED");
+      expect(fs.existsSync(addr)).toBe(false);
+      // and from a coroutine that is already cancelled
+      function* late(o: { code: string }) {
+        try {
+          yield* msleep(-1);
+        } finally {
+          o.code = yield* codeOf(ipc_listen(fresh(), 10));
+        }
+      }
+      const o = { code: "" };
+      const cr2 = go(late(o));
+      yield* dill_yield();
+      hclose(cr2);
+      expect(o.code).toBe("ECANCELED");
+    });
   });
 
   it.skip("ENFILE (system-wide fd limit) is not provoked: it would need lowering fs.file-max for the whole machine", () => {});

@@ -297,6 +297,30 @@ describe("bsendl and brecvl", () => {
     });
   });
 
+  it("fail with ETIMEDOUT at the deadline and ECANCELED when cancelled, like bsend and brecv", async () => {
+    function* recvl(s: number, out: { code: string }) {
+      const b = iol(new Uint8Array(8), 8);
+      const a = iol(new Uint8Array(8), 8, b);
+      out.code = yield* codeOf(brecvl(s, a, b, -1));
+    }
+    await run(function* () {
+      const [a, b] = yield* ipc_pair();
+      const l2 = iol(new Uint8Array(4), 4);
+      const l1 = iol(null, 4, l2);
+      expect(yield* codeOf(brecvl(a, l1, l2, now() + 30))).toBe("ETIMEDOUT");
+      const big = iol(new Uint8Array(32 << 20), 32 << 20);
+      const head = iol(new Uint8Array(4), 4, big);
+      expect(yield* codeOf(bsendl(a, head, big, now() + 50))).toBe("ETIMEDOUT");
+      const [c, d] = yield* ipc_pair();
+      const out = { code: "" };
+      const cr = go(recvl(d, out));
+      yield* msleep(now() + 10);
+      hclose(cr);
+      expect(out.code).toBe("ECANCELED");
+      for (const h of [a, b, c, d]) hclose(h);
+    });
+  });
+
   it("fail with EINVAL for a malformed list and leave the list unchanged", async () => {
     await run(function* () {
       const [a, b] = yield* ipc_pair();
