@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  BSOCK_TYPE,
+  type Bytestream,
+  hquery,
+  IPC_LISTENER_TYPE,
+  IPC_TYPE,
   brecv,
   brecvl,
   bsend,
@@ -14,7 +19,7 @@ import {
   now,
   run,
 } from "../src/index.js";
-import { codeOf, openFds, pattern } from "./ipc-helpers.js";
+import { codeOf, codeOfCall, openFds, pattern } from "./ipc-helpers.js";
 
 let fdsBefore: number;
 beforeAll(() => {
@@ -249,6 +254,24 @@ describe("bsend and brecv", () => {
     });
     await new Promise((r) => setTimeout(r, 10));
     expect(openFds()).toBe(fds);
+  });
+});
+
+describe("the bytestream interface", () => {
+  it("is what an IPC socket answers for BSOCK_TYPE; a listener answers IPC_LISTENER_TYPE only", async () => {
+    await run(function* () {
+      const [a, b] = yield* ipc_pair();
+      const bs = hquery(a, BSOCK_TYPE) as Bytestream;
+      expect(hquery(a, IPC_TYPE)).toBe(bs);
+      const msg = iol(Buffer.from("via interface"), 13);
+      yield* bs.bsendl(msg, msg, -1, "bsendl");
+      const got = iol(new Uint8Array(13), 13);
+      yield* (hquery(b, BSOCK_TYPE) as Bytestream).brecvl(got, got, now() + 1000, "brecvl");
+      expect(Buffer.from(got.iol_base!).toString()).toBe("via interface");
+      expect(codeOfCall(() => hquery(a, IPC_LISTENER_TYPE))).toBe("ENOTSUP");
+      hclose(a);
+      hclose(b);
+    });
   });
 });
 

@@ -108,6 +108,42 @@ function checkList(fn: string, first: IoList, last: IoList, recv: boolean): void
   if (why !== null) throw dillError("EINVAL", fn, "first", why);
 }
 
+/** An op that runs a transport's `startSend`/`startRecv` once (see {@link Bytestream}). */
+class StartCall implements Op<void>, Iterator<unknown, void, unknown> {
+  private started = false;
+  constructor(
+    private readonly b: Bytestream,
+    private readonly recv: boolean,
+    private readonly first: IoList,
+    private readonly last: IoList,
+    private readonly deadline: number,
+    private readonly fn: string,
+  ) {}
+  [Symbol.iterator](): this {
+    return this;
+  }
+  next(): IteratorResult<unknown, void> {
+    if (this.started) return finished(undefined);
+    this.started = true;
+    const b = this.b;
+    return this.recv ? b.startRecv!(this.first, this.last, this.deadline, this.fn) : b.startSend!(this.first, this.last, this.deadline, this.fn);
+  }
+  throw(e?: unknown): IteratorResult<unknown, void> {
+    throw e;
+  }
+  return(): IteratorResult<unknown, void> {
+    return finished(undefined);
+  }
+}
+
+/**
+ * The `bsendl`/`brecvl` op of a transport that implements `startSend`/`startRecv`: one small
+ * object that calls them when it is run.
+ */
+export function startedOp(b: Bytestream, recv: boolean, first: IoList, last: IoList, deadline: number, fn: string): Op<void> {
+  return new StartCall(b, recv, first, last, deadline, fn);
+}
+
 const SEND = 0;
 const RECV = 1;
 const SENDL = 2;

@@ -18,13 +18,14 @@
  * (and its storage reused) in between is never written to by a stale call.
  */
 import { createConnection, type Socket } from "node:net";
-import { BSOCK_TYPE, type Bytestream, type IoList } from "../handles/bytestream.js";
+import { BSOCK_TYPE, type Bytestream, type IoList, startedOp } from "../handles/bytestream.js";
 import { dillError, type ErrnoCode, quickError } from "../handles/errors.js";
-import { BLOCK, FastOp, finished, type Op, parked } from "../handles/op.js";
+import { BLOCK, finished, type Op, parked } from "../handles/op.js";
 import type { HandleVfs } from "../handles/table.js";
 import type { CrBase } from "../runtime/cr.js";
 import { canBlock, expired, flush, interrupt, park, resume } from "../runtime/sched.js";
 import { connCode, fromNode, nodeCode } from "./errno.js";
+import { Inbound } from "./inbound.js";
 
 /** Interface id an IPC connection handle answers in `hquery` (besides `BSOCK_TYPE`). */
 export const IPC_TYPE: unique symbol = Symbol("ipc");
@@ -46,8 +47,7 @@ function unblockRecv(cr: CrBase): void {
   const c = cr.waitObj as IpcConn;
   if (c.rx !== cr) return;
   c.rx = null;
-  c.rxIol = null;
-  c.rxDiscard = false;
+  c.rxq.untarget();
   c.inerr = true;
 }
 
@@ -77,23 +77,16 @@ export class IpcConn implements HandleVfs, Bytestream {
   path = "";
   retries = 0;
   retryTimer: ReturnType<typeof setTimeout> | null = null;
-  /** Parked receiver and its target: current element and offset, or discard-all (ipc_close). */
+  /** Parked receiver; its target and the queue of what arrived meanwhile. */
   rx: CrBase | null = null;
-  rxIol: IoList | null = null;
-  rxOff = 0;
-  rxDiscard = false;
+  readonly rxq = new Inbound();
   /** Parked sender (or the coroutine in ipc_connect). */
   tx: CrBase | null = null;
   /** The Buffer view given to Node for the last send, kept for a caller that reuses its buffer. */
   txBase: Uint8Array | null = null;
   txLen = -1;
   txView: Buffer | null = null;
-  /** Inbound queue: a ring of chunks, the offset into the first, the bytes queued. */
-  q: (Buffer | null)[] = new Array<Buffer | null>(8).fill(null);
-  qhead = 0;
-  qcount = 0;
-  qoff = 0;
-  qbytes = 0;
+  /** Reading is paused: too many bytes queued. */
   paused = false;
 
   readonly onData = (chunk: Buffer): void => this.data(chunk);
@@ -151,10 +144,7 @@ export class IpcConn implements HandleVfs, Bytestream {
       sock.on("error", ignore);
       sock.destroy();
     }
-    for (let i = 0; i < this.qcount; i++) this.q[(this.qhead + i) & (this.q.length - 1)] = null;
-    this.qhead = this.qcount = this.qoff = this.qbytes = 0;
-    this.rxIol = null;
-    this.rxDiscard = false;
+    this.rxq.clear();
     this.connecting = false;
     this.txBase = this.txView = null;
     this.txLen = -1;
@@ -179,8 +169,7 @@ export class IpcConn implements HandleVfs, Bytestream {
     const r = this.rx;
     if (r !== null) {
       this.rx = null;
-      this.rxIol = null;
-      this.rxDiscard = false;
+      this.rxq.untarget();
       interrupt(r, quickError(code, r.waitOp));
     }
     const t = this.tx;
@@ -202,8 +191,9 @@ export class IpcConn implements HandleVfs, Bytestream {
   private data(chunk: Buffer): void {
     let off = 0;
     if (this.rx !== null) {
-      off = this.fill(chunk, 0);
-      if (this.rxIol === null && !this.rxDiscard) {
+      const q = this.rxq;
+      off = q.fill(chunk, 0);
+      if (q.iol === null && !q.discard) {
         const cr = this.rx;
         this.rx = null;
         if (off < chunk.length) this.push(chunk, off);
@@ -221,9 +211,9 @@ export class IpcConn implements HandleVfs, Bytestream {
     const cr = this.rx;
     if (cr === null) return;
     this.rx = null;
-    this.rxIol = null;
-    if (this.rxDiscard) {
-      this.rxDiscard = false;
+    const drop = this.rxq.discard;
+    this.rxq.untarget();
+    if (drop) {
       resume(cr, undefined);
     } else {
       this.indone = true;
@@ -256,8 +246,7 @@ export class IpcConn implements HandleVfs, Bytestream {
     const r = this.rx;
     if (r !== null) {
       this.rx = null;
-      this.rxIol = null;
-      this.rxDiscard = false;
+      this.rxq.untarget();
       this.inerr = true;
       interrupt(r, quickError(code, r.waitOp));
     }
@@ -340,88 +329,24 @@ export class IpcConn implements HandleVfs, Bytestream {
     return v;
   }
 
-  // ---- the inbound queue -----------------------------------------------------------------------
+  // ---- the inbound queue ---------------------------------------------------------------------------
   private push(chunk: Buffer, off: number): void {
-    if (this.qcount === this.q.length) this.grow();
-    if (this.qcount === 0) this.qoff = off;
-    this.q[(this.qhead + this.qcount) & (this.q.length - 1)] = chunk;
-    this.qcount++;
-    this.qbytes += chunk.length - off;
-    if (this.qbytes >= HIGH_WATER && !this.paused && this.sock !== null) {
+    const q = this.rxq;
+    q.push(chunk, off);
+    if (q.bytes >= HIGH_WATER && !this.paused && this.sock !== null) {
       this.paused = true;
       this.sock.pause();
     }
   }
 
-  private grow(): void {
-    const n = this.q.length;
-    const nq = new Array<Buffer | null>(n * 2).fill(null);
-    for (let i = 0; i < this.qcount; i++) nq[i] = this.q[(this.qhead + i) & (n - 1)]!;
-    this.q = nq;
-    this.qhead = 0;
-  }
-
-  /** Copy from `chunk[off..]` into the receive target; returns the offset reached. */
-  private fill(chunk: Buffer, off: number): number {
-    if (this.rxDiscard) return chunk.length;
-    const end = chunk.length;
-    let iol = this.rxIol;
-    let ioff = this.rxOff;
-    for (;;) {
-      while (iol !== null && ioff === iol.iol_len) {
-        iol = iol.iol_next;
-        ioff = 0;
-      }
-      if (iol === null || off === end) break;
-      let n = iol.iol_len - ioff;
-      if (n > end - off) n = end - off;
-      const base = iol.iol_base;
-      if (base !== null) {
-        if (n <= 64) for (let i = 0; i < n; i++) base[ioff + i] = chunk[off + i]!;
-        else if (off === 0 && n === end) base.set(chunk, ioff);
-        else base.set(chunk.subarray(off, off + n), ioff);
-      }
-      off += n;
-      ioff += n;
-    }
-    this.rxIol = iol;
-    this.rxOff = ioff;
-    return off;
-  }
-
-  /** Move queued bytes into the receive target (or drop them all when discarding). */
+  /** Move queued bytes into the receive target; read again once the queue is short enough. */
   private takeQueued(): void {
-    const mask = this.q.length - 1;
-    while (this.qcount > 0) {
-      const i = this.qhead;
-      const chunk = this.q[i]!;
-      const start = this.qoff;
-      const off = this.fill(chunk, start);
-      this.qbytes -= off - start;
-      if (off < chunk.length) {
-        this.qoff = off;
-        break;
-      }
-      this.q[i] = null;
-      this.qhead = (i + 1) & mask;
-      this.qcount--;
-      this.qoff = 0;
-    }
-    if (this.paused && this.qbytes < LOW_WATER && this.sock !== null) {
+    const q = this.rxq;
+    q.take();
+    if (this.paused && q.bytes < LOW_WATER && this.sock !== null) {
       this.paused = false;
       this.sock.resume();
     }
-  }
-
-  /** True once the receive target is complete (trailing empty elements skipped). */
-  private targetDone(): boolean {
-    let iol = this.rxIol;
-    while (iol !== null && this.rxOff === iol.iol_len) {
-      iol = iol.iol_next;
-      this.rxOff = 0;
-    }
-    this.rxIol = iol;
-    return iol === null;
   }
 
   /** canBlock, counting a cancellation as a failure of the direction, as libdill does. */
@@ -436,8 +361,8 @@ export class IpcConn implements HandleVfs, Bytestream {
   }
 
   // ---- the bytestream interface ------------------------------------------------------------------
-  brecvl(first: IoList, _last: IoList, deadline: number, fn: string): Op<void> {
-    return new RecvOp(this, first, _last, deadline, fn);
+  brecvl(first: IoList, last: IoList, deadline: number, fn: string): Op<void> {
+    return startedOp(this, true, first, last, deadline, fn);
   }
 
   /** Start a receive: complete it from the queue, fail it, or park `cr` on it. */
@@ -446,11 +371,10 @@ export class IpcConn implements HandleVfs, Bytestream {
     if (this.rx !== null) throw dillError("EBUSY", fn, "s", "another coroutine is already receiving on this socket");
     if (this.indone) throw quickError("EPIPE", fn);
     if (this.inerr) throw quickError("ECONNRESET", fn);
-    this.rxIol = first;
-    this.rxOff = 0;
-    this.rxDiscard = false;
-    if (this.qcount > 0) this.takeQueued();
-    if (this.targetDone()) return finished(undefined);
+    const q = this.rxq;
+    q.target(first);
+    if (q.count > 0) this.takeQueued();
+    if (q.done()) return finished(undefined);
     let code: ErrnoCode | null = null;
     if (this.eof) {
       this.indone = true;
@@ -463,7 +387,7 @@ export class IpcConn implements HandleVfs, Bytestream {
       code = "ETIMEDOUT";
     }
     if (code !== null) {
-      this.rxIol = null;
+      q.untarget();
       throw quickError(code, fn);
     }
     this.rx = cr;
@@ -472,7 +396,7 @@ export class IpcConn implements HandleVfs, Bytestream {
   }
 
   bsendl(first: IoList, last: IoList, deadline: number, fn: string): Op<void> {
-    return new SendOp(this, first, last, deadline, fn);
+    return startedOp(this, false, first, last, deadline, fn);
   }
 
   /** Start a send: hand the bytes to Node; done if Node wrote them all at once, else park `cr`. */
@@ -541,19 +465,19 @@ export class IpcConn implements HandleVfs, Bytestream {
   *drainToEnd(cr: CrBase, deadline: number, fn: string): Op<void> {
     if (this.indone && this.eof) return;
     if (this.inerr) throw quickError("ECONNRESET", fn);
-    this.rxDiscard = true;
-    if (this.qcount > 0) this.takeQueued();
+    const q = this.rxq;
+    q.dropAll();
+    if (q.count > 0) this.takeQueued();
+    let code: ErrnoCode | null = null;
     if (this.eof) {
-      this.rxDiscard = false;
+      q.untarget();
       return;
     }
-    if (this.broken !== null) {
-      this.rxDiscard = false;
-      throw quickError(this.broken, fn);
-    }
-    if (expired(deadline)) {
-      this.rxDiscard = false;
-      throw quickError("ETIMEDOUT", fn);
+    if (this.broken !== null) code = this.broken;
+    else if (expired(deadline)) code = "ETIMEDOUT";
+    if (code !== null) {
+      q.untarget();
+      throw quickError(code, fn);
     }
     this.rx = cr;
     park(cr, fn, deadline, unblockRecv, this);
@@ -561,34 +485,3 @@ export class IpcConn implements HandleVfs, Bytestream {
   }
 }
 
-/** A receive on a connection, as a small op object (the hot path: no generator frame). */
-class RecvOp extends FastOp<void> {
-  constructor(
-    private readonly c: IpcConn,
-    private readonly first: IoList,
-    private readonly last: IoList,
-    private readonly deadline: number,
-    private readonly fn: string,
-  ) {
-    super();
-  }
-  protected start(): IteratorResult<unknown, void> {
-    return this.c.startRecv(this.first, this.last, this.deadline, this.fn);
-  }
-}
-
-/** A send on a connection, as a small op object. */
-class SendOp extends FastOp<void> {
-  constructor(
-    private readonly c: IpcConn,
-    private readonly first: IoList,
-    private readonly last: IoList,
-    private readonly deadline: number,
-    private readonly fn: string,
-  ) {
-    super();
-  }
-  protected start(): IteratorResult<unknown, void> {
-    return this.c.startSend(this.first, this.last, this.deadline, this.fn);
-  }
-}

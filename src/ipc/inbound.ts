@@ -1,0 +1,128 @@
+/**
+ * The receiving side of a connection: the target of the receive in progress (an iolist and how
+ * far it is filled, or "discard everything" for ipc_close), and the queue of bytes that arrived
+ * while nobody was receiving (a ring of Node's chunks, with the offset into the first one).
+ *
+ * It only moves bytes. Pausing the socket above a high-water mark and waking the receiver are the
+ * connection's business (socket.ts), which reads `bytes` after `push` and `take`.
+ */
+import type { IoList } from "../handles/bytestream.js";
+
+export class Inbound {
+  /** The element being filled and the offset in it; null once the target is complete. */
+  iol: IoList | null = null;
+  ioff = 0;
+  /** Drop every byte (ipc_close reading until the peer's end-of-stream). */
+  discard = false;
+  /** Bytes queued. */
+  bytes = 0;
+  /** Chunks queued. */
+  count = 0;
+  private q: (Buffer | null)[] = new Array<Buffer | null>(8).fill(null);
+  private head = 0;
+  private off = 0;
+
+  /** Receive into the list starting at `first`. */
+  target(first: IoList): void {
+    this.iol = first;
+    this.ioff = 0;
+    this.discard = false;
+  }
+
+  /** Receive nothing: drop what comes. */
+  dropAll(): void {
+    this.iol = null;
+    this.discard = true;
+  }
+
+  /** Forget the target (the receive ended). */
+  untarget(): void {
+    this.iol = null;
+    this.discard = false;
+  }
+
+  /** True once the target is complete (trailing empty elements skipped). */
+  done(): boolean {
+    if (this.discard) return false;
+    let iol = this.iol;
+    while (iol !== null && this.ioff === iol.iol_len) {
+      iol = iol.iol_next;
+      this.ioff = 0;
+    }
+    this.iol = iol;
+    return iol === null;
+  }
+
+  /** Copy from `chunk[off..]` into the target; returns the offset reached in `chunk`. */
+  fill(chunk: Buffer, off: number): number {
+    if (this.discard) return chunk.length;
+    const end = chunk.length;
+    let iol = this.iol;
+    let ioff = this.ioff;
+    for (;;) {
+      while (iol !== null && ioff === iol.iol_len) {
+        iol = iol.iol_next;
+        ioff = 0;
+      }
+      if (iol === null || off === end) break;
+      let n = iol.iol_len - ioff;
+      if (n > end - off) n = end - off;
+      const base = iol.iol_base;
+      if (base !== null) {
+        if (n <= 64) for (let i = 0; i < n; i++) base[ioff + i] = chunk[off + i]!;
+        else if (off === 0 && n === end) base.set(chunk, ioff);
+        else base.set(chunk.subarray(off, off + n), ioff);
+      }
+      off += n;
+      ioff += n;
+    }
+    this.iol = iol;
+    this.ioff = ioff;
+    return off;
+  }
+
+  /** Queue `chunk[off..]`. */
+  push(chunk: Buffer, off: number): void {
+    if (this.count === this.q.length) this.grow();
+    if (this.count === 0) this.off = off;
+    this.q[(this.head + this.count) & (this.q.length - 1)] = chunk;
+    this.count++;
+    this.bytes += chunk.length - off;
+  }
+
+  /** Move queued bytes into the target (or drop them all when discarding). */
+  take(): void {
+    const mask = this.q.length - 1;
+    while (this.count > 0) {
+      const i = this.head;
+      const chunk = this.q[i]!;
+      const start = this.off;
+      const off = this.fill(chunk, start);
+      this.bytes -= off - start;
+      if (off < chunk.length) {
+        this.off = off;
+        return;
+      }
+      this.q[i] = null;
+      this.head = (i + 1) & mask;
+      this.count--;
+      this.off = 0;
+    }
+  }
+
+  /** Drop the queue and the target. */
+  clear(): void {
+    const mask = this.q.length - 1;
+    for (let i = 0; i < this.count; i++) this.q[(this.head + i) & mask] = null;
+    this.head = this.count = this.off = this.bytes = 0;
+    this.untarget();
+  }
+
+  private grow(): void {
+    const n = this.q.length;
+    const nq = new Array<Buffer | null>(n * 2).fill(null);
+    for (let i = 0; i < this.count; i++) nq[i] = this.q[(this.head + i) & (n - 1)]!;
+    this.q = nq;
+    this.head = 0;
+  }
+}
