@@ -157,3 +157,17 @@ export function exhaustPool(): () => void {
   dill_configure({ pool: dill_stats().pool.used });
   return () => dill_configure({ pool: cap });
 }
+
+/** The uid of the files an unprivileged child must not be able to write. */
+export const NOBODY = 65534;
+
+/**
+ * How to run a child that permission bits apply to, when this process is root (root bypasses
+ * them). With `setpriv`, the child stays root (it can read the repository wherever it is) but
+ * loses the capabilities that override file permissions, so files owned by `NOBODY` are "other"
+ * to it. Without `setpriv`, the child runs as `NOBODY` (then the repository must be readable).
+ */
+export function unprivileged(): { wrap?: string[]; uid?: number; gid?: number } {
+  if (hasCommand("setpriv")) return { wrap: ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner"] };
+  return { uid: NOBODY, gid: NOBODY };
+}

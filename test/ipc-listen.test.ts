@@ -18,7 +18,7 @@ import {
   now,
   run,
 } from "../src/index.js";
-import { childJson, codeOf, exhaustPool, fillHandleTable, openFds, runChild, tempDir } from "./ipc-helpers.js";
+import { childJson, codeOf, exhaustPool, fillHandleTable, NOBODY, openFds, runChild, tempDir, unprivileged } from "./ipc-helpers.js";
 
 let dir: string;
 let fdsBefore: number;
@@ -181,19 +181,21 @@ describe("ipc_listen", () => {
     expect(res.after).toBe("OK");
   });
 
-  it("fails with EACCES in a directory the process may not write (as an unprivileged user)", async () => {
+  it("fails with EACCES in a directory the process may not write (root: in a child without the capabilities that override permissions)", async () => {
     const base = path.join(dir, "perm");
-    fs.mkdirSync(path.join(base, "ro"), { recursive: true });
-    fs.chmodSync(base, 0o755);
+    const ro = path.join(base, "ro");
+    fs.mkdirSync(ro, { recursive: true });
     fs.chmodSync(dir, 0o755);
+    fs.chmodSync(base, 0o755);
     if (process.getuid?.() === 0) {
-      // root bypasses permission bits: drop to nobody in a child process to meet a real EACCES
-      fs.chmodSync(path.join(base, "ro"), 0o755);
-      const r = await runChild(["eacces", base], { uid: 65534, gid: 65534 });
+      // a directory of another user, writable by its owner only
+      fs.chownSync(ro, NOBODY, NOBODY);
+      fs.chmodSync(ro, 0o755);
+      const r = await runChild(["eacces", base], unprivileged());
       expect(childJson(r).listen).toBe("EACCES");
     } else {
-      fs.chmodSync(path.join(base, "ro"), 0o555);
-      expect(await run(() => codeOf(ipc_listen(path.join(base, "ro", "s.ipc"), 10)))).toBe("EACCES");
+      fs.chmodSync(ro, 0o555);
+      expect(await run(() => codeOf(ipc_listen(path.join(ro, "s.ipc"), 10)))).toBe("EACCES");
     }
   });
 
