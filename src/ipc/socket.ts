@@ -133,21 +133,25 @@ export class IpcConn implements HandleVfs, Bytestream {
       clearTimeout(this.retryTimer);
       this.retryTimer = null;
     }
-    const sock = this.sock;
-    if (sock !== null) {
-      this.sock = null;
-      sock.removeListener("data", this.onData);
-      sock.removeListener("end", this.onEnd);
-      sock.removeListener("error", this.onError);
-      sock.removeListener("close", this.onClose);
-      sock.removeListener("connect", this.onConnect);
-      sock.on("error", ignore);
-      sock.destroy();
-    }
+    this.drop();
     this.rxq.clear();
     this.connecting = false;
     this.txBase = this.txView = null;
     this.txLen = -1;
+  }
+
+  /** Destroy the socket after taking our listeners off it (a late 'error' is ignored). */
+  private drop(): void {
+    const sock = this.sock;
+    if (sock === null) return;
+    this.sock = null;
+    sock.removeListener("data", this.onData);
+    sock.removeListener("end", this.onEnd);
+    sock.removeListener("error", this.onError);
+    sock.removeListener("close", this.onClose);
+    sock.removeListener("connect", this.onConnect);
+    sock.on("error", ignore);
+    sock.destroy();
   }
 
   /**
@@ -290,16 +294,8 @@ export class IpcConn implements HandleVfs, Bytestream {
     if (code === "EAGAIN") {
       // The listener's backlog is full. A blocking connect() would wait for room: retry until
       // the deadline of ipc_connect, backing off from 2 ms to 64 ms.
-      const sock = this.sock!;
-      this.sock = null;
-      sock.removeListener("data", this.onData);
-      sock.removeListener("end", this.onEnd);
-      sock.removeListener("error", this.onError);
-      sock.removeListener("close", this.onClose);
-      sock.removeListener("connect", this.onConnect);
-      sock.on("error", ignore);
-      sock.destroy();
-      this.retryTimer = setTimeout(this.onRetry, Math.min(64, 2 << this.retries++));
+      this.drop();
+      this.retryTimer = setTimeout(this.onRetry, 2 << Math.min(5, this.retries++));
       return;
     }
     const cr = this.tx;
