@@ -2,8 +2,10 @@
  * The generic bytestream calls, after libdill's bsock.c: `bsend`, `brecv`, `bsendl`, `brecvl`.
  *
  * They know no transport. They check their arguments, ask the handle for its bytestream interface
- * ({@link BSOCK_TYPE}) and run the interface's `bsendl`/`brecvl` op. A transport (IPC sockets
- * today) plugs in by answering `BSOCK_TYPE` in its `query`.
+ * ({@link BSOCK_TYPE}) and run the interface's `bsendl`/`brecvl` op (or, on the hot path, its
+ * `startSend`/`startRecv`). A transport (IPC sockets today) plugs in by answering `BSOCK_TYPE` in
+ * its `query`. Each call is one small object, no generator: the arguments are checked when the
+ * call is run with `yield*`, as for every blocking call.
  */
 import { checkCount, checkDeadline } from "./args.js";
 import { dillError } from "./errors.js";
