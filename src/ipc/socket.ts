@@ -42,6 +42,9 @@ export interface ConnHome {
 
 function ignore(): void {}
 
+/** The empty write whose callback says that everything written before it is out. */
+const EMPTY = Buffer.alloc(0);
+
 /** Unblock hook of a receive: a wait that ends by deadline or cancellation fails the direction. */
 function unblockRecv(cr: CrBase): void {
   const c = cr.waitObj as IpcConn;
@@ -406,17 +409,18 @@ export class IpcConn implements HandleVfs, Bytestream {
       this.outerr = true;
       throw quickError(this.broken ?? "ECONNRESET", fn);
     }
+    // No write callback: Node then skips a tick per write that completes at once.
     if (first === last) {
       const len = first.iol_len;
       if (len === 0) return finished(undefined);
-      sock.write(this.view(first.iol_base!, len), this.onWritten);
+      sock.write(this.view(first.iol_base!, len));
     } else {
       sock.cork();
       for (let it: IoList | null = first; it !== null; it = it.iol_next) {
         const len = it.iol_len;
         if (len === 0) continue;
         const base = it.iol_base!;
-        sock.write(Buffer.from(base.buffer, base.byteOffset, len), this.onWritten);
+        sock.write(Buffer.from(base.buffer, base.byteOffset, len));
       }
       sock.uncork();
     }
@@ -429,6 +433,8 @@ export class IpcConn implements HandleVfs, Bytestream {
       this.abortSend();
       throw quickError("ETIMEDOUT", fn);
     }
+    // Part of it waits for the kernel: an empty write queued behind it calls back once all is out.
+    sock.write(EMPTY, this.onWritten);
     this.tx = cr;
     park(cr, fn, deadline, unblockSend, this);
     return parked();
