@@ -11,7 +11,7 @@ import type { Server, Socket } from "node:net";
 import { quickError } from "../handles/errors.js";
 import type { HandleVfs } from "../handles/table.js";
 import type { CrBase } from "../runtime/cr.js";
-import { flush, interrupt, resume } from "../runtime/sched.js";
+import { flush, interrupt, wake, wakeWithError } from "../runtime/sched.js";
 import { fromNode } from "./errno.js";
 
 /** Interface id an IPC listener handle answers in `hquery`. */
@@ -77,7 +77,7 @@ export class IpcListener implements HandleVfs {
     const cr = this.waiter;
     if (cr !== null && this.listening) {
       this.waiter = null;
-      resume(cr, s);
+      wake(cr, s);
       flush();
       return;
     }
@@ -91,7 +91,7 @@ export class IpcListener implements HandleVfs {
     const cr = this.waiter;
     if (cr === null) return;
     this.waiter = null;
-    resume(cr, undefined);
+    wake(cr, undefined);
     flush();
   }
 
@@ -102,7 +102,7 @@ export class IpcListener implements HandleVfs {
       return;
     }
     this.waiter = null;
-    interrupt(cr, fromNode(e, cr.waitOp, this.listening ? "ECONNABORTED" : "EINVAL"));
+    wakeWithError(cr, fromNode(e, cr.waitOp, this.listening ? "ECONNABORTED" : "EINVAL"));
     flush();
   }
 

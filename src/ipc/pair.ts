@@ -10,7 +10,7 @@ import { BLOCK, type Op } from "../handles/op.js";
 import { claim } from "../handles/pool.js";
 import { handleMake, handleRelease } from "../handles/table.js";
 import type { CrBase } from "../runtime/cr.js";
-import { canBlock, flush, park, resume } from "../runtime/sched.js";
+import { canBlock, flush, park, wake } from "../runtime/sched.js";
 import { fromNode } from "./errno.js";
 import { IpcPairStorage, pairStorages } from "./storage.js";
 
@@ -44,7 +44,7 @@ class PairWait {
     const cr = this.cr;
     if (cr === null || (this.failure === null && (this.accepted === null || !this.connected))) return;
     this.cr = null;
-    resume(cr, undefined);
+    wake(cr, undefined);
     flush();
   }
 }

@@ -10,7 +10,7 @@
  *
  * Exactly one coroutine may be parked receiving and one sending. Listeners are installed once
  * per socket and bound once per connection object, so the hot path makes no closure and no
- * Promise. Wake-ups happen in socket callbacks: resume/interrupt, then flush() runs the
+ * Promise. Wake-ups happen in socket callbacks: wake/wakeWithError, then flush() runs the
  * coroutines at once.
  *
  * State changes are made on the waking side, before a coroutine is resumed: the code of a
@@ -23,7 +23,7 @@ import { dillError, type ErrnoCode, quickError } from "../handles/errors.js";
 import { BLOCK, finished, type Op, parked } from "../handles/op.js";
 import type { HandleVfs } from "../handles/table.js";
 import type { CrBase } from "../runtime/cr.js";
-import { canBlock, expired, flush, interrupt, park, resume } from "../runtime/sched.js";
+import { canBlock, expired, flush, interrupt, park, wake, wakeWithError } from "../runtime/sched.js";
 import { connCode, fromNode, nodeCode } from "./errno.js";
 import { Inbound } from "./inbound.js";
 
@@ -204,7 +204,7 @@ export class IpcConn implements HandleVfs, Bytestream {
         const cr = this.rx;
         this.rx = null;
         if (off < chunk.length) this.push(chunk, off);
-        resume(cr, undefined);
+        wake(cr, undefined);
         flush();
         return;
       }
@@ -221,10 +221,10 @@ export class IpcConn implements HandleVfs, Bytestream {
     const drop = this.rxq.discard;
     this.rxq.untarget();
     if (drop) {
-      resume(cr, undefined);
+      wake(cr, undefined);
     } else {
       this.indone = true;
-      interrupt(cr, quickError("EPIPE", cr.waitOp));
+      wakeWithError(cr, quickError("EPIPE", cr.waitOp));
     }
     flush();
   }
@@ -255,13 +255,13 @@ export class IpcConn implements HandleVfs, Bytestream {
       this.rx = null;
       this.rxq.untarget();
       this.inerr = true;
-      interrupt(r, quickError(code, r.waitOp));
+      wakeWithError(r, quickError(code, r.waitOp));
     }
     const t = this.tx;
     if (t !== null) {
       this.tx = null;
       this.outerr = true;
-      interrupt(t, quickError(code, t.waitOp));
+      wakeWithError(t, quickError(code, t.waitOp));
     }
     if (r !== null || t !== null) flush();
   }
@@ -275,7 +275,7 @@ export class IpcConn implements HandleVfs, Bytestream {
     const sock = this.sock;
     if (sock !== null && sock.writableLength === 0) {
       this.tx = null;
-      resume(cr, undefined);
+      wake(cr, undefined);
       flush();
     }
   }
@@ -287,7 +287,7 @@ export class IpcConn implements HandleVfs, Bytestream {
     const cr = this.tx;
     if (cr !== null) {
       this.tx = null;
-      resume(cr, undefined);
+      wake(cr, undefined);
       flush();
     }
   }
@@ -305,7 +305,7 @@ export class IpcConn implements HandleVfs, Bytestream {
     this.connecting = false;
     if (cr === null) return;
     this.tx = null;
-    interrupt(cr, fromNode(e, cr.waitOp, "ECONNREFUSED"));
+    wakeWithError(cr, fromNode(e, cr.waitOp, "ECONNREFUSED"));
     flush();
   }
 

@@ -7,7 +7,7 @@ import { dillError, quickError } from "../handles/errors.js";
 import { BLOCK, type Op } from "../handles/op.js";
 import type { CrBase } from "./cr.js";
 import { checkBody, records, release } from "./coroutine.js";
-import { canBlock, expired, flush, interrupt, launch, park, resume } from "./sched.js";
+import { canBlock, expired, flush, launch, park, wake, wakeWithError } from "./sched.js";
 
 interface Root {
   resolve(v: unknown): void;
@@ -65,8 +65,8 @@ function settle(w: PromiseWait, ok: boolean, value: unknown): void {
     w.value = value;
     return;
   }
-  if (ok) resume(w.cr, value);
-  else interrupt(w.cr, value);
+  if (ok) wake(w.cr, value);
+  else wakeWithError(w.cr, value);
   flush();
 }
 

@@ -44,12 +44,17 @@ function grow(): void {
 }
 
 /** Append `cr` to the run queue; an older entry of the same record becomes stale. */
-function push(cr: CrBase): void {
+function append(cr: CrBase): void {
   if (qsize === qcr.length) grow();
   const i = (qhead + qsize) & qmask;
   qcr[i] = cr;
   qseq[i] = ++cr.seq;
   qsize++;
+}
+
+/** Append `cr` and make sure the loop will run it. */
+function push(cr: CrBase): void {
+  append(cr);
   if (!looping) kick();
 }
 
@@ -238,6 +243,28 @@ export function interrupt(cr: CrBase, err: unknown): void {
   enqueue(cr);
 }
 
+/**
+ * {@link resume} for callbacks from Node (I/O, timers, Promises) that call {@link flush} after
+ * their wake-ups: the coroutine is queued without scheduling an event-loop turn, since the
+ * flush runs it at once. (Inside the loop, the running loop picks it up.)
+ */
+export function wake(cr: CrBase, value: unknown): void {
+  unpark(cr);
+  cr.resumeValue = value;
+  cr.resumeThrow = false;
+  cr.state = READY;
+  append(cr);
+}
+
+/** {@link interrupt} for callbacks that call {@link flush} after their wake-ups (see {@link wake}). */
+export function wakeWithError(cr: CrBase, err: unknown): void {
+  unpark(cr);
+  cr.resumeValue = err;
+  cr.resumeThrow = true;
+  cr.state = READY;
+  append(cr);
+}
+
 // ---- cancellation ----------------------------------------------------------------------------
 /**
  * Cancel `cr` and run it, synchronously, until it has exited: its blocked call fails with
@@ -344,8 +371,8 @@ function onTimer(): void {
   const t = now();
   for (let first = timerFirst(); first !== undefined && first.deadline <= t; first = timerFirst()) {
     const cr = timerPop();
-    if (cr.waitObj === SLEEPING) resume(cr, undefined);
-    else interrupt(cr, quickError("ETIMEDOUT", cr.waitOp));
+    if (cr.waitObj === SLEEPING) wake(cr, undefined);
+    else wakeWithError(cr, quickError("ETIMEDOUT", cr.waitOp));
   }
   arm();
   flush();
