@@ -237,7 +237,9 @@ class ChSend extends FastOp<void> {
   ) {
     super();
   }
-  protected start(): IteratorResult<unknown, void> {
+  next(v?: unknown): IteratorResult<unknown, void> {
+    if (this.begun) return finished(v as undefined);
+    this.begun = true;
     const cr = canBlock("chsend");
     const hc = half(this.ch, "chsend").other;
     const deadline = this.deadline;
@@ -286,7 +288,9 @@ class ChRecv<T> extends FastOp<T> {
   ) {
     super();
   }
-  protected start(): IteratorResult<unknown, T> {
+  next(v?: unknown): IteratorResult<unknown, T> {
+    if (this.begun) return finished(v as T);
+    this.begun = true;
     const cr = canBlock("chrecv");
     const hc = half(this.ch, "chrecv");
     const deadline = this.deadline;

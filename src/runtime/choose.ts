@@ -1,7 +1,7 @@
 /** `choose`: wait on several channel operations at once, perform the first that can complete. */
 import { checkDeadline } from "../handles/args.js";
 import { DillError, dillError, quickError } from "../handles/errors.js";
-import { BLOCK, type Op } from "../handles/op.js";
+import { FastOp, finished, type Op, parked } from "../handles/op.js";
 import { clauseOf, deliver, half, type HalfChan, link, take, unlinkAll } from "./chan.js";
 import { canBlock, expired, park } from "./sched.js";
 
@@ -41,56 +41,72 @@ function clauseError(e: unknown, i: number): unknown {
  * if (i === 0) console.log("got", cls[0].val);
  * ```
  */
-export function* choose(clauses: ChooseClause[], deadline: number): Op<number> {
-  const cr = canBlock("choose");
-  if (!Array.isArray(clauses)) throw dillError("EINVAL", "choose", "clauses", "clauses must be an array");
-  checkDeadline("choose", deadline);
-  const n = clauses.length;
-  // First pass: validate, and perform the earliest clause that is ready now.
-  for (let i = 0; i < n; i++) {
-    const cl = clauses[i];
-    if (cl === null || typeof cl !== "object") throw clauseError(dillError("EINVAL", "choose", `clauses[${i}]`, "a clause must be an object"), i);
-    let hc: HalfChan;
-    try {
-      hc = half(cl.ch, "choose");
-    } catch (e) {
-      throw clauseError(e, i);
-    }
-    if (cl.op === CHSEND) {
-      hc = hc.other;
-      if (hc.done) throw clauseError(quickError("EPIPE", "choose"), i);
-      if (hc.rhead !== null) {
-        deliver(hc.rhead, cl.val);
-        return i;
-      }
-    } else if (cl.op === CHRECV) {
-      if (hc.done) throw clauseError(quickError("EPIPE", "choose"), i);
-      if (hc.shead !== null) {
-        cl.val = take(hc.shead);
-        return i;
-      }
-    } else {
-      throw clauseError(dillError("EINVAL", "choose", `clauses[${i}].op`, "op must be CHSEND or CHRECV"), i);
-    }
-    const c = clauseOf(cr, i);
-    c.hc = hc;
-    c.send = cl.op === CHSEND;
-    c.val = c.send ? cl.val : undefined;
-    c.idx = i;
-    c.user = cl;
+export function choose(clauses: ChooseClause[], deadline: number): Op<number> {
+  return new Choose(clauses, deadline);
+}
+
+class Choose extends FastOp<number> {
+  constructor(
+    private readonly clauses: ChooseClause[],
+    private readonly deadline: number,
+  ) {
+    super();
   }
-  if (expired(deadline)) {
+  next(v?: unknown): IteratorResult<unknown, number> {
+    if (this.begun) return finished(v as number);
+    this.begun = true;
+    const cr = canBlock("choose");
+    const clauses = this.clauses;
+    const deadline = this.deadline;
+    if (!Array.isArray(clauses)) throw dillError("EINVAL", "choose", "clauses", "clauses must be an array");
+    checkDeadline("choose", deadline);
+    const n = clauses.length;
+    // First pass: validate, and perform the earliest clause that is ready now.
     for (let i = 0; i < n; i++) {
+      const cl = clauses[i];
+      if (cl === null || typeof cl !== "object") throw clauseError(dillError("EINVAL", "choose", `clauses[${i}]`, "a clause must be an object"), i);
+      let hc: HalfChan;
+      try {
+        hc = half(cl.ch, "choose");
+      } catch (e) {
+        throw clauseError(e, i);
+      }
+      if (cl.op === CHSEND) {
+        hc = hc.other;
+        if (hc.done) throw clauseError(quickError("EPIPE", "choose"), i);
+        if (hc.rhead !== null) {
+          deliver(hc.rhead, cl.val);
+          return finished(i);
+        }
+      } else if (cl.op === CHRECV) {
+        if (hc.done) throw clauseError(quickError("EPIPE", "choose"), i);
+        if (hc.shead !== null) {
+          cl.val = take(hc.shead);
+          return finished(i);
+        }
+      } else {
+        throw clauseError(dillError("EINVAL", "choose", `clauses[${i}].op`, "op must be CHSEND or CHRECV"), i);
+      }
       const c = clauseOf(cr, i);
-      c.hc = null;
-      c.val = undefined;
-      c.user = null;
+      c.hc = hc;
+      c.send = cl.op === CHSEND;
+      c.val = c.send ? cl.val : undefined;
+      c.idx = i;
+      c.user = cl;
     }
-    throw quickError("ETIMEDOUT", "choose");
+    if (expired(deadline)) {
+      for (let i = 0; i < n; i++) {
+        const c = clauseOf(cr, i);
+        c.hc = null;
+        c.val = undefined;
+        c.user = null;
+      }
+      throw quickError("ETIMEDOUT", "choose");
+    }
+    // Second pass: park on all of them; whichever completes first unlinks the rest.
+    for (let i = 0; i < n; i++) link(clauseOf(cr, i));
+    cr.nclauses = n;
+    park(cr, "choose", deadline, unlinkAll, null);
+    return parked();
   }
-  // Second pass: park on all of them; whichever completes first unlinks the rest.
-  for (let i = 0; i < n; i++) link(clauseOf(cr, i));
-  cr.nclauses = n;
-  park(cr, "choose", deadline, unlinkAll, null);
-  return (yield BLOCK) as number;
 }

@@ -1,6 +1,6 @@
 /** Time: `msleep` and `dill_yield` (`now` is in clock.ts). */
 import { checkDeadline } from "../handles/args.js";
-import { FastOp, type Op, parked } from "../handles/op.js";
+import { FastOp, finished, type Op, parked } from "../handles/op.js";
 import { canBlock, enqueue, expired, park, SLEEPING } from "./sched.js";
 
 /**
@@ -23,7 +23,9 @@ class Sleep extends FastOp<void> {
   constructor(private readonly deadline: number) {
     super();
   }
-  protected start(): IteratorResult<unknown, void> {
+  next(v?: unknown): IteratorResult<unknown, void> {
+    if (this.begun) return finished(v as undefined);
+    this.begun = true;
     const cr = canBlock("msleep");
     const deadline = this.deadline;
     checkDeadline("msleep", deadline);
@@ -56,7 +58,9 @@ export function dill_yield(): Op<void> {
 }
 
 class Yield extends FastOp<void> {
-  protected start(): IteratorResult<unknown, void> {
+  next(v?: unknown): IteratorResult<unknown, void> {
+    if (this.begun) return finished(v as undefined);
+    this.begun = true;
     const cr = canBlock("yield");
     cr.resumeValue = undefined;
     enqueue(cr);
