@@ -41,8 +41,11 @@ await run(function* main() {
 
   const b2 = bundle();
   bundle_go(b2, broken());
-  yield* bundle_wait(b2, -1); // the exception is reported, the bundle empties
-  console.log("bundle_wait returned after the broken coroutine ended");
+  try {
+    yield* bundle_wait(b2, -1); // the exception is reported, and surfaces here too
+  } catch (e) {
+    console.log(`bundle_wait rethrew it: ${(e as Error).message}`);
+  }
   hclose(b2);
 });
 dill_configure({ onUncaught: null });
