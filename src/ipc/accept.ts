@@ -4,7 +4,7 @@ import { checkDeadline } from "../handles/args.js";
 import { dillError, quickError } from "../handles/errors.js";
 import { BLOCK, type Op } from "../handles/op.js";
 import { claim } from "../handles/pool.js";
-import { handleMake, handleQuery } from "../handles/table.js";
+import { handleQuery } from "../handles/table.js";
 import { canBlock, expired, park } from "../runtime/sched.js";
 import { fromNode } from "./errno.js";
 import { IPC_LISTENER_TYPE, type IpcListener, unblockListener } from "./listener.js";
@@ -34,13 +34,7 @@ function* accept(ls: number, mem: IpcStorage | null, deadline: number, fn: strin
       throw e;
     }
   }
-  c.attach(sock, false);
-  try {
-    return handleMake(c, fn);
-  } catch (e) {
-    c.close();
-    throw e;
-  }
+  return c.adopt(sock, fn);
 }
 
 /**

@@ -3,7 +3,6 @@ import { checkDeadline } from "../handles/args.js";
 import { quickError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { claim } from "../handles/pool.js";
-import { handleMake } from "../handles/table.js";
 import { canBlock, expired } from "../runtime/sched.js";
 import { checkAddress } from "./address.js";
 import { connStorages, IpcStorage } from "./storage.js";
@@ -20,11 +19,11 @@ function* connect(addr: string, mem: IpcStorage | null, deadline: number, fn: st
   }
   try {
     yield* c.connectOp(cr, addr, deadline, fn);
-    return handleMake(c, fn);
   } catch (e) {
     c.close();
     throw e;
   }
+  return c.publish(fn);
 }
 
 /**

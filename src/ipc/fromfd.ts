@@ -12,7 +12,6 @@ import { Socket } from "node:net";
 import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { claim } from "../handles/pool.js";
-import { handleMake } from "../handles/table.js";
 import { canBlock } from "../runtime/sched.js";
 import { fromNode } from "./errno.js";
 import { startListener } from "./listen.js";
@@ -71,13 +70,7 @@ function fromfd(fd: number, mem: IpcStorage | null, fn: string): number {
     throw fromNode(e, fn, "EINVAL");
   }
   const c = st.conn;
-  c.attach(sock, false);
-  try {
-    return handleMake(c, fn);
-  } catch (e) {
-    c.close();
-    throw e;
-  }
+  return c.adopt(sock, fn);
 }
 
 /**

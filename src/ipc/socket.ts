@@ -21,7 +21,7 @@ import { createConnection, type Socket } from "node:net";
 import { BSOCK_TYPE, type Bytestream, type IoList, startedOp } from "../handles/bytestream.js";
 import { dillError, type ErrnoCode, quickError } from "../handles/errors.js";
 import { BLOCK, finished, type Op, parked } from "../handles/op.js";
-import type { HandleVfs } from "../handles/table.js";
+import { type HandleVfs, handleMake } from "../handles/table.js";
 import type { CrBase } from "../runtime/cr.js";
 import { canBlock, expired, flush, interrupt, park, wake, wakeWithError } from "../runtime/sched.js";
 import { connCode, fromNode, nodeCode } from "./errno.js";
@@ -121,6 +121,25 @@ export class IpcConn implements HandleVfs, Bytestream {
     if (connecting) sock.on("connect", this.onConnect);
     else if (sock.destroyed) this.broken = "ECONNRESET"; // it failed before it was handed over
     else sock.resume();
+  }
+
+  /**
+   * Take over a connected `sock` and put this connection behind a new handle. When no handle can
+   * be made (`EMFILE`) the socket is closed at once, so nothing is left open.
+   */
+  adopt(sock: Socket, fn: string): number {
+    this.attach(sock, false);
+    return this.publish(fn);
+  }
+
+  /** Put this (attached) connection behind a new handle, or close it when that fails. */
+  publish(fn: string): number {
+    try {
+      return handleMake(this, fn);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
   }
 
   /** Start connecting to `path` (ipc_connect); the caller parks as `tx` until 'connect'. */
