@@ -54,10 +54,20 @@ class Sleep extends FastOp<void> {
  * ```
  */
 export function dill_yield(): Op<void> {
-  return new Yield();
+  return YIELD;
 }
 
+/**
+ * `dill_yield` has no arguments, so one shared object serves every call. `yield*` always calls
+ * `[Symbol.iterator]()` and then `next()` at once: the first marks the start of a call, the
+ * second runs it; the scheduler's later `next(v)` finishes it (by then `begun` is set, whatever
+ * other coroutines did meanwhile, since each of their calls also runs to its first `next()`).
+ */
 class Yield extends FastOp<void> {
+  override [Symbol.iterator](): this {
+    this.begun = false;
+    return this;
+  }
   next(v?: unknown): IteratorResult<unknown, void> {
     if (this.begun) return finished(v as undefined);
     this.begun = true;
@@ -67,3 +77,5 @@ class Yield extends FastOp<void> {
     return parked();
   }
 }
+
+const YIELD = new Yield();
