@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node20",
+  // The published build compiles class fields as constructor assignments (see tsconfig.build.json).
+  tsconfig: "tsconfig.build.json",
 });

@@ -3,24 +3,10 @@
  * as `go(worker(args))`; each `main*` runs as the root coroutine of one `run()` and returns the
  * measured figure per operation.
  */
-import {
-  bundle,
-  bundle_go,
-  bundle_wait,
-  chmake,
-  choose,
-  CHRECV,
-  chrecv,
-  CHSEND,
-  chsend,
-  type ChooseClause,
-  dill_yield,
-  go,
-  hclose,
-  msleep,
-  now,
-  run,
-} from "../src/index.js";
+import type { ChooseClause } from "../src/index.js";
+import lib from "./tsdill.js";
+
+const { bundle, bundle_go, bundle_wait, chmake, choose, CHRECV, chrecv, CHSEND, chsend, dill_yield, go, hclose, msleep, now, run } = lib;
 import { cpuNs, heapAfterGc, hrnow, since, type Trial } from "./lib.js";
 
 /** Coroutines launched and closed per wave in the wave-shaped workloads. */

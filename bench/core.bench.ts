@@ -7,6 +7,7 @@
  * five runs (three for effection, whose runs are long). Run with no arguments;
  * `--child <workload> <peer> <n> <warmup> <runs>` is the measuring process.
  */
+import { TSDILL_FROM } from "./tsdill.js";
 import { fileURLToPath } from "node:url";
 import {
   emitResult,
@@ -137,6 +138,7 @@ async function parent(): Promise<void> {
   console.log(markdownTable(["workload", "n tsdill", "n effection", "effection stand-in", "n async", "async/await stand-in"], sizeRows));
   console.log("");
   console.log(`Median of ${QUICK ? 1 : 5} runs (effection: ${RUNS}) after one warm-up, each peer in a fresh process; memory: one cold run with --expose-gc.`);
+  console.log(TSDILL_FROM === "dist" ? "tsdill: the built package (dist/)." : "tsdill: the sources (no build in dist/: run `npm run build` to measure what users run).");
   console.log(`${lib.label}. Reference machine: ${lib.machine}.`);
   console.log(`core: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

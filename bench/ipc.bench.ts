@@ -13,19 +13,9 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import {
-  brecv,
-  bsend,
-  bundle,
-  bundle_go,
-  bundle_wait,
-  go,
-  hclose,
-  ipc_accept,
-  ipc_connect,
-  ipc_listen,
-  run,
-} from "../src/index.js";
+import lib, { TSDILL_FROM } from "./tsdill.js";
+
+const { brecv, bsend, bundle, bundle_go, bundle_wait, go, hclose, ipc_accept, ipc_connect, ipc_listen, run } = lib;
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const RUNS = QUICK ? 1 : 5;
@@ -340,7 +330,7 @@ try {
 }
 
 const head = ["workload", "unit", "tsdill", "raw node:net", "tsdill / raw", "libdill (recorded)", "raw node:net (recorded)"];
-console.log(`IPC over Unix sockets, one process, medians of ${RUNS} run(s)${QUICK ? " (BENCH_QUICK: small sizes)" : ""}. Target: tsdill / raw ≥ 0.9 on ping-pong and bulk.\n`);
+console.log(`IPC over Unix sockets, one process, medians of ${RUNS} run(s)${QUICK ? " (BENCH_QUICK: small sizes)" : ""}, tsdill from ${TSDILL_FROM === "dist" ? "the built package (dist/)" : "the sources (no build)"}. Target: tsdill / raw ≥ 0.9 on ping-pong and bulk.\n`);
 console.log(`| ${head.join(" | ")} |`);
 console.log(`| ${head.map(() => "---").join(" | ")} |`);
 for (const row of rows) console.log(`| ${row.join(" | ")} |`);
