@@ -3,11 +3,14 @@
  * line with what happened, by errno name.
  *   emfile DIR            exhaust the fd limit, then try ipc_listen, ipc_connect, ipc_pair
  *   eacces DIR            (run as an unprivileged user) listen in DIR/ro, connect to DIR/locked
+ *   enfile DIR            (run without CAP_SYS_ADMIN) write DIR/ready, wait for DIR/go (the parent
+ *                         has lowered fs.file-max meanwhile), exhaust the system's files, then
+ *                         try ipc_listen, ipc_connect, ipc_pair
  *   fromfd-echo N         fd 3 is a connected socket: echo N bytes on it, then ipc_close
  *   listener-fromfd N     fd 3 is a listening socket: accept one connection, echo N bytes, close
  */
 import fs from "node:fs";
-import { DillError, type Op, brecv, bsend, hclose, ipc_accept, ipc_close, ipc_connect, ipc_fromfd, ipc_listen, ipc_listener_fromfd, ipc_pair, now, run } from "../src/index.js";
+import { DillError, type Op, brecv, bsend, hclose, ipc_accept, ipc_close, ipc_connect, ipc_fromfd, ipc_listen, ipc_listener_fromfd, ipc_pair, msleep, now, run } from "../src/index.js";
 
 function* codeOf(op: Op<unknown>): Op<string> {
   try {
@@ -53,6 +56,22 @@ await run(function* () {
     out.uid = String(process.getuid?.());
     out.listen = yield* codeOf(ipc_listen(`${arg}/ro/sock.ipc`, 10));
     out.connect = yield* codeOf(ipc_connect(`${arg}/locked.ipc`, now() + 5000));
+  } else if (scenario === "enfile") {
+    const ls = yield* ipc_listen(`${arg}/enfile.ipc`, 10);
+    fs.writeFileSync(`${arg}/ready`, "");
+    // stat allocates no file: polling works while the system is out of files
+    while (!fs.existsSync(`${arg}/go`)) yield* msleep(now() + 5);
+    const fds: number[] = [];
+    try {
+      for (let i = 0; i < 100_000; i++) fds.push(fs.openSync("/dev/null", "r"));
+    } catch (e) {
+      out.exhausted = (e as NodeJS.ErrnoException).code ?? "?";
+    }
+    out.listen = yield* codeOf(ipc_listen(`${arg}/enfile2.ipc`, 10));
+    out.connect = yield* codeOf(ipc_connect(`${arg}/enfile.ipc`, now() + 5000));
+    out.pair = yield* codeOf(ipc_pair());
+    for (const fd of fds) fs.closeSync(fd);
+    hclose(ls);
   } else if (scenario === "fromfd-echo") {
     const s = ipc_fromfd(3);
     yield* echo(s, Number(arg));

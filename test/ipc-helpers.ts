@@ -115,6 +115,16 @@ export function childJson(r: ChildResult): Record<string, string> {
   return JSON.parse(lines[lines.length - 1]!) as Record<string, string>;
 }
 
+/** True when this process may write `file`. */
+export function isWritable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Wait until `file` exists (a peer process is starting). */
 export async function waitForFile(file: string, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
