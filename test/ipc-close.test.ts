@@ -1,6 +1,6 @@
 import path from "node:path";
 import fs from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   brecv,
   bsend,
@@ -18,19 +18,11 @@ import {
   now,
   run,
 } from "../src/index.js";
-import { codeOf, openFds, pattern, tempDir } from "./ipc-helpers.js";
+import { codeOf, expectNoFdLeak, pattern, tempDirPerFile } from "./ipc-helpers.js";
 
 let dir: string;
-let fdsBefore: number;
-beforeAll(() => {
-  fdsBefore = openFds();
-  dir = tempDir();
-});
-afterAll(async () => {
-  fs.rmSync(dir, { recursive: true, force: true });
-  await new Promise((r) => setTimeout(r, 20));
-  expect(openFds()).toBe(fdsBefore);
-});
+expectNoFdLeak();
+tempDirPerFile((d) => (dir = d));
 
 function* closer(s: number, out: { code: string }) {
   out.code = yield* codeOf(ipc_close(s, -1));

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   await_promise,
   brecv,
@@ -19,20 +19,14 @@ import {
   now,
   run,
 } from "../src/index.js";
-import { buildPeer, childJson, codeOf, exhaustPool, fillHandleTable, hasCommand, NOBODY, openFds, runChild, tempDir, unprivileged } from "./ipc-helpers.js";
+import { buildPeer, childJson, codeOf, exhaustPool, expectNoFdLeak, fillHandleTable, hasCommand, NOBODY, runChild, tempDirPerFile, unprivileged } from "./ipc-helpers.js";
 
 let dir: string;
-let fdsBefore: number;
 let peerBin: string | null = null;
-beforeAll(() => {
-  fdsBefore = openFds();
-  dir = tempDir();
+expectNoFdLeak();
+tempDirPerFile((d) => {
+  dir = d;
   if (hasCommand("cc")) peerBin = buildPeer(dir);
-});
-afterAll(async () => {
-  fs.rmSync(dir, { recursive: true, force: true });
-  await new Promise((r) => setTimeout(r, 20));
-  expect(openFds()).toBe(fdsBefore);
 });
 
 let n = 0;

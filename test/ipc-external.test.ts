@@ -4,29 +4,22 @@
  * 4 KiB blocks (`-b 4096`): then each of its blocking writes fits the room select() reported.
  */
 import { spawn } from "node:child_process";
-import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { await_promise, brecv, bsend, go, hclose, ipc_accept, ipc_close, ipc_connect, ipc_done, ipc_listen, msleep, now, run } from "../src/index.js";
-import { buildPeer, codeOf, hasCommand, openFds, pattern, tempDir } from "./ipc-helpers.js";
+import { buildPeer, codeOf, expectNoFdLeak, hasCommand, pattern, tempDirPerFile } from "./ipc-helpers.js";
 
 const MiB = 1 << 20;
 const CHUNK = 65536;
 let dir: string;
-let fdsBefore: number;
 let peerBin = "";
 const haveCc = hasCommand("cc");
 const haveSocat = hasCommand("socat");
 
-beforeAll(() => {
-  fdsBefore = openFds();
-  dir = tempDir();
+expectNoFdLeak();
+tempDirPerFile((d) => {
+  dir = d;
   if (haveCc) peerBin = buildPeer(dir);
-});
-afterAll(async () => {
-  fs.rmSync(dir, { recursive: true, force: true });
-  await new Promise((r) => setTimeout(r, 20));
-  expect(openFds()).toBe(fdsBefore);
 });
 
 interface Proc {

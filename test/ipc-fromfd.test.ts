@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   await_promise,
   brecv,
@@ -22,20 +22,14 @@ import {
   now,
   run,
 } from "../src/index.js";
-import { buildPeer, childJson, codeOf, codeOfCall, exhaustPool, hasCommand, openFds, pattern, runChild, tempDir } from "./ipc-helpers.js";
+import { buildPeer, childJson, codeOf, codeOfCall, exhaustPool, expectNoFdLeak, hasCommand, pattern, runChild, tempDirPerFile } from "./ipc-helpers.js";
 
 let dir: string;
-let fdsBefore: number;
 let peerBin = "";
-beforeAll(() => {
-  fdsBefore = openFds();
-  dir = tempDir();
+expectNoFdLeak();
+tempDirPerFile((d) => {
+  dir = d;
   if (hasCommand("cc")) peerBin = buildPeer(dir);
-});
-afterAll(async () => {
-  fs.rmSync(dir, { recursive: true, force: true });
-  await new Promise((r) => setTimeout(r, 20));
-  expect(openFds()).toBe(fdsBefore);
 });
 
 const N = 256 * 1024;

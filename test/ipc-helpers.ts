@@ -4,6 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, expect } from "vitest";
 import { DillError, dill_configure, dill_stats, hclose, hmake, type Op } from "../src/index.js";
 
 export const TEST_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -113,6 +114,33 @@ export function childJson(r: ChildResult): Record<string, string> {
   const lines = r.stdout.trim().split("\n").filter((l) => l.startsWith("{"));
   if (lines.length === 0) throw new Error(`child printed no result (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return JSON.parse(lines[lines.length - 1]!) as Record<string, string>;
+}
+
+/**
+ * Register, for the calling test file, the check that it ends with as many open file
+ * descriptors as it began with (sockets closed by Node a moment late get 20 ms).
+ */
+export function expectNoFdLeak(): void {
+  let before = 0;
+  beforeAll(() => {
+    before = openFds();
+  });
+  afterAll(async () => {
+    await new Promise((r) => setTimeout(r, 20));
+    expect(openFds()).toBe(before);
+  });
+}
+
+/** Register a fresh temporary directory for the calling test file, removed after it; `use` gets its path. */
+export function tempDirPerFile(use: (dir: string) => void): void {
+  let dir = "";
+  beforeAll(() => {
+    dir = tempDir();
+    use(dir);
+  });
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 }
 
 /** True when this process may write `file`. */

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   brecv,
   bsend,
@@ -18,19 +18,11 @@ import {
   now,
   run,
 } from "../src/index.js";
-import { childJson, codeOf, exhaustPool, fillHandleTable, hasCommand, isWritable, NOBODY, openFds, runChild, tempDir, unprivileged, waitForFile } from "./ipc-helpers.js";
+import { childJson, codeOf, exhaustPool, expectNoFdLeak, fillHandleTable, hasCommand, isWritable, NOBODY, runChild, tempDirPerFile, unprivileged, waitForFile } from "./ipc-helpers.js";
 
 let dir: string;
-let fdsBefore: number;
-beforeAll(() => {
-  fdsBefore = openFds();
-  dir = tempDir();
-});
-afterAll(async () => {
-  fs.rmSync(dir, { recursive: true, force: true });
-  await new Promise((r) => setTimeout(r, 20));
-  expect(openFds()).toBe(fdsBefore);
-});
+expectNoFdLeak();
+tempDirPerFile((d) => (dir = d));
 
 let n = 0;
 const fresh = (): string => path.join(dir, `l${++n}.ipc`);

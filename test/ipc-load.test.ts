@@ -2,25 +2,16 @@
  * Many connections at once: 200 clients, each doing 100 request/response round trips of varying
  * sizes with checksums, against one tsdill server in the same process.
  */
-import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { brecv, bsend, bundle, bundle_go, bundle_wait, hclose, ipc_accept, ipc_close, ipc_connect, ipc_listen, now, run } from "../src/index.js";
-import { codeOf, openFds, pattern, tempDir } from "./ipc-helpers.js";
+import { codeOf, expectNoFdLeak, pattern, tempDirPerFile } from "./ipc-helpers.js";
 
 const CONNS = 200;
 const ROUNDS = 100;
 let dir: string;
-let fdsBefore: number;
-beforeAll(() => {
-  fdsBefore = openFds();
-  dir = tempDir();
-});
-afterAll(async () => {
-  fs.rmSync(dir, { recursive: true, force: true });
-  await new Promise((r) => setTimeout(r, 20));
-  expect(openFds()).toBe(fdsBefore);
-});
+expectNoFdLeak();
+tempDirPerFile((d) => (dir = d));
 
 function checksum(b: Uint8Array, n: number): number {
   let a = 1;

@@ -1,16 +1,9 @@
 import fs from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { brecv, bsend, go, hclose, ipc_close, ipc_pair, ipc_pair_mem, IpcPairStorage, msleep, now, run } from "../src/index.js";
-import { codeOf, exhaustPool, fillHandleTable, openFds, pattern } from "./ipc-helpers.js";
+import { codeOf, exhaustPool, expectNoFdLeak, fillHandleTable, pattern } from "./ipc-helpers.js";
 
-let fdsBefore: number;
-beforeAll(() => {
-  fdsBefore = openFds();
-});
-afterAll(async () => {
-  await new Promise((r) => setTimeout(r, 20));
-  expect(openFds()).toBe(fdsBefore);
-});
+expectNoFdLeak();
 
 function socketFds(): number {
   let n = 0;

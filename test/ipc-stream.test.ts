@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   BSOCK_TYPE,
   type Bytestream,
@@ -19,16 +19,9 @@ import {
   now,
   run,
 } from "../src/index.js";
-import { codeOf, codeOfCall, openFds, pattern } from "./ipc-helpers.js";
+import { codeOf, codeOfCall, expectNoFdLeak, openFds, pattern } from "./ipc-helpers.js";
 
-let fdsBefore: number;
-beforeAll(() => {
-  fdsBefore = openFds();
-});
-afterAll(async () => {
-  await new Promise((r) => setTimeout(r, 20));
-  expect(openFds()).toBe(fdsBefore);
-});
+expectNoFdLeak();
 
 const iol = (base: Uint8Array | null, len: number, next: IoList | null = null): IoList => ({ iol_base: base, iol_len: len, iol_next: next, iol_rsvd: 0 });
 
