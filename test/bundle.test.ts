@@ -25,7 +25,7 @@ import {
   now,
   run,
 } from "../src/index.js";
-import { codeOf, failure, thrown } from "./expect-dill.js";
+import { close, codeOf, failure, LONG, thrown } from "./expect-dill.js";
 
 function* forever(log?: string[], name = "finally") {
   try {
@@ -36,12 +36,6 @@ function* forever(log?: string[], name = "finally") {
 }
 
 function* noop() {}
-
-function close(...hs: number[]) {
-  for (const h of hs) hclose(h);
-}
-
-const LONG = 60_000; // a deadline that is never meant to expire
 
 describe("bundle and bundle_mem", () => {
   it("makes an empty bundle behind a handle that answers BUNDLE_TYPE", async () => {

@@ -24,13 +24,7 @@ import {
   now,
   run,
 } from "../src/index.js";
-import { codeOf, failure, thrown } from "./expect-dill.js";
-
-const LONG = 60_000; // a deadline that is never meant to expire
-
-function close(...hs: number[]) {
-  for (const h of hs) hclose(h);
-}
+import { close, codeOf, failure, LONG, thrown } from "./expect-dill.js";
 
 describe("chmake and chmake_mem", () => {
   it("makes one channel with two distinct handles", async () => {

@@ -23,13 +23,7 @@ import {
   now,
   run,
 } from "../src/index.js";
-import { codeOf, failure } from "./expect-dill.js";
-
-const LONG = 60_000; // a deadline that is never meant to expire
-
-function close(...hs: number[]) {
-  for (const h of hs) hclose(h);
-}
+import { close, codeOf, failure, LONG } from "./expect-dill.js";
 
 /** A coroutine parked sending `val` on `ch` until someone takes it. */
 function* sendOne(ch: number, val: unknown) {

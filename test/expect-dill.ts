@@ -2,7 +2,7 @@
  * Small helpers shared by the runtime tests: catch the DillError of a call so that a test can
  * look at its code, errno, message or clause index.
  */
-import { DillError, type Op } from "../src/index.js";
+import { DillError, hclose, type Op } from "../src/index.js";
 
 /** Run a blocking call that must fail; returns its DillError (anything else is rethrown). */
 export function* failure(op: Op<unknown>): Generator<unknown, DillError, unknown> {
@@ -43,4 +43,12 @@ export function shuffled<T>(xs: readonly T[], seed = 12345): T[] {
     out[j] = t;
   }
   return out;
+}
+
+/** A deadline offset that is never meant to expire: `now() + LONG`. */
+export const LONG = 60_000;
+
+/** Close every handle given. */
+export function close(...hs: number[]): void {
+  for (const h of hs) hclose(h);
 }

@@ -17,9 +17,7 @@ import {
   now,
   run,
 } from "../src/index.js";
-import { codeOf, failure } from "./expect-dill.js";
-
-const LONG = 60_000; // a deadline that is never meant to expire
+import { codeOf, failure, LONG } from "./expect-dill.js";
 
 /** A Promise with its resolve and reject functions. */
 function deferred<T>() {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { await_promise, bundle, bundle_go, bundle_wait, dill_msleep, dill_now, dill_stats, dill_yield, go, hclose, msleep, now, run } from "../src/index.js";
-import { codeOf, failure, shuffled } from "./expect-dill.js";
+import { codeOf, failure, LONG, shuffled } from "./expect-dill.js";
 
-const LONG = 60_000; // a deadline that is never meant to expire
 const BAD_DEADLINES: unknown[] = [NaN, -2, -1.5, Infinity, -Infinity, "x", undefined, {}];
 const NON_NUMBER_DEADLINES: [string, unknown][] = [
   ["null", null],
