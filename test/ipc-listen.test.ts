@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -23,6 +24,47 @@ import { childJson, codeOf, exhaustPool, expectNoFdLeak, fillHandleTable, hasCom
 let dir: string;
 expectNoFdLeak();
 tempDirPerFile((d) => (dir = d));
+
+/**
+ * Run `f` holding the machine-wide lock on lowering fs.file-max; `f` gets the limit to restore.
+ * The lock file holds the owner's pid and that limit: a lock left by a run that died is taken
+ * over after restoring the limit it recorded.
+ */
+async function withFileMaxLock(f: (max: string) => Promise<void>): Promise<void> {
+  const lock = path.join(os.tmpdir(), "tsdill-file-max.lock");
+  const end = Date.now() + 60_000;
+  for (;;) {
+    const max = fs.readFileSync("/proc/sys/fs/file-max", "utf8").trim();
+    try {
+      fs.writeFileSync(lock, `${process.pid} ${max}`, { flag: "wx" });
+      try {
+        await f(max);
+      } finally {
+        fs.rmSync(lock, { force: true });
+      }
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    const [pid, recorded] = fs.readFileSync(lock, "utf8").split(" ");
+    if (!isAlive(Number(pid))) {
+      if (recorded) fs.writeFileSync("/proc/sys/fs/file-max", recorded);
+      fs.rmSync(lock, { force: true });
+      continue;
+    }
+    if (Date.now() > end) throw new Error(`another test run (pid ${pid}) holds ${lock}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 let n = 0;
 const fresh = (): string => path.join(dir, `l${++n}.ipc`);
@@ -221,27 +263,30 @@ describe("ipc_listen", () => {
 
   // ENFILE needs the whole system out of files: fs.file-max is lowered to just above what is in
   // use, for the moment the child needs, and restored at once. Processes with CAP_SYS_ADMIN (this
-  // one, the test runner) are exempt from that limit; the child runs without it.
+  // one, the test runner) are exempt from that limit; the child runs without it. A lock file
+  // keeps two test runs on one machine from doing it at the same time, and records the limit to
+  // restore should a run die in between.
   const FILE_MAX = "/proc/sys/fs/file-max";
   const canLowerFileMax = process.getuid?.() === 0 && hasCommand("setpriv") && isWritable(FILE_MAX);
   if (canLowerFileMax) {
     it("fails with ENFILE in ipc_listen, ipc_connect and ipc_pair when the system is out of files (a child without CAP_SYS_ADMIN)", async () => {
       const d = path.join(dir, "enfile");
       fs.mkdirSync(d);
-      const max = fs.readFileSync(FILE_MAX, "utf8").trim();
-      const child = runChild(["enfile", d], { wrap: ["setpriv", "--bounding-set", "-sys_admin"], timeoutMs: 20_000 });
-      try {
-        await waitForFile(path.join(d, "ready"), 15_000);
-        const inUse = Number(fs.readFileSync("/proc/sys/fs/file-nr", "utf8").split(/\s+/)[0]);
-        fs.writeFileSync(FILE_MAX, String(inUse + 64));
-        fs.writeFileSync(path.join(d, "go"), "");
-        const res = childJson(await child);
-        expect(res).toMatchObject({ exhausted: "ENFILE", listen: "ENFILE", connect: "ENFILE", pair: "ENFILE" });
-      } finally {
-        fs.writeFileSync(FILE_MAX, max);
-        await child.catch(() => {});
-      }
-    });
+      await withFileMaxLock(async (max) => {
+        const child = runChild(["enfile", d], { wrap: ["setpriv", "--bounding-set", "-sys_admin"], timeoutMs: 30_000 });
+        try {
+          await waitForFile(path.join(d, "ready"), 25_000);
+          const inUse = Number(fs.readFileSync("/proc/sys/fs/file-nr", "utf8").split(/\s+/)[0]);
+          fs.writeFileSync(FILE_MAX, String(inUse + 64));
+          fs.writeFileSync(path.join(d, "go"), "");
+          const res = childJson(await child);
+          expect(res).toMatchObject({ exhausted: "ENFILE", listen: "ENFILE", connect: "ENFILE", pair: "ENFILE" });
+        } finally {
+          fs.writeFileSync(FILE_MAX, max);
+          await child.catch(() => {});
+        }
+      });
+    }, 40_000);
   } else {
     it.skip("ENFILE is not provoked here: lowering fs.file-max for a moment needs root, setpriv and a writable /proc/sys", () => {});
   }
