@@ -234,6 +234,27 @@ describe("msleep", () => {
 });
 
 describe("dill_yield", () => {
+  it("lets Node's event loop run too: a coroutine that never stops yielding starves neither deadlines nor I/O", async () => {
+    function* spinner(count: { n: number }) {
+      for (;;) {
+        count.n++;
+        yield* dill_yield();
+      }
+    }
+    await run(function* () {
+      const count = { n: 0 };
+      const sp = go(spinner(count));
+      yield* msleep(now() + 20); // needs the timer callback, i.e. a turn of Node's event loop
+      const spunDuringSleep = count.n;
+      // and a Promise settled by a Node timer, another event-loop callback
+      const v = yield* await_promise(new Promise((r) => setTimeout(() => r("settled"), 5)), -1);
+      hclose(sp);
+      expect(spunDuringSleep).toBeGreaterThan(0);
+      expect(v).toBe("settled");
+      expect(count.n).toBeGreaterThan(spunDuringSleep);
+    });
+  });
+
   it("lets the other ready coroutines run, then continues", async () => {
     await run(function* () {
       const log: string[] = [];
