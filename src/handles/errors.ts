@@ -145,7 +145,18 @@ export function quickError(code: ErrnoCode, fn: string): DillError {
   return e as DillError;
 }
 
-/** True when `e` is a DillError with the given errno name. */
+/**
+ * True when `e` is a DillError, and, when `code` is given, one with that errno name.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   yield* chrecv(ch, now() + 100);
+ * } catch (e) {
+ *   if (!isDillError(e, "ETIMEDOUT")) throw e;
+ * }
+ * ```
+ */
 export function isDillError(e: unknown, code?: ErrnoCode): e is DillError {
   return e instanceof DillError && (code === undefined || e.code === code);
 }

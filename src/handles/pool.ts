@@ -9,7 +9,16 @@
  */
 import { dillError } from "./errors.js";
 
-/** Base class of every storage: the in-use mark that makes reuse while in use `EBUSY`. */
+/**
+ * Base class of every storage (`CoroutineStorage`, `BundleStorage`, `ChannelStorage`, the IPC
+ * storages): the in-use mark that makes reuse while in use `EBUSY`.
+ *
+ * @example
+ * ```ts
+ * const mem = new ChannelStorage();
+ * mem.inUse; // false: chmake_mem(mem) may take it
+ * ```
+ */
 export abstract class Storage {
   /** True from the constructor call that took it until its handle is closed. */
   inUse = false;

@@ -8,6 +8,7 @@
  */
 import type { IoList } from "../handles/bytestream.js";
 
+/** A connection's queue of received chunks, and the receive target bytes are copied into. */
 export class Inbound {
   /** The element being filled and the offset in it; null once the target is complete. */
   iol: IoList | null = null;

@@ -30,6 +30,7 @@ export function unblockListener(cr: CrBase): void {
   if (l.waiter === cr) l.waiter = null;
 }
 
+/** A listening socket behind a handle: Node's server, queued connections, one parked acceptor. */
 export class IpcListener implements HandleVfs {
   readonly kind = "ipc_listener";
   server: Server | null = null;

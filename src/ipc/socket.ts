@@ -63,6 +63,7 @@ function unblockSend(cr: CrBase): void {
   else c.abortSend();
 }
 
+/** A connection behind a handle: a Node socket with libdill's bytestream semantics (see above). */
 export class IpcConn implements HandleVfs, Bytestream {
   readonly kind = "ipc";
   sock: Socket | null = null;

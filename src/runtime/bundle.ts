@@ -14,7 +14,17 @@ import { canBlock, cancel, expired, isOwnCancellation, launch, park, reportUncau
 /** Interface id a bundle handle answers in `hquery`. */
 export const BUNDLE_TYPE: unique symbol = Symbol("bundle");
 
-/** Storage for one bundle, for `bundle_mem`. Reusable once the bundle's handle is closed. */
+/**
+ * Storage for one bundle, for `bundle_mem`. Reusable once the bundle's handle is closed.
+ *
+ * @example
+ * ```ts
+ * const mem = new BundleStorage();
+ * const b = bundle_mem(mem);
+ * bundle_go(b, worker());
+ * hclose(b); // mem can serve another bundle_mem now
+ * ```
+ */
 export class BundleStorage extends Storage implements HandleVfs {
   readonly kind = "bundle";
   head: CrBase | null = null;

@@ -62,7 +62,17 @@ export class HalfChan implements HandleVfs {
   }
 }
 
-/** Storage for one channel (both ends), for `chmake_mem`. Reusable once both handles are closed. */
+/**
+ * Storage for one channel (both ends), for `chmake_mem`. Reusable once both handles are closed.
+ *
+ * @example
+ * ```ts
+ * const mem = new ChannelStorage();
+ * const [a, b] = chmake_mem(mem);
+ * hclose(a);
+ * hclose(b); // mem can serve another chmake_mem now
+ * ```
+ */
 export class ChannelStorage extends Storage {
   readonly a: HalfChan;
   readonly b: HalfChan;

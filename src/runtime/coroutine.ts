@@ -16,6 +16,16 @@ export type Coroutine = Iterator<unknown, unknown, unknown>;
 /**
  * Storage for one coroutine, for `go_mem` and `bundle_go_mem`: make it once, reuse it after the
  * coroutine's handle is closed (or, in a bundle, after the coroutine finished).
+ *
+ * @example
+ * ```ts
+ * const mem = new CoroutineStorage();
+ * for (const job of jobs) {
+ *   const cr = go_mem(work(job), mem); // no allocation for the coroutine's record
+ *   yield* msleep(now() + 10);
+ *   hclose(cr); // mem is free again
+ * }
+ * ```
  */
 export class CoroutineStorage extends CrBase implements HandleVfs {
   readonly kind = "coroutine";
