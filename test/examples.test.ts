@@ -29,6 +29,25 @@ describe("the examples", () => {
     expect(stdout).toBe("worker 1 finished\nworker 2 finished\nworker 3 finished\nticker cancelled, cleanup ran\n");
   });
 
+  it("runs the effection interop example: results and cancellation cross both ways", async () => {
+    const { stdout } = await example("effection.ts");
+    expect(stdout).toBe(
+      [
+        "effection inside tsdill",
+        "  the effection operation returned 42",
+        "  effection: the task was halted, its finally ran",
+        "  tsdill: the wait failed with ETIMEDOUT",
+        "tsdill inside effection",
+        '  the coroutine returned "done in tsdill"',
+        "  tsdill: the coroutine's msleep failed with ECANCELED",
+        "  tsdill: the coroutine's finally ran",
+        "  effection: halted the task that ran the coroutine",
+        "left open: 0 coroutines, 0 handles",
+        "",
+      ].join("\n"),
+    );
+  });
+
   const steps = readdirSync(join(root, "examples")).filter((f) => /^step\d+-.*\.ts$/.test(f));
   it.each(steps)("runs the tutorial program %s to completion", async (file) => {
     const { stderr } = await example(file);
