@@ -247,6 +247,11 @@ describe("IpcStorage with ipc_connect_mem and ipc_accept_mem", () => {
   });
 });
 
+/** Waits in ipc_accept on `ls` and records how the call ended. */
+function* acceptor(ls: number, out: { code: string }) {
+  out.code = yield* codeOf(ipc_accept(ls, -1));
+}
+
 describe("ipc_accept", () => {
   it("fails with ETIMEDOUT when nobody connects before the deadline, and with deadline 0", async () => {
     await run(function* () {
@@ -271,9 +276,6 @@ describe("ipc_accept", () => {
   });
 
   it("fails with ECANCELED when its coroutine is cancelled", async () => {
-    function* acceptor(ls: number, out: { code: string }) {
-      out.code = yield* codeOf(ipc_accept(ls, -1));
-    }
     await run(function* () {
       const ls = yield* ipc_listen(fresh(), 10);
       const out = { code: "" };
@@ -288,9 +290,6 @@ describe("ipc_accept", () => {
   });
 
   it("wakes a coroutine waiting in it with EBADF when the listener is closed", async () => {
-    function* acceptor(ls: number, out: { code: string }) {
-      out.code = yield* codeOf(ipc_accept(ls, -1));
-    }
     await run(function* () {
       const ls = yield* ipc_listen(fresh(), 10);
       const out = { code: "" };

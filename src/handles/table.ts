@@ -123,13 +123,6 @@ export function handleKinds(): Record<string, number> {
   return out;
 }
 
-/** The open handle numbers, ascending. */
-export function handleList(): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < objs.length; i++) if (objs[i]) out.push(i);
-  return out;
-}
-
 /** The current bound on open handles. */
 export function handleCapacity(): number {
   return capacity;

@@ -44,13 +44,8 @@ function* listen(addr: string, backlog: number, mem: IpcListenerStorage | null, 
   checkAddress(fn, addr);
   checkCount(fn, "backlog", backlog);
   if (backlog > 0x7fffffff) throw dillError("EINVAL", fn, "backlog", `backlog must be at most ${0x7fffffff}`);
+  checkDirectory(fn, addr);
   const st = mem === null ? listenerStorages.take(fn) : claim(mem, IpcListenerStorage, fn);
-  try {
-    checkDirectory(fn, addr);
-  } catch (e) {
-    st.listenerClosed();
-    throw e;
-  }
   return yield* startListener(st, cr, { path: addr, backlog }, fn);
 }
 

@@ -8,7 +8,7 @@
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { BLOCK, type Op } from "../handles/op.js";
 import { claim } from "../handles/pool.js";
-import { handleMake, handleRelease } from "../handles/table.js";
+import { handleRelease } from "../handles/table.js";
 import type { CrBase } from "../runtime/cr.js";
 import { canBlock, flush, park, wake } from "../runtime/sched.js";
 import { fromNode } from "./errno.js";
@@ -90,17 +90,15 @@ function* pair(mem: IpcPairStorage | null, fn: string): Op<[number, number]> {
   st.open = 2;
   let h0: number;
   try {
-    h0 = handleMake(st.a, fn);
+    h0 = st.a.publish(fn); // closes a when it fails
   } catch (e) {
-    st.a.close();
     st.b.close();
     throw e;
   }
   try {
-    return [h0, handleMake(st.b, fn)];
+    return [h0, st.b.publish(fn)]; // closes b when it fails
   } catch (e) {
     handleRelease(h0, fn).close();
-    st.b.close();
     throw e;
   }
 }

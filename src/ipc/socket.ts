@@ -368,6 +368,20 @@ export class IpcConn implements HandleVfs, Bytestream {
     }
   }
 
+  /**
+   * The socket, when this side may still send: `ECONNRESET` after a failed send, or the errno the
+   * socket broke with (which also ends sending).
+   */
+  private sendable(fn: string): Socket {
+    if (this.outerr) throw quickError("ECONNRESET", fn);
+    const sock = this.sock!;
+    if (this.broken !== null || sock.destroyed) {
+      this.outerr = true;
+      throw quickError(this.broken ?? "ECONNRESET", fn);
+    }
+    return sock;
+  }
+
   /** canBlock, counting a cancellation as a failure of the direction, as libdill does. */
   private enter(fn: string, recv: boolean): CrBase {
     try {
@@ -423,12 +437,7 @@ export class IpcConn implements HandleVfs, Bytestream {
     const cr = this.enter(fn, false);
     if (this.tx !== null) throw dillError("EBUSY", fn, "s", "another coroutine is already sending on this socket");
     if (this.outdone) throw quickError("EPIPE", fn);
-    if (this.outerr) throw quickError("ECONNRESET", fn);
-    const sock = this.sock!;
-    if (this.broken !== null || sock.destroyed) {
-      this.outerr = true;
-      throw quickError(this.broken ?? "ECONNRESET", fn);
-    }
+    const sock = this.sendable(fn);
     // No write callback: Node then skips a tick per write that completes at once.
     if (first === last) {
       const len = first.iol_len;
@@ -473,12 +482,7 @@ export class IpcConn implements HandleVfs, Bytestream {
   shutdownWrite(fn: string): void {
     if (this.tx !== null) throw dillError("EBUSY", fn, "s", "another coroutine is sending on this socket");
     if (this.outdone) throw dillError("EPIPE", fn, "s", "ipc_done was already called on this socket");
-    if (this.outerr) throw quickError("ECONNRESET", fn);
-    const sock = this.sock!;
-    if (this.broken !== null || sock.destroyed) {
-      this.outerr = true;
-      throw quickError(this.broken ?? "ECONNRESET", fn);
-    }
+    const sock = this.sendable(fn);
     this.outdone = true;
     sock.end();
   }

@@ -9,7 +9,7 @@
  * `throw(error)`. No Promise and no closure per operation.
  */
 import { BLOCK } from "../handles/op.js";
-import { dillError, isDillError, quickError, type DillError } from "../handles/errors.js";
+import { dillError, isDillError, quickError } from "../handles/errors.js";
 import { now } from "./clock.js";
 import { BLOCKED, type CrBase, DONE, type ExitHook, NEW, READY, RUNNING, type Unblock } from "./cr.js";
 import { timerAdd, timerCount, timerFirst, timerPop, timerRemove } from "./timers.js";
@@ -303,14 +303,11 @@ export function cancel(cr: CrBase): void {
     finish(cr, value, threw);
     return;
   }
-  if (cr.state === BLOCKED) interruptNow(cr, quickError("ECANCELED", cr.waitOp));
-  // READY (woken with a result, or yielding): drop its queue entry, resume it here with what it
-  // was going to get; its next blocking call fails.
+  // BLOCKED: fail its parked call with ECANCELED. READY (woken with a result, or yielding): drop
+  // its queue entry and resume it here with what it was going to get; its next blocking call
+  // fails. Repeat until it is done (it parks again only if it ignores ECANCELED).
   for (let guard = 0; cr.state === READY || cr.state === BLOCKED; guard++) {
-    if (cr.state === BLOCKED) {
-      // Only code that ignores ECANCELED and parks by itself can get here.
-      interruptNow(cr, quickError("ECANCELED", cr.waitOp));
-    }
+    if (cr.state === BLOCKED) interruptNow(cr, quickError("ECANCELED", cr.waitOp));
     cr.seq++;
     if (guard > 10_000) {
       reportUncaught(cr, dillError("ECANCELED", "hclose", undefined, "a cancelled coroutine kept blocking; it was stopped with return()"));
@@ -428,4 +425,3 @@ export function schedCounts(): { coroutines: number; ready: number; timers: numb
   return { coroutines: live, ready, timers: timerCount(), uncaught: uncaughtCount };
 }
 
-export type { DillError };

@@ -30,8 +30,7 @@ class Sleep extends FastOp<void> {
     const deadline = this.deadline;
     checkDeadline("msleep", deadline);
     if (deadline !== -1 && expired(deadline)) {
-      cr.resumeValue = undefined;
-      enqueue(cr);
+      enqueue(cr); // its resumeValue is undefined: step() cleared it when it resumed the coroutine
     } else {
       park(cr, "msleep", deadline, null, SLEEPING);
     }
@@ -71,9 +70,7 @@ class Yield extends FastOp<void> {
   next(v?: unknown): IteratorResult<unknown, void> {
     if (this.begun) return finished(v as undefined);
     this.begun = true;
-    const cr = canBlock("yield");
-    cr.resumeValue = undefined;
-    enqueue(cr);
+    enqueue(canBlock("yield")); // resumes with undefined: step() cleared resumeValue
     return parked();
   }
 }
