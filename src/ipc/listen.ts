@@ -3,7 +3,7 @@ import { createServer, type ListenOptions } from "node:net";
 import { checkCount } from "../handles/args.js";
 import { dillError } from "../handles/errors.js";
 import { BLOCK, type Op } from "../handles/op.js";
-import { claim } from "../handles/pool.js";
+import { checkMem, claim } from "../handles/pool.js";
 import { handleMake } from "../handles/table.js";
 import type { CrBase } from "../runtime/cr.js";
 import { canBlock, park } from "../runtime/sched.js";
@@ -92,5 +92,6 @@ export function* ipc_listen(addr: string, backlog: number): Op<number> {
  * ```
  */
 export function* ipc_listen_mem(addr: string, backlog: number, mem: IpcListenerStorage): Op<number> {
+  checkMem("ipc_listen_mem", mem, IpcListenerStorage);
   return yield* listen(addr, backlog, mem, "ipc_listen_mem");
 }
