@@ -351,11 +351,14 @@ const TABLE: Record<string, Row[]> = {
   ipc_listen: [
     ...badAddrs((a) => ipc_listen(a, 10)),
     ...badCounts("backlog", (n) => ipc_listen(`${dir}/bl.ipc`, n), [2 ** 31]),
+    ...[null, 5, "0o600"].map((o) => ({ what: `opts = ${String(o)}`, call: () => ipc_listen(`${dir}/o.ipc`, 10, o as never), code: "EINVAL" as const, arg: "opts" })),
+    ...[-1, 0o1000, 1.5, NaN, "600"].map((m) => ({ what: `mode = ${String(m)}`, call: () => ipc_listen(`${dir}/o.ipc`, 10, { mode: m as number }), code: "EINVAL" as const, arg: "mode" })),
   ],
   ipc_listen_mem: [
     ...badAddrs((a) => ipc_listen_mem(a, 10, new IpcListenerStorage())),
     ...badCounts("backlog", (n) => ipc_listen_mem(`${dir}/bl.ipc`, n, new IpcListenerStorage()), [2 ** 31]),
     ...badMems(IpcListenerStorage, null, (m) => ipc_listen_mem(`${dir}/mem.ipc`, 10, m)),
+    { what: "mode = 0o1000", call: () => ipc_listen_mem(`${dir}/o.ipc`, 10, new IpcListenerStorage(), { mode: 0o1000 }), code: "EINVAL", arg: "mode" },
   ],
   ipc_accept: [...badHandles("ls", ["ls"], (h) => ipc_accept(h, 0)), ...badDeadlines((d, c) => ipc_accept(c.ls, d))],
   ipc_accept_mem: [

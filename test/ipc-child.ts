@@ -8,8 +8,11 @@
  *                         try ipc_listen, ipc_connect, ipc_pair
  *   fromfd-echo N         fd 3 is a connected socket: echo N bytes on it, then ipc_close
  *   listener-fromfd N     fd 3 is a listening socket: accept one connection, echo N bytes, close
+ *   listen-mode DIR MODE  listen on DIR/mode.ipc (with { mode: MODE } unless MODE is "-"), report
+ *                         the socket file's permission bits and the umask after the call, close
  */
 import fs from "node:fs";
+import path from "node:path";
 import { DillError, type Op, brecv, bsend, hclose, ipc_accept, ipc_close, ipc_connect, ipc_fromfd, ipc_listen, ipc_listener_fromfd, ipc_pair, msleep, now, run } from "../src/index.js";
 
 function* codeOf(op: Op<unknown>): Op<string> {
@@ -84,6 +87,16 @@ await run(function* () {
     yield* ipc_close(s, now() + 10_000);
     hclose(ls);
     out.result = "OK";
+  } else if (scenario === "listen-mode") {
+    const mode = process.argv[4];
+    const addr = path.join(arg!, "mode.ipc");
+    const ls = yield* ipc_listen(addr, 10, mode === "-" ? undefined : { mode: parseInt(mode!, 8) });
+    out.mode = (fs.statSync(addr).mode & 0o777).toString(8);
+    const umask = process.umask(0o022);
+    process.umask(umask);
+    out.umask = umask.toString(8).padStart(3, "0");
+    hclose(ls);
+    out.removed = String(!fs.existsSync(addr));
   } else {
     out.error = `unknown scenario ${String(scenario)}`;
   }
