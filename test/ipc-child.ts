@@ -8,6 +8,9 @@
  *                         try ipc_listen, ipc_connect, ipc_pair
  *   fromfd-echo N         fd 3 is a connected socket: echo N bytes on it, then ipc_close
  *   listener-fromfd N     fd 3 is a listening socket: accept one connection, echo N bytes, close
+ *   emfile-accept DIR     listen on DIR/ea.ipc, exhaust the fd limit, print "exhausted" and try
+ *                         ipc_accept for 1.5 s (the parent connects meanwhile); free the fds, print
+ *                         "freed", accept the parent's next connection and read 5 bytes from it
  *   listen-mode DIR MODE  listen on DIR/mode.ipc (with { mode: MODE } unless MODE is "-"), report
  *                         the socket file's permission bits and the umask after the call, close
  */
@@ -87,6 +90,24 @@ await run(function* () {
     yield* ipc_close(s, now() + 10_000);
     hclose(ls);
     out.result = "OK";
+  } else if (scenario === "emfile-accept") {
+    const ls = yield* ipc_listen(`${arg}/ea.ipc`, 10);
+    const fds: number[] = [];
+    try {
+      for (;;) fds.push(fs.openSync("/dev/null", "r"));
+    } catch (e) {
+      out.exhausted = (e as NodeJS.ErrnoException).code ?? "?";
+    }
+    console.log("exhausted");
+    out.during = yield* codeOf(ipc_accept(ls, now() + 1500));
+    for (const fd of fds) fs.closeSync(fd);
+    console.log("freed");
+    const s = yield* ipc_accept(ls, now() + 5000);
+    const buf = new Uint8Array(5);
+    yield* brecv(s, buf, 5, now() + 5000);
+    out.after = Buffer.from(buf).toString();
+    yield* ipc_close(s, now() + 5000);
+    hclose(ls);
   } else if (scenario === "listen-mode") {
     const mode = process.argv[4];
     const addr = path.join(arg!, "mode.ipc");
