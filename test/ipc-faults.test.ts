@@ -134,6 +134,26 @@ describe("a peer process killed with SIGKILL", () => {
   });
 });
 
+describe("a peer process killed during ipc_close", () => {
+  it("ends the handshake at once, with success (the kernel closed the peer's end) or ECONNRESET, and frees the socket", async () => {
+    await run(function* () {
+      const [ls, s, child] = yield* acceptIdlePeer();
+      yield* bsend(s, "unread", 6, now() + SAFETY); // the peer dies with these bytes unread
+      const b = bundle();
+      const r = { code: "" };
+      launch(b, ipc_close(s, now() + SAFETY), r);
+      yield* msleep(now() + 50);
+      expect(r.code).toBe(""); // waiting for the peer's end of stream
+      yield* await_promise(kill(child), now() + SAFETY);
+      yield* bundle_wait(b, now() + SAFETY);
+      expect(["OK", "ECONNRESET"]).toContain(r.code);
+      expect(yield* codeOf(bsend(s, "x", 1, 0))).toBe("EBADF");
+      hclose(b);
+      hclose(ls);
+    });
+  });
+});
+
 describe("a listener closed under coroutines in ipc_accept", () => {
   it("fails the waiting ipc_accept with EBADF, the others at once with EBUSY, later calls with EBADF", async () => {
     await run(function* () {
