@@ -79,6 +79,19 @@ interface Placement {
   mode: number | null;
 }
 
+/**
+ * True when the socket file of `p` has been bound: it exists under its fresh hidden name. (When
+ * bound at `addr` itself, a file there could be someone else's: wait for Node's verdict.)
+ */
+function bound(p: Placement): boolean {
+  if (p.tmp === null) return false;
+  try {
+    return lstatSync(p.tmp).isSocket();
+  } catch {
+    return false;
+  }
+}
+
 /** Give the bound socket file its mode and its name `addr`; the listener then knows it by inode. */
 function place(l: IpcListener, p: Placement, fn: string): void {
   const at = p.tmp ?? p.addr;
@@ -115,13 +128,18 @@ export function* startListener(st: IpcListenerStorage, cr: CrBase, options: List
     } catch (e) {
       throw fromNode(e, fn, "EINVAL");
     }
+    // Node binds and listens within listen() and reports the outcome a tick later. The file is
+    // placed at once when it is there, so that `addr` can be connected to as soon as the call
+    // continues (a peer launched beside the listener finds it); when it is not, the bind failed
+    // and the error Node is about to report says why.
+    const placed = placement === null || (bound(placement) && (place(l, placement, fn), true));
     if (!l.listening) {
       if (l.pending !== null) throw fromNode(l.pending, fn, "EINVAL");
       l.waiter = cr;
       park(cr, fn, -1, unblockListener, l);
       yield BLOCK;
     }
-    if (placement !== null) place(l, placement, fn);
+    if (!placed) place(l, placement!, fn);
     return handleMake(l, fn);
   } catch (e) {
     l.waiter = null;
