@@ -38,7 +38,7 @@ export { BSOCK_TYPE, type Bytestream, type IoList, brecv, brecvl, bsend, bsendl 
 export { IPC_TYPE } from "./ipc/socket.js";
 export { IPC_LISTENER_TYPE } from "./ipc/listener.js";
 export { IpcListenerStorage, IpcPairStorage, IpcStorage } from "./ipc/storage.js";
-export { ipc_listen, ipc_listen_mem } from "./ipc/listen.js";
+export { type IpcListenOptions, ipc_listen, ipc_listen_mem } from "./ipc/listen.js";
 export { ipc_accept, ipc_accept_mem } from "./ipc/accept.js";
 export { ipc_connect, ipc_connect_mem } from "./ipc/connect.js";
 export { ipc_close, ipc_done } from "./ipc/close.js";

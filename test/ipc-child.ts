@@ -8,8 +8,14 @@
  *                         try ipc_listen, ipc_connect, ipc_pair
  *   fromfd-echo N         fd 3 is a connected socket: echo N bytes on it, then ipc_close
  *   listener-fromfd N     fd 3 is a listening socket: accept one connection, echo N bytes, close
+ *   emfile-accept DIR     listen on DIR/ea.ipc, exhaust the fd limit, print "exhausted" and try
+ *                         ipc_accept for 2.5 s (the parent connects meanwhile); free the fds, print
+ *                         "freed", accept the parent's next connection and read 5 bytes from it
+ *   listen-mode DIR MODE  listen on DIR/mode.ipc (with { mode: MODE } unless MODE is "-"), report
+ *                         the socket file's permission bits and the umask after the call, close
  */
 import fs from "node:fs";
+import path from "node:path";
 import { DillError, type Op, brecv, bsend, hclose, ipc_accept, ipc_close, ipc_connect, ipc_fromfd, ipc_listen, ipc_listener_fromfd, ipc_pair, msleep, now, run } from "../src/index.js";
 
 function* codeOf(op: Op<unknown>): Op<string> {
@@ -84,6 +90,34 @@ await run(function* () {
     yield* ipc_close(s, now() + 10_000);
     hclose(ls);
     out.result = "OK";
+  } else if (scenario === "emfile-accept") {
+    const ls = yield* ipc_listen(`${arg}/ea.ipc`, 10);
+    const fds: number[] = [];
+    try {
+      for (;;) fds.push(fs.openSync("/dev/null", "r"));
+    } catch (e) {
+      out.exhausted = (e as NodeJS.ErrnoException).code ?? "?";
+    }
+    console.log("exhausted");
+    out.during = yield* codeOf(ipc_accept(ls, now() + 2500));
+    for (const fd of fds) fs.closeSync(fd);
+    console.log("freed");
+    const s = yield* ipc_accept(ls, now() + 5000);
+    const buf = new Uint8Array(5);
+    yield* brecv(s, buf, 5, now() + 5000);
+    out.after = Buffer.from(buf).toString();
+    yield* ipc_close(s, now() + 5000);
+    hclose(ls);
+  } else if (scenario === "listen-mode") {
+    const mode = process.argv[4];
+    const addr = path.join(arg!, "mode.ipc");
+    const ls = yield* ipc_listen(addr, 10, mode === "-" ? undefined : { mode: parseInt(mode!, 8) });
+    out.mode = (fs.statSync(addr).mode & 0o777).toString(8);
+    const umask = process.umask(0o022);
+    process.umask(umask);
+    out.umask = umask.toString(8).padStart(3, "0");
+    hclose(ls);
+    out.removed = String(!fs.existsSync(addr));
   } else {
     out.error = `unknown scenario ${String(scenario)}`;
   }

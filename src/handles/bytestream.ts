@@ -193,7 +193,8 @@ class StreamCall implements Op<void>, Iterator<unknown, void, unknown>, IoList {
     let last: IoList;
     if (kind === SEND || kind === RECV) {
       const buf = this.buf;
-      const bytes = typeof buf === "string" ? Buffer.from(buf, "utf8") : buf;
+      // Only a send takes a string: brecv has nowhere to put the bytes of one.
+      const bytes = (typeof buf === "string" && !recv ? Buffer.from(buf, "utf8") : buf) as Uint8Array | null;
       checkBuf(fn, bytes, this.iol_len, recv);
       this.iol_base = bytes;
       first = last = this;

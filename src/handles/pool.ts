@@ -66,11 +66,19 @@ export class FreeList<T extends Storage> {
  * expected class, `EBUSY` when it is still in use by an open handle.
  */
 export function claim<T extends Storage>(mem: T, cls: abstract new (...a: never[]) => T, fn: string): T {
-  if (!(mem instanceof cls)) throw dillError("EINVAL", fn, "mem", `mem must be a ${cls.name}`);
-  if (mem.inUse) throw dillError("EBUSY", fn, "mem", `this ${cls.name} is still in use by an open handle`);
+  checkMem(fn, mem, cls);
   mem.inUse = true;
   mem.pooled = false;
   return mem;
+}
+
+/**
+ * `EINVAL` unless `mem` is an instance of `cls`, or `EBUSY` when it is in use: for a call that
+ * checks its storage before its other arguments and claims it later.
+ */
+export function checkMem(fn: string, mem: unknown, cls: abstract new (...a: never[]) => Storage): void {
+  if (!(mem instanceof cls)) throw dillError("EINVAL", fn, "mem", `mem must be a ${cls.name}`);
+  if (mem.inUse) throw dillError("EBUSY", fn, "mem", `this ${cls.name} is still in use by an open handle`);
 }
 
 /** Storages of the pool in use now. */

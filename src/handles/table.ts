@@ -69,11 +69,19 @@ export function handleMake(vfs: HandleVfs, fn: string): number {
   return h;
 }
 
-/** The object behind `h`, or `EBADF`. */
+/**
+ * The object behind `h`, or `EBADF`. Only numbers index the table: a string such as `"3"` or
+ * `"length"` would otherwise reach a slot, or a property of the array itself.
+ */
 export function handleGet(h: number, fn: string, arg = "h"): HandleVfs {
-  const v = objs[h];
-  if (v === undefined || v === null) throw dillError("EBADF", fn, arg, `${String(h)} is not an open handle`);
+  const v = typeof h === "number" ? objs[h] : undefined;
+  if (v === undefined || v === null) throw badHandle(h, fn, arg);
   return v;
+}
+
+function badHandle(h: unknown, fn: string, arg: string): Error {
+  const shown = typeof h === "string" ? `"${h}"` : String(h);
+  return dillError("EBADF", fn, arg, `${shown} is not an open handle${typeof h === "number" ? "" : " (handles are numbers)"}`);
 }
 
 /**
@@ -81,9 +89,10 @@ export function handleGet(h: number, fn: string, arg = "h"): HandleVfs {
  * object does not implement `type`. `fn`/`arg` name the public call and argument for the message.
  */
 export function handleQuery(h: number, type: symbol, fn: string, arg = "h"): unknown {
+  if (typeof h !== "number") throw badHandle(h, fn, arg);
   if (cacheType[h] === type) return cacheVal[h];
   const v = objs[h];
-  if (v === undefined || v === null) throw dillError("EBADF", fn, arg, `${String(h)} is not an open handle`);
+  if (v === undefined || v === null) throw badHandle(h, fn, arg);
   const r = v.query(type);
   if (r === undefined || r === null) {
     throw dillError("ENOTSUP", fn, arg, `handle ${h} (${v.kind ?? "user"}) does not support ${type.description ?? "this interface"}`);

@@ -3,7 +3,7 @@ import type { Socket } from "node:net";
 import { checkDeadline } from "../handles/args.js";
 import { dillError, quickError } from "../handles/errors.js";
 import { BLOCK, type Op } from "../handles/op.js";
-import { claim } from "../handles/pool.js";
+import { checkMem, claim } from "../handles/pool.js";
 import { handleQuery } from "../handles/table.js";
 import { canBlock, expired, park } from "../runtime/sched.js";
 import { fromNode } from "./errno.js";
@@ -70,5 +70,6 @@ export function* ipc_accept(ls: number, deadline: number): Op<number> {
  * ```
  */
 export function* ipc_accept_mem(ls: number, mem: IpcStorage, deadline: number): Op<number> {
+  checkMem("ipc_accept_mem", mem, IpcStorage);
   return yield* accept(ls, mem, deadline, "ipc_accept_mem");
 }

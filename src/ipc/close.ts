@@ -56,13 +56,13 @@ export function* ipc_done(s: number, deadline: number): Op<void> {
  */
 export function* ipc_close(s: number, deadline: number): Op<void> {
   const vfs = handleGet(s, "ipc_close", "s");
+  checkDeadline("ipc_close", deadline);
   if (vfs.query(IPC_LISTENER_TYPE)) {
     handleRelease(s, "ipc_close").close();
     return;
   }
   const c = vfs.query(IPC_TYPE) as IpcConn | undefined;
   if (!c) throw dillError("ENOTSUP", "ipc_close", "s", `handle ${s} (${vfs.kind ?? "user"}) is not an IPC socket`);
-  checkDeadline("ipc_close", deadline);
   let cr: CrBase;
   try {
     cr = canBlock("ipc_close");

@@ -2,7 +2,7 @@
 import { checkDeadline } from "../handles/args.js";
 import { quickError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
-import { claim } from "../handles/pool.js";
+import { checkMem, claim } from "../handles/pool.js";
 import { canBlock, expired } from "../runtime/sched.js";
 import { checkAddress } from "./address.js";
 import { connStorages, IpcStorage } from "./storage.js";
@@ -66,5 +66,6 @@ export function* ipc_connect(addr: string, deadline: number): Op<number> {
  * ```
  */
 export function* ipc_connect_mem(addr: string, mem: IpcStorage, deadline: number): Op<number> {
+  checkMem("ipc_connect_mem", mem, IpcStorage);
   return yield* connect(addr, mem, deadline, "ipc_connect_mem");
 }

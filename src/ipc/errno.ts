@@ -11,9 +11,9 @@ export function nodeCode(e: unknown): ErrnoCode | undefined {
  * A DillError for a failed Node call in `fn`. `fallback` is used when Node's code is not an
  * errno tsdill reports; Node's error is kept as the `cause`.
  */
-export function fromNode(e: unknown, fn: string, fallback: ErrnoCode): DillError {
+export function fromNode(e: unknown, fn: string, fallback: ErrnoCode, arg?: string): DillError {
   const code = nodeCode(e) ?? fallback;
-  const err = dillError(code, fn, undefined, `${(e as Error | null)?.message ?? String(e)}`);
+  const err = dillError(code, fn, arg, `${(e as Error | null)?.message ?? String(e)}`);
   Object.defineProperty(err, "cause", { value: e, configurable: true, writable: true });
   return err;
 }

@@ -11,7 +11,7 @@ import { fstatSync, readFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
-import { claim } from "../handles/pool.js";
+import { checkMem, claim } from "../handles/pool.js";
 import { canBlock } from "../runtime/sched.js";
 import { fromNode } from "./errno.js";
 import { startListener } from "./listen.js";
@@ -106,6 +106,7 @@ export function ipc_fromfd(fd: number): number {
  * ```
  */
 export function ipc_fromfd_mem(fd: number, mem: IpcStorage): number {
+  checkMem("ipc_fromfd_mem", mem, IpcStorage);
   return fromfd(fd, mem, "ipc_fromfd_mem");
 }
 
@@ -148,5 +149,6 @@ export function* ipc_listener_fromfd(fd: number): Op<number> {
  * ```
  */
 export function* ipc_listener_fromfd_mem(fd: number, mem: IpcListenerStorage): Op<number> {
+  checkMem("ipc_listener_fromfd_mem", mem, IpcListenerStorage);
   return yield* listenerFromfd(fd, mem, "ipc_listener_fromfd_mem");
 }

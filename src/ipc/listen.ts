@@ -1,36 +1,145 @@
-/** `ipc_listen` and `ipc_listen_mem`: a listener on a socket file. */
-import { createServer, type ListenOptions } from "node:net";
+/**
+ * `ipc_listen` and `ipc_listen_mem`: a listener on a socket file.
+ *
+ * The socket is bound under a fresh hidden name in the same directory, then hard-linked to
+ * `addr` and the temporary name removed. So the file appears at `addr` all at once with its
+ * final permissions (an explicit mode is applied before it gets its name), an existing file is
+ * never replaced (`link(2)` refuses: `EADDRINUSE`), and the listener knows the file it created by
+ * its inode, which lets it remove that file when it is closed and leave alone any other file
+ * found at the path by then. When the temporary name would not fit a socket address (a
+ * directory name of about 100 bytes), the socket is bound at `addr` directly.
+ */
+import { randomBytes } from "node:crypto";
+import { chmodSync, linkSync, lstatSync, unlinkSync } from "node:fs";
+import { createServer, type ListenOptions, type Server } from "node:net";
+import { dirname, join } from "node:path";
 import { checkCount } from "../handles/args.js";
 import { dillError } from "../handles/errors.js";
 import { BLOCK, type Op } from "../handles/op.js";
-import { claim } from "../handles/pool.js";
+import { checkMem, claim } from "../handles/pool.js";
 import { handleMake } from "../handles/table.js";
 import type { CrBase } from "../runtime/cr.js";
 import { canBlock, park } from "../runtime/sched.js";
-import { checkAddress, checkDirectory } from "./address.js";
-import { fromNode } from "./errno.js";
-import { unblockListener } from "./listener.js";
+import { checkAddress, checkDirectory, IPC_ADDR_MAX } from "./address.js";
+import { fromNode, nodeCode } from "./errno.js";
+import { type IpcListener, unblockListener } from "./listener.js";
 import { IpcListenerStorage, listenerStorages } from "./storage.js";
+
+/** Options of {@link ipc_listen} and {@link ipc_listen_mem}. */
+export interface IpcListenOptions {
+  /**
+   * The permission bits of the socket file (`0` to `0o777`), instead of what the process umask
+   * gives. Connecting needs write permission on the file: `0o600` admits only the owner (and
+   * root), `0o660` its group too.
+   */
+  mode?: number;
+}
+
+/** The mode asked for, or null; `EINVAL` for a bad options object or mode. */
+function checkOptions(fn: string, opts: unknown): number | null {
+  if (opts === undefined) return null;
+  if (opts === null || typeof opts !== "object") throw dillError("EINVAL", fn, "opts", "opts must be an object, such as { mode: 0o600 }");
+  const mode = (opts as IpcListenOptions).mode;
+  if (mode === undefined) return null;
+  if (!Number.isInteger(mode) || (mode as number) < 0 || (mode as number) > 0o777) {
+    throw dillError("EINVAL", fn, "mode", `mode must be an integer from 0 to 0o777, got ${String(mode)}`);
+  }
+  return mode as number;
+}
+
+/**
+ * `server.listen(options)`, with the process umask at its tightest while the socket is bound
+ * (synchronously, in this call) when an explicit mode will be applied: the file is created
+ * without any permission and given its mode afterwards, so it never has wider permissions than
+ * asked. Other threads creating files at that moment could only get narrower permissions. In a
+ * worker thread, where the umask cannot be changed, the file is made under the process umask
+ * and still gets its mode before it has its final name.
+ */
+function bind(server: Server, options: ListenOptions | { fd: number }, tighten: boolean): void {
+  let old = -1;
+  if (tighten) {
+    try {
+      old = process.umask(0o777);
+    } catch {
+      // a worker thread: see above
+    }
+  }
+  try {
+    server.listen(options as ListenOptions);
+  } finally {
+    if (old >= 0) process.umask(old);
+  }
+}
+
+/** What to do with the socket file once bound: give it its mode, and its name when bound elsewhere. */
+interface Placement {
+  addr: string;
+  /** The temporary name it was bound under, or null when bound at `addr` itself. */
+  tmp: string | null;
+  mode: number | null;
+}
+
+/**
+ * True when the socket file of `p` has been bound: it exists under its fresh hidden name. (When
+ * bound at `addr` itself, a file there could be someone else's: wait for Node's verdict.)
+ */
+function bound(p: Placement): boolean {
+  if (p.tmp === null) return false;
+  try {
+    return lstatSync(p.tmp).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/** Give the bound socket file its mode and its name `addr`; the listener then knows it by inode. */
+function place(l: IpcListener, p: Placement, fn: string): void {
+  const at = p.tmp ?? p.addr;
+  try {
+    if (p.mode !== null) chmodSync(at, p.mode);
+    if (p.tmp !== null) linkSync(p.tmp, p.addr);
+  } catch (e) {
+    if (nodeCode(e) === "EEXIST") throw dillError("EADDRINUSE", fn, "addr", `something exists at '${p.addr}'`);
+    throw fromNode(e, fn, "EINVAL", "addr");
+  }
+  if (p.tmp === null) return; // bound at addr: Node removes it when the server closes
+  const st = lstatSync(p.addr);
+  l.path = p.addr;
+  l.dev = st.dev;
+  l.ino = st.ino;
+  try {
+    unlinkSync(p.tmp);
+  } catch {
+    // removed already: Node's unlink at close then finds nothing
+  }
+}
 
 /**
  * Start a `node:net` server with `options` in the listener of `st` and wait until it listens;
  * returns the listener's new handle. On failure the server is closed and `st` is free again.
+ * With `placement`, the bound socket file is then given its mode and name (see {@link place}).
  */
-export function* startListener(st: IpcListenerStorage, cr: CrBase, options: ListenOptions | { fd: number }, fn: string): Op<number> {
+export function* startListener(st: IpcListenerStorage, cr: CrBase, options: ListenOptions | { fd: number }, fn: string, placement: Placement | null = null): Op<number> {
   const l = st.listener;
   try {
     l.attach(createServer({ allowHalfOpen: true, pauseOnConnect: true }));
     try {
-      l.server!.listen(options as ListenOptions);
+      bind(l.server!, options, placement !== null && placement.mode !== null);
     } catch (e) {
       throw fromNode(e, fn, "EINVAL");
     }
+    // Node binds and listens within listen() and reports the outcome a tick later. The file is
+    // placed at once when it is there, so that `addr` can be connected to as soon as the call
+    // continues (a peer launched beside the listener finds it); when it is not, the bind failed
+    // and the error Node is about to report says why.
+    const placed = placement === null || (bound(placement) && (place(l, placement, fn), true));
     if (!l.listening) {
       if (l.pending !== null) throw fromNode(l.pending, fn, "EINVAL");
       l.waiter = cr;
       park(cr, fn, -1, unblockListener, l);
       yield BLOCK;
     }
+    if (!placed) place(l, placement!, fn);
     return handleMake(l, fn);
   } catch (e) {
     l.waiter = null;
@@ -39,14 +148,23 @@ export function* startListener(st: IpcListenerStorage, cr: CrBase, options: List
   }
 }
 
-function* listen(addr: string, backlog: number, mem: IpcListenerStorage | null, fn: string): Op<number> {
+/** A hidden name next to `addr` to bind under, or null when it would not fit a socket address. */
+function tempName(addr: string): string | null {
+  const tmp = join(dirname(addr), `.${randomBytes(6).toString("base64url")}`);
+  return Buffer.byteLength(tmp, "utf8") <= IPC_ADDR_MAX ? tmp : null;
+}
+
+function* listen(addr: string, backlog: number, mem: IpcListenerStorage | null, opts: IpcListenOptions | undefined, fn: string): Op<number> {
   const cr = canBlock(fn);
   checkAddress(fn, addr);
   checkCount(fn, "backlog", backlog);
   if (backlog > 0x7fffffff) throw dillError("EINVAL", fn, "backlog", `backlog must be at most ${0x7fffffff}`);
+  const mode = checkOptions(fn, opts);
   checkDirectory(fn, addr);
   const st = mem === null ? listenerStorages.take(fn) : claim(mem, IpcListenerStorage, fn);
-  return yield* startListener(st, cr, { path: addr, backlog }, fn);
+  if (addr.charCodeAt(0) === 0) return yield* startListener(st, cr, { path: addr, backlog }, fn); // abstract: no file
+  const tmp = tempName(addr);
+  return yield* startListener(st, cr, { path: tmp ?? addr, backlog }, fn, { addr, tmp, mode });
 }
 
 /**
@@ -60,9 +178,12 @@ function* listen(addr: string, backlog: number, mem: IpcListenerStorage | null, 
  * (passed to `listen(2)`). Node accepts connections from that queue as soon as its event loop
  * runs, and they then wait in tsdill's own queue for `ipc_accept`; so `backlog` only matters
  * while the process is too busy to run its event loop.
+ * @param opts `{ mode }`: the socket file's permission bits (`0o600`: only this user may
+ * connect). Without it the process umask decides, as for any new file. The file never has wider
+ * permissions than `mode`, not even for a moment.
  * @returns the listener's handle.
  * @throws `EACCES` (no permission to create the file), `EADDRINUSE` (the path exists),
- * `EINVAL` (bad `addr` or `backlog`), `ELOOP`, `EMFILE` (process fd limit, or handle table full),
+ * `EINVAL` (bad `addr`, `backlog` or `opts`), `ELOOP`, `EMFILE` (process fd limit, or handle table full),
  * `ENAMETOOLONG` (longer than 107 bytes, checked before any system call), `ENFILE`, `ENOENT` (empty
  * path or missing directory), `ENOMEM` (the storage pool is used up), `ENOTDIR`, `ECANCELED`.
  *
@@ -70,10 +191,11 @@ function* listen(addr: string, backlog: number, mem: IpcListenerStorage | null, 
  * ```ts
  * const ls = yield* ipc_listen("/tmp/test.ipc", 10);
  * const s = yield* ipc_accept(ls, -1);
+ * const mine = yield* ipc_listen("/tmp/private.ipc", 10, { mode: 0o600 });
  * ```
  */
-export function* ipc_listen(addr: string, backlog: number): Op<number> {
-  return yield* listen(addr, backlog, null, "ipc_listen");
+export function* ipc_listen(addr: string, backlog: number, opts?: IpcListenOptions): Op<number> {
+  return yield* listen(addr, backlog, null, opts, "ipc_listen");
 }
 
 /**
@@ -91,6 +213,7 @@ export function* ipc_listen(addr: string, backlog: number): Op<number> {
  * hclose(ls);
  * ```
  */
-export function* ipc_listen_mem(addr: string, backlog: number, mem: IpcListenerStorage): Op<number> {
-  return yield* listen(addr, backlog, mem, "ipc_listen_mem");
+export function* ipc_listen_mem(addr: string, backlog: number, mem: IpcListenerStorage, opts?: IpcListenOptions): Op<number> {
+  checkMem("ipc_listen_mem", mem, IpcListenerStorage);
+  return yield* listen(addr, backlog, mem, opts, "ipc_listen_mem");
 }

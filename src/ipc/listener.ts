@@ -4,9 +4,12 @@
  * Node accepts connections from the kernel as soon as they arrive; they wait here, paused (no
  * byte is read), until a coroutine takes one with `ipc_accept`. One coroutine may be parked in
  * `ipc_accept` at a time. Closing the listener wakes that coroutine with `EBADF` and closes the
- * connections nobody accepted. A listener that bound a path removes the socket file when it is
- * closed (Node does it as it closes the server); one made from an inherited fd removes nothing.
+ * connections nobody accepted. A listener that created a socket file removes it when it is
+ * closed, if the file at that path is still the one it created (same device and inode): a file
+ * someone put there after ours was deleted is left alone. One made from an inherited fd removes
+ * nothing.
  */
+import { lstatSync, unlinkSync } from "node:fs";
 import type { Server, Socket } from "node:net";
 import { quickError } from "../handles/errors.js";
 import type { HandleVfs } from "../handles/table.js";
@@ -42,6 +45,10 @@ export class IpcListener implements HandleVfs {
   /** Connections accepted by Node, not yet by the user: a FIFO with a head index. */
   q: (Socket | null)[] = [];
   qhead = 0;
+  /** The socket file this listener created, and its identity; `path` is null when there is none. */
+  path: string | null = null;
+  dev = 0;
+  ino = 0;
 
   readonly onConnection = (s: Socket): void => this.connection(s);
   readonly onListening = (): void => this.ready();
@@ -121,6 +128,16 @@ export class IpcListener implements HandleVfs {
     for (let s = this.next(); s !== null; s = this.next()) s.destroy();
     this.listening = false;
     this.pending = null;
+    const path = this.path;
+    if (path !== null) {
+      this.path = null;
+      try {
+        const st = lstatSync(path);
+        if (st.dev === this.dev && st.ino === this.ino) unlinkSync(path);
+      } catch {
+        // Gone already (deleted by someone else): nothing to remove.
+      }
+    }
   }
 
   /** hclose: stops listening; a coroutine parked in ipc_accept fails with EBADF. */

@@ -7,7 +7,7 @@
  */
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { BLOCK, type Op } from "../handles/op.js";
-import { claim } from "../handles/pool.js";
+import { checkMem, claim } from "../handles/pool.js";
 import { handleRelease } from "../handles/table.js";
 import type { CrBase } from "../runtime/cr.js";
 import { canBlock, flush, park, wake } from "../runtime/sched.js";
@@ -137,6 +137,7 @@ export function* ipc_pair(): Op<[number, number]> {
  * ```
  */
 export function* ipc_pair_mem(mem: IpcPairStorage): Op<[number, number]> {
+  checkMem("ipc_pair_mem", mem, IpcPairStorage);
   return yield* pair(mem, "ipc_pair_mem");
 }
 

@@ -325,7 +325,7 @@ export class IpcConn implements HandleVfs, Bytestream {
     this.connecting = false;
     if (cr === null) return;
     this.tx = null;
-    wakeWithError(cr, fromNode(e, cr.waitOp, "ECONNREFUSED"));
+    wakeWithError(cr, fromNode(e, cr.waitOp, "ECONNREFUSED", "addr"));
     flush();
   }
 

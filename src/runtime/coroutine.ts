@@ -53,10 +53,10 @@ export function release(cr: CrBase): void {
 }
 
 /** Validate a coroutine body; `fn` names the call. Also refuses to launch from a cancelled coroutine. */
-export function checkBody(fn: string, body: unknown): Coroutine {
+export function checkBody(fn: string, body: unknown, arg = "expr"): Coroutine {
   if (body === null || typeof body !== "object" || typeof (body as Coroutine).next !== "function" || typeof (body as Coroutine).throw !== "function") {
     const hint = typeof body === "function" ? "; call the generator function: go(worker(args)), not go(worker)" : "";
-    throw dillError("EINVAL", fn, "expr", `expr must be a generator object${hint}`);
+    throw dillError("EINVAL", fn, arg, `${arg} must be a generator object${hint}`);
   }
   if (current !== null && current.cancelled) throw quickError("ECANCELED", fn);
   return body as Coroutine;

@@ -38,7 +38,7 @@ function rootExit(cr: CrBase, value: unknown, threw: boolean): void {
  */
 export function run<T>(main: (() => Iterator<unknown, T, unknown>) | Iterator<unknown, T, unknown>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const body = checkBody("run", typeof main === "function" ? main() : main);
+    const body = checkBody("run", typeof main === "function" ? main() : main, "main");
     const cr = records.take("run");
     launch(cr, body, rootExit, { resolve, reject } satisfies Root);
     cr.detached = true;

@@ -1,4 +1,5 @@
 /** What is open, and the runtime's settings: for tests, teachers and leak hunts. */
+import { dillError } from "../handles/errors.js";
 import { handleCapacity, handleCount, handleKinds, setHandleCapacity } from "../handles/table.js";
 import { poolCapacity, poolUsed, setPoolCapacity } from "../handles/pool.js";
 import { schedCounts, setSchedOptions, type UncaughtHandler } from "./sched.js";
@@ -74,6 +75,11 @@ export interface DillOptions {
  * ```
  */
 export function dill_configure(opts: DillOptions): void {
+  if (opts === null || typeof opts !== "object") throw dillError("EINVAL", "dill_configure", "opts", "opts must be an object");
+  const f = opts.onUncaught;
+  if (f !== undefined && f !== null && typeof f !== "function") throw dillError("EINVAL", "dill_configure", "onUncaught", "onUncaught must be a function or null");
+  const t = opts.traceLaunch;
+  if (t !== undefined && typeof t !== "boolean") throw dillError("EINVAL", "dill_configure", "traceLaunch", "traceLaunch must be a boolean");
   if (opts.handles !== undefined) setHandleCapacity(opts.handles, "dill_configure");
   if (opts.pool !== undefined) setPoolCapacity(opts.pool, "dill_configure");
   setSchedOptions(opts);

@@ -1,0 +1,544 @@
+/**
+ * Bad input at every public function, table-driven.
+ *
+ * Each row calls one exported function with one bad argument and names the errno libdill gives
+ * and the argument the message must name. After each bad call the runtime must still work: the
+ * handles of the test's context still send and receive, and (checked by test/setup.ts after each
+ * test) nothing is left open. A last test checks that every function exported from src/index.ts
+ * has rows here or is exempt with a reason, so a new export without bad-input rows fails.
+ *
+ * To cover a new family (tcp_*, ipaddr_*...): add its rows to TABLE, using the generators below
+ * (`badHandles`, `badDeadlines`, `badMems`, `badCounts`) for the common kinds of argument.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import * as api from "../src/index.js";
+import {
+  BundleStorage,
+  ChannelStorage,
+  CHRECV,
+  CHSEND,
+  CoroutineStorage,
+  DillError,
+  type ErrnoCode,
+  type IoList,
+  IpcListenerStorage,
+  IpcPairStorage,
+  IpcStorage,
+  brecv,
+  brecvl,
+  bsend,
+  bsendl,
+  bundle_go,
+  bundle_go_mem,
+  bundle_mem,
+  bundle_wait,
+  chdone,
+  chmake,
+  chmake_mem,
+  chrecv,
+  chsend,
+  choose,
+  await_promise,
+  dill_configure,
+  go,
+  go_mem,
+  hclose,
+  hmake,
+  hown,
+  hquery,
+  ipc_accept,
+  ipc_accept_mem,
+  ipc_close,
+  ipc_connect,
+  ipc_connect_mem,
+  ipc_done,
+  ipc_fromfd,
+  ipc_fromfd_mem,
+  ipc_listen,
+  ipc_listen_mem,
+  ipc_listener_fromfd,
+  ipc_listener_fromfd_mem,
+  ipc_pair,
+  ipc_pair_mem,
+  msleep,
+  now,
+  run,
+  type Op,
+} from "../src/index.js";
+import { expectNoFdLeak, tempDirPerFile } from "./ipc-helpers.js";
+
+let dir: string;
+expectNoFdLeak();
+tempDirPerFile((d) => (dir = d));
+
+/** Valid objects of every kind, made fresh for each row and closed after it. */
+interface Ctx {
+  /** Two ends of a channel. */
+  ch: number;
+  ch2: number;
+  /** A coroutine (parked forever). */
+  cr: number;
+  /** A bundle. */
+  b: number;
+  /** A listener, and its socket file. */
+  ls: number;
+  addr: string;
+  /** Two connected IPC sockets. */
+  s: number;
+  s2: number;
+  /** A user handle (hmake). */
+  user: number;
+  /** A handle number that was closed. */
+  closed: number;
+  /** A storage of each kind in use by one of the handles above. */
+  busyCr: CoroutineStorage;
+  busyBundle: BundleStorage;
+  /** A regular file, open: an fd that is not a socket. */
+  fileFd: number;
+}
+
+type Call = (c: Ctx) => unknown;
+interface Row {
+  /** What is wrong, for the test's name. */
+  what: string;
+  call: Call;
+  code: ErrnoCode;
+  /** The argument the message must name (`(argument 'x')`); omitted where no single one is at fault. */
+  arg?: string;
+}
+
+/** The kinds of handle a call may be handed by mistake. */
+type Kind = "ch" | "cr" | "b" | "ls" | "s" | "user";
+const KINDS: Kind[] = ["ch", "cr", "b", "ls", "s", "user"];
+
+/**
+ * Rows for a handle argument: numbers that are no handle (`EBADF`), a closed handle (`EBADF`), a
+ * valid handle given as a string (`EBADF`: handles are numbers), and a handle of every kind but
+ * `ok` (`ENOTSUP`). `f` calls the function with the handle in that argument.
+ */
+function badHandles(arg: string, ok: Kind[], f: (h: number, c: Ctx) => unknown): Row[] {
+  const rows: Row[] = [];
+  for (const h of [-1, 1e9, 1.5, NaN, Infinity, null, undefined]) {
+    rows.push({ what: `${arg} = ${String(h)}`, call: (c) => f(h as number, c), code: "EBADF", arg });
+  }
+  rows.push({ what: `${arg} closed`, call: (c) => f(c.closed, c), code: "EBADF", arg });
+  rows.push({ what: `${arg} a valid handle as a string`, call: (c) => f(String(c[ok[0]!]) as unknown as number, c), code: "EBADF", arg });
+  rows.push({ what: `${arg} = "length"`, call: (c) => f("length" as unknown as number, c), code: "EBADF", arg });
+  for (const k of KINDS) {
+    if (!ok.includes(k)) rows.push({ what: `${arg} of kind ${k}`, call: (c) => f(c[k], c), code: "ENOTSUP", arg });
+  }
+  return rows;
+}
+
+/** Rows for a deadline argument. */
+function badDeadlines(f: (d: number, c: Ctx) => unknown): Row[] {
+  return [NaN, Infinity, -Infinity, -2, -0.5, "5", null, undefined, {}].map((d) => ({
+    what: `deadline = ${typeof d === "string" ? `"${d}"` : String(d)}`,
+    call: (c: Ctx) => f(d as number, c),
+    code: "EINVAL" as const,
+    arg: "deadline",
+  }));
+}
+
+/** Rows for a storage argument: not a storage, a storage of another class, one in use. */
+function badMems(good: abstract new () => object, busy: ((c: Ctx) => unknown) | null, f: (m: never, c: Ctx) => unknown): Row[] {
+  const others = [new ChannelStorage(), new IpcPairStorage(), new IpcStorage(), new BundleStorage()].filter((m) => !(m instanceof good));
+  const rows: Row[] = [null, undefined, {}, 5, ...others].map((m) => ({
+    what: `mem = ${m === null || m === undefined ? String(m) : (m as object).constructor?.name ?? typeof m}`,
+    call: (c: Ctx) => f(m as never, c),
+    code: "EINVAL" as const,
+    arg: "mem",
+  }));
+  if (busy !== null) rows.push({ what: "mem in use", call: (c) => f(busy(c) as never, c), code: "EBUSY", arg: "mem" });
+  return rows;
+}
+
+/** Rows for a count (a length, a backlog): negative, fractional, NaN, too large, not a number. */
+function badCounts(arg: string, f: (n: number, c: Ctx) => unknown, extra: unknown[] = []): Row[] {
+  return [-1, 1.5, NaN, Infinity, 2 ** 53, "3", null, undefined, ...extra].map((n) => ({
+    what: `${arg} = ${typeof n === "string" ? `"${n}"` : String(n)}`,
+    call: (c: Ctx) => f(n as number, c),
+    code: "EINVAL" as const,
+    arg,
+  }));
+}
+
+/** Rows for a file-path address. */
+function badAddrs(f: (a: string, c: Ctx) => unknown): Row[] {
+  return [
+    { what: "addr = 5", call: (c) => f(5 as unknown as string, c), code: "EINVAL", arg: "addr" },
+    { what: "addr = undefined", call: (c) => f(undefined as unknown as string, c), code: "EINVAL", arg: "addr" },
+    { what: "addr = Buffer", call: (c) => f(Buffer.from("/tmp/x") as unknown as string, c), code: "EINVAL", arg: "addr" },
+    { what: "addr empty", call: (c) => f("", c), code: "ENOENT", arg: "addr" },
+    { what: "addr with a NUL byte", call: () => f(`${dir}/a\0b.ipc`, null as never), code: "EINVAL", arg: "addr" },
+    { what: "addr of 108 bytes", call: () => f(`${dir}/${"x".repeat(107 - dir.length)}`, null as never), code: "ENAMETOOLONG", arg: "addr" },
+    { what: "addr of 4096 bytes", call: () => f("/" + "y".repeat(4095), null as never), code: "ENAMETOOLONG", arg: "addr" },
+    { what: "addr in a missing directory", call: () => f(`${dir}/missing/x.ipc`, null as never), code: "ENOENT", arg: "addr" },
+  ];
+}
+
+/** Rows for an fd argument of the fromfd calls. */
+function badFds(f: (fd: number, c: Ctx) => unknown): Row[] {
+  const rows: Row[] = [-1, 1.5, NaN, "3", null, undefined, 2 ** 53].map((fd) => ({
+    what: `fd = ${typeof fd === "string" ? `"${fd}"` : String(fd)}`,
+    call: (c: Ctx) => f(fd as number, c),
+    code: "EINVAL" as const,
+    arg: "fd",
+  }));
+  rows.push({ what: "fd not open", call: (c) => f(1_000_000, c), code: "EBADF", arg: "fd" });
+  rows.push({ what: "fd of a regular file", call: (c) => f(c.fileFd, c), code: "EINVAL", arg: "fd" });
+  return rows;
+}
+
+const el = (base: Uint8Array | null, len: number, next: IoList | null = null): IoList => ({ iol_base: base, iol_len: len, iol_next: next, iol_rsvd: 0 });
+
+/** Rows for a malformed iolist, for bsendl (`recv` false) or brecvl. */
+function badLists(recv: boolean, f: (first: IoList, last: IoList, c: Ctx) => unknown): Row[] {
+  const loop = (): [IoList, IoList] => {
+    const last = el(new Uint8Array(1), 1);
+    const b = el(new Uint8Array(1), 1);
+    const a = el(new Uint8Array(1), 1, b);
+    b.iol_next = a;
+    return [a, last];
+  };
+  const rows: Row[] = [
+    { what: "first = null", call: (c) => f(null as never, el(new Uint8Array(1), 1), c), code: "EINVAL", arg: "first" },
+    { what: "last = null", call: (c) => f(el(new Uint8Array(1), 1), null as never, c), code: "EINVAL", arg: "last" },
+    { what: "first = 5", call: (c) => f(5 as never, el(new Uint8Array(1), 1), c), code: "EINVAL", arg: "first" },
+    {
+      what: "last.iol_next not null",
+      call: (c) => {
+        const b = el(new Uint8Array(1), 1);
+        const a = el(new Uint8Array(1), 1, b);
+        return f(a, a, c);
+      },
+      code: "EINVAL",
+      arg: "last",
+    },
+    { what: "a loop in the list", call: (c) => f(...loop(), c), code: "EINVAL", arg: "first" },
+    { what: "last not in the list", call: (c) => f(el(new Uint8Array(1), 1), el(new Uint8Array(1), 1), c), code: "EINVAL", arg: "first" },
+    { what: "iol_len negative", call: (c) => { const a = el(new Uint8Array(4), -1); return f(a, a, c); }, code: "EINVAL", arg: "first" },
+    { what: "iol_len NaN", call: (c) => { const a = el(new Uint8Array(4), NaN); return f(a, a, c); }, code: "EINVAL", arg: "first" },
+    { what: "iol_len fractional", call: (c) => { const a = el(new Uint8Array(4), 1.5); return f(a, a, c); }, code: "EINVAL", arg: "first" },
+    { what: "iol_len beyond the buffer", call: (c) => { const a = el(new Uint8Array(4), 5); return f(a, a, c); }, code: "EINVAL", arg: "first" },
+    { what: "iol_base an array", call: (c) => { const a = el([1, 2] as never, 2); return f(a, a, c); }, code: "EINVAL", arg: "first" },
+    { what: "iol_base missing", call: (c) => { const a = { iol_len: 0, iol_next: null, iol_rsvd: 0 } as unknown as IoList; return f(a, a, c); }, code: "EINVAL", arg: "first" },
+    { what: "iol_rsvd not 0", call: (c) => { const a = el(new Uint8Array(1), 1); a.iol_rsvd = 5; return f(a, a, c); }, code: "EINVAL", arg: "first" },
+    {
+      what: "iol_next a number",
+      call: (c) => {
+        const last = el(new Uint8Array(1), 1);
+        const a = el(new Uint8Array(1), 1, 7 as never);
+        return f(a, last, c);
+      },
+      code: "EINVAL",
+      arg: "first",
+    },
+  ];
+  if (!recv) rows.push({ what: "iol_base null on send", call: (c) => { const a = el(null, 1); return f(a, a, c); }, code: "EINVAL", arg: "first" });
+  return rows;
+}
+
+function* forever(): Generator<unknown, void, unknown> {
+  yield* msleep(-1);
+}
+
+/** A generator function, a promise, a plain function, null, a number: not generator objects. */
+function badBodies(arg: string, f: (e: never, c: Ctx) => unknown): Row[] {
+  return [
+    ["a generator function", forever],
+    ["a promise", Promise.resolve(1)],
+    ["a plain function", () => 1],
+    ["null", null],
+    ["undefined", undefined],
+    ["a number", 5],
+    ["an array", [1, 2]],
+    ["an object with next only", { next: () => ({ done: true, value: undefined }) }],
+  ].map(([what, e]) => ({ what: `${arg} ${what as string}`, call: (c: Ctx) => f(e as never, c), code: "EINVAL" as const, arg }));
+}
+
+const buf4 = (): Uint8Array => new Uint8Array(4);
+
+/** Every public function, by its libdill name, and its bad-input rows. */
+const TABLE: Record<string, Row[]> = {
+  hclose: badHandles("h", [...KINDS], (h) => hclose(h)),
+  hown: badHandles("h", [...KINDS], (h) => hown(h)),
+  hquery: [
+    ...badHandles("h", [...KINDS], (h) => hquery(h, Symbol("nothing"))).filter((r) => r.code === "EBADF"),
+    { what: "type a string", call: (c) => hquery(c.ch, "chan" as never), code: "EINVAL", arg: "type" },
+    { what: "type undefined", call: (c) => hquery(c.ch, undefined as never), code: "EINVAL", arg: "type" },
+    { what: "type unknown to the object", call: (c) => hquery(c.ch, Symbol("unknown")), code: "ENOTSUP", arg: "h" },
+  ],
+  hmake: [null, undefined, 5, "x", {}, { query: () => 1 }, { close() {} }, { query: 1, close: 2 }].map((v) => ({
+    what: `vfs = ${JSON.stringify(v) ?? String(v)}`,
+    call: () => hmake(v as never),
+    code: "EINVAL" as const,
+    arg: "vfs",
+  })),
+  go: badBodies("expr", (e) => go(e)),
+  go_mem: [...badBodies("expr", (e) => go_mem(e, new CoroutineStorage())), ...badMems(CoroutineStorage, (c) => c.busyCr, (m) => go_mem(forever(), m))],
+  bundle_mem: badMems(BundleStorage, (c) => c.busyBundle, (m) => bundle_mem(m)),
+  bundle_go: [...badHandles("bndl", ["b"], (h) => bundle_go(h, forever())), ...badBodies("expr", (e, c) => bundle_go(c.b, e))],
+  bundle_go_mem: [
+    ...badHandles("bndl", ["b"], (h) => bundle_go_mem(h, forever(), new CoroutineStorage())),
+    ...badBodies("expr", (e, c) => bundle_go_mem(c.b, e, new CoroutineStorage())),
+    ...badMems(CoroutineStorage, (c) => c.busyCr, (m, c) => bundle_go_mem(c.b, forever(), m)),
+  ],
+  bundle_wait: [...badHandles("bndl", ["b"], (h) => bundle_wait(h, -1)), ...badDeadlines((d, c) => bundle_wait(c.b, d))],
+  msleep: badDeadlines((d) => msleep(d)),
+  chmake_mem: badMems(ChannelStorage, null, (m) => chmake_mem(m)),
+  chsend: [...badHandles("ch", ["ch"], (h) => chsend(h, 1, 0)), ...badDeadlines((d, c) => chsend(c.ch, 1, d))],
+  chrecv: [...badHandles("ch", ["ch"], (h) => chrecv(h, 0)), ...badDeadlines((d, c) => chrecv(c.ch, d))],
+  chdone: badHandles("ch", ["ch"], (h) => chdone(h)),
+  choose: [
+    ...[null, undefined, 5, "x", {}].map((cl) => ({ what: `clauses = ${String(cl)}`, call: () => choose(cl as never, 0), code: "EINVAL" as const, arg: "clauses" })),
+    { what: "a clause null", call: (c) => choose([{ op: CHRECV, ch: c.ch }, null as never], 0), code: "EINVAL", arg: "clauses[1]" },
+    { what: "a clause with a bad op", call: (c) => choose([{ op: 7 as never, ch: c.ch }], 0), code: "EINVAL", arg: "clauses[0].op" },
+    ...badHandles("ch", ["ch"], (h) => choose([{ op: CHSEND, ch: h, val: 1 }], 0)).map((r) => ({ ...r, arg: "ch" })),
+    ...badDeadlines((d, c) => choose([{ op: CHRECV, ch: c.ch }], d)),
+  ],
+  await_promise: [
+    ...[null, undefined, 5, "x", {}, { then: 5 }].map((p) => ({ what: `promise = ${JSON.stringify(p) ?? String(p)}`, call: () => await_promise(p as never, -1), code: "EINVAL" as const, arg: "promise" })),
+    { what: "a function returning no promise", call: () => await_promise((() => 5) as never, -1), code: "EINVAL", arg: "promise" },
+    ...badDeadlines((d) => await_promise(Promise.resolve(1), d)),
+  ],
+  run: badBodies("main", (e) => run(e)).filter((r) => !r.what.includes("generator function")),
+  dill_configure: [
+    { what: "opts = null", call: () => dill_configure(null as never), code: "EINVAL", arg: "opts" },
+    { what: "opts = 5", call: () => dill_configure(5 as never), code: "EINVAL", arg: "opts" },
+    ...[-1, 0, 1.5, NaN, "10"].map((n) => ({ what: `handles = ${String(n)}`, call: () => dill_configure({ handles: n as number }), code: "EINVAL" as const, arg: "handles" })),
+    ...[-1, 1.5, NaN, "10"].map((n) => ({ what: `pool = ${String(n)}`, call: () => dill_configure({ pool: n as number }), code: "EINVAL" as const, arg: "pool" })),
+    { what: "onUncaught = 5", call: () => dill_configure({ onUncaught: 5 as never }), code: "EINVAL", arg: "onUncaught" },
+    { what: "traceLaunch = 'yes'", call: () => dill_configure({ traceLaunch: "yes" as never }), code: "EINVAL", arg: "traceLaunch" },
+  ],
+  bsend: [
+    ...badHandles("s", ["s"], (h) => bsend(h, "ABCD", 4, -1)),
+    ...badCounts("len", (n, c) => bsend(c.s, buf4(), n, -1)),
+    { what: "len beyond the buffer", call: (c) => bsend(c.s, buf4(), 5, -1), code: "EINVAL", arg: "len" },
+    { what: "len beyond the string's UTF-8 bytes", call: (c) => bsend(c.s, "é", 3, -1), code: "EINVAL", arg: "len" },
+    ...[null, undefined, 5, [1, 2, 3, 4], new ArrayBuffer(4), new Uint16Array(4), new DataView(new ArrayBuffer(4))].map((b) => ({
+      what: `buf = ${b === null || b === undefined ? String(b) : (b as object).constructor.name}`,
+      call: (c: Ctx) => bsend(c.s, b as never, 4, -1),
+      code: "EINVAL" as const,
+      arg: "buf",
+    })),
+    ...badDeadlines((d, c) => bsend(c.s, buf4(), 4, d)),
+  ],
+  brecv: [
+    ...badHandles("s", ["s"], (h) => brecv(h, buf4(), 4, -1)),
+    ...badCounts("len", (n, c) => brecv(c.s, buf4(), n, 0)),
+    { what: "len beyond the buffer", call: (c) => brecv(c.s, buf4(), 5, -1), code: "EINVAL", arg: "len" },
+    ...[undefined, 5, "ABCD", [1, 2, 3, 4], new ArrayBuffer(4), new Uint16Array(4)].map((b) => ({
+      what: `buf = ${b === undefined ? "undefined" : typeof b === "string" ? "a string" : (b as object).constructor.name}`,
+      call: (c: Ctx) => brecv(c.s, b as never, 4, -1),
+      code: "EINVAL" as const,
+      arg: "buf",
+    })),
+    ...badDeadlines((d, c) => brecv(c.s, buf4(), 4, d)),
+  ],
+  bsendl: [
+    ...badHandles("s", ["s"], (h) => { const a = el(buf4(), 4); return bsendl(h, a, a, -1); }),
+    ...badLists(false, (first, last, c) => bsendl(c.s, first, last, -1)),
+    ...badDeadlines((d, c) => { const a = el(buf4(), 4); return bsendl(c.s, a, a, d); }),
+  ],
+  brecvl: [
+    ...badHandles("s", ["s"], (h) => { const a = el(buf4(), 4); return brecvl(h, a, a, -1); }),
+    ...badLists(true, (first, last, c) => brecvl(c.s, first, last, 0)),
+    ...badDeadlines((d, c) => { const a = el(buf4(), 4); return brecvl(c.s, a, a, d); }),
+  ],
+  ipc_listen: [
+    ...badAddrs((a) => ipc_listen(a, 10)),
+    ...badCounts("backlog", (n) => ipc_listen(`${dir}/bl.ipc`, n), [2 ** 31]),
+    ...[null, 5, "0o600"].map((o) => ({ what: `opts = ${String(o)}`, call: () => ipc_listen(`${dir}/o.ipc`, 10, o as never), code: "EINVAL" as const, arg: "opts" })),
+    ...[-1, 0o1000, 1.5, NaN, "600"].map((m) => ({ what: `mode = ${String(m)}`, call: () => ipc_listen(`${dir}/o.ipc`, 10, { mode: m as number }), code: "EINVAL" as const, arg: "mode" })),
+  ],
+  ipc_listen_mem: [
+    ...badAddrs((a) => ipc_listen_mem(a, 10, new IpcListenerStorage())),
+    ...badCounts("backlog", (n) => ipc_listen_mem(`${dir}/bl.ipc`, n, new IpcListenerStorage()), [2 ** 31]),
+    ...badMems(IpcListenerStorage, null, (m) => ipc_listen_mem(`${dir}/mem.ipc`, 10, m)),
+    { what: "mode = 0o1000", call: () => ipc_listen_mem(`${dir}/o.ipc`, 10, new IpcListenerStorage(), { mode: 0o1000 }), code: "EINVAL", arg: "mode" },
+  ],
+  ipc_accept: [...badHandles("ls", ["ls"], (h) => ipc_accept(h, 0)), ...badDeadlines((d, c) => ipc_accept(c.ls, d))],
+  ipc_accept_mem: [
+    ...badHandles("ls", ["ls"], (h) => ipc_accept_mem(h, new IpcStorage(), 0)),
+    ...badMems(IpcStorage, null, (m, c) => ipc_accept_mem(c.ls, m, 0)),
+    ...badDeadlines((d, c) => ipc_accept_mem(c.ls, new IpcStorage(), d)),
+  ],
+  ipc_connect: [...badAddrs((a) => ipc_connect(a, -1)), ...badDeadlines((d, c) => ipc_connect(c.addr, d))],
+  ipc_connect_mem: [
+    ...badAddrs((a) => ipc_connect_mem(a, new IpcStorage(), -1)),
+    ...badMems(IpcStorage, null, (m, c) => ipc_connect_mem(c.addr, m, -1)),
+    ...badDeadlines((d, c) => ipc_connect_mem(c.addr, new IpcStorage(), d)),
+  ],
+  ipc_done: [...badHandles("s", ["s"], (h) => ipc_done(h, -1)), ...badDeadlines((d, c) => ipc_done(c.s, d))],
+  ipc_close: [
+    ...badHandles("s", ["s", "ls"], (h) => ipc_close(h, -1)),
+    ...badDeadlines((d, c) => ipc_close(c.s, d)),
+    ...badDeadlines((d, c) => ipc_close(c.ls, d)).map((r) => ({ ...r, what: `${r.what} on a listener` })),
+  ],
+  ipc_pair_mem: badMems(IpcPairStorage, null, (m) => ipc_pair_mem(m)),
+  ipc_fromfd: badFds((fd) => ipc_fromfd(fd)),
+  ipc_fromfd_mem: [...badFds((fd) => ipc_fromfd_mem(fd, new IpcStorage())), ...badMems(IpcStorage, null, (m) => ipc_fromfd_mem(0, m))],
+  ipc_listener_fromfd: badFds((fd) => ipc_listener_fromfd(fd)),
+  ipc_listener_fromfd_mem: [...badFds((fd) => ipc_listener_fromfd_mem(fd, new IpcListenerStorage())), ...badMems(IpcListenerStorage, null, (m) => ipc_listener_fromfd_mem(0, m))],
+};
+
+/** Exported functions without bad-input rows, and why. */
+const EXEMPT: Record<string, string> = {
+  now: "takes no arguments",
+  dill_stats: "takes no arguments",
+  dill_yield: "takes no arguments",
+  bundle: "takes no arguments",
+  chmake: "takes no arguments",
+  ipc_pair: "takes no arguments",
+  isDillError: "a predicate: any value is a valid question, the answer is a boolean",
+};
+
+/** True for a class (a constructor, not a call of the API). */
+function isClass(f: unknown): boolean {
+  return typeof f === "function" && /^class\b/.test(Function.prototype.toString.call(f));
+}
+
+let serial = 0;
+
+function* makeCtx(): Generator<unknown, Ctx, unknown> {
+  const [ch, ch2] = chmake();
+  const busyCr = new CoroutineStorage();
+  const cr = go_mem(forever(), busyCr);
+  const busyBundle = new BundleStorage();
+  const b = bundle_mem(busyBundle);
+  const addr = path.join(dir, `ctx${++serial}.ipc`);
+  const ls = yield* ipc_listen(addr, 10);
+  const [s, s2] = yield* ipc_pair();
+  const user = hmake({ query: () => undefined, close() {} });
+  const [x, y] = chmake();
+  hclose(x);
+  hclose(y);
+  const fileFd = fs.openSync(path.join(dir, "regular"), "a");
+  return { ch, ch2, cr, b, ls, addr, s, s2, user, closed: x, busyCr, busyBundle, fileFd };
+}
+
+function closeCtx(c: Ctx): void {
+  for (const h of [c.ch, c.ch2, c.cr, c.b, c.ls, c.s, c.s2, c.user]) hclose(h);
+  fs.closeSync(c.fileFd);
+}
+
+/** Run a row's call (running the Op or awaiting the Promise it returns); its DillError, or a description of what else happened. */
+function* attempt(row: Row, c: Ctx): Generator<unknown, unknown, unknown> {
+  let r: unknown;
+  try {
+    r = row.call(c);
+    if (r instanceof Promise) {
+      r.catch(() => {}); // run(): looked at by the caller once this run() is over
+      return r;
+    }
+    if (r !== null && typeof r === "object" && !Array.isArray(r) && typeof (r as Op<unknown>)[Symbol.iterator] === "function") {
+      r = yield* r as Op<unknown>;
+    }
+  } catch (e) {
+    return e;
+  }
+  // It succeeded: close what it made, and report it.
+  if (typeof r === "number") hclose(r);
+  if (Array.isArray(r)) for (const h of r) if (typeof h === "number") hclose(h);
+  return new Error(`the call succeeded (returned ${String(r)})`);
+}
+
+/** The context still works: a byte across the pair both ways, a value across the channel. */
+function* stillWorks(c: Ctx): Generator<unknown, void, unknown> {
+  const one = new Uint8Array([7]);
+  yield* bsend(c.s, one, 1, now() + 5000);
+  yield* brecv(c.s2, one, 1, now() + 5000);
+  yield* bsend(c.s2, one, 1, now() + 5000);
+  yield* brecv(c.s, one, 1, now() + 5000);
+  expect(one[0]).toBe(7);
+  const cr = go(
+    (function* () {
+      yield* chsend(c.ch, 42, now() + 5000);
+    })(),
+  );
+  expect(yield* chrecv(c.ch2, now() + 5000)).toBe(42);
+  hclose(cr);
+  const lsOk = hquery(c.ls, api.IPC_LISTENER_TYPE);
+  expect(lsOk).toBeTruthy();
+}
+
+function expectBad(e: unknown, fn: string, row: Row): void {
+  if (!(e instanceof DillError)) throw new Error(`${fn} (${row.what}): expected a DillError ${row.code}, got ${String(e)}`);
+  expect(e.code, `${fn} (${row.what}): ${e.message}`).toBe(row.code);
+  expect(e.message).toContain(fn);
+  if (row.arg !== undefined) expect(e.message, e.message).toContain(`'${row.arg}'`);
+}
+
+for (const [fn, rows] of Object.entries(TABLE)) {
+  describe(`${fn} with bad input`, () => {
+    it.each(rows.map((r) => [r.what, r] as const))("%s: fails with the right errno, names the argument, and leaves the runtime usable", async (_what, row) => {
+      let pending: Promise<unknown> | null = null;
+      let err: unknown;
+      await run(function* () {
+        const c = yield* makeCtx();
+        try {
+          const e = yield* attempt(row, c);
+          if (e instanceof Promise) pending = e;
+          else err = e;
+          yield* stillWorks(c);
+        } finally {
+          closeCtx(c);
+        }
+      });
+      if (pending !== null) {
+        try {
+          await pending;
+          err = new Error("the call succeeded");
+        } catch (e) {
+          err = e;
+        }
+      }
+      expectBad(err, fn, row);
+    });
+  });
+}
+
+describe("the bad-input table", () => {
+  it("covers every function exported from src/index.ts, under its libdill name or its dill_ name", () => {
+    const covered = new Set<unknown>();
+    for (const name of [...Object.keys(TABLE), ...Object.keys(EXEMPT)]) {
+      const f = (api as Record<string, unknown>)[name];
+      expect(typeof f, `${name} is in the table but not exported`).toBe("function");
+      covered.add(f);
+    }
+    const missing = Object.entries(api)
+      .filter(([, f]) => typeof f === "function" && !isClass(f) && !covered.has(f))
+      .map(([name]) => name);
+    expect(missing, "exported functions without bad-input rows: add them to TABLE in test/bad-input.test.ts").toEqual([]);
+  });
+
+  it("leaves a malformed iolist as it was", async () => {
+    await run(function* () {
+      const [s, s2] = yield* ipc_pair();
+      const last = el(new Uint8Array(1), 1);
+      const b = el(new Uint8Array(1), 1);
+      const a = el(new Uint8Array(1), 1, b);
+      b.iol_next = a;
+      const bad = el(new Uint8Array(2), 9);
+      const c1 = el(new Uint8Array(2), 2, bad);
+      for (const [first, l] of [
+        [a, last],
+        [c1, bad],
+      ] as const) {
+        try {
+          yield* bsendl(s, first, l, -1);
+        } catch (e) {
+          expect((e as DillError).code).toBe("EINVAL");
+        }
+      }
+      expect([a.iol_rsvd, b.iol_rsvd, last.iol_rsvd, c1.iol_rsvd, bad.iol_rsvd]).toEqual([0, 0, 0, 0, 0]);
+      expect(a.iol_next).toBe(b);
+      expect(b.iol_next).toBe(a);
+      hclose(s);
+      hclose(s2);
+    });
+  });
+});
