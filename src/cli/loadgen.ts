@@ -130,9 +130,10 @@ function* client(id: number, L: Load) {
       const m = /^ECHO (\d+)$/.exec(head);
       if (m === null) throw new DillError("EPROTO", "load", `unexpected answer "${head.slice(0, 60)}"`);
       const len = Number(m[1]);
-      if (reply.length < len) reply = new Uint8Array(len);
-      yield* rd.exact(reply, len, deadline);
-      L.received += head.length + 1 + len;
+      if (reply.length < len + 1) reply = new Uint8Array(len + 1);
+      yield* rd.exact(reply, len + 1, deadline);
+      if (reply[len] !== 10) throw new DillError("EPROTO", "load", "an answer's body does not end with a newline");
+      L.received += head.length + 2 + len;
       L.lat[L.n++] = performance.now() - t0;
       inflight = false;
       done++;

@@ -77,9 +77,12 @@ export class Server {
 
 const enc = new TextEncoder();
 
-/** One connection's answers: a text head, optionally followed by a body, sent as one message. */
+const NEWLINE = new Uint8Array([10]);
+
+/** One connection's answers: a text head, optionally followed by a body and `\n`, sent as one message. */
 class Replier {
-  private readonly body: IoList = { iol_base: null, iol_len: 0, iol_next: null, iol_rsvd: 0 };
+  private readonly tail: IoList = { iol_base: NEWLINE, iol_len: 1, iol_next: null, iol_rsvd: 0 };
+  private readonly body: IoList = { iol_base: null, iol_len: 0, iol_next: this.tail, iol_rsvd: 0 };
   private readonly head: IoList = { iol_base: null, iol_len: 0, iol_next: this.body, iol_rsvd: 0 };
   constructor(
     private readonly s: number,
@@ -96,9 +99,9 @@ class Replier {
     this.head.iol_len = h.length;
     this.body.iol_base = data;
     this.body.iol_len = len;
-    this.srv.stats.bytesOut += h.length + len;
+    this.srv.stats.bytesOut += h.length + len + 1;
     try {
-      yield* bsendl(this.s, this.head, this.body, deadline);
+      yield* bsendl(this.s, this.head, this.tail, deadline);
     } finally {
       this.head.iol_base = this.body.iol_base = null;
     }
@@ -217,9 +220,6 @@ function* request(c: Conn, srv: Server, line: string, deadline: number): Op<bool
     case "QUIT":
       yield* out.text("BYE\n", deadline);
       return false;
-    case "":
-      yield* out.error("EINVAL", "empty request", deadline);
-      return true;
     default:
       yield* out.error("EINVAL", `unknown command "${words[0]!.slice(0, 32)}"`, deadline);
       return true;
@@ -249,8 +249,9 @@ function* handler(accepted: number, srv: Server) {
         yield* c.out.error("EMSGSIZE", `a request line is at most ${MAX_LINE} bytes`, now() + 1000);
         break;
       }
-      srv.stats.requests++;
       srv.stats.bytesIn += line.length + 1;
+      if (line === "") continue; // the newline after a body typed by hand, or a blank line
+      srv.stats.requests++;
       const deadline = now() + srv.opts.requestTimeout;
       let keep: boolean;
       try {
