@@ -39,6 +39,7 @@ export class LineReader {
       let i = scan;
       while (i < this.end && buf[i] !== NL) i++;
       if (i < this.end) {
+        if (i - this.start > this.maxLine) throw new DillError("EMSGSIZE", "line", `no end of line within ${this.maxLine} bytes`);
         let e = i;
         if (e > this.start && this.buf[e - 1] === 13) e--;
         const text = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.start, e - this.start).toString("utf8");
