@@ -35,10 +35,10 @@ const WORKERS = 2;
 // ---- a worker: serve on the inherited socket until SIGTERM ----------------------------------
 function* answer(s: number) {
   const req = new Uint8Array(4);
-  yield* brecv(s, req, 4, now() + 1000);
+  yield* brecv(s, req, 4, now() + 10_000);
   const reply = `${String(process.pid).padStart(8)}\n`; // which worker answered
-  yield* bsend(s, reply, 9, now() + 1000);
-  yield* ipc_close(s, now() + 1000);
+  yield* bsend(s, reply, 9, now() + 10_000);
+  yield* ipc_close(s, now() + 10_000);
 }
 
 function* acceptLoop(ls: number, conns: number) {
@@ -50,6 +50,7 @@ function* worker() {
   const ls = yield* ipc_listener_fromfd(3); // the parent's listening socket
   const conns = bundle();
   const acceptor = go(acceptLoop(ls, conns));
+  process.stdout.write("ready\n"); // tells the parent this worker handles SIGTERM now
   yield* await_promise(stop, -1);
   hclose(acceptor); // stop accepting
   hclose(ls); // closes this process's fd; the socket file is the parent's to remove
@@ -57,16 +58,21 @@ function* worker() {
 }
 
 // ---- the parent ---------------------------------------------------------------------------
+function ready(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => child.stdout!.once("data", () => resolve()));
+}
+
 function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.on("exit", (code) => resolve(code)));
+  return new Promise((resolve) => child.on("close", (code) => resolve(code)));
 }
 
 function* ask(path: string) {
-  const s = yield* ipc_connect(path, now() + 1000);
-  yield* bsend(s, "ping", 4, now() + 1000);
+  // Generous deadlines: the first answers wait for the workers to start up.
+  const s = yield* ipc_connect(path, now() + 10_000);
+  yield* bsend(s, "ping", 4, now() + 10_000);
   const reply = new Uint8Array(9);
-  yield* brecv(s, reply, 9, now() + 1000);
-  yield* ipc_close(s, now() + 1000);
+  yield* brecv(s, reply, 9, now() + 10_000);
+  yield* ipc_close(s, now() + 10_000);
   return Number(Buffer.from(reply).toString().trim());
 }
 
@@ -83,9 +89,10 @@ function* parent() {
     const children: ChildProcess[] = [];
     for (let i = 0; i < WORKERS; i++) {
       const args = [...process.execArgv, process.argv[1]!, "worker"];
-      children.push(spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit", ipc_listener_fd(ls)] }));
+      children.push(spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit", ipc_listener_fd(ls)] }));
     }
     hclose(ls);
+    yield* await_promise(Promise.all(children.map(ready)), now() + 30_000);
     const pids = new Set(children.map((c) => c.pid));
     let answered = 0;
     for (let i = 0; i < 20; i++) if (pids.has(yield* ask(path))) answered++;

@@ -33,14 +33,39 @@ function workerArgs(argv: readonly string[]): string[] {
 function exited(child: ChildProcess): Promise<number> {
   return new Promise((resolve) => {
     if (child.exitCode !== null) resolve(child.exitCode);
-    else child.on("exit", (code, sig) => resolve(code ?? (sig ? 128 : 1)));
+    else child.on("close", (code, sig) => resolve(code ?? (sig ? 128 : 1)));
+  });
+}
+
+/** A worker and the signal to give it once it can take one. */
+interface Worker {
+  child: ChildProcess;
+  ready: boolean;
+  pending: NodeJS.Signals | null;
+}
+
+/**
+ * Relay a worker's output; it is ready for signals once it says it serves (before that, a
+ * signal would kill it while it is still starting up, so it is held back until then).
+ */
+function watch(w: Worker): void {
+  w.child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+    process.stdout.write(d);
+    if (!w.ready && d.includes("serving on")) {
+      w.ready = true;
+      if (w.pending !== null) w.child.kill(w.pending);
+    }
   });
 }
 
 export async function prefork(path: string, backlog: number, n: number, argv: readonly string[]): Promise<number> {
-  const children: ChildProcess[] = [];
+  const workers: Worker[] = [];
   const stop = onSignals(["SIGINT", "SIGTERM"], (sig) => {
-    for (const c of children) if (c.exitCode === null) c.kill(sig);
+    for (const w of workers) {
+      if (w.child.exitCode !== null) continue;
+      if (w.ready) w.child.kill(sig);
+      else w.pending = sig;
+    }
   });
   let code = 0;
   try {
@@ -67,12 +92,14 @@ export async function prefork(path: string, backlog: number, n: number, argv: re
       const fd = ipc_listener_fd(ls);
       const script = process.argv[1]!;
       for (let i = 1; i <= n; i++) {
-        children.push(
-          spawn(process.execPath, [...process.execArgv, script, "serve", "--listen-fd", "3", "--name", `worker ${i}`, ...workerArgs(argv)], {
-            stdio: ["ignore", "inherit", "inherit", fd],
-          }),
-        );
+        const child = spawn(process.execPath, [...process.execArgv, script, "serve", "--listen-fd", "3", "--name", `worker ${i}`, ...workerArgs(argv)], {
+          stdio: ["ignore", "pipe", "inherit", fd],
+        });
+        const w: Worker = { child, ready: false, pending: null };
+        watch(w);
+        workers.push(w);
       }
+      const children = workers.map((w) => w.child);
       hclose(ls); // the workers hold the socket now
       console.log(`listening on ${path} with ${n} workers (pids ${children.map((c) => c.pid).join(", ")})`);
       const codes = yield* await_promise(Promise.all(children.map(exited)), -1);
