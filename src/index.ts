@@ -16,6 +16,7 @@ export { CHRECV, CHSEND, type ChooseClause, choose } from "./runtime/choose.js";
 export { await_promise, run } from "./runtime/promise.js";
 export { type DillOptions, type DillStats, dill_configure, dill_stats } from "./runtime/stats.js";
 export type { UncaughtHandler } from "./runtime/sched.js";
+export { dill_print_tree, dill_tree } from "./runtime/tree.js";
 
 // libdill's prefixed names (what its header exposes with DILL_DISABLE_RAW_NAMES).
 export { hclose as dill_hclose, hmake as dill_hmake, hown as dill_hown, hquery as dill_hquery } from "./handles/handle.js";
@@ -44,12 +45,16 @@ export { ipc_connect, ipc_connect_mem } from "./ipc/connect.js";
 export { ipc_close, ipc_done } from "./ipc/close.js";
 export { ipc_pair, ipc_pair_mem } from "./ipc/pair.js";
 export { ipc_fromfd, ipc_fromfd_mem, ipc_listener_fromfd, ipc_listener_fromfd_mem } from "./ipc/fromfd.js";
+export { ipc_recv_some } from "./ipc/recvsome.js";
+export { ipc_listener_fd } from "./ipc/listenerfd.js";
 export { brecv as dill_brecv, brecvl as dill_brecvl, bsend as dill_bsend, bsendl as dill_bsendl } from "./handles/bytestream.js";
 export { ipc_listen as dill_ipc_listen, ipc_listen_mem as dill_ipc_listen_mem } from "./ipc/listen.js";
 export { ipc_accept as dill_ipc_accept, ipc_accept_mem as dill_ipc_accept_mem } from "./ipc/accept.js";
 export { ipc_connect as dill_ipc_connect, ipc_connect_mem as dill_ipc_connect_mem } from "./ipc/connect.js";
 export { ipc_close as dill_ipc_close, ipc_done as dill_ipc_done } from "./ipc/close.js";
 export { ipc_pair as dill_ipc_pair, ipc_pair_mem as dill_ipc_pair_mem } from "./ipc/pair.js";
+export { ipc_recv_some as dill_ipc_recv_some } from "./ipc/recvsome.js";
+export { ipc_listener_fd as dill_ipc_listener_fd } from "./ipc/listenerfd.js";
 export {
   ipc_fromfd as dill_ipc_fromfd,
   ipc_fromfd_mem as dill_ipc_fromfd_mem,

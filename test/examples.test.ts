@@ -16,12 +16,30 @@ function example(file: string, ...args: string[]) {
 }
 
 describe("the examples", () => {
-  it("runs the demo server with its clients, checks every answer and leaves nothing open", async () => {
-    const { stdout } = await example("server.ts", "--clients", "20", "--rounds", "25");
-    expect(stdout).toContain("20 clients x 25 round trips");
-    expect(stdout).toContain("served 20 connections, 500 requests");
-    expect(stdout).toContain("answers checked byte for byte: all correct");
+  it("npm start runs the demo: server and clients in one tree, every answer verified, nothing left open", async () => {
+    const { stdout, stderr } = await run("npm", ["run", "--silent", "start"], { cwd: root, timeout: 60_000 });
+    expect(stderr).toBe("");
+    expect(stdout).toContain("tsdill demo: a key-value server and 20 clients in one process");
+    // The live tree, halfway through: the server's handlers and the clients, each under its owner.
+    expect(stdout).toMatch(/coroutine \d+ \(demoMain\)/);
+    expect(stdout).toMatch(/coroutine \d+ \(serveListener\)/);
+    expect(stdout).toMatch(/coroutine \d+ \(handler\) .*── ipc \d+/);
+    expect(stdout).toMatch(/coroutine \d+ \(client\) .*── ipc \d+/);
+    expect(stdout).toContain("load: 20 clients x 250 requests");
+    expect(stdout).toContain("requests: 5000 ok, 0 failed");
+    expect(stdout).toContain("errors: none");
+    expect(stdout).toContain("verify: 5000 answers checked, 0 lost, 0 duplicated, 0 corrupted");
+    expect(stdout).toContain("connections: 20 accepted, 0 refused, 0 cancelled at shutdown");
+    expect(stdout).toContain("requests: 5000 served, 0 answered with ERR");
     expect(stdout).toContain("left open afterwards: 0 coroutines, 0 handles, 0 pool storages");
+  });
+
+  it("runs the pre-fork example: two workers share the parent's socket and exit cleanly", async () => {
+    const { stdout, stderr } = await example("prefork.ts");
+    expect(stderr).toBe("");
+    expect(stdout).toBe(
+      ["20 of 20 requests answered by the 2 workers", "workers exited with codes 0, 0", "socket file removed: true", "left open: 0 coroutines, 0 handles", ""].join("\n"),
+    );
   });
 
   it("runs the README's program with the output the README shows", async () => {

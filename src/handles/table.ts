@@ -44,6 +44,9 @@ const objs: (HandleVfs | null)[] = [];
 const next: number[] = [];
 const cacheType: (symbol | null)[] = [];
 const cacheVal: unknown[] = [];
+/** Launch number of the coroutine that made each handle (0: made outside any), for `dill_tree`. */
+const owners: number[] = [];
+let ownerOf: () => number = noOwner;
 let unused = -1;
 let open = 0;
 let capacity = DEFAULT_MAX_HANDLES;
@@ -60,8 +63,10 @@ export function handleMake(vfs: HandleVfs, fn: string): number {
     next.push(IN_USE);
     cacheType.push(null);
     cacheVal.push(undefined);
+    owners.push(0);
   }
   objs[h] = vfs;
+  owners[h] = ownerOf();
   next[h] = IN_USE;
   cacheType[h] = null;
   cacheVal[h] = undefined;
@@ -114,6 +119,23 @@ export function handleRelease(h: number, fn: string): HandleVfs {
   return v;
 }
 
+function noOwner(): number {
+  return 0;
+}
+
+/** Set how the table learns who is making a handle (the runtime installs the running coroutine's id). */
+export function setOwnerSource(fn: () => number): void {
+  ownerOf = fn;
+}
+
+/** Every open handle with its object and the launch number of the coroutine that made it. */
+export function handleEach(visit: (h: number, vfs: HandleVfs, owner: number) => void): void {
+  for (let i = 0; i < objs.length; i++) {
+    const v = objs[i];
+    if (v) visit(i, v, owners[i]!);
+  }
+}
+
 /** Number of open handles. */
 export function handleCount(): number {
   return open;
@@ -152,6 +174,7 @@ export function setHandleCapacity(n: number, fn: string): void {
     next.length = n;
     cacheType.length = n;
     cacheVal.length = n;
+    owners.length = n;
     // Rebuild the free list from the remaining free slots.
     unused = -1;
     for (let i = n - 1; i >= 0; i--) {

@@ -92,6 +92,10 @@ export class IpcConn implements HandleVfs, Bytestream {
   txView: Buffer | null = null;
   /** Reading is paused: too many bytes queued. */
   paused = false;
+  /** The parked receive is an ipc_recv_some: it completes with the first bytes that arrive. */
+  some = false;
+  /** The one-element target of ipc_recv_some, reused. */
+  private readonly someIol: IoList = { iol_base: null, iol_len: 0, iol_next: null, iol_rsvd: 0 };
 
   readonly onData = (chunk: Buffer): void => this.data(chunk);
   readonly onEnd = (): void => this.end();
@@ -220,11 +224,16 @@ export class IpcConn implements HandleVfs, Bytestream {
     if (this.rx !== null) {
       const q = this.rxq;
       off = q.fill(chunk, 0);
-      if (q.iol === null && !q.discard) {
+      if ((q.iol === null || this.some) && !q.discard) {
         const cr = this.rx;
         this.rx = null;
         if (off < chunk.length) this.push(chunk, off);
-        wake(cr, undefined);
+        if (this.some) {
+          q.untarget();
+          wake(cr, off);
+        } else {
+          wake(cr, undefined);
+        }
         flush();
         return;
       }
@@ -424,6 +433,54 @@ export class IpcConn implements HandleVfs, Bytestream {
       throw quickError(code, fn);
     }
     this.rx = cr;
+    this.some = false;
+    park(cr, fn, deadline, unblockRecv, this);
+    return parked();
+  }
+
+  /**
+   * Start an ipc_recv_some: take up to `len` bytes of what is queued, or park `cr` until some
+   * arrive (it is then resumed with their count). Fails as a receive does.
+   */
+  startRecvSome(buf: Uint8Array, len: number, deadline: number, fn: string): IteratorResult<unknown, number> {
+    const cr = this.enter(fn, true);
+    if (this.rx !== null) throw dillError("EBUSY", fn, "s", "another coroutine is already receiving on this socket");
+    if (this.indone) throw quickError("EPIPE", fn);
+    if (this.inerr) throw quickError("ECONNRESET", fn);
+    if (len === 0) return finished(0);
+    const q = this.rxq;
+    const t = this.someIol;
+    t.iol_base = buf;
+    t.iol_len = len;
+    q.target(t);
+    if (q.count > 0) {
+      const before = q.bytes;
+      this.takeQueued();
+      const n = before - q.bytes;
+      if (n > 0) {
+        q.untarget();
+        t.iol_base = null;
+        return finished(n);
+      }
+    }
+    let code: ErrnoCode | null = null;
+    if (this.eof) {
+      this.indone = true;
+      code = "EPIPE";
+    } else if (this.broken !== null) {
+      this.inerr = true;
+      code = this.broken;
+    } else if (expired(deadline)) {
+      this.inerr = true;
+      code = "ETIMEDOUT";
+    }
+    if (code !== null) {
+      q.untarget();
+      t.iol_base = null;
+      throw quickError(code, fn);
+    }
+    this.rx = cr;
+    this.some = true;
     park(cr, fn, deadline, unblockRecv, this);
     return parked();
   }
@@ -493,6 +550,7 @@ export class IpcConn implements HandleVfs, Bytestream {
     if (this.inerr) throw quickError("ECONNRESET", fn);
     const q = this.rxq;
     q.dropAll();
+    this.some = false;
     if (q.count > 0) this.takeQueued();
     let code: ErrnoCode | null = null;
     if (this.eof) {

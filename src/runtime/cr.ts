@@ -24,6 +24,8 @@ export type Unblock = (cr: CrBase) => void;
 
 export abstract class CrBase extends Storage {
   gen: Iterator<unknown, unknown, unknown> | null = null;
+  /** Launch number, unique for the life of the process (a record reused gets a new one); 0 when free. */
+  id = 0;
   state = NEW;
   /** Sticky: once set, every blocking call fails with ECANCELED. */
   cancelled = false;

@@ -14,8 +14,12 @@ interface Root {
   reject(e: unknown): void;
 }
 
+/** The root coroutines of run() still running, for `dill_tree`. */
+export const roots = new Set<CrBase>();
+
 function rootExit(cr: CrBase, value: unknown, threw: boolean): void {
   const root = cr.owner as Root;
+  roots.delete(cr);
   release(cr);
   if (threw) root.reject(value);
   else root.resolve(value);
@@ -42,6 +46,7 @@ export function run<T>(main: (() => Iterator<unknown, T, unknown>) | Iterator<un
     const cr = records.take("run");
     launch(cr, body, rootExit, { resolve, reject } satisfies Root);
     cr.detached = true;
+    roots.add(cr);
   });
 }
 

@@ -13,6 +13,7 @@ import { dillError, isDillError, quickError } from "../handles/errors.js";
 import { now } from "./clock.js";
 import { BLOCKED, type CrBase, DONE, type ExitHook, NEW, READY, RUNNING, type Unblock } from "./cr.js";
 import { timerAdd, timerCount, timerFirst, timerPop, timerRemove } from "./timers.js";
+import { setOwnerSource } from "../handles/table.js";
 
 export { BLOCK };
 
@@ -21,6 +22,14 @@ export let current: CrBase | null = null;
 
 /** Number of coroutines made and not yet finished. */
 let live = 0;
+/** The last launch number handed out (see `CrBase.id`). */
+let launched = 0;
+
+/** The launch number of the running coroutine, 0 outside any: the owner of a handle made now. */
+function currentId(): number {
+  return current === null ? 0 : current.id;
+}
+setOwnerSource(currentId);
 
 // ---- run queue: a growable ring buffer of (record, seq) pairs -------------------------------
 let qcr: (CrBase | null)[] = new Array(1024).fill(null);
@@ -155,6 +164,7 @@ function finish(cr: CrBase, value: unknown, threw: boolean): void {
  */
 export function launch(cr: CrBase, gen: Iterator<unknown, unknown, unknown>, onExit: ExitHook, owner: unknown): void {
   cr.gen = gen;
+  cr.id = ++launched;
   cr.state = NEW;
   cr.cancelled = false;
   cr.detached = false;
@@ -170,6 +180,7 @@ export function launch(cr: CrBase, gen: Iterator<unknown, unknown, unknown>, onE
 /** Reset a finished record before it goes back to its storage. */
 export function scrub(cr: CrBase): void {
   cr.gen = null;
+  cr.id = 0;
   cr.owner = null;
   cr.onExit = null;
   cr.resumeValue = undefined;

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/**
+ * The `tsdill` command: `serve`, `load`, `demo` and `bench`, one module each. A bad command line
+ * prints what is wrong and the usage, and exits with code 2.
+ */
+import { UsageError } from "./args.js";
+import { bench } from "./bench.js";
+import { demo } from "./demo.js";
+import { load } from "./load.js";
+import { serve } from "./serve.js";
+
+const COMMANDS: Record<string, { run: (argv: readonly string[]) => Promise<number>; summary: string }> = {
+  serve: { run: serve, summary: "run the key-value server on a Unix socket (graceful shutdown, --workers N)" },
+  load: { run: load, summary: "drive a server with N concurrent clients and report throughput and latency" },
+  demo: { run: demo, summary: "a first look: the server and the load generator in one structured tree" },
+  bench: { run: bench, summary: "run the benchmark suite (from a clone of the repository)" },
+};
+
+const HELP = `Usage: tsdill <command> [options]
+
+tsdill is libdill's structured concurrency for TypeScript; this command shows it at work on a
+concurrent local server.
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([n, c]) => `  ${n.padEnd(6)}  ${c.summary}`)
+  .join("\n")}
+
+Run "tsdill <command> --help" for a command's options.`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === "--help" || cmd === "-h" || cmd === "help") {
+    console.log(HELP);
+    return cmd === undefined ? 2 : 0;
+  }
+  const c = COMMANDS[cmd];
+  if (c === undefined) {
+    console.error(`tsdill: unknown command "${cmd}"\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    return await c.run(rest);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`tsdill ${cmd}: ${e.message}\nRun "tsdill ${cmd} --help" for the options.`);
+    return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  },
+);

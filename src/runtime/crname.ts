@@ -1,0 +1,78 @@
+/**
+ * The name of a coroutine: the name of the generator function that made its body.
+ *
+ * A generator object does not expose its function to JavaScript, but V8 knows it (the debugger
+ * shows it as `[[GeneratorFunction]]`). It is asked through an in-process inspector session,
+ * once per generator function: the answer is cached by the function's `prototype` object, which
+ * every generator made by that function inherits from. This is for `dill_tree`, never the hot path.
+ */
+import { Session } from "node:inspector";
+
+const names = new WeakMap<object, string>();
+let session: Session | null = null;
+let broken = false;
+const PROBE = "__tsdill_generator_probe";
+
+/** Post a command to the in-process inspector; its callback runs before `post` returns. */
+function post(method: string, params: object): Record<string, unknown> | null {
+  let out: Record<string, unknown> | null = null;
+  session!.post(method, params, (err, res) => {
+    if (!err) out = res as Record<string, unknown>;
+  });
+  return out;
+}
+
+interface RemoteObject {
+  objectId?: string;
+  value?: unknown;
+}
+
+function ask(gen: object): string {
+  if (session === null) {
+    session = new Session();
+    session.connect();
+  }
+  const g = globalThis as Record<string, unknown>;
+  g[PROBE] = gen;
+  const ids: string[] = [];
+  try {
+    const ev = post("Runtime.evaluate", { expression: `globalThis.${PROBE}` });
+    const obj = ev?.result as RemoteObject | undefined;
+    if (obj?.objectId === undefined) return "";
+    ids.push(obj.objectId);
+    const props = post("Runtime.getProperties", { objectId: obj.objectId, ownProperties: true });
+    const internal = (props?.internalProperties ?? []) as { name: string; value?: RemoteObject }[];
+    const fn = internal.find((p) => p.name === "[[GeneratorFunction]]")?.value;
+    if (fn?.objectId === undefined) return "";
+    ids.push(fn.objectId);
+    const name = post("Runtime.callFunctionOn", { objectId: fn.objectId, functionDeclaration: "function () { return this.name; }", returnByValue: true });
+    const v = (name?.result as RemoteObject | undefined)?.value;
+    return typeof v === "string" ? v : "";
+  } finally {
+    delete g[PROBE];
+    for (const objectId of ids) post("Runtime.releaseObject", { objectId });
+  }
+}
+
+/** The generator function's name behind `gen`, or "" when it has none or cannot be known. */
+export function generatorName(gen: object | null): string {
+  if (gen === null) return "";
+  const proto = Object.getPrototypeOf(gen) as object | null;
+  if (proto === null) return "";
+  const known = names.get(proto);
+  if (known !== undefined) return known;
+  let name = "";
+  if (Object.prototype.toString.call(gen) !== "[object Generator]") {
+    // A hand-written iterator: its class names it.
+    const ctor = (proto as { constructor?: { name?: unknown } }).constructor;
+    name = typeof ctor?.name === "string" ? ctor.name : "";
+  } else if (!broken) {
+    try {
+      name = ask(gen);
+    } catch {
+      broken = true; // no inspector in this runtime: coroutines stay unnamed
+    }
+  }
+  names.set(proto, name);
+  return name;
+}

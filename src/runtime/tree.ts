@@ -1,0 +1,142 @@
+/**
+ * The live tree: `dill_tree` and `dill_print_tree`. Structured concurrency made visible: every
+ * running coroutine under the coroutine (or bundle) that owns it, with the handles it made.
+ *
+ * Nothing is tracked for it on the hot path but one number per handle (the launch number of the
+ * coroutine that made it, kept by the handle table). The tree is rebuilt from the handle table,
+ * the bundles' member lists and the run() roots each time it is asked for.
+ */
+import { handleEach, type HandleVfs } from "../handles/table.js";
+import { BundleStorage } from "./bundle.js";
+import { BLOCKED, type CrBase, DONE, NEW, READY, RUNNING } from "./cr.js";
+import { CoroutineStorage } from "./coroutine.js";
+import { generatorName } from "./crname.js";
+import { roots } from "./promise.js";
+
+interface Node {
+  label: string;
+  children: Node[];
+}
+
+function state(cr: CrBase): string {
+  switch (cr.state) {
+    case BLOCKED:
+      return ` in ${cr.waitOp}`;
+    case READY:
+    case NEW:
+      return " ready";
+    case RUNNING:
+      return " running";
+    case DONE:
+      return " finished";
+    default:
+      return "";
+  }
+}
+
+function crLabel(cr: CrBase, h: number): string {
+  const name = generatorName(cr.gen) || "anonymous";
+  const handle = h >= 0 ? `, handle ${h}` : "";
+  return `coroutine ${cr.id} (${name}${handle})${state(cr)}`;
+}
+
+function render(nodes: Node[], prefix: string, out: string[]): void {
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    const last = i === nodes.length - 1;
+    out.push(prefix + (last ? "└── " : "├── ") + line(n));
+    render(inner(n), prefix + (last ? "    " : "│   "), out);
+  }
+}
+
+/** A node whose children are all leaves shows them on its own line: `coroutine 6 (handler) ── ipc 7`. */
+function inline(n: Node): boolean {
+  return n.children.length > 0 && n.label.startsWith("coroutine") && n.children.every((c) => c.children.length === 0 && !c.label.startsWith("coroutine"));
+}
+
+function line(n: Node): string {
+  return inline(n) ? `${n.label} ── ${n.children.map((c) => c.label).join(", ")}` : n.label;
+}
+
+function inner(n: Node): Node[] {
+  return inline(n) ? [] : n.children;
+}
+
+/**
+ * Returns the live tree of coroutines, bundles and open handles as text, one line per object.
+ * A coroutine shows its launch number, the name of its generator function, its handle when it
+ * has one, and where it waits; under it are the handles it made (a handle belongs to the
+ * coroutine that made it: hand one over with `hown` to make the receiver its owner). A bundle
+ * lists its coroutines; handles made outside any coroutine are at the top level.
+ *
+ * @returns the tree, lines separated by `\n` (no newline at the end); `"(nothing open)"` when
+ * nothing runs and no handle is open.
+ *
+ * @example
+ * ```ts
+ * await run(function* main() {
+ *   const b = bundle();
+ *   bundle_go(b, worker());
+ *   yield* dill_yield();
+ *   console.log(dill_tree());
+ *   // coroutine 1 (main) running
+ *   // └── bundle 0: 1 coroutine
+ *   //     └── coroutine 2 (worker) in msleep
+ *   hclose(b);
+ * });
+ * ```
+ */
+export function dill_tree(): string {
+  const byId = new Map<number, Node>();
+  const top: Node[] = [];
+  const members: CrBase[] = [];
+  const owned: [number, Node][] = [];
+  const add = (cr: CrBase, h: number): Node => {
+    const n: Node = { label: crLabel(cr, h), children: [] };
+    if (cr.id !== 0) byId.set(cr.id, n);
+    return n;
+  };
+  for (const cr of roots) top.push(add(cr, -1));
+  handleEach((h: number, vfs: HandleVfs, owner: number) => {
+    let n: Node;
+    if (vfs instanceof CoroutineStorage) {
+      n = add(vfs, h);
+    } else if (vfs instanceof BundleStorage) {
+      const count = vfs.count;
+      n = { label: `bundle ${h}: ${count} coroutine${count === 1 ? "" : "s"}`, children: [] };
+      for (let c = vfs.head; c !== null; c = c.next) {
+        n.children.push(add(c, -1));
+        members.push(c);
+      }
+    } else {
+      n = { label: `${vfs.kind ?? "user"} ${h}`, children: [] };
+    }
+    owned.push([owner, n]);
+  });
+  for (const [owner, n] of owned) {
+    const parent = owner === 0 ? undefined : byId.get(owner);
+    if (parent !== undefined && parent !== n) parent.children.push(n);
+    else top.push(n);
+  }
+  if (top.length === 0) return "(nothing open)";
+  const out: string[] = [];
+  for (const n of top) {
+    out.push(line(n));
+    render(inner(n), "", out);
+  }
+  return out.join("\n");
+}
+
+/**
+ * Prints {@link dill_tree} to `out` (standard output by default), followed by a newline.
+ *
+ * @param out where to write: anything with a `write(text)` method, such as `process.stderr`.
+ *
+ * @example
+ * ```ts
+ * process.on("SIGUSR2", () => dill_print_tree(process.stderr));
+ * ```
+ */
+export function dill_print_tree(out: { write(text: string): unknown } = process.stdout): void {
+  out.write(`${dill_tree()}\n`);
+}

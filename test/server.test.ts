@@ -1,0 +1,278 @@
+/**
+ * `tsdill serve`, `load` and the command line, as users run them: the server in a child
+ * process on a socket in a temp dir, driven by socat, by raw sockets and by `tsdill load`.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createConnection, type Socket } from "node:net";
+import path from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { hasCommand, ROOT, tempDirPerFile } from "./ipc-helpers.js";
+
+const exec = promisify(execFile);
+const CLI = path.join(ROOT, "src/cli/main.ts");
+const haveSocat = hasCommand("socat");
+let dir = "";
+let serial = 0;
+tempDirPerFile((d) => (dir = d));
+
+interface Running {
+  child: ChildProcess;
+  socket: string;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+function cli(args: string[], timeout = 60_000) {
+  return exec(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, timeout }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+}
+
+async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Start `tsdill serve` on a fresh socket; resolves once it listens. */
+async function serve(...args: string[]): Promise<Running> {
+  const socket = path.join(dir, `s${++serial}.sock`);
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, "serve", "--socket", socket, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
+  const exit = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  await until(() => out.includes("listening on") || child.exitCode !== null, "the server to listen");
+  return { child, socket, stdout: () => out, stderr: () => err, exit };
+}
+
+/** A raw client: connect, and read what arrives. */
+async function connect(socket: string): Promise<{ sock: Socket; got: () => string; closed: Promise<void> }> {
+  const sock = createConnection(socket);
+  let got = "";
+  sock.setEncoding("utf8").on("data", (d: string) => (got += d));
+  const closed = new Promise<void>((r) => sock.on("close", () => r()));
+  sock.on("error", () => {});
+  await new Promise<void>((r) => sock.once("connect", () => r()));
+  return { sock, got: () => got, closed };
+}
+
+async function stop(s: Running, sig: NodeJS.Signals = "SIGINT"): Promise<number | null> {
+  s.child.kill(sig);
+  return s.exit;
+}
+
+describe("tsdill serve", () => {
+  it.skipIf(!haveSocat)("answers a socat session: PING, SET, GET, DEL, ECHO, errors, STATS, QUIT", async () => {
+    const s = await serve();
+    try {
+      const input = "PING\nSET fruit 5\napple\nGET fruit\nDEL fruit\nGET fruit\nECHO 3\nabc\nBOGUS\nSET k x\nSTATS\nQUIT\n";
+      const child = spawn("socat", ["-t", "5", "-", `UNIX-CONNECT:${s.socket}`], { stdio: ["pipe", "pipe", "inherit"] });
+      let out = "";
+      child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
+      child.stdin!.end(input);
+      await new Promise((r) => child.on("close", r));
+      const lines = out.split("\n");
+      expect(lines.slice(0, 9)).toEqual(["PONG", "OK", "VALUE 5", "apple", "OK", "NOTFOUND", "ECHO 3", "abc", 'ERR EINVAL unknown command "BOGUS"']);
+      expect(lines[9]).toBe("ERR EINVAL usage: SET key len, then len bytes");
+      expect(lines[10]).toMatch(/^STATS connections=1 open=1 requests=9 errors=2 timeouts=0 keys=0 /);
+      expect(lines[11]).toBe("BYE");
+    } finally {
+      expect(await stop(s)).toBe(0);
+    }
+  });
+
+  it("cuts a request short at its deadline, keeps the connection, and closes one whose line is too long", async () => {
+    const s = await serve("--request-timeout", "100");
+    try {
+      const c = await connect(s.socket);
+      c.sock.write("SLEEP 10\nSLEEP 5000\nPING\n");
+      await until(() => c.got().split("\n").length > 3, "three answers");
+      expect(c.got()).toBe("OK\nERR ETIMEDOUT the request deadline (100 ms) expired\nPONG\n");
+      c.sock.write(`${"x".repeat(2000)}\n`);
+      await c.closed;
+      expect(c.got()).toContain("ERR EMSGSIZE");
+    } finally {
+      expect(await stop(s)).toBe(0);
+    }
+  });
+
+  it("on SIGINT stops accepting, lets a request in progress finish, exits 0 and removes its socket file", async () => {
+    const s = await serve("--grace", "5000");
+    const c = await connect(s.socket);
+    c.sock.write("PING\n");
+    await until(() => c.got() === "PONG\n", "PONG");
+    c.sock.write("SLEEP 300\n"); // in progress when the signal comes
+    await new Promise((r) => setTimeout(r, 50));
+    s.child.kill("SIGINT");
+    await until(() => !existsSync(s.socket), "the socket file to go");
+    await c.closed; // answered, then closed by the server
+    expect(c.got()).toBe("PONG\nOK\n");
+    expect(await s.exit).toBe(0);
+    expect(s.stdout()).toContain("server: stopped (SIGINT)");
+    expect(s.stdout()).toContain("connections: 1 accepted, 0 refused, 0 cancelled at shutdown");
+    expect(s.stdout()).toContain("left open: 0 coroutines, 0 handles");
+    expect(existsSync(s.socket)).toBe(false);
+  });
+
+  it("cancels a connection that stays idle past --grace and still exits 0 (SIGTERM too)", async () => {
+    const s = await serve("--grace", "200");
+    const c = await connect(s.socket);
+    c.sock.write("PING\n");
+    await until(() => c.got() === "PONG\n", "PONG");
+    const t0 = Date.now();
+    expect(await stop(s, "SIGTERM")).toBe(0);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(150); // it waited for the grace period first
+    await c.closed;
+    expect(s.stdout()).toContain("server: stopped (SIGTERM)");
+    expect(s.stdout()).toContain("connections: 1 accepted, 0 refused, 1 cancelled at shutdown");
+    expect(s.stdout()).toContain("left open: 0 coroutines, 0 handles");
+    expect(existsSync(s.socket)).toBe(false);
+  });
+
+  it("refuses connections over --max-conns with ERR EBUSY", async () => {
+    const s = await serve("--max-conns", "1");
+    try {
+      const a = await connect(s.socket);
+      a.sock.write("PING\n");
+      await until(() => a.got() === "PONG\n", "PONG");
+      const b = await connect(s.socket);
+      await b.closed;
+      expect(b.got()).toMatch(/^ERR EBUSY /);
+      a.sock.end();
+      await a.closed;
+    } finally {
+      expect(await stop(s)).toBe(0);
+    }
+  });
+
+  it("prints the live tree on SIGUSR2 with --trace", async () => {
+    const s = await serve("--trace", "--trace-interval", "60000");
+    try {
+      const c = await connect(s.socket);
+      c.sock.write("PING\n");
+      await until(() => c.got() === "PONG\n", "PONG");
+      s.child.kill("SIGUSR2");
+      await until(() => s.stderr().includes("handler"), "the tree");
+      expect(s.stderr()).toMatch(/coroutine \d+ \(serveMain\)/);
+      expect(s.stderr()).toMatch(/coroutine \d+ \(acceptLoop, handle \d+\) in ipc_accept/);
+      expect(s.stderr()).toMatch(/bundle \d+: 1 coroutine\n.*coroutine \d+ \(handler\) in ipc_recv_some ── ipc \d+/);
+      c.sock.end();
+      await c.closed;
+    } finally {
+      expect(await stop(s)).toBe(0);
+    }
+  });
+
+  it("serves 500 concurrent clients of tsdill load without an error", async () => {
+    const s = await serve();
+    try {
+      const r = await cli(["load", "--socket", s.socket, "--clients", "500", "--requests", "10", "--verify", "--quiet"]);
+      expect(r.stdout).toContain("requests: 5000 ok, 0 failed");
+      expect(r.stdout).toContain("errors: none");
+      expect(r.stdout).toContain("verify: 5000 answers checked, 0 lost, 0 duplicated, 0 corrupted");
+      expect(r.code).toBe(0);
+    } finally {
+      expect(await stop(s)).toBe(0);
+    }
+    expect(s.stdout()).toContain("connections: 500 accepted, 0 refused, 0 cancelled at shutdown");
+  });
+
+  it("serves with --workers 2: both workers share the socket, drain on SIGINT, the socket file goes", async () => {
+    const s = await serve("--workers", "2");
+    const r = await cli(["load", "--socket", s.socket, "--clients", "20", "--requests", "50", "--verify", "--quiet"]);
+    expect(r.stdout).toContain("requests: 1000 ok, 0 failed");
+    expect(r.code).toBe(0);
+    await until(() => s.stdout().includes("worker 2: serving"), "the workers to report");
+    expect(await stop(s)).toBe(0);
+    const out = s.stdout();
+    expect(out).toMatch(/listening on .* with 2 workers/);
+    expect(out).toContain("worker 1: stopped (SIGINT)");
+    expect(out).toContain("worker 2: stopped (SIGINT)");
+    const served = [...out.matchAll(/requests: (\d+) served/g)].reduce((n, m) => n + Number(m[1]), 0);
+    expect(served).toBe(1000);
+    expect(out).toContain("all 2 workers exited; removed");
+    expect(existsSync(s.socket)).toBe(false);
+  });
+
+  it("says EADDRINUSE and exits 1 when the socket path is taken", async () => {
+    const s = await serve();
+    try {
+      const r = await cli(["serve", "--socket", s.socket]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("EADDRINUSE");
+    } finally {
+      expect(await stop(s)).toBe(0);
+    }
+  });
+});
+
+describe("tsdill load", () => {
+  it("prints its summary as JSON with --json", async () => {
+    const s = await serve();
+    try {
+      const r = await cli(["load", "--socket", s.socket, "--clients", "4", "--requests", "25", "--size", "1-2000", "--verify", "--json"]);
+      expect(r.code).toBe(0);
+      const j = JSON.parse(r.stdout) as Record<string, unknown>;
+      expect(j).toMatchObject({ clients: 4, requestsPerClient: 25, requests: 100, ok: 100, failed: 0, errors: {}, verify: { checked: 100, lost: 0, duplicated: 0, corrupted: 0 } });
+      const lat = j.latencyMs as Record<string, number>;
+      expect(lat.p50).toBeLessThanOrEqual(lat.p90);
+      expect(lat.p90).toBeLessThanOrEqual(lat.p99);
+      expect(lat.p99).toBeLessThanOrEqual(lat.max);
+      expect(j.requestsPerSecond).toBeGreaterThan(0);
+      expect(j.bytesSent).toBeGreaterThan(100);
+    } finally {
+      expect(await stop(s)).toBe(0);
+    }
+  });
+
+  it("counts errors by errno and exits 1 when there is no server", async () => {
+    const r = await cli(["load", "--socket", path.join(dir, "nobody.sock"), "--clients", "3", "--requests", "5", "--json", "--quiet"]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: 0, failed: 15, errors: { ENOENT: 3 } });
+  });
+});
+
+describe("the soak test", () => {
+  it("passes a short run: 50 connections x 20 rounds, nothing lost, no fd leaked", async () => {
+    const { stdout } = await exec(process.execPath, ["--import", "tsx", path.join(ROOT, "test/soak.ts"), "--clients", "50", "--rounds", "20"], { cwd: ROOT, timeout: 60_000 });
+    expect(stdout).toContain("verify: 1000 answers checked, 0 lost, 0 duplicated, 0 corrupted");
+    expect(stdout).toMatch(/server fds: (\d+) before the load, \1 after it; server exit code 0/);
+    expect(stdout).toContain("soak: PASSED");
+  });
+});
+
+describe("the tsdill command", () => {
+  it("prints its help and each command's help", async () => {
+    const top = await cli(["--help"]);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/Usage: tsdill <command>[\s\S]*serve[\s\S]*load[\s\S]*demo[\s\S]*bench/);
+    for (const cmd of ["serve", "load", "demo"]) {
+      const r = await cli([cmd, "--help"]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: tsdill ${cmd}`);
+    }
+  });
+
+  it("rejects a bad option, a bad value and an unknown command with a clear message and exit code 2", async () => {
+    const bad = await cli(["serve", "--no-such-option"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("tsdill serve: unknown option --no-such-option");
+    const value = await cli(["load", "--clients", "many"]);
+    expect(value.code).toBe(2);
+    expect(value.stderr).toContain('--clients must be a positive integer, got "many"');
+    const range = await cli(["load", "--size", "9-3"]);
+    expect(range.code).toBe(2);
+    expect(range.stderr).toContain("--size must be N or MIN-MAX");
+    const cmd = await cli(["frobnicate"]);
+    expect(cmd.code).toBe(2);
+    expect(cmd.stderr).toContain('unknown command "frobnicate"');
+  });
+});

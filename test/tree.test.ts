@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { bundle, bundle_go, chmake, dill_print_tree, dill_tree, dill_yield, go, hclose, hown, msleep, now, run } from "../src/index.js";
+
+function* handler(ch: number) {
+  const mine = hown(ch); // the handler owns the channel end from now on
+  try {
+    yield* msleep(-1);
+  } finally {
+    hclose(mine);
+  }
+}
+
+function* ticker() {
+  yield* msleep(-1);
+}
+
+describe("dill_tree", () => {
+  it("shows coroutines by generator name under their owners, bundles with their members, and the handles each made", async () => {
+    let tree = "";
+    await run(function* main() {
+      const b = bundle();
+      const [c0, c1] = chmake();
+      bundle_go(b, handler(c0));
+      bundle_go(b, handler(c1));
+      const t = go(ticker());
+      yield* dill_yield();
+      tree = dill_tree()
+        .replace(/coroutine \d+/g, "coroutine N")
+        .replace(/(bundle|channel|handle) \d+/g, "$1 H");
+      hclose(b);
+      hclose(t);
+    });
+    expect(tree).toBe(
+      [
+        "coroutine N (main) running",
+        "├── bundle H: 2 coroutines",
+        "│   ├── coroutine N (handler) in msleep ── channel H",
+        "│   └── coroutine N (handler) in msleep ── channel H",
+        "└── coroutine N (ticker, handle H) in msleep",
+      ].join("\n"),
+    );
+  });
+
+  it("puts handles made outside any coroutine at the top level and says when nothing is open", () => {
+    expect(dill_tree()).toBe("(nothing open)");
+    const [a, b] = chmake();
+    try {
+      const [lo, hi] = a < b ? [a, b] : [b, a];
+      expect(dill_tree()).toBe(`channel ${lo}\nchannel ${hi}`);
+    } finally {
+      hclose(a);
+      hclose(b);
+    }
+  });
+
+  it("nests a coroutine's own children under it and names anonymous generator functions", async () => {
+    let tree = "";
+    await run(function* () {
+      const outer = go(
+        (function* outerWorker() {
+          const inner = go(ticker());
+          try {
+            yield* msleep(-1);
+          } finally {
+            hclose(inner);
+          }
+        })(),
+      );
+      yield* msleep(now() + 5);
+      tree = dill_tree().replace(/\d+/g, "N");
+      hclose(outer);
+    });
+    expect(tree).toBe(["coroutine N (anonymous) running", "└── coroutine N (outerWorker, handle N) in msleep", "    └── coroutine N (ticker, handle N) in msleep"].join("\n"));
+  });
+
+  it("prints the tree to a stream with a final newline", () => {
+    let out = "";
+    dill_print_tree({ write: (s: string) => (out += s) });
+    expect(out).toBe("(nothing open)\n");
+  });
+});
