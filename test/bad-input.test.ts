@@ -59,6 +59,9 @@ import {
   ipc_listen,
   ipc_listen_mem,
   ipc_listener_fromfd,
+  ipc_listener_fd,
+  ipc_recv_some,
+  dill_print_tree,
   ipc_listener_fromfd_mem,
   ipc_pair,
   ipc_pair_mem,
@@ -383,6 +386,25 @@ const TABLE: Record<string, Row[]> = {
   ipc_fromfd_mem: [...badFds((fd) => ipc_fromfd_mem(fd, new IpcStorage())), ...badMems(IpcStorage, null, (m) => ipc_fromfd_mem(0, m))],
   ipc_listener_fromfd: badFds((fd) => ipc_listener_fromfd(fd)),
   ipc_listener_fromfd_mem: [...badFds((fd) => ipc_listener_fromfd_mem(fd, new IpcListenerStorage())), ...badMems(IpcListenerStorage, null, (m) => ipc_listener_fromfd_mem(0, m))],
+  ipc_listener_fd: badHandles("ls", ["ls"], (h) => ipc_listener_fd(h)),
+  ipc_recv_some: [
+    ...badHandles("s", ["s"], (h) => ipc_recv_some(h, buf4(), 4, 0)),
+    ...[null, "abcd", [0, 0, 0, 0], new ArrayBuffer(4)].map((b) => ({
+      what: `buf = ${Array.isArray(b) ? "an array" : String(b)}`,
+      call: (c: Ctx) => ipc_recv_some(c.s, b as never, 4, 0),
+      code: "EINVAL" as const,
+      arg: "buf",
+    })),
+    ...badCounts("len", (n, c) => ipc_recv_some(c.s, buf4(), n, 0)),
+    { what: "len beyond the buffer", call: (c) => ipc_recv_some(c.s, buf4(), 5, 0), code: "EINVAL", arg: "len" },
+    ...badDeadlines((d, c) => ipc_recv_some(c.s, buf4(), 4, d)),
+  ],
+  dill_print_tree: [null, 5, "stdout", {}].map((o) => ({
+    what: `out = ${JSON.stringify(o)}`,
+    call: () => dill_print_tree(o as never),
+    code: "EINVAL" as const,
+    arg: "out",
+  })),
 };
 
 /** Exported functions without bad-input rows, and why. */
@@ -393,6 +415,7 @@ const EXEMPT: Record<string, string> = {
   bundle: "takes no arguments",
   chmake: "takes no arguments",
   ipc_pair: "takes no arguments",
+  dill_tree: "takes no arguments",
   isDillError: "a predicate: any value is a valid question, the answer is a boolean",
 };
 

@@ -6,6 +6,7 @@
  * coroutine that made it, kept by the handle table). The tree is rebuilt from the handle table,
  * the bundles' member lists and the run() roots each time it is asked for.
  */
+import { dillError } from "../handles/errors.js";
 import { handleEach, type HandleVfs } from "../handles/table.js";
 import { BundleStorage } from "./bundle.js";
 import { BLOCKED, type CrBase, DONE, NEW, READY, RUNNING } from "./cr.js";
@@ -131,6 +132,7 @@ export function dill_tree(): string {
  * Prints {@link dill_tree} to `out` (standard output by default), followed by a newline.
  *
  * @param out where to write: anything with a `write(text)` method, such as `process.stderr`.
+ * @throws `EINVAL` when `out` has no `write` method.
  *
  * @example
  * ```ts
@@ -138,5 +140,8 @@ export function dill_tree(): string {
  * ```
  */
 export function dill_print_tree(out: { write(text: string): unknown } = process.stdout): void {
+  if (typeof (out as { write?: unknown } | null)?.write !== "function") {
+    throw dillError("EINVAL", "dill_print_tree", "out", "out must have a write(text) method, such as process.stdout");
+  }
   out.write(`${dill_tree()}\n`);
 }
