@@ -32,7 +32,6 @@ export function unblockListener(cr: CrBase): void {
 
 /** A listening socket behind a handle: Node's server, queued connections, one parked acceptor. */
 export class IpcListener implements HandleVfs {
-  readonly kind = "ipc_listener";
   server: Server | null = null;
   listening = false;
   /** An error the server reported with nobody waiting: given to the next ipc_accept. */
@@ -47,10 +46,18 @@ export class IpcListener implements HandleVfs {
   readonly onListening = (): void => this.ready();
   readonly onError = (e: Error): void => this.error(e);
 
-  constructor(readonly home: ListenerHome) {}
+  /**
+   * `kind` and `type` name the family: an IPC listener by default, a TCP one when the TCP
+   * family makes it (the machinery is the same for every `node:net` server).
+   */
+  constructor(
+    readonly home: ListenerHome,
+    readonly kind: string = "ipc_listener",
+    readonly type: symbol = IPC_LISTENER_TYPE,
+  ) {}
 
   query(type: symbol): unknown {
-    return type === IPC_LISTENER_TYPE ? this : undefined;
+    return type === this.type ? this : undefined;
   }
 
   attach(server: Server): void {
