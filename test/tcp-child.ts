@@ -17,7 +17,7 @@ function* echo(s: number, n: number): Op<void> {
   }
 }
 
-function* serve(s: number, served: { n: number }): Op<void> {
+function* serve(s: number, served: { n: number }): Generator<unknown, void, unknown> {
   try {
     yield* brecv(s, new Uint8Array(4), 4, now() + 10_000);
     const pid = String(process.pid).padStart(8, "0");
@@ -29,7 +29,7 @@ function* serve(s: number, served: { n: number }): Op<void> {
   }
 }
 
-function* acceptLoop(ls: number, b: number, served: { n: number }): Op<void> {
+function* acceptLoop(ls: number, b: number, served: { n: number }): Generator<unknown, void, unknown> {
   for (;;) {
     const s = yield* tcp_accept(ls, null, -1);
     bundle_go(b, serve(s, served));
