@@ -18,6 +18,8 @@ import {
   tcp_connect,
   tcp_fromfd,
   tcp_fromfd_mem,
+  tcp_listen,
+  tcp_listener_fd,
   tcp_listener_fromfd,
   tcp_listener_fromfd_mem,
   TcpListenerStorage,
@@ -114,6 +116,22 @@ describe("tcp_fromfd and tcp_listener_fromfd, checking the fd", () => {
   });
 });
 
+describe("tcp_listener_fd", () => {
+  it("returns the listener's fd, and fails with EBADF and ENOTSUP for a bad handle or a connection", async () => {
+    await run(function* () {
+      const addr = ipaddr_local("127.0.0.1", 0, 0);
+      const ls = yield* tcp_listen(addr, 10);
+      const fd = tcp_listener_fd(ls);
+      expect(fs.fstatSync(fd).isSocket()).toBe(true);
+      const c = yield* tcp_connect(addr, now() + 5000);
+      expect(codeOfCall(() => tcp_listener_fd(c))).toBe("ENOTSUP");
+      expect(codeOfCall(() => tcp_listener_fd(12345))).toBe("EBADF");
+      hclose(c);
+      hclose(ls);
+    });
+  });
+});
+
 describe("handles around TCP sockets passed to child processes", () => {
   it("tcp_fromfd: a child wraps a connection the parent accepted and echoes 256 KiB over it", async () => {
     const server = net.createServer({ pauseOnConnect: true });
@@ -141,18 +159,16 @@ describe("handles around TCP sockets passed to child processes", () => {
   });
 
   it("tcp_listener_fromfd: pre-forked workers share the parent's listening socket and serve every connection", async () => {
-    // The parent makes the listening socket, hands it to two workers and closes its own copy
+    // The parent listens, hands the listening socket to two workers and closes its own handle
     // before anyone connects: only the workers accept.
-    const server = net.createServer();
-    await new Promise<void>((r) => server.listen({ port: 0, host: "127.0.0.1", backlog: 64 }, r));
-    const port = (server.address() as net.AddressInfo).port;
-    const workers = [child(["worker"], fdOf(server)), child(["worker"], fdOf(server))];
-    await new Promise((r) => server.close(r));
-    const pids = workers.map((w) => w.proc.pid);
     const CLIENTS = 12;
     await run(function* () {
+      const addr = ipaddr_local("127.0.0.1", 0, 0);
+      const ls = yield* tcp_listen(addr, 64);
+      const workers = [child(["worker"], tcp_listener_fd(ls)), child(["worker"], tcp_listener_fd(ls))];
+      hclose(ls);
+      const pids = workers.map((w) => w.proc.pid);
       for (const w of workers) yield* await_promise(w.ready, now() + 15_000);
-      const addr = ipaddr_local("127.0.0.1", port, 0);
       const answers: number[] = [];
       for (let i = 0; i < CLIENTS; i++) {
         const s = yield* tcp_connect(addr, now() + 5000);
