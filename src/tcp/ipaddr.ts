@@ -304,6 +304,7 @@ export function* ipaddr_remote(name: string, port: number, mode: number, deadlin
  */
 export function* ipaddr_remotes(name: string, port: number, mode: number, naddrs: number, deadline: number): Op<IpAddr[]> {
   const fn = "ipaddr_remotes";
+  canBlock(fn);
   if (!Number.isSafeInteger(naddrs) || naddrs < 1) throw dillError("EINVAL", fn, "naddrs", `naddrs must be a positive integer, got ${String(naddrs)}`);
   return (yield* resolve(name, port, mode, naddrs, deadline, fn)).addrs;
 }
