@@ -1,11 +1,24 @@
 /**
  * Child process of the TCP tests (run with `node --import tsx`). Prints one JSON line.
  *   fromfd-echo N   fd 3 is a connected TCP socket: echo N bytes on it, then tcp_close
+ *   emfile          exhaust the fd limit (run under ulimit -n), then try tcp_listen and tcp_connect
  *   worker          fd 3 is a listening TCP socket shared with other workers (a pre-forked
  *                   server): accept and answer each connection's 4-byte request with this
  *                   process's pid, until stdin ends; then report how many it served
  */
-import { await_promise, brecv, bsend, bundle, bundle_go, hclose, now, type Op, run, tcp_accept, tcp_close, tcp_fromfd, tcp_listener_fromfd } from "../src/index.js";
+import fs from "node:fs";
+import { DillError, ipaddr_local, await_promise, brecv, bsend, bundle, bundle_go, hclose, now, type Op, run, tcp_accept, tcp_close, tcp_connect, tcp_fromfd, tcp_listen, tcp_listener_fromfd } from "../src/index.js";
+
+function* codeOf(op: Op<unknown>): Generator<unknown, string, unknown> {
+  try {
+    const r = yield* op;
+    if (typeof r === "number") hclose(r);
+    return "OK";
+  } catch (e) {
+    if (e instanceof DillError) return e.code;
+    throw e;
+  }
+}
 
 function* echo(s: number, n: number): Op<void> {
   const buf = new Uint8Array(65536);
@@ -40,7 +53,21 @@ const [scenario, arg] = process.argv.slice(2);
 const out: Record<string, string | number> = {};
 
 await run(function* () {
-  if (scenario === "fromfd-echo") {
+  if (scenario === "emfile") {
+    const addr = ipaddr_local("127.0.0.1", 0, 0);
+    const ls = yield* tcp_listen(addr, 10);
+    const fds: number[] = [];
+    try {
+      for (;;) fds.push(fs.openSync("/dev/null", "r"));
+    } catch (e) {
+      out.exhausted = (e as NodeJS.ErrnoException).code ?? "?";
+    }
+    out.listen = yield* codeOf(tcp_listen(ipaddr_local("127.0.0.1", 0, 0), 10));
+    out.connect = yield* codeOf(tcp_connect(addr, now() + 5000));
+    for (const fd of fds) fs.closeSync(fd);
+    out.after = yield* codeOf(tcp_connect(addr, now() + 5000));
+    hclose(ls);
+  } else if (scenario === "fromfd-echo") {
     const s = tcp_fromfd(3);
     yield* echo(s, Number(arg));
     yield* tcp_close(s, now() + 10_000);

@@ -1,4 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import path from "node:path";
 import net from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -31,7 +32,7 @@ import {
   TcpStorage,
 } from "../src/index.js";
 import { failure } from "./expect-dill.js";
-import { codeOf, exhaustPool, expectNoFdLeak, fillHandleTable, hasCommand } from "./ipc-helpers.js";
+import { childJson, codeOf, exhaustPool, expectNoFdLeak, fillHandleTable, hasCommand, ROOT, TEST_DIR } from "./ipc-helpers.js";
 import { closedPort, haveIpv6Loopback } from "./tcp-helpers.js";
 
 expectNoFdLeak();
@@ -142,6 +143,23 @@ describe("tcp_listen", () => {
       hclose(cr);
       expect(out.code).toBe("ECANCELED");
     });
+  });
+});
+
+describe("out of file descriptors", () => {
+  it("tcp_listen and tcp_connect fail with EMFILE in a child under ulimit -n, and work again once fds are free", async () => {
+    const script = path.join(TEST_DIR, "tcp-child.ts");
+    const r = spawnSync("bash", ["-c", `ulimit -n 64; exec '${process.execPath}' --import tsx '${script}' emfile`], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, NODE_OPTIONS: "" },
+      timeout: 30_000,
+    });
+    const out = childJson({ code: r.status, stdout: r.stdout, stderr: r.stderr });
+    expect(out.exhausted).toBe("EMFILE");
+    expect(out.listen).toBe("EMFILE");
+    expect(out.connect).toBe("EMFILE");
+    expect(out.after).toBe("OK");
   });
 });
 
