@@ -208,3 +208,20 @@ describe("ipaddr_remote", () => {
     });
   });
 });
+
+describe("the public names", () => {
+  it("export every TCP and ipaddr function under its libdill name and its dill_ name", async () => {
+    const api = (await import("../src/index.js")) as unknown as Record<string, unknown>;
+    const names = [
+      "tcp_listen", "tcp_listen_mem", "tcp_accept", "tcp_accept_mem", "tcp_connect", "tcp_connect_mem", "tcp_done", "tcp_close",
+      "tcp_fromfd", "tcp_fromfd_mem", "tcp_listener_fromfd", "tcp_listener_fromfd_mem", "tcp_listener_fd",
+      "ipaddr_local", "ipaddr_remote", "ipaddr_remotes", "ipaddr_port", "ipaddr_setport", "ipaddr_family", "ipaddr_str", "ipaddr_equal",
+    ];
+    for (const n of names) {
+      expect(typeof api[n], n).toBe("function");
+      expect(api[`dill_${n}`], `dill_${n}`).toBe(api[n]);
+    }
+    for (const c of ["IPADDR_IPV4", "IPADDR_IPV6", "IPADDR_PREF_IPV4", "IPADDR_PREF_IPV6", "IPADDR_MAXSTRLEN"]) expect(api[`DILL_${c}`], c).toBe(api[c]);
+    expect([api.IPADDR_IPV4, api.IPADDR_IPV6, api.IPADDR_PREF_IPV4, api.IPADDR_PREF_IPV6, api.IPADDR_MAXSTRLEN]).toEqual([1, 2, 3, 4, 46]);
+  });
+});
