@@ -515,6 +515,22 @@ export class IpcConn implements HandleVfs, Bytestream {
     sock.end();
   }
 
+  /**
+   * ipc_close's and tcp_close's handshake, once the handle is released: coroutines parked on the
+   * connection fail with EBADF, sending is closed unless it was, inbound bytes are dropped until
+   * the peer's end-of-stream. The connection is closed whatever happens.
+   */
+  *closeOrderly(cr: CrBase, deadline: number, fn: string): Op<void> {
+    try {
+      this.wakeAll("EBADF");
+      if (this.inerr || this.outerr) throw quickError("ECONNRESET", fn);
+      if (!this.outdone) this.shutdownWrite(fn);
+      yield* this.drainToEnd(cr, deadline, fn);
+    } finally {
+      this.close();
+    }
+  }
+
   /** ipc_close's and tcp_close's second half: read and drop inbound bytes until the peer's end-of-stream. */
   *drainToEnd(cr: CrBase, deadline: number, fn: string): Op<void> {
     if (this.indone && this.eof) return;

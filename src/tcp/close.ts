@@ -1,6 +1,6 @@
 /** `tcp_done` and `tcp_close`: the orderly ends of a TCP connection. */
 import { checkDeadline } from "../handles/args.js";
-import { dillError, isDillError, quickError } from "../handles/errors.js";
+import { dillError, isDillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { handleGet, handleQuery, handleRelease } from "../handles/table.js";
 import type { IpcConn } from "../ipc/socket.js";
@@ -70,12 +70,5 @@ export function* tcp_close(s: number, deadline: number): Op<void> {
     throw e;
   }
   handleRelease(s, "tcp_close");
-  try {
-    c.wakeAll("EBADF");
-    if (c.inerr || c.outerr) throw quickError("ECONNRESET", "tcp_close");
-    if (!c.outdone) c.shutdownWrite("tcp_close");
-    yield* c.drainToEnd(cr, deadline, "tcp_close");
-  } finally {
-    c.close();
-  }
+  yield* c.closeOrderly(cr, deadline, "tcp_close");
 }
