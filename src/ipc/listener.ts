@@ -9,9 +9,10 @@
  */
 import type { Server, Socket } from "node:net";
 import { quickError } from "../handles/errors.js";
+import { BLOCK, type Op } from "../handles/op.js";
 import type { HandleVfs } from "../handles/table.js";
 import type { CrBase } from "../runtime/cr.js";
-import { flush, interrupt, wake, wakeWithError } from "../runtime/sched.js";
+import { expired, flush, interrupt, park, wake, wakeWithError } from "../runtime/sched.js";
 import { fromNode } from "./errno.js";
 
 /** Interface id an IPC listener handle answers in `hquery`. */
@@ -79,6 +80,24 @@ export class IpcListener implements HandleVfs {
       this.qhead = 0;
     }
     return s;
+  }
+
+  /**
+   * ipc_accept's and tcp_accept's wait: the next connection Node accepted, or, when there is
+   * none yet, park `cr` until one comes, the deadline passes or the listener is closed.
+   */
+  *nextOp(cr: CrBase, deadline: number, fn: string): Op<Socket> {
+    const sock = this.next();
+    if (sock !== null) return sock;
+    const failure = this.pending;
+    if (failure !== null) {
+      this.pending = null;
+      throw fromNode(failure, fn, "ECONNABORTED");
+    }
+    if (expired(deadline)) throw quickError("ETIMEDOUT", fn);
+    this.waiter = cr;
+    park(cr, fn, deadline, unblockListener, this);
+    return (yield BLOCK) as Socket;
   }
 
   private connection(s: Socket): void {

@@ -1,13 +1,12 @@
 /** `tcp_accept` and `tcp_accept_mem`: the next incoming connection of a TCP listener. */
 import type { Socket } from "node:net";
 import { checkDeadline } from "../handles/args.js";
-import { dillError, quickError } from "../handles/errors.js";
-import { BLOCK, type Op } from "../handles/op.js";
+import { dillError } from "../handles/errors.js";
+import type { Op } from "../handles/op.js";
 import { claim } from "../handles/pool.js";
 import { handleQuery } from "../handles/table.js";
-import { fromNode } from "../ipc/errno.js";
-import { type IpcListener, unblockListener } from "../ipc/listener.js";
-import { canBlock, expired, park } from "../runtime/sched.js";
+import type { IpcListener } from "../ipc/listener.js";
+import { canBlock } from "../runtime/sched.js";
 import { TCP_LISTENER_TYPE } from "./family.js";
 import { AF_INET, AF_INET6, checkIpAddr, type IpAddr, ipaddrSet } from "./ipaddr.js";
 import { TcpStorage, tcpConnStorages } from "./storage.js";
@@ -27,22 +26,12 @@ function* accept(ls: number, addr: IpAddr | null, mem: TcpStorage | null, deadli
   checkDeadline(fn, deadline);
   if (l.waiter !== null) throw dillError("EBUSY", fn, "ls", "another coroutine is already accepting on this listener");
   const st = mem === null ? tcpConnStorages.take(fn) : claim(mem, TcpStorage, fn);
-  let sock = l.next();
-  if (sock === null) {
-    try {
-      const failure = l.pending;
-      if (failure !== null) {
-        l.pending = null;
-        throw fromNode(failure, fn, "ECONNABORTED");
-      }
-      if (expired(deadline)) throw quickError("ETIMEDOUT", fn);
-      l.waiter = cr;
-      park(cr, fn, deadline, unblockListener, l);
-      sock = (yield BLOCK) as Socket;
-    } catch (e) {
-      st.connClosed();
-      throw e;
-    }
+  let sock: Socket;
+  try {
+    sock = yield* l.nextOp(cr, deadline, fn);
+  } catch (e) {
+    st.connClosed();
+    throw e;
   }
   if (addr !== null) peer(sock, addr);
   return st.conn.adopt(sock, fn);
