@@ -61,3 +61,57 @@ export {
   ipc_listener_fromfd as dill_ipc_listener_fromfd,
   ipc_listener_fromfd_mem as dill_ipc_listener_fromfd_mem,
 } from "./ipc/fromfd.js";
+
+// TCP sockets and IP addresses.
+export { TCP_LISTENER_TYPE, TCP_TYPE } from "./tcp/family.js";
+export { TcpListenerStorage, TcpStorage } from "./tcp/storage.js";
+export {
+  AF_INET,
+  AF_INET6,
+  IpAddr,
+  IPADDR_IPV4,
+  IPADDR_IPV6,
+  IPADDR_MAXSTRLEN,
+  IPADDR_PREF_IPV4,
+  IPADDR_PREF_IPV6,
+  ipaddr_equal,
+  ipaddr_family,
+  ipaddr_local,
+  ipaddr_port,
+  ipaddr_remote,
+  ipaddr_remotes,
+  ipaddr_setport,
+  ipaddr_str,
+} from "./tcp/ipaddr.js";
+export { tcp_listen, tcp_listen_mem } from "./tcp/listen.js";
+export { tcp_accept, tcp_accept_mem } from "./tcp/accept.js";
+export { tcp_connect, tcp_connect_mem } from "./tcp/connect.js";
+export { tcp_close, tcp_done } from "./tcp/close.js";
+export { tcp_fromfd, tcp_fromfd_mem, tcp_listener_fromfd, tcp_listener_fromfd_mem } from "./tcp/fromfd.js";
+export { tcp_listener_fd } from "./tcp/listenerfd.js";
+export {
+  IPADDR_IPV4 as DILL_IPADDR_IPV4,
+  IPADDR_IPV6 as DILL_IPADDR_IPV6,
+  IPADDR_MAXSTRLEN as DILL_IPADDR_MAXSTRLEN,
+  IPADDR_PREF_IPV4 as DILL_IPADDR_PREF_IPV4,
+  IPADDR_PREF_IPV6 as DILL_IPADDR_PREF_IPV6,
+  ipaddr_equal as dill_ipaddr_equal,
+  ipaddr_family as dill_ipaddr_family,
+  ipaddr_local as dill_ipaddr_local,
+  ipaddr_port as dill_ipaddr_port,
+  ipaddr_remote as dill_ipaddr_remote,
+  ipaddr_remotes as dill_ipaddr_remotes,
+  ipaddr_setport as dill_ipaddr_setport,
+  ipaddr_str as dill_ipaddr_str,
+} from "./tcp/ipaddr.js";
+export { tcp_listen as dill_tcp_listen, tcp_listen_mem as dill_tcp_listen_mem } from "./tcp/listen.js";
+export { tcp_accept as dill_tcp_accept, tcp_accept_mem as dill_tcp_accept_mem } from "./tcp/accept.js";
+export { tcp_connect as dill_tcp_connect, tcp_connect_mem as dill_tcp_connect_mem } from "./tcp/connect.js";
+export { tcp_close as dill_tcp_close, tcp_done as dill_tcp_done } from "./tcp/close.js";
+export {
+  tcp_fromfd as dill_tcp_fromfd,
+  tcp_fromfd_mem as dill_tcp_fromfd_mem,
+  tcp_listener_fromfd as dill_tcp_listener_fromfd,
+  tcp_listener_fromfd_mem as dill_tcp_listener_fromfd_mem,
+} from "./tcp/fromfd.js";
+export { tcp_listener_fd as dill_tcp_listener_fd } from "./tcp/listenerfd.js";

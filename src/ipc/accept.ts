@@ -1,13 +1,12 @@
 /** `ipc_accept` and `ipc_accept_mem`: the next incoming connection of a listener. */
 import type { Socket } from "node:net";
 import { checkDeadline } from "../handles/args.js";
-import { dillError, quickError } from "../handles/errors.js";
-import { BLOCK, type Op } from "../handles/op.js";
+import { dillError } from "../handles/errors.js";
+import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
 import { handleQuery } from "../handles/table.js";
-import { canBlock, expired, park } from "../runtime/sched.js";
-import { fromNode } from "./errno.js";
-import { IPC_LISTENER_TYPE, type IpcListener, unblockListener } from "./listener.js";
+import { canBlock } from "../runtime/sched.js";
+import { IPC_LISTENER_TYPE, type IpcListener } from "./listener.js";
 import { connStorages, IpcStorage } from "./storage.js";
 
 function* accept(ls: number, mem: IpcStorage | null, deadline: number, fn: string): Op<number> {
@@ -17,22 +16,12 @@ function* accept(ls: number, mem: IpcStorage | null, deadline: number, fn: strin
   if (l.waiter !== null) throw dillError("EBUSY", fn, "ls", "another coroutine is already accepting on this listener");
   const st = mem === null ? connStorages.take(fn) : claim(mem, IpcStorage, fn);
   const c = st.conn;
-  let sock = l.next();
-  if (sock === null) {
-    try {
-      const failure = l.pending;
-      if (failure !== null) {
-        l.pending = null;
-        throw fromNode(failure, fn, "ECONNABORTED");
-      }
-      if (expired(deadline)) throw quickError("ETIMEDOUT", fn);
-      l.waiter = cr;
-      park(cr, fn, deadline, unblockListener, l);
-      sock = (yield BLOCK) as Socket;
-    } catch (e) {
-      st.connClosed();
-      throw e;
-    }
+  let sock: Socket;
+  try {
+    sock = yield* l.nextOp(cr, deadline, fn);
+  } catch (e) {
+    st.connClosed();
+    throw e;
   }
   return c.adopt(sock, fn);
 }

@@ -1,6 +1,6 @@
 /** `ipc_done` and `ipc_close`: the orderly ends of a connection. */
 import { checkDeadline } from "../handles/args.js";
-import { dillError, isDillError, quickError } from "../handles/errors.js";
+import { dillError, isDillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { handleGet, handleQuery, handleRelease } from "../handles/table.js";
 import type { CrBase } from "../runtime/cr.js";
@@ -72,12 +72,5 @@ export function* ipc_close(s: number, deadline: number): Op<void> {
     throw e;
   }
   handleRelease(s, "ipc_close");
-  try {
-    c.wakeAll("EBADF");
-    if (c.inerr || c.outerr) throw quickError("ECONNRESET", "ipc_close");
-    if (!c.outdone) c.shutdownWrite("ipc_close");
-    yield* c.drainToEnd(cr, deadline, "ipc_close");
-  } finally {
-    c.close();
-  }
+  yield* c.closeOrderly(cr, deadline, "ipc_close");
 }

@@ -12,9 +12,10 @@
 import { lstatSync, unlinkSync } from "node:fs";
 import type { Server, Socket } from "node:net";
 import { quickError } from "../handles/errors.js";
+import { BLOCK, type Op } from "../handles/op.js";
 import type { HandleVfs } from "../handles/table.js";
 import type { CrBase } from "../runtime/cr.js";
-import { flush, interrupt, wake, wakeWithError } from "../runtime/sched.js";
+import { expired, flush, interrupt, park, wake, wakeWithError } from "../runtime/sched.js";
 import { fromNode } from "./errno.js";
 
 /** Interface id an IPC listener handle answers in `hquery`. */
@@ -35,7 +36,6 @@ export function unblockListener(cr: CrBase): void {
 
 /** A listening socket behind a handle: Node's server, queued connections, one parked acceptor. */
 export class IpcListener implements HandleVfs {
-  readonly kind = "ipc_listener";
   server: Server | null = null;
   listening = false;
   /** An error the server reported with nobody waiting: given to the next ipc_accept. */
@@ -54,10 +54,18 @@ export class IpcListener implements HandleVfs {
   readonly onListening = (): void => this.ready();
   readonly onError = (e: Error): void => this.error(e);
 
-  constructor(readonly home: ListenerHome) {}
+  /**
+   * `kind` and `type` name the family: an IPC listener by default, a TCP one when the TCP
+   * family makes it (the machinery is the same for every `node:net` server).
+   */
+  constructor(
+    readonly home: ListenerHome,
+    readonly kind: string = "ipc_listener",
+    readonly type: symbol = IPC_LISTENER_TYPE,
+  ) {}
 
   query(type: symbol): unknown {
-    return type === IPC_LISTENER_TYPE ? this : undefined;
+    return type === this.type ? this : undefined;
   }
 
   attach(server: Server): void {
@@ -79,6 +87,24 @@ export class IpcListener implements HandleVfs {
       this.qhead = 0;
     }
     return s;
+  }
+
+  /**
+   * ipc_accept's and tcp_accept's wait: the next connection Node accepted, or, when there is
+   * none yet, park `cr` until one comes, the deadline passes or the listener is closed.
+   */
+  *nextOp(cr: CrBase, deadline: number, fn: string): Op<Socket> {
+    const sock = this.next();
+    if (sock !== null) return sock;
+    const failure = this.pending;
+    if (failure !== null) {
+      this.pending = null;
+      throw fromNode(failure, fn, "ECONNABORTED");
+    }
+    if (expired(deadline)) throw quickError("ETIMEDOUT", fn);
+    this.waiter = cr;
+    park(cr, fn, deadline, unblockListener, this);
+    return (yield BLOCK) as Socket;
   }
 
   private connection(s: Socket): void {

@@ -1,5 +1,8 @@
 /**
- * The IPC connection: one `node:net` socket behind a handle, with libdill's bytestream semantics.
+ * The stream connection: one `node:net` socket behind a handle, with libdill's bytestream semantics.
+ * Both socket families use it: IPC (Unix-domain) and TCP connections differ only in their
+ * {@link StreamFamily} (the interface id they answer, their kind, TCP_NODELAY) and in the address
+ * they connect to, so there is one class and every connection object has the same shape.
  *
  * Inbound bytes arrive in Node's 'data' events. When a coroutine is parked in a receive they go
  * straight into its buffers; otherwise they wait in a per-connection queue. Above
@@ -17,7 +20,7 @@
  * blocking call does not touch the connection after its coroutine wakes, so a connection closed
  * (and its storage reused) in between is never written to by a stale call.
  */
-import { createConnection, type Socket } from "node:net";
+import { createConnection, type NetConnectOpts, type Socket } from "node:net";
 import { BSOCK_TYPE, type Bytestream, type IoList, startedOp } from "../handles/bytestream.js";
 import { dillError, type ErrnoCode, quickError } from "../handles/errors.js";
 import { BLOCK, finished, type Op, parked } from "../handles/op.js";
@@ -29,6 +32,21 @@ import { Inbound } from "./inbound.js";
 
 /** Interface id an IPC connection handle answers in `hquery` (besides `BSOCK_TYPE`). */
 export const IPC_TYPE: unique symbol = Symbol("ipc");
+
+/**
+ * What distinguishes one socket family's connections: the interface id its handles answer in
+ * `hquery` (besides `BSOCK_TYPE`), its kind for `dill_stats`, its calls' prefix for messages,
+ * and whether Nagle's algorithm is turned off (TCP_NODELAY, as libdill does for TCP).
+ */
+export interface StreamFamily {
+  readonly type: symbol;
+  readonly kind: string;
+  readonly prefix: string;
+  readonly noDelay: boolean;
+}
+
+/** The IPC family: Unix-domain stream sockets. */
+export const IPC_FAMILY: StreamFamily = { type: IPC_TYPE, kind: "ipc", prefix: "ipc", noDelay: false };
 
 /** Queued inbound bytes above which the socket stops reading. */
 export const HIGH_WATER = 256 * 1024;
@@ -65,7 +83,7 @@ function unblockSend(cr: CrBase): void {
 
 /** A connection behind a handle: a Node socket with libdill's bytestream semantics (see above). */
 export class IpcConn implements HandleVfs, Bytestream {
-  readonly kind = "ipc";
+  readonly kind: string;
   sock: Socket | null = null;
   /** Sending resp. receiving is over: done (EPIPE) or failed (ECONNRESET), as in libdill. */
   outdone = false;
@@ -76,9 +94,9 @@ export class IpcConn implements HandleVfs, Bytestream {
   eof = false;
   /** The socket failed or was closed under us: the errno for calls that need it. */
   broken: ErrnoCode | null = null;
-  /** Waiting for 'connect' (ipc_connect); `path` and `retries` serve its EAGAIN retries. */
+  /** Waiting for 'connect' (ipc_connect, tcp_connect); `dest` and `retries` serve EAGAIN retries. */
   connecting = false;
-  path = "";
+  dest: NetConnectOpts | null = null;
   retries = 0;
   retryTimer: ReturnType<typeof setTimeout> | null = null;
   /** Parked receiver; its target and the queue of what arrived meanwhile. */
@@ -105,10 +123,15 @@ export class IpcConn implements HandleVfs, Bytestream {
   readonly onWritten = (err?: Error | null): void => this.written(err);
   readonly onRetry = (): void => this.retry();
 
-  constructor(readonly home: ConnHome) {}
+  constructor(
+    readonly home: ConnHome,
+    readonly family: StreamFamily = IPC_FAMILY,
+  ) {
+    this.kind = family.kind;
+  }
 
   query(type: symbol): unknown {
-    return type === BSOCK_TYPE || type === IPC_TYPE ? this : undefined;
+    return type === BSOCK_TYPE || type === this.family.type ? this : undefined;
   }
 
   // ---- life cycle ------------------------------------------------------------------------------
@@ -123,6 +146,7 @@ export class IpcConn implements HandleVfs, Bytestream {
     sock.on("end", this.onEnd);
     sock.on("error", this.onError);
     sock.on("close", this.onClose);
+    if (this.family.noDelay) sock.setNoDelay(true);
     if (connecting) sock.on("connect", this.onConnect);
     else if (sock.destroyed) this.broken = "ECONNRESET"; // it failed before it was handed over
     else sock.resume();
@@ -147,11 +171,14 @@ export class IpcConn implements HandleVfs, Bytestream {
     }
   }
 
-  /** Start connecting to `path` (ipc_connect); the caller parks as `tx` until 'connect'. */
-  connectTo(path: string): void {
-    this.path = path;
+  /**
+   * Start connecting to `dest`: a socket file's path (ipc_connect) or `node:net` connect options
+   * (tcp_connect). The caller parks as `tx` until 'connect'.
+   */
+  connectTo(dest: string | NetConnectOpts): void {
+    this.dest = typeof dest === "string" ? { path: dest, allowHalfOpen: true } : dest;
     this.retries = 0;
-    this.attach(createConnection({ path, allowHalfOpen: true }), true);
+    this.attach(createConnection(this.dest), true);
   }
 
   /** Drop the socket at once: listeners off, destroyed, queue emptied. */
@@ -215,6 +242,7 @@ export class IpcConn implements HandleVfs, Bytestream {
   close(): void {
     this.wakeAll("EBADF");
     this.detach();
+    this.dest = null;
     this.home.connClosed(this);
   }
 
@@ -341,7 +369,7 @@ export class IpcConn implements HandleVfs, Bytestream {
   private retry(): void {
     this.retryTimer = null;
     if (!this.connecting || this.tx === null) return;
-    this.attach(createConnection({ path: this.path, allowHalfOpen: true }), true);
+    this.attach(createConnection(this.dest!), true);
   }
 
   /**
@@ -526,25 +554,41 @@ export class IpcConn implements HandleVfs, Bytestream {
     return parked();
   }
 
-  /** ipc_connect's wait: start connecting to `path` and park `cr` until connected or failed. */
-  *connectOp(cr: CrBase, path: string, deadline: number, fn: string): Op<void> {
-    this.connectTo(path);
+  /** ipc_connect's and tcp_connect's wait: start connecting to `dest`, park `cr` until connected or failed. */
+  *connectOp(cr: CrBase, dest: string | NetConnectOpts, deadline: number, fn: string): Op<void> {
+    this.connectTo(dest);
     this.tx = cr;
     park(cr, fn, deadline, unblockSend, this);
     yield BLOCK;
   }
 
   // ---- closing -----------------------------------------------------------------------------------
-  /** ipc_done: close the sending half. Nothing is pending (a send returns only once written). */
+  /** ipc_done, tcp_done: close the sending half. Nothing is pending (a send returns only once written). */
   shutdownWrite(fn: string): void {
     if (this.tx !== null) throw dillError("EBUSY", fn, "s", "another coroutine is sending on this socket");
-    if (this.outdone) throw dillError("EPIPE", fn, "s", "ipc_done was already called on this socket");
+    if (this.outdone) throw dillError("EPIPE", fn, "s", `${this.family.prefix}_done was already called on this socket`);
     const sock = this.sendable(fn);
     this.outdone = true;
     sock.end();
   }
 
-  /** ipc_close's second half: read and drop inbound bytes until the peer's end-of-stream. */
+  /**
+   * ipc_close's and tcp_close's handshake, once the handle is released: coroutines parked on the
+   * connection fail with EBADF, sending is closed unless it was, inbound bytes are dropped until
+   * the peer's end-of-stream. The connection is closed whatever happens.
+   */
+  *closeOrderly(cr: CrBase, deadline: number, fn: string): Op<void> {
+    try {
+      this.wakeAll("EBADF");
+      if (this.inerr || this.outerr) throw quickError("ECONNRESET", fn);
+      if (!this.outdone) this.shutdownWrite(fn);
+      yield* this.drainToEnd(cr, deadline, fn);
+    } finally {
+      this.close();
+    }
+  }
+
+  /** ipc_close's and tcp_close's second half: read and drop inbound bytes until the peer's end-of-stream. */
   *drainToEnd(cr: CrBase, deadline: number, fn: string): Op<void> {
     if (this.indone && this.eof) return;
     if (this.inerr) throw quickError("ECONNRESET", fn);

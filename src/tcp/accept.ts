@@ -1,0 +1,78 @@
+/** `tcp_accept` and `tcp_accept_mem`: the next incoming connection of a TCP listener. */
+import type { Socket } from "node:net";
+import { checkDeadline } from "../handles/args.js";
+import { dillError } from "../handles/errors.js";
+import type { Op } from "../handles/op.js";
+import { claim } from "../handles/pool.js";
+import { handleQuery } from "../handles/table.js";
+import type { IpcListener } from "../ipc/listener.js";
+import { canBlock } from "../runtime/sched.js";
+import { TCP_LISTENER_TYPE } from "./family.js";
+import { AF_INET, AF_INET6, checkIpAddr, type IpAddr, ipaddrSet } from "./ipaddr.js";
+import { TcpStorage, tcpConnStorages } from "./storage.js";
+
+/** Write the peer's address of `sock` into `addr` (what libdill's accept(2) fills in). */
+function peer(sock: Socket, addr: IpAddr): void {
+  const host = sock.remoteAddress;
+  if (host === undefined) return; // the connection already failed: nothing to report
+  const pct = host.indexOf("%");
+  ipaddrSet(addr, sock.remoteFamily === "IPv6" ? AF_INET6 : AF_INET, pct < 0 ? host : host.slice(0, pct), sock.remotePort ?? 0);
+}
+
+function* accept(ls: number, addr: IpAddr | null, mem: TcpStorage | null, deadline: number, fn: string): Op<number> {
+  const cr = canBlock(fn);
+  const l = handleQuery(ls, TCP_LISTENER_TYPE, fn, "ls") as IpcListener;
+  if (addr !== null) checkIpAddr(fn, "addr", addr);
+  checkDeadline(fn, deadline);
+  if (l.waiter !== null) throw dillError("EBUSY", fn, "ls", "another coroutine is already accepting on this listener");
+  const st = mem === null ? tcpConnStorages.take(fn) : claim(mem, TcpStorage, fn);
+  let sock: Socket;
+  try {
+    sock = yield* l.nextOp(cr, deadline, fn);
+  } catch (e) {
+    st.connClosed();
+    throw e;
+  }
+  if (addr !== null) peer(sock, addr);
+  return st.conn.adopt(sock, fn);
+}
+
+/**
+ * Accepts the next incoming connection of a TCP listener. TCP_NODELAY is set on it.
+ *
+ * @param ls a listener handle from `tcp_listen` or `tcp_listener_fromfd`.
+ * @param addr an {@link IpAddr} that receives the peer's address and port, or null. (libdill's
+ * out-parameter: the object passed is changed in place.)
+ * @param deadline absolute time in ms; `-1` never, `0` only if a connection is already waiting.
+ * @returns the new connection's handle: a bytestream for `bsend`/`brecv`.
+ * @throws `EBADF` (not a handle, or the listener was closed while waiting), `ENOTSUP` (not a TCP
+ * listener), `EINVAL` (bad `addr` or deadline), `EBUSY` (another coroutine is accepting on
+ * `ls`), `EMFILE` (handle table full), `ENOMEM` (storage pool used up), `ECANCELED`,
+ * `ETIMEDOUT`.
+ *
+ * @example
+ * ```ts
+ * const from = new IpAddr();
+ * const s = yield* tcp_accept(ls, from, now() + 1000);
+ * console.log(`connection from ${ipaddr_str(from)}:${ipaddr_port(from)}`);
+ * ```
+ */
+export function* tcp_accept(ls: number, addr: IpAddr | null, deadline: number): Op<number> {
+  return yield* accept(ls, addr, null, deadline, "tcp_accept");
+}
+
+/**
+ * Like {@link tcp_accept}, with the connection in caller storage: nothing is allocated.
+ *
+ * @param mem a `TcpStorage` not in use; free again once the connection's handle is closed.
+ * @throws as `tcp_accept`, plus `EINVAL` (not a `TcpStorage`) and `EBUSY` (in use).
+ *
+ * @example
+ * ```ts
+ * const mem = new TcpStorage();
+ * const s = yield* tcp_accept_mem(ls, null, mem, -1);
+ * ```
+ */
+export function* tcp_accept_mem(ls: number, addr: IpAddr | null, mem: TcpStorage, deadline: number): Op<number> {
+  return yield* accept(ls, addr, mem, deadline, "tcp_accept_mem");
+}

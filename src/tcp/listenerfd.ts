@@ -1,0 +1,34 @@
+/**
+ * `tcp_listener_fd`: the file descriptor of a TCP listener, to hand to another process. A tsdill
+ * addition (libdill keeps its fds to itself), the way to pre-fork: the parent listens, each worker
+ * wraps the inherited fd with `tcp_listener_fromfd` and accepts on it with its own scheduler.
+ */
+import { dillError } from "../handles/errors.js";
+import { handleQuery } from "../handles/table.js";
+import type { IpcListener } from "../ipc/listener.js";
+import { TCP_LISTENER_TYPE } from "./family.js";
+
+/**
+ * Returns the file descriptor of the listening socket behind `ls`. The handle still owns it:
+ * closing `ls` closes the fd, so a process that passes it on (as the `stdio` of
+ * `child_process.spawn`, which duplicates it into the child) must do that before closing the
+ * handle. A parent that only hands the socket to workers closes its handle right after spawning
+ * them: Node would otherwise accept connections in the parent too.
+ *
+ * @param ls a TCP listener handle.
+ * @returns the fd, a non-negative integer.
+ * @throws `EBADF` (not an open handle), `ENOTSUP` (not a TCP listener).
+ *
+ * @example
+ * ```ts
+ * const ls = yield* tcp_listen(ipaddr_local(null, 8080, 0), 128);
+ * spawn(process.execPath, ["worker.js"], { stdio: ["ignore", "inherit", "inherit", tcp_listener_fd(ls)] });
+ * hclose(ls); // in worker.js: const ls = yield* tcp_listener_fromfd(3);
+ * ```
+ */
+export function tcp_listener_fd(ls: number): number {
+  const l = handleQuery(ls, TCP_LISTENER_TYPE, "tcp_listener_fd", "ls") as IpcListener;
+  const fd = (l.server as unknown as { _handle?: { fd?: number } } | null)?._handle?.fd;
+  if (typeof fd !== "number" || fd < 0) throw dillError("EBADF", "tcp_listener_fd", "ls", `listener ${ls} has no open file descriptor`);
+  return fd;
+}
