@@ -7,7 +7,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import * as api from "../src/index.js";
@@ -120,12 +120,20 @@ describe("the manual's pages", () => {
     expect(secs.get("See also")!).toMatch(/\[[^\]]+\]\([\w-]+\.md\)/);
   });
 
-  it("link only to files that exist", () => {
+  it("link only to files that exist, and so do the tutorial, the other docs and the README", () => {
+    const docs = join(root, "docs");
+    const files = [
+      join(root, "README.md"),
+      ...[docs, manDir, join(docs, "tutorial")].flatMap((d) =>
+        existsSync(d) ? readdirSync(d).filter((f) => f.endsWith(".md")).map((f) => join(d, f)) : [],
+      ),
+    ];
     const broken: string[] = [];
-    for (const page of [...pages, "README.md"]) {
-      for (const m of text(page).matchAll(/\]\(([^)#\s]+\.md)(#[^)]*)?\)/g)) {
-        if (/^[a-z]+:/.test(m[1]!)) continue;
-        if (!existsSync(resolve(manDir, m[1]!))) broken.push(`${page} -> ${m[1]}`);
+    for (const file of files) {
+      const md = readFileSync(file, "utf8").replace(/^```[\s\S]*?^```$/gm, "");
+      for (const m of md.matchAll(/\]\(([^)\s#]+)(#[^)]*)?\)/g)) {
+        if (/^[a-z]+:/.test(m[1]!)) continue; // https:, mailto:
+        if (!existsSync(resolve(dirname(file), m[1]!))) broken.push(`${file.slice(root.length + 1)} -> ${m[1]}`);
       }
     }
     expect(broken).toEqual([]);
