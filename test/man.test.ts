@@ -3,7 +3,8 @@
  * with an example that really runs. A page's example is written as a user writes it, importing
  * from "tsdill" (or "tsdill/<subpath>"); here the import is pointed at the sources and the program
  * runs in a child Node process with tsx. It must not throw, must write nothing to stderr, must
- * not set a failing exit code, and must leave no coroutine, deadline or handle open.
+ * not set a failing exit code, and must leave no coroutine, deadline, handle or Node resource
+ * (a server, a socket, a timer) open.
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -150,8 +151,9 @@ describe("the manual's examples", () => {
   // Starting Node with tsx costs far more than most examples take to run, so the examples run in
   // batches: one child process per batch, two at a time, each example imported in turn by a small
   // runner that records, for that example alone, what it wrote to stderr, whether it threw or set
-  // a failing exit code, and what it left open. An example that spawns a process of its own (it
-  // uses its own file name and arguments) runs alone in its child, as a user would run it.
+  // a failing exit code, and what it left open (tsdill's objects and Node's resources). An
+  // example that spawns a process of its own (it uses its own file name and arguments) runs alone
+  // in its child, as a user would run it.
   const programs = new Map<string, string>();
   for (const page of pages) {
     const [program] = tsBlocks(sections(text(page)).get("Example") ?? "");
@@ -177,7 +179,10 @@ const write = { out: stdout.write, err: stderr.write };
 // leak is that example's failure, not the next one's).
 const count = () => {
   const s = api.dill_stats();
-  return { coroutines: s.coroutines, timers: s.timers, ...s.handlesByKind };
+  const c = { coroutines: s.coroutines, timers: s.timers, ...s.handlesByKind };
+  // Node's own resources too (servers, sockets, timers): each would keep a program from exiting.
+  for (const r of process.getActiveResourcesInfo()) c["node " + r] = (c["node " + r] ?? 0) + 1;
+  return c;
 };
 const diff = (a, b) => {
   const d = {};
@@ -203,6 +208,7 @@ for (const file of files) {
   api.dill_configure({ handles: 1_048_576, pool: 1_048_576, onUncaught: null, traceLaunch: false });
 }
 writeFileSync(out, JSON.stringify(results));
+process.exit(0); // what an example left behind is reported above; it must not hang the batch
 `,
   );
 
@@ -248,6 +254,6 @@ writeFileSync(out, JSON.stringify(results));
     expect(o.threw).toBeNull();
     expect(o.stderr).toBe("");
     expect(o.exitCode).toBe(0);
-    if (o.left !== null) expect(o.left, "coroutines, deadlines and handles (by kind) left open").toEqual({});
+    if (o.left !== null) expect(o.left, "coroutines, deadlines, handles (by kind) and Node resources left open").toEqual({});
   });
 });
