@@ -4,7 +4,8 @@
  * from "tsdill" (or "tsdill/<subpath>"); here the import is pointed at the sources and the program
  * runs in a child Node process with tsx. It must not throw, must write nothing to stderr, must
  * not set a failing exit code, and must leave no coroutine, deadline, handle or Node resource
- * (a server, a socket, a timer) open.
+ * (a server, a socket, a timer) open. The examples must also type-check exactly as the pages show
+ * them, with "tsdill" mapped to the sources.
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -246,6 +247,29 @@ process.exit(0); // what an example left behind is reported above; it must not h
       outcome.catch(() => {}); // a failed batch is reported by each of its pages' tests
       outcomes.set(page, outcome);
     });
+  });
+
+  it.concurrent("type-check as they are written, importing from \"tsdill\"", async () => {
+    // The examples as the pages show them; "tsdill" is mapped to the sources by the tsconfig.
+    const dir = join(work, "types");
+    mkdirSync(dir);
+    for (const page of pages) {
+      const [program] = tsBlocks(sections(text(page)).get("Example") ?? "");
+      if (program !== undefined) writeFileSync(join(dir, page.replace(/\.md$/, ".ts")), program);
+    }
+    const tsconfig = {
+      extends: join(root, "tsconfig.json"),
+      compilerOptions: {
+        paths: { tsdill: [join(root, "src", "index.ts")], "tsdill/*": [join(root, "src", "interop", "*.ts")] },
+      },
+      include: ["*.ts"],
+    };
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(tsconfig));
+    const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+    const { stdout } = await exec(process.execPath, [tsc, "--noEmit", "-p", join(dir, "tsconfig.json")], { cwd: root, timeout: 60_000 }).catch(
+      (e: { stdout?: string }) => ({ stdout: e.stdout ?? String(e) }),
+    );
+    expect(stdout).toBe("");
   });
 
   it.concurrent.each(pages)("%s: the example runs, writes nothing to stderr and leaves nothing open", async (page) => {
