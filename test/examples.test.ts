@@ -68,6 +68,15 @@ describe("the examples", () => {
     for (const f of steps) expect(f).toMatch(/^step\d\d-/);
   });
 
+  it.each(steps)("shows on the tutorial page only code that is in %s", (file) => {
+    const page = pages.find((md) => md.includes(`(../../examples/${file})`));
+    expect(page, `a page of docs/tutorial/ shows ${file}`).toBeDefined();
+    const program = new Set(readFileSync(join(root, "examples", file), "utf8").split("\n").map((l) => l.trim()));
+    const shown = [...page!.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].flatMap((m) => m[1]!.split("\n").map((l) => l.trim()));
+    // Lines left out of an excerpt are marked with a comment starting "// ...".
+    expect(shown.filter((l) => l !== "" && !l.startsWith("// ...") && !program.has(l))).toEqual([]);
+  });
+
   it.each(steps)("runs the tutorial program %s and prints the output its page shows", async (file) => {
     const expected = documentedOutput(file);
     expect(expected, `a page of docs/tutorial/ shows ${file} and its output`).toBeDefined();
