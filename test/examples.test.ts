@@ -1,9 +1,10 @@
 /**
  * The programs users run first: the demo behind `npm start`, the README's program and the
- * tutorial steps. Each runs in its own Node process, as a user would run it.
+ * tutorial steps, each checked against the output its documentation shows. Each runs in its own
+ * Node process, as a user would run it.
  */
 import { execFile } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -66,9 +67,39 @@ describe("the examples", () => {
     );
   });
 
-  const steps = readdirSync(join(root, "examples")).filter((f) => /^step\d+-.*\.ts$/.test(f));
-  it.each(steps)("runs the tutorial program %s to completion", async (file) => {
-    const { stderr } = await example(file);
+  // Tutorial steps are examples/stepNN-name.ts; each is shown on the page of docs/tutorial/ that
+  // links to it, followed by the output it prints. The program must print exactly that output.
+  const steps = readdirSync(join(root, "examples"))
+    .filter((f) => /^step\d+-.*\.ts$/.test(f))
+    .sort();
+  const pages = readdirSync(join(root, "docs", "tutorial")).map((f) => readFileSync(join(root, "docs", "tutorial", f), "utf8"));
+
+  function documentedOutput(file: string): string | undefined {
+    const page = pages.find((md) => md.includes(`(../../examples/${file})`));
+    if (page === undefined) return undefined;
+    // The output is the page's one code block without a language.
+    return [...page.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].find((m) => m[1] === "")?.[2];
+  }
+
+  it("numbers the tutorial steps with two digits, so that they sort in order", () => {
+    expect(steps.length).toBeGreaterThan(0);
+    for (const f of steps) expect(f).toMatch(/^step\d\d-/);
+  });
+
+  it.each(steps)("shows on the tutorial page only code that is in %s", (file) => {
+    const page = pages.find((md) => md.includes(`(../../examples/${file})`));
+    expect(page, `a page of docs/tutorial/ shows ${file}`).toBeDefined();
+    const program = new Set(readFileSync(join(root, "examples", file), "utf8").split("\n").map((l) => l.trim()));
+    const shown = [...page!.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].flatMap((m) => m[1]!.split("\n").map((l) => l.trim()));
+    // Lines left out of an excerpt are marked with a comment starting "// ...".
+    expect(shown.filter((l) => l !== "" && !l.startsWith("// ...") && !program.has(l))).toEqual([]);
+  });
+
+  it.each(steps)("runs the tutorial program %s and prints the output its page shows", async (file) => {
+    const expected = documentedOutput(file);
+    expect(expected, `a page of docs/tutorial/ shows ${file} and its output`).toBeDefined();
+    const { stdout, stderr } = await example(file);
     expect(stderr).toBe("");
+    expect(stdout).toBe(expected);
   });
 });

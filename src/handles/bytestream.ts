@@ -29,9 +29,13 @@ export const BSOCK_TYPE: unique symbol = Symbol("bytestream");
  * ```
  */
 export interface IoList {
+  /** The buffer; on receive, `null` skips `iol_len` bytes of the stream. */
   iol_base: Uint8Array | null;
+  /** How many bytes of `iol_base` to send or fill, from its start. */
   iol_len: number;
+  /** The next element, or `null` for the last one. */
   iol_next: IoList | null;
+  /** Reserved: must be 0 (the list checks use it while they walk). */
   iol_rsvd: number;
 }
 
@@ -46,9 +50,13 @@ export interface IoList {
  * error). The generic calls use them when present.
  */
 export interface Bytestream {
+  /** Sends every byte of the checked list `first`..`last`, or fails; `fn` names the public call. */
   bsendl(first: IoList, last: IoList, deadline: number, fn: string): Op<void>;
+  /** Fills the checked list `first`..`last` exactly, or fails; `fn` names the public call. */
   brecvl(first: IoList, last: IoList, deadline: number, fn: string): Op<void>;
+  /** `bsendl` without an op object, run in the calling coroutine (optional). */
   startSend?(first: IoList, last: IoList, deadline: number, fn: string): IteratorResult<unknown, void>;
+  /** `brecvl` without an op object, run in the calling coroutine (optional). */
   startRecv?(first: IoList, last: IoList, deadline: number, fn: string): IteratorResult<unknown, void>;
 }
 

@@ -6,6 +6,7 @@
  * Ops, so user code composes blocking calls into new ones just by writing `function*`.
  */
 export interface Op<T> {
+  /** The iterator that `yield*` drives: it yields to the scheduler while parked and returns the result. */
   [Symbol.iterator](): Iterator<unknown, T, unknown>;
 }
 

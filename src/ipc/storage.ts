@@ -22,6 +22,7 @@ import { type ConnHome, IpcConn } from "./socket.js";
 export class IpcStorage extends Storage implements ConnHome {
   /** The connection object living in this storage. */
   readonly conn: IpcConn = new IpcConn(this);
+  /** Called by the connection when its handle is closed: the storage is free again. */
   connClosed(): void {
     connStorages.release(this);
   }
@@ -40,6 +41,7 @@ export class IpcStorage extends Storage implements ConnHome {
 export class IpcListenerStorage extends Storage implements ListenerHome {
   /** The listener object living in this storage. */
   readonly listener: IpcListener = new IpcListener(this);
+  /** Called by the listener when its handle is closed: the storage is free again. */
   listenerClosed(): void {
     listenerStorages.release(this);
   }
@@ -60,6 +62,7 @@ export class IpcPairStorage extends Storage implements ConnHome {
   readonly b: IpcConn = new IpcConn(this);
   /** Handles of the pair still open. */
   open = 0;
+  /** Called by either connection when its handle is closed: free again once both are. */
   connClosed(): void {
     if (--this.open <= 0) pairStorages.release(this);
   }

@@ -12,8 +12,11 @@ export const CHRECV = 2;
 
 /** One alternative of a `choose`. A completed `CHRECV` stores the value received in `val`. */
 export interface ChooseClause {
+  /** `CHSEND` or `CHRECV`. */
   op: typeof CHSEND | typeof CHRECV;
+  /** The channel end to send on or receive from. */
   ch: number;
+  /** `CHSEND`: the value to send. `CHRECV`: set to the value received when this clause completes. */
   val?: unknown;
 }
 

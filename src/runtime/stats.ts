@@ -17,7 +17,12 @@ export interface DillStats {
   /** Open handles by kind: `{ coroutine: 2, channel: 2, ipc: 1 }`. */
   handlesByKind: Record<string, number>;
   /** The storage pool: storages in use and the capacity. */
-  pool: { used: number; capacity: number };
+  pool: {
+    /** Storages in use. */
+    used: number;
+    /** The most that may be in use at once. */
+    capacity: number;
+  };
   /** Capacity of the handle table. */
   maxHandles: number;
   /** Exceptions that escaped coroutines and were reported, since start. */

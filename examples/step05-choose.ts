@@ -9,7 +9,7 @@ function* numbers(ch: number) {
 }
 
 function* quitter(ch: number) {
-  yield* msleep(now() + 100);
+  yield* msleep(now() + 300); // well after the three numbers
   yield* chsend(ch, "stop", -1);
 }
 

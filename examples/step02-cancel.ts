@@ -1,11 +1,13 @@
 // Step 2: go() and hclose(): cancellation runs finally blocks, synchronously.
 import { DillError, go, hclose, msleep, now, run } from "../src/index.js";
 
+let ticks = 0;
+
 function* worker(name: string) {
   try {
-    for (let i = 1; ; i++) {
+    for (;;) {
       yield* msleep(now() + 20);
-      console.log(`${name}: tick ${i}`);
+      console.log(`${name}: tick ${++ticks}`);
     }
   } catch (e) {
     console.log(`${name}: caught ${(e as DillError).code} in ${(e as DillError).syscall}`);
@@ -36,7 +38,7 @@ function* selfCloser(me: { h: number }) {
 
 await run(function* main() {
   const cr = go(worker("worker"));
-  yield* msleep(now() + 50); // long enough for two ticks
+  while (ticks < 2) yield* msleep(now() + 5); // let the worker tick twice
   console.log("main: hclose(worker)");
   hclose(cr); // returns only after the worker has exited
   console.log("main: hclose returned, the worker is gone");
