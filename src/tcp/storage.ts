@@ -22,6 +22,7 @@ import { TCP_FAMILY, TCP_LISTENER_TYPE } from "./family.js";
 export class TcpStorage extends Storage implements ConnHome {
   /** The connection object living in this storage. */
   readonly conn: IpcConn = new IpcConn(this, TCP_FAMILY);
+  /** Called by the connection when its handle is closed: the storage is free again. */
   connClosed(): void {
     tcpConnStorages.release(this);
   }
@@ -40,6 +41,7 @@ export class TcpStorage extends Storage implements ConnHome {
 export class TcpListenerStorage extends Storage implements ListenerHome {
   /** The listener object living in this storage. */
   readonly listener: IpcListener = new IpcListener(this, "tcp_listener", TCP_LISTENER_TYPE);
+  /** Called by the listener when its handle is closed: the storage is free again. */
   listenerClosed(): void {
     tcpListenerStorages.release(this);
   }
