@@ -6,7 +6,7 @@
  * once per generator function: the answer is cached by the function's `prototype` object, which
  * every generator made by that function inherits from. This is for `dill_tree`, never the hot path.
  */
-import { Session } from "node:inspector";
+import type { Session } from "node:inspector";
 
 const names = new WeakMap<object, string>();
 let session: Session | null = null;
@@ -29,7 +29,11 @@ interface RemoteObject {
 
 function ask(gen: object): string {
   if (session === null) {
-    session = new Session();
+    // Loaded on first use only: most programs never ask for a name, and a Node built without
+    // the inspector still loads tsdill (its coroutines then stay unnamed).
+    const inspector = process.getBuiltinModule?.("node:inspector") as typeof import("node:inspector") | undefined;
+    if (inspector === undefined) throw new Error("node:inspector is not available");
+    session = new inspector.Session();
     session.connect();
   }
   const g = globalThis as Record<string, unknown>;
