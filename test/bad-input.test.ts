@@ -7,8 +7,9 @@
  * test) nothing is left open. A last test checks that every function exported from src/index.ts
  * has rows here or is exempt with a reason, so a new export without bad-input rows fails.
  *
- * To cover a new family (tcp_*, ipaddr_*...): add its rows to TABLE, using the generators below
- * (`badHandles`, `badDeadlines`, `badMems`, `badCounts`) for the common kinds of argument.
+ * To cover a new family: add its rows to TABLE, using the generators below (`badHandles`,
+ * `badDeadlines`, `badMems`, `badCounts`, `badFds`, `badIpAddrs`, `badPorts`, `badModes`,
+ * `badNames`) for the common kinds of argument.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -26,6 +27,34 @@ import {
   IpcListenerStorage,
   IpcPairStorage,
   IpcStorage,
+  AF_INET6,
+  IpAddr,
+  IPADDR_IPV4,
+  IPADDR_IPV6,
+  TCP_LISTENER_TYPE,
+  TcpListenerStorage,
+  TcpStorage,
+  ipaddr_equal,
+  ipaddr_family,
+  ipaddr_local,
+  ipaddr_port,
+  ipaddr_remote,
+  ipaddr_remotes,
+  ipaddr_setport,
+  ipaddr_str,
+  tcp_accept,
+  tcp_accept_mem,
+  tcp_close,
+  tcp_connect,
+  tcp_connect_mem,
+  tcp_done,
+  tcp_fromfd,
+  tcp_fromfd_mem,
+  tcp_listen,
+  tcp_listen_mem,
+  tcp_listener_fd,
+  tcp_listener_fromfd,
+  tcp_listener_fromfd_mem,
   brecv,
   brecvl,
   bsend,
@@ -91,6 +120,12 @@ interface Ctx {
   /** Two connected IPC sockets. */
   s: number;
   s2: number;
+  /** A TCP listener on 127.0.0.1 and its address (with the port the system chose). */
+  tls: number;
+  taddr: IpAddr;
+  /** Two connected TCP sockets over 127.0.0.1. */
+  t: number;
+  t2: number;
   /** A user handle (hmake). */
   user: number;
   /** A handle number that was closed. */
@@ -98,6 +133,8 @@ interface Ctx {
   /** A storage of each kind in use by one of the handles above. */
   busyCr: CoroutineStorage;
   busyBundle: BundleStorage;
+  busyTcp: TcpStorage;
+  busyTcpListener: TcpListenerStorage;
   /** A regular file, open: an fd that is not a socket. */
   fileFd: number;
 }
@@ -113,8 +150,10 @@ interface Row {
 }
 
 /** The kinds of handle a call may be handed by mistake. */
-type Kind = "ch" | "cr" | "b" | "ls" | "s" | "user";
-const KINDS: Kind[] = ["ch", "cr", "b", "ls", "s", "user"];
+type Kind = "ch" | "cr" | "b" | "ls" | "s" | "tls" | "t" | "user";
+const KINDS: Kind[] = ["ch", "cr", "b", "ls", "s", "tls", "t", "user"];
+/** The kinds that are bytestreams (`bsend`, `brecv`...): IPC and TCP connections. */
+const STREAMS: Kind[] = ["s", "t"];
 
 /**
  * Rows for a handle argument: numbers that are no handle (`EBADF`), a closed handle (`EBADF`), a
@@ -147,7 +186,9 @@ function badDeadlines(f: (d: number, c: Ctx) => unknown): Row[] {
 
 /** Rows for a storage argument: not a storage, a storage of another class, one in use. */
 function badMems(good: abstract new () => object, busy: ((c: Ctx) => unknown) | null, f: (m: never, c: Ctx) => unknown): Row[] {
-  const others = [new ChannelStorage(), new IpcPairStorage(), new IpcStorage(), new BundleStorage()].filter((m) => !(m instanceof good));
+  const others = [new ChannelStorage(), new IpcPairStorage(), new IpcStorage(), new BundleStorage(), new TcpStorage(), new TcpListenerStorage()].filter(
+    (m) => !(m instanceof good),
+  );
   const rows: Row[] = [null, undefined, {}, 5, ...others].map((m) => ({
     what: `mem = ${m === null || m === undefined ? String(m) : (m as object).constructor?.name ?? typeof m}`,
     call: (c: Ctx) => f(m as never, c),
@@ -193,6 +234,68 @@ function badFds(f: (fd: number, c: Ctx) => unknown): Row[] {
   rows.push({ what: "fd not open", call: (c) => f(1_000_000, c), code: "EBADF", arg: "fd" });
   rows.push({ what: "fd of a regular file", call: (c) => f(c.fileFd, c), code: "EINVAL", arg: "fd" });
   return rows;
+}
+
+/**
+ * Rows for an IpAddr argument: not an IpAddr at all, or an IpAddr whose fields were broken by a
+ * cast (the family does not match the address, an unknown family, a port out of range).
+ */
+function badIpAddrs(arg: string, f: (a: IpAddr, c: Ctx) => unknown): Row[] {
+  const broken = (fields: Record<string, unknown>): IpAddr => Object.assign(new IpAddr(), fields);
+  return [
+    ["null", null],
+    ["undefined", undefined],
+    ["{}", {}],
+    ["a string", "127.0.0.1"],
+    ["a look-alike object", { family: 2, address: "127.0.0.1", port: 80 }],
+    ["an IpAddr with no fields", Object.create(IpAddr.prototype)],
+    ["an IpAddr of family AF_INET6 holding an IPv4 address", broken({ family: AF_INET6, address: "127.0.0.1" })],
+    ["an IpAddr of family AF_INET holding an IPv6 address", broken({ address: "::1" })],
+    ["an IpAddr of family 7", broken({ family: 7 })],
+    ["an IpAddr with port -1", broken({ port: -1 })],
+    ["an IpAddr with port 65536", broken({ port: 65536 })],
+  ].map(([what, a]) => ({ what: `${arg} ${what as string}`, call: (c: Ctx) => f(a as IpAddr, c), code: "EINVAL" as const, arg }));
+}
+
+/** Rows for a port argument. */
+function badPorts(f: (p: number, c: Ctx) => unknown): Row[] {
+  return [-1, 65536, 1.5, NaN, Infinity, "80", null, undefined].map((p) => ({
+    what: `port = ${typeof p === "string" ? `"${p}"` : String(p)}`,
+    call: (c: Ctx) => f(p as number, c),
+    code: "EINVAL" as const,
+    arg: "port",
+  }));
+}
+
+/** Rows for an address-family mode argument. */
+function badModes(f: (m: number, c: Ctx) => unknown): Row[] {
+  return [-1, 5, 1.5, NaN, "1", null, undefined].map((m) => ({
+    what: `mode = ${typeof m === "string" ? `"${m}"` : String(m)}`,
+    call: (c: Ctx) => f(m as number, c),
+    code: "EINVAL" as const,
+    arg: "mode",
+  }));
+}
+
+/**
+ * Rows for a host name: not a string, empty, a NUL byte, longer than a host name can be, and a
+ * literal of the family `mode` excludes (`family`: the errno that gives, ENODEV for a local name,
+ * EADDRNOTAVAIL for a remote one). `f` gets the name and a mode.
+ */
+function badNames(family: ErrnoCode, f: (name: string, mode: number, c: Ctx) => unknown): Row[] {
+  const row = (what: string, name: unknown, code: ErrnoCode, mode = 0): Row => ({ what: `name ${what}`, call: (c) => f(name as string, mode, c), code, arg: "name" });
+  return [
+    row("= 5", 5, "EINVAL"),
+    row("= {}", {}, "EINVAL"),
+    row("a Buffer", Buffer.from("127.0.0.1"), "EINVAL"),
+    row("empty", "", "EINVAL"),
+    row("with a NUL byte", "127.0.0.1\0", "EINVAL"),
+    row("with a NUL byte inside", "local\0host", "EINVAL"),
+    row("of 254 characters", `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(62)}`, "ENAMETOOLONG"),
+    row("of 4096 characters", "x".repeat(4096), "ENAMETOOLONG"),
+    row("an IPv6 literal with mode IPADDR_IPV4", "::1", family, IPADDR_IPV4),
+    row("an IPv4 literal with mode IPADDR_IPV6", "127.0.0.1", family, IPADDR_IPV6),
+  ];
 }
 
 const el = (base: Uint8Array | null, len: number, next: IoList | null = null): IoList => ({ iol_base: base, iol_len: len, iol_next: next, iol_rsvd: 0 });
@@ -317,7 +420,7 @@ const TABLE: Record<string, Row[]> = {
     { what: "traceLaunch = 'yes'", call: () => dill_configure({ traceLaunch: "yes" as never }), code: "EINVAL", arg: "traceLaunch" },
   ],
   bsend: [
-    ...badHandles("s", ["s"], (h) => bsend(h, "ABCD", 4, -1)),
+    ...badHandles("s", STREAMS, (h) => bsend(h, "ABCD", 4, -1)),
     ...badCounts("len", (n, c) => bsend(c.s, buf4(), n, -1)),
     { what: "len beyond the buffer", call: (c) => bsend(c.s, buf4(), 5, -1), code: "EINVAL", arg: "len" },
     { what: "len beyond the string's UTF-8 bytes", call: (c) => bsend(c.s, "é", 3, -1), code: "EINVAL", arg: "len" },
@@ -330,7 +433,7 @@ const TABLE: Record<string, Row[]> = {
     ...badDeadlines((d, c) => bsend(c.s, buf4(), 4, d)),
   ],
   brecv: [
-    ...badHandles("s", ["s"], (h) => brecv(h, buf4(), 4, -1)),
+    ...badHandles("s", STREAMS, (h) => brecv(h, buf4(), 4, -1)),
     ...badCounts("len", (n, c) => brecv(c.s, buf4(), n, 0)),
     { what: "len beyond the buffer", call: (c) => brecv(c.s, buf4(), 5, -1), code: "EINVAL", arg: "len" },
     ...[undefined, 5, "ABCD", [1, 2, 3, 4], new ArrayBuffer(4), new Uint16Array(4)].map((b) => ({
@@ -342,12 +445,12 @@ const TABLE: Record<string, Row[]> = {
     ...badDeadlines((d, c) => brecv(c.s, buf4(), 4, d)),
   ],
   bsendl: [
-    ...badHandles("s", ["s"], (h) => { const a = el(buf4(), 4); return bsendl(h, a, a, -1); }),
+    ...badHandles("s", STREAMS, (h) => { const a = el(buf4(), 4); return bsendl(h, a, a, -1); }),
     ...badLists(false, (first, last, c) => bsendl(c.s, first, last, -1)),
     ...badDeadlines((d, c) => { const a = el(buf4(), 4); return bsendl(c.s, a, a, d); }),
   ],
   brecvl: [
-    ...badHandles("s", ["s"], (h) => { const a = el(buf4(), 4); return brecvl(h, a, a, -1); }),
+    ...badHandles("s", STREAMS, (h) => { const a = el(buf4(), 4); return brecvl(h, a, a, -1); }),
     ...badLists(true, (first, last, c) => brecvl(c.s, first, last, 0)),
     ...badDeadlines((d, c) => { const a = el(buf4(), 4); return brecvl(c.s, a, a, d); }),
   ],
@@ -382,9 +485,12 @@ const TABLE: Record<string, Row[]> = {
     ...badDeadlines((d, c) => ipc_close(c.ls, d)).map((r) => ({ ...r, what: `${r.what} on a listener` })),
   ],
   ipc_pair_mem: badMems(IpcPairStorage, null, (m) => ipc_pair_mem(m)),
-  ipc_fromfd: badFds((fd) => ipc_fromfd(fd)),
+  ipc_fromfd: [...badFds((fd) => ipc_fromfd(fd)), { what: "fd of a TCP listener", call: (c) => ipc_fromfd(tcp_listener_fd(c.tls)), code: "EINVAL", arg: "fd" }],
   ipc_fromfd_mem: [...badFds((fd) => ipc_fromfd_mem(fd, new IpcStorage())), ...badMems(IpcStorage, null, (m) => ipc_fromfd_mem(0, m))],
-  ipc_listener_fromfd: badFds((fd) => ipc_listener_fromfd(fd)),
+  ipc_listener_fromfd: [
+    ...badFds((fd) => ipc_listener_fromfd(fd)),
+    { what: "fd of a TCP listener", call: (c) => ipc_listener_fromfd(tcp_listener_fd(c.tls)), code: "EINVAL", arg: "fd" },
+  ],
   ipc_listener_fromfd_mem: [...badFds((fd) => ipc_listener_fromfd_mem(fd, new IpcListenerStorage())), ...badMems(IpcListenerStorage, null, (m) => ipc_listener_fromfd_mem(0, m))],
   ipc_listener_fd: badHandles("ls", ["ls"], (h) => ipc_listener_fd(h)),
   ipc_recv_some: [
@@ -405,6 +511,93 @@ const TABLE: Record<string, Row[]> = {
     code: "EINVAL" as const,
     arg: "out",
   })),
+  ipaddr_local: [
+    ...badNames("ENODEV", (n, m) => ipaddr_local(n, 0, m)),
+    { what: "name of no interface", call: () => ipaddr_local("no-such-interface", 0, 0), code: "ENODEV", arg: "name" },
+    ...badPorts((p) => ipaddr_local("127.0.0.1", p, 0)),
+    ...badModes((m) => ipaddr_local("127.0.0.1", 0, m)),
+  ],
+  ipaddr_remote: [
+    ...badNames("EADDRNOTAVAIL", (n, m) => ipaddr_remote(n, 0, m, -1)),
+    ...[null, undefined].map((n) => ({ what: `name = ${String(n)}`, call: () => ipaddr_remote(n as never, 0, 0, -1), code: "EINVAL" as const, arg: "name" })),
+    ...badPorts((p) => ipaddr_remote("127.0.0.1", p, 0, -1)),
+    ...badModes((m) => ipaddr_remote("127.0.0.1", 0, m, -1)),
+    ...badDeadlines((d) => ipaddr_remote("127.0.0.1", 0, 0, d)),
+  ],
+  ipaddr_remotes: [
+    // A literal of a family mode excludes is an empty answer here, not an error.
+    ...badNames("EADDRNOTAVAIL", (n, m) => ipaddr_remotes(n, 0, m, 4, -1)).filter((r) => !r.what.includes("literal")),
+    ...[null, undefined].map((n) => ({ what: `name = ${String(n)}`, call: () => ipaddr_remotes(n as never, 0, 0, 4, -1), code: "EINVAL" as const, arg: "name" })),
+    ...badPorts((p) => ipaddr_remotes("127.0.0.1", p, 0, 4, -1)),
+    ...badModes((m) => ipaddr_remotes("127.0.0.1", 0, m, 4, -1)),
+    ...badCounts("naddrs", (n) => ipaddr_remotes("127.0.0.1", 0, 0, n, -1), [0]),
+    ...badDeadlines((d) => ipaddr_remotes("127.0.0.1", 0, 0, 4, d)),
+  ],
+  ipaddr_port: badIpAddrs("addr", (a) => ipaddr_port(a)),
+  ipaddr_family: badIpAddrs("addr", (a) => ipaddr_family(a)),
+  ipaddr_str: badIpAddrs("addr", (a) => ipaddr_str(a)),
+  ipaddr_setport: [...badIpAddrs("addr", (a) => ipaddr_setport(a, 80)), ...badPorts((p) => ipaddr_setport(ipaddr_local("127.0.0.1", 0, 0), p))],
+  ipaddr_equal: [
+    ...badIpAddrs("addr1", (a, c) => ipaddr_equal(a, c.taddr, false)),
+    ...badIpAddrs("addr2", (a, c) => ipaddr_equal(c.taddr, a, false)),
+    ...["yes", null, undefined, {}].map((v) => ({
+      what: `ignore_port = ${JSON.stringify(v) ?? String(v)}`,
+      call: (c: Ctx) => ipaddr_equal(c.taddr, c.taddr, v as never),
+      code: "EINVAL" as const,
+      arg: "ignore_port",
+    })),
+  ],
+  tcp_listen: [
+    ...badIpAddrs("addr", (a) => tcp_listen(a, 10)),
+    ...badCounts("backlog", (n) => tcp_listen(ipaddr_local("127.0.0.1", 0, 0), n), [2 ** 31]),
+  ],
+  tcp_listen_mem: [
+    ...badIpAddrs("addr", (a) => tcp_listen_mem(a, 10, new TcpListenerStorage())),
+    ...badCounts("backlog", (n) => tcp_listen_mem(ipaddr_local("127.0.0.1", 0, 0), n, new TcpListenerStorage()), [2 ** 31]),
+    ...badMems(TcpListenerStorage, (c) => c.busyTcpListener, (m) => tcp_listen_mem(ipaddr_local("127.0.0.1", 0, 0), 10, m)),
+  ],
+  tcp_accept: [
+    ...badHandles("ls", ["tls"], (h) => tcp_accept(h, null, 0)),
+    ...badIpAddrs("addr", (a, c) => tcp_accept(c.tls, a, 0)).filter((r) => r.what !== "addr null"),
+    ...badDeadlines((d, c) => tcp_accept(c.tls, null, d)),
+  ],
+  tcp_accept_mem: [
+    ...badHandles("ls", ["tls"], (h) => tcp_accept_mem(h, null, new TcpStorage(), 0)),
+    ...badIpAddrs("addr", (a, c) => tcp_accept_mem(c.tls, a, new TcpStorage(), 0)).filter((r) => r.what !== "addr null"),
+    ...badMems(TcpStorage, (c) => c.busyTcp, (m, c) => tcp_accept_mem(c.tls, null, m, 0)),
+    ...badDeadlines((d, c) => tcp_accept_mem(c.tls, null, new TcpStorage(), d)),
+  ],
+  tcp_connect: [...badIpAddrs("addr", (a) => tcp_connect(a, now() + 5000)), ...badDeadlines((d, c) => tcp_connect(c.taddr, d))],
+  tcp_connect_mem: [
+    ...badIpAddrs("addr", (a) => tcp_connect_mem(a, new TcpStorage(), now() + 5000)),
+    ...badMems(TcpStorage, (c) => c.busyTcp, (m, c) => tcp_connect_mem(c.taddr, m, now() + 5000)),
+    ...badDeadlines((d, c) => tcp_connect_mem(c.taddr, new TcpStorage(), d)),
+  ],
+  tcp_done: [...badHandles("s", ["t"], (h) => tcp_done(h, -1)), ...badDeadlines((d, c) => tcp_done(c.t, d))],
+  tcp_close: [
+    ...badHandles("s", ["t", "tls"], (h) => tcp_close(h, -1)),
+    ...badDeadlines((d, c) => tcp_close(c.t, d)),
+    ...badDeadlines((d, c) => tcp_close(c.tls, d)).map((r) => ({ ...r, what: `${r.what} on a listener` })),
+  ],
+  tcp_fromfd: [
+    ...badFds((fd) => tcp_fromfd(fd)),
+    { what: "fd of a Unix socket", call: (c) => tcp_fromfd(ipc_listener_fd(c.ls)), code: "EINVAL", arg: "fd" },
+    { what: "fd of a listening TCP socket", call: (c) => tcp_fromfd(tcp_listener_fd(c.tls)), code: "EINVAL", arg: "fd" },
+  ],
+  tcp_fromfd_mem: [
+    ...badFds((fd) => tcp_fromfd_mem(fd, new TcpStorage())),
+    { what: "fd of a listening TCP socket", call: (c) => tcp_fromfd_mem(tcp_listener_fd(c.tls), new TcpStorage()), code: "EINVAL", arg: "fd" },
+    ...badMems(TcpStorage, (c) => c.busyTcp, (m) => tcp_fromfd_mem(0, m)),
+  ],
+  tcp_listener_fromfd: [
+    ...badFds((fd) => tcp_listener_fromfd(fd)),
+    { what: "fd of a Unix socket", call: (c) => tcp_listener_fromfd(ipc_listener_fd(c.ls)), code: "EINVAL", arg: "fd" },
+  ],
+  tcp_listener_fromfd_mem: [
+    ...badFds((fd) => tcp_listener_fromfd_mem(fd, new TcpListenerStorage())),
+    ...badMems(TcpListenerStorage, (c) => c.busyTcpListener, (m) => tcp_listener_fromfd_mem(0, m)),
+  ],
+  tcp_listener_fd: badHandles("ls", ["tls"], (h) => tcp_listener_fd(h)),
 };
 
 /** Exported functions without bad-input rows, and why. */
@@ -435,16 +628,22 @@ function* makeCtx(): Generator<unknown, Ctx, unknown> {
   const addr = path.join(dir, `ctx${++serial}.ipc`);
   const ls = yield* ipc_listen(addr, 10);
   const [s, s2] = yield* ipc_pair();
+  const taddr = ipaddr_local("127.0.0.1", 0, 0);
+  const busyTcpListener = new TcpListenerStorage();
+  const tls = yield* tcp_listen_mem(taddr, 10, busyTcpListener);
+  const t = yield* tcp_connect(taddr, now() + 5000);
+  const busyTcp = new TcpStorage();
+  const t2 = yield* tcp_accept_mem(tls, null, busyTcp, now() + 5000);
   const user = hmake({ query: () => undefined, close() {} });
   const [x, y] = chmake();
   hclose(x);
   hclose(y);
   const fileFd = fs.openSync(path.join(dir, "regular"), "a");
-  return { ch, ch2, cr, b, ls, addr, s, s2, user, closed: x, busyCr, busyBundle, fileFd };
+  return { ch, ch2, cr, b, ls, addr, s, s2, tls, taddr, t, t2, user, closed: x, busyCr, busyBundle, busyTcp, busyTcpListener, fileFd };
 }
 
 function closeCtx(c: Ctx): void {
-  for (const h of [c.ch, c.ch2, c.cr, c.b, c.ls, c.s, c.s2, c.user]) hclose(h);
+  for (const h of [c.ch, c.ch2, c.cr, c.b, c.ls, c.s, c.s2, c.tls, c.t, c.t2, c.user]) hclose(h);
   fs.closeSync(c.fileFd);
 }
 
@@ -469,13 +668,18 @@ function* attempt(row: Row, c: Ctx): Generator<unknown, unknown, unknown> {
   return new Error(`the call succeeded (returned ${String(r)})`);
 }
 
-/** The context still works: a byte across the pair both ways, a value across the channel. */
+/** The context still works: a byte across each pair both ways, a value across the channel. */
 function* stillWorks(c: Ctx): Generator<unknown, void, unknown> {
   const one = new Uint8Array([7]);
-  yield* bsend(c.s, one, 1, now() + 5000);
-  yield* brecv(c.s2, one, 1, now() + 5000);
-  yield* bsend(c.s2, one, 1, now() + 5000);
-  yield* brecv(c.s, one, 1, now() + 5000);
+  for (const [a, b] of [
+    [c.s, c.s2],
+    [c.t, c.t2],
+  ]) {
+    yield* bsend(a!, one, 1, now() + 5000);
+    yield* brecv(b!, one, 1, now() + 5000);
+    yield* bsend(b!, one, 1, now() + 5000);
+    yield* brecv(a!, one, 1, now() + 5000);
+  }
   expect(one[0]).toBe(7);
   const cr = go(
     (function* () {
@@ -486,6 +690,7 @@ function* stillWorks(c: Ctx): Generator<unknown, void, unknown> {
   hclose(cr);
   const lsOk = hquery(c.ls, api.IPC_LISTENER_TYPE);
   expect(lsOk).toBeTruthy();
+  expect(hquery(c.tls, TCP_LISTENER_TYPE)).toBeTruthy();
 }
 
 function expectBad(e: unknown, fn: string, row: Row): void {

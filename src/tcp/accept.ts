@@ -3,7 +3,7 @@ import type { Socket } from "node:net";
 import { checkDeadline } from "../handles/args.js";
 import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
-import { claim } from "../handles/pool.js";
+import { checkMem, claim } from "../handles/pool.js";
 import { handleQuery } from "../handles/table.js";
 import type { IpcListener } from "../ipc/listener.js";
 import { canBlock } from "../runtime/sched.js";
@@ -74,5 +74,6 @@ export function* tcp_accept(ls: number, addr: IpAddr | null, deadline: number): 
  * ```
  */
 export function* tcp_accept_mem(ls: number, addr: IpAddr | null, mem: TcpStorage, deadline: number): Op<number> {
+  checkMem("tcp_accept_mem", mem, TcpStorage);
   return yield* accept(ls, addr, mem, deadline, "tcp_accept_mem");
 }

@@ -54,13 +54,13 @@ export function* tcp_done(s: number, deadline: number): Op<void> {
  */
 export function* tcp_close(s: number, deadline: number): Op<void> {
   const vfs = handleGet(s, "tcp_close", "s");
+  checkDeadline("tcp_close", deadline);
   if (vfs.query(TCP_LISTENER_TYPE)) {
     handleRelease(s, "tcp_close").close();
     return;
   }
   const c = vfs.query(TCP_TYPE) as IpcConn | undefined;
   if (!c) throw dillError("ENOTSUP", "tcp_close", "s", `handle ${s} (${vfs.kind ?? "user"}) is not a TCP socket`);
-  checkDeadline("tcp_close", deadline);
   let cr: CrBase;
   try {
     cr = canBlock("tcp_close");

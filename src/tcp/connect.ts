@@ -2,7 +2,7 @@
 import { checkDeadline } from "../handles/args.js";
 import { quickError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
-import { claim } from "../handles/pool.js";
+import { checkMem, claim } from "../handles/pool.js";
 import { canBlock, expired } from "../runtime/sched.js";
 import { AF_INET6, checkIpAddr, type IpAddr } from "./ipaddr.js";
 import { TcpStorage, tcpConnStorages } from "./storage.js";
@@ -66,5 +66,6 @@ export function* tcp_connect(addr: IpAddr, deadline: number): Op<number> {
  * ```
  */
 export function* tcp_connect_mem(addr: IpAddr, mem: TcpStorage, deadline: number): Op<number> {
+  checkMem("tcp_connect_mem", mem, TcpStorage);
   return yield* connect(addr, mem, deadline, "tcp_connect_mem");
 }

@@ -12,7 +12,7 @@ import { fstatSync, readFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
-import { claim } from "../handles/pool.js";
+import { checkMem, claim } from "../handles/pool.js";
 import { fromNode } from "../ipc/errno.js";
 import { startListener } from "../ipc/listen.js";
 import { canBlock } from "../runtime/sched.js";
@@ -110,6 +110,7 @@ export function tcp_fromfd(fd: number): number {
  * ```
  */
 export function tcp_fromfd_mem(fd: number, mem: TcpStorage): number {
+  checkMem("tcp_fromfd_mem", mem, TcpStorage);
   return fromfd(fd, mem, "tcp_fromfd_mem");
 }
 
@@ -153,5 +154,6 @@ export function* tcp_listener_fromfd(fd: number): Op<number> {
  * ```
  */
 export function* tcp_listener_fromfd_mem(fd: number, mem: TcpListenerStorage): Op<number> {
+  checkMem("tcp_listener_fromfd_mem", mem, TcpListenerStorage);
   return yield* listenerFromfd(fd, mem, "tcp_listener_fromfd_mem");
 }

@@ -89,9 +89,24 @@ function make(family: number, address: string, port: number): IpAddr {
   return a;
 }
 
-/** `EINVAL` unless `a` is an IpAddr. */
+/**
+ * `EINVAL` unless `a` is an IpAddr whose fields hold together: a known family, an address text of
+ * that family (an IPv6 one has a colon, an IPv4 one has none), a port from 0 to 65535. The fields
+ * are read-only to TypeScript only, so a cast or `Object.assign` can break them; a few comparisons
+ * keep such an object away from the socket calls. The address text itself is not parsed again.
+ */
 export function checkIpAddr(fn: string, arg: string, a: unknown): asserts a is IpAddr {
   if (!(a instanceof IpAddr)) throw dillError("EINVAL", fn, arg, `${arg} must be an IpAddr (from ipaddr_local or ipaddr_remote)`);
+  const { family, address, port } = a;
+  if (
+    typeof address !== "string" ||
+    (family === AF_INET ? address.includes(":") : family !== AF_INET6 || !address.includes(":")) ||
+    !Number.isInteger(port) ||
+    port < 0 ||
+    port > 0xffff
+  ) {
+    throw dillError("EINVAL", fn, arg, `${arg} is a damaged IpAddr (family ${String(family)}, address ${String(address)}, port ${String(port)})`);
+  }
 }
 
 function checkPort(fn: string, port: unknown): asserts port is number {
@@ -136,10 +151,14 @@ function isLiteral(name: string): boolean {
   return literal(name, false) !== null || literal(name, true) !== null;
 }
 
+/** The longest host name, in characters (RFC 1035: 255 octets on the wire, 253 as text). */
+const NAME_MAX = 253;
+
 function checkName(fn: string, name: unknown): asserts name is string {
   if (typeof name !== "string") throw dillError("EINVAL", fn, "name", "name must be a string");
   if (name.length === 0) throw dillError("EINVAL", fn, "name", "name is empty");
   if (name.includes("\0")) throw dillError("EINVAL", fn, "name", "name contains a NUL byte");
+  if (name.length > NAME_MAX) throw dillError("ENAMETOOLONG", fn, "name", `name is ${name.length} characters long, a host name has at most ${NAME_MAX}`);
 }
 
 /**
@@ -153,8 +172,9 @@ function checkName(fn: string, name: unknown): asserts name is string {
  * @param mode `IPADDR_IPV4`, `IPADDR_IPV6`, `IPADDR_PREF_IPV4`, `IPADDR_PREF_IPV6`, or 0 (the
  * default, `IPADDR_PREF_IPV4`). For the any address, the IPv6 modes give `::`, the others `0.0.0.0`.
  * @returns a new {@link IpAddr}.
- * @throws `EINVAL` (bad `name`, `port` or `mode`), `ENODEV` (`name` is neither a literal of a
- * family `mode` allows nor an interface with such an address).
+ * @throws `EINVAL` (bad `name`, `port` or `mode`), `ENAMETOOLONG` (`name` longer than 253
+ * characters), `ENODEV` (`name` is neither a literal of a family `mode` allows nor an interface
+ * with such an address).
  *
  * @example
  * ```ts
@@ -273,8 +293,9 @@ function* resolve(name: string, port: number, mode: number, max: number, deadlin
  * @param deadline absolute time in ms; `-1` never; `0` resolves literals only (a name then
  * fails with `ETIMEDOUT`).
  * @returns a new {@link IpAddr}.
- * @throws `EINVAL` (bad `name`, `port`, `mode` or deadline), `EADDRNOTAVAIL` (the name cannot be
- * resolved to an address of the family `mode` asks for), `ECANCELED`, `ETIMEDOUT`.
+ * @throws `EINVAL` (bad `name`, `port`, `mode` or deadline), `ENAMETOOLONG` (`name` longer than
+ * 253 characters: no lookup), `EADDRNOTAVAIL` (the name cannot be resolved to an address of the
+ * family `mode` asks for), `ECANCELED`, `ETIMEDOUT`.
  *
  * @example
  * ```ts
@@ -372,6 +393,9 @@ export function ipaddr_str(addr: IpAddr): string {
  * `ignore_port` is set. An IPv4 address and its IPv4-mapped IPv6 form are different addresses.
  * libdill returns 1 or 0; tsdill returns a boolean.
  *
+ * @throws `EINVAL` (an address is not an IpAddr, or `ignore_port` is neither a boolean nor a
+ * number).
+ *
  * @example
  * ```ts
  * ipaddr_equal(ipaddr_local("::1", 80, 0), ipaddr_local("0:0::1", 80, 0), false); // true
@@ -380,5 +404,8 @@ export function ipaddr_str(addr: IpAddr): string {
 export function ipaddr_equal(addr1: IpAddr, addr2: IpAddr, ignore_port: boolean | number): boolean {
   checkIpAddr("ipaddr_equal", "addr1", addr1);
   checkIpAddr("ipaddr_equal", "addr2", addr2);
+  if (typeof ignore_port !== "boolean" && typeof ignore_port !== "number") {
+    throw dillError("EINVAL", "ipaddr_equal", "ignore_port", `ignore_port must be a boolean or a number, got ${String(ignore_port)}`);
+  }
   return addr1.family === addr2.family && addr1.address === addr2.address && (!!ignore_port || addr1.port === addr2.port);
 }

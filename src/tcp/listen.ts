@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { checkCount } from "../handles/args.js";
 import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
-import { claim } from "../handles/pool.js";
+import { checkMem, claim } from "../handles/pool.js";
 import { startListener } from "../ipc/listen.js";
 import { canBlock } from "../runtime/sched.js";
 import { checkIpAddr, type IpAddr, ipaddrSet } from "./ipaddr.js";
@@ -65,5 +65,6 @@ export function* tcp_listen(addr: IpAddr, backlog: number): Op<number> {
  * ```
  */
 export function* tcp_listen_mem(addr: IpAddr, backlog: number, mem: TcpListenerStorage): Op<number> {
+  checkMem("tcp_listen_mem", mem, TcpListenerStorage);
   return yield* listen(addr, backlog, mem, "tcp_listen_mem");
 }
