@@ -1,7 +1,7 @@
 /** What is open, and the runtime's settings: for tests, teachers and leak hunts. */
 import { handleCapacity, handleCount, handleKinds, setHandleCapacity } from "../handles/table.js";
 import { poolCapacity, poolUsed, setPoolCapacity } from "../handles/pool.js";
-import { schedCounts, setSchedOptions, type UncaughtHandler } from "./sched.js";
+import { clockName, schedCounts, setClock, setSchedOptions, type UncaughtHandler } from "./sched.js";
 
 /** A snapshot of the runtime, from {@link dill_stats}. */
 export interface DillStats {
@@ -21,6 +21,8 @@ export interface DillStats {
   maxHandles: number;
   /** Exceptions that escaped coroutines and were reported, since start. */
   uncaught: number;
+  /** The clock behind `now()` and every deadline: `"real"`, or `"virtual"` for tests. */
+  clock: "real" | "virtual";
 }
 
 /**
@@ -45,6 +47,7 @@ export function dill_stats(): DillStats {
     pool: { used: poolUsed(), capacity: poolCapacity() },
     maxHandles: handleCapacity(),
     uncaught: s.uncaught,
+    clock: clockName(),
   };
 }
 
@@ -61,19 +64,30 @@ export interface DillOptions {
   onUncaught?: UncaughtHandler | null;
   /** Record where each coroutine is launched, for error reports (costs a stack trace per launch). */
   traceLaunch?: boolean;
+  /**
+   * For tests: `"virtual"` makes `now()` a virtual clock that stands still while coroutines run and
+   * jumps to the earliest deadline when every coroutine waits, so timed programs run at once and
+   * the same way every time. `"real"` (the default) restores the real clock. Refused (`EBUSY`)
+   * while a deadline is pending.
+   */
+  clock?: "real" | "virtual";
 }
 
 /**
- * Changes the runtime's limits and error reporting. Limits cannot drop below what is in use (`EBUSY`).
+ * Changes the runtime's limits, error reporting and clock. Limits cannot drop below what is in
+ * use (`EBUSY`); the clock cannot change while a deadline is pending (`EBUSY`).
  *
- * @throws `EINVAL` for a bad value; `EBUSY` when a limit would fall below current use.
+ * @throws `EINVAL` for a bad value; `EBUSY` when a limit would fall below current use, or for a
+ * clock change while deadlines are pending.
  *
  * @example
  * ```ts
  * dill_configure({ handles: 10_000, pool: 10_000, traceLaunch: true });
+ * dill_configure({ clock: "virtual" }); // in a test: deadlines cost no waiting
  * ```
  */
 export function dill_configure(opts: DillOptions): void {
+  if (opts.clock !== undefined) setClock(opts.clock, "dill_configure");
   if (opts.handles !== undefined) setHandleCapacity(opts.handles, "dill_configure");
   if (opts.pool !== undefined) setPoolCapacity(opts.pool, "dill_configure");
   setSchedOptions(opts);
