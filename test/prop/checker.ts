@@ -1,0 +1,266 @@
+/**
+ * The invariants every run of every program must keep, checked on the interpreter's event log:
+ * structured concurrency (hclose and bundle_wait return after what they cover has finished, no
+ * coroutine outlives the one that launched it, every started coroutine's `finally` ran), sticky
+ * cancellation, exact deadlines on the virtual clock, exactly-once channel delivery, and no leaks.
+ */
+import { type Event, HARNESS, type Run } from "./interpreter.js";
+import { type End, endName, type Node } from "./program.js";
+
+type Call = Extract<Event, { k: "call" }>;
+type Ret = Extract<Event, { k: "ret" }>;
+
+interface CallRec {
+  call: Call;
+  at: number;
+  ret: Ret | null;
+  retAt: number;
+}
+
+interface Transfer {
+  val: string;
+  ch: number;
+  end: End;
+  cr: number;
+  rec: CallRec;
+}
+
+/** All the violations in one run, as sentences; empty when the run kept every invariant. */
+export function check(r: Run): string[] {
+  const ev = r.events;
+  const bad: string[] = [];
+  const t = (x: number) => `t=${x - r.t0}`;
+  const start = new Map<number, number>();
+  const exit = new Map<number, number>();
+  const launched = new Map<number, number>();
+  const cancelAt = new Map<number, number>();
+  const calls: CallRec[] = [];
+  const byId = new Map<number, CallRec>();
+
+  ev.forEach((e, i) => {
+    switch (e.k) {
+      case "start":
+        if (start.has(e.cr)) bad.push(`cr${e.cr} started twice`);
+        start.set(e.cr, i);
+        break;
+      case "exit":
+        exit.set(e.cr, i);
+        break;
+      case "launch":
+        if (e.err === null) launched.set(e.child, i);
+        break;
+      case "close":
+        for (const c of e.covers) if (!cancelAt.has(c)) cancelAt.set(c, i);
+        break;
+      case "call": {
+        const rec: CallRec = { call: e, at: i, ret: null, retAt: -1 };
+        calls.push(rec);
+        byId.set(e.call, rec);
+        break;
+      }
+      case "ret": {
+        const rec = byId.get(e.call)!;
+        rec.ret = e;
+        rec.retAt = i;
+        break;
+      }
+    }
+  });
+  const cancelledBefore = (cr: number, i: number) => {
+    const c = cancelAt.get(cr);
+    return c !== undefined && c < i;
+  };
+  const finishedBefore = (cr: number, i: number) => !start.has(cr) || (exit.get(cr) ?? Infinity) < i;
+
+  // Lifetimes: every started coroutine finished (its finally ran), before the one that launched it.
+  for (const [cr, i] of start) {
+    if (!launched.has(cr)) bad.push(`cr${cr} started without a successful launch`);
+    else if (launched.get(cr)! > i) bad.push(`cr${cr} started before its launch returned`);
+    if (!exit.has(cr)) bad.push(`cr${cr} started but never finished: its finally block did not run`);
+  }
+  for (const cr of launched.keys()) {
+    if (!start.has(cr) && !cancelAt.has(cr)) bad.push(`cr${cr} was launched, never started, and never closed`);
+  }
+  const walk = (n: Node): void => {
+    const e = exit.get(n.id);
+    if (n.parent !== -1 && e !== undefined && exit.has(n.parent) && exit.get(n.parent)! < e) {
+      bad.push(`cr${n.id} outlived cr${n.parent}, which launched it (it finished at #${e}, after cr${n.parent} at #${exit.get(n.parent)})`);
+    }
+    for (const s of n.steps) {
+      if (s.op === "go") walk(s.node);
+      else if (s.op === "bundle") s.nodes.forEach(walk);
+    }
+  };
+  walk(r.program.main);
+
+  // hclose returns only once what it covers has finished.
+  ev.forEach((e, i) => {
+    if (e.k !== "closed") return;
+    for (const c of e.covers) {
+      const s = start.get(c);
+      if (s !== undefined && s > i) bad.push(`cr${c} started after hclose of its handle returned (#${i})`);
+      else if (!finishedBefore(c, i)) bad.push(`hclose by ${who(e.cr)} returned (#${i}) while cr${c}, which it covers, was still running`);
+    }
+  });
+
+  // Launches succeed unless the launcher was cancelled, and then fail with ECANCELED.
+  ev.forEach((e, i) => {
+    if (e.k !== "launch" || e.cr === HARNESS) return;
+    const cancelled = cancelledBefore(e.cr, i);
+    if (e.err === null && cancelled) bad.push(`cr${e.cr} launched cr${e.child} (#${i}) after it was cancelled: the launch should fail with ECANCELED`);
+    else if (e.err === "ECANCELED" && !cancelled) bad.push(`launch of cr${e.child} failed with ECANCELED, but cr${e.cr} was not cancelled`);
+    else if (e.err !== null && e.err !== "ECANCELED") bad.push(`launch of cr${e.child} failed with ${e.err}`);
+  });
+
+  // Blocking calls: cancellation, deadlines, bundle_wait.
+  for (const rec of calls) {
+    const { call } = rec;
+    const ret = rec.ret;
+    const name = `cr${call.cr}'s ${call.op} (#${rec.at})`;
+    if (ret === null) {
+      bad.push(`${name} never returned`);
+      continue;
+    }
+    const c = cancelAt.get(call.cr);
+    if (ret.err === "ECANCELED") {
+      if (!(c !== undefined && c < rec.retAt)) bad.push(`${name} failed with ECANCELED, but cr${call.cr} was not cancelled`);
+      continue;
+    }
+    if (c !== undefined && c < rec.at) {
+      bad.push(`${name} was called after cr${call.cr} was cancelled (#${c}) and ${ret.err === null ? "succeeded" : `failed with ${ret.err}`}: it must fail with ECANCELED`);
+      continue;
+    }
+    const expected = call.dl === 0 ? call.t : Math.max(call.t, call.dl);
+    if (ret.err === "ETIMEDOUT") {
+      if (call.op === "msleep" || call.op === "dill_yield") bad.push(`${name} failed with ETIMEDOUT`);
+      else if (call.dl === -1) bad.push(`${name} failed with ETIMEDOUT without a deadline`);
+      else if (ret.t < expected) bad.push(`${name} timed out early: at ${t(ret.t)}, its deadline is ${t(expected)}`);
+      else if (ret.t > expected) bad.push(`${name} timed out late: at ${t(ret.t)}, its deadline is ${t(expected)}`);
+    } else if (ret.err !== null) {
+      bad.push(`${name} failed with ${ret.err}`);
+    } else if (call.op === "msleep") {
+      if (call.dl === -1) bad.push(`${name} with no deadline returned without being cancelled`);
+      else if (ret.t < expected) bad.push(`${name} returned early: at ${t(ret.t)}, its deadline is ${t(expected)}`);
+      else if (ret.t > expected) bad.push(`${name} returned late: at ${t(ret.t)}, its deadline is ${t(expected)}`);
+    } else if (call.op === "dill_yield") {
+      if (ret.t !== call.t) bad.push(`${name}: time moved from ${t(call.t)} to ${t(ret.t)} while the coroutine was ready to run`);
+    } else {
+      if (call.dl === 0 && ret.t !== call.t) bad.push(`${name} with deadline 0 waited until ${t(ret.t)}`);
+      if (call.dl > 0 && ret.t >= call.dl && ret.t !== call.t) bad.push(`${name} succeeded at ${t(ret.t)}, at or after its deadline ${t(call.dl)}: the deadline should have fired first`);
+      if (call.op === "bundle_wait") {
+        for (const m of call.covers!) {
+          if (!finishedBefore(m, rec.retAt)) bad.push(`${name} returned while cr${m}, a member of the bundle, was still running`);
+          else if (c !== undefined && c < rec.retAt && !finishedBefore(m, c)) bad.push(`${name} returned after cr${call.cr} was cancelled, although cr${m} finished only then`);
+        }
+      }
+    }
+  }
+
+  // Channels: every value received was sent successfully, on the other end, and is received once.
+  const sent = new Map<string, Transfer>();
+  const failed = new Set<string>();
+  const got: Transfer[] = [];
+  for (const rec of calls) {
+    const { call } = rec;
+    const ret = rec.ret;
+    if (ret === null) continue;
+    if (call.op === "chsend") {
+      if (ret.err === null) sent.set(call.val!, { val: call.val!, ch: call.ch!, end: call.end!, cr: call.cr, rec });
+      else failed.add(call.val!);
+    } else if (call.op === "chrecv") {
+      if (ret.err === null) got.push({ val: ret.value as string, ch: call.ch!, end: call.end!, cr: call.cr, rec });
+    } else if (call.op === "choose") {
+      call.arms!.forEach((a, k) => {
+        if (ret.err === null && ret.idx === k) {
+          if (a.send) sent.set(a.val!, { val: a.val!, ch: a.ch, end: a.end, cr: call.cr, rec });
+          else got.push({ val: ret.value as string, ch: a.ch, end: a.end, cr: call.cr, rec });
+        } else if (a.send) {
+          failed.add(a.val!);
+        }
+      });
+    }
+  }
+  const count = new Map<string, number>();
+  // A call that completed while its coroutine was being cancelled had to be matched before that.
+  const matchedInTime = (x: Transfer, peer: Transfer) => {
+    const c = cancelAt.get(x.cr);
+    if (c !== undefined && c > x.rec.at && c < x.rec.retAt && !(peer.rec.retAt < c && peer.rec.at < c)) {
+      bad.push(`cr${x.cr}'s ${x.rec.call.op} (#${x.rec.at}) was in progress when cr${x.cr} was cancelled (#${c}) and still completed with "${x.val}", matched only later by cr${peer.cr}`);
+    }
+  };
+  for (const g of got) {
+    const s = sent.get(g.val);
+    const n = (count.get(g.val) ?? 0) + 1;
+    count.set(g.val, n);
+    if (s === undefined) {
+      bad.push(`cr${g.cr} received ${JSON.stringify(g.val)} on ${endName(g.ch, g.end)} (#${g.rec.retAt}), ${failed.has(g.val) ? "but its send failed" : "which nobody sent"}`);
+      continue;
+    }
+    if (n > 1) bad.push(`${JSON.stringify(g.val)} was received ${n} times (again by cr${g.cr} at #${g.rec.retAt})`);
+    if (s.ch !== g.ch || s.end === g.end) bad.push(`${JSON.stringify(g.val)} was sent on ${endName(s.ch, s.end)} but received on ${endName(g.ch, g.end)}`);
+    matchedInTime(g, s);
+    matchedInTime(s, g);
+  }
+  for (const s of sent.values()) {
+    if (!count.has(s.val)) bad.push(`cr${s.cr}'s send of ${JSON.stringify(s.val)} on ${endName(s.ch, s.end)} succeeded (#${s.rec.retAt}) but nobody received it`);
+  }
+
+  // Nothing left behind, nothing escaped.
+  const b = r.before;
+  const a = r.after;
+  if (b === null || a === null) bad.push("the harness did not finish");
+  else {
+    for (const [what, x, y] of [
+      ["coroutines", b.coroutines, a.coroutines],
+      ["handles", b.handles, a.handles],
+      ["pending deadlines", b.timers, a.timers],
+      ["pool storages", b.pool.used, a.pool.used],
+    ] as const) {
+      if (y !== x) bad.push(`${what} left behind: ${y} after the run, ${x} before`);
+    }
+  }
+  for (const e of r.errors) bad.push(`an exception escaped: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  return bad;
+}
+
+function who(cr: number): string {
+  return cr === HARNESS ? "the harness" : `cr${cr}`;
+}
+
+/** The event log, one line per event, times in virtual ms since the run began. */
+export function trace(r: Run, max = 80): string {
+  const t = (x: number) => `t=${x - r.t0}`.padEnd(7);
+  const dl = (x: number) => (x === -1 ? "never" : x === 0 ? "0" : t(x).trim());
+  const calls = new Map<number, Call>();
+  const lines = r.events.map((e, i) => {
+    const at = `#${i}`.padEnd(5);
+    switch (e.k) {
+      case "launch":
+        return `${at}${" ".repeat(7)} ${who(e.cr)} launches cr${e.child}${e.err === null ? "" : `: ${e.err}`}`;
+      case "start":
+        return `${at}${t(e.t)} cr${e.cr} starts`;
+      case "exit":
+        return `${at}${t(e.t)} cr${e.cr} finishes`;
+      case "close":
+        return `${at}${t(e.t)} ${who(e.cr)} hclose(handle of ${e.covers.map((c) => `cr${c}`).join(" ") || "an empty bundle"})`;
+      case "closed":
+        return `${at}${t(e.t)} ${who(e.cr)} hclose returns`;
+      case "call": {
+        calls.set(e.call, e);
+        let args = "";
+        if (e.op === "chsend") args = `${endName(e.ch!, e.end!)}, "${e.val}", `;
+        else if (e.op === "chrecv") args = `${endName(e.ch!, e.end!)}, `;
+        else if (e.op === "choose") args = `[${e.arms!.map((a) => (a.send ? `send ${endName(a.ch, a.end)} "${a.val}"` : `recv ${endName(a.ch, a.end)}`)).join(", ")}], `;
+        else if (e.op === "bundle_wait") args = `{${e.covers!.map((c) => `cr${c}`).join(" ")}}, `;
+        return `${at}${t(e.t)} cr${e.cr} ${e.op}(${args}${e.op === "dill_yield" ? "" : dl(e.dl)})`;
+      }
+      case "ret": {
+        const c = calls.get(e.call)!;
+        const what = e.err !== null ? e.err : c.op === "choose" ? `${e.idx}${e.value !== undefined ? ` "${e.value}"` : ""}` : e.value !== undefined ? `"${e.value}"` : "ok";
+        return `${at}${t(e.t)} cr${e.cr} ${c.op} -> ${what}`;
+      }
+    }
+  });
+  if (lines.length > max) return [...lines.slice(0, max), `… ${lines.length - max} more events`].join("\n");
+  return lines.join("\n");
+}
