@@ -14,6 +14,7 @@ import { dill_configure, msleep, now, run } from "../src/index.js";
 import { check, trace } from "./prop/checker.js";
 import { harness, Run } from "./prop/interpreter.js";
 import { type Program, programs } from "./prop/program.js";
+import { minimize } from "./prop/shrink.js";
 
 const seedEnv = process.env.TSDILL_PROP_SEED;
 const SEED = seedEnv === undefined ? 20261126 : seedEnv === "random" ? (Date.now() ^ (Math.random() * 0x100000000)) | 0 : Number(seedEnv);
@@ -54,12 +55,16 @@ describe("the scheduler, on random programs under the virtual clock", () => {
     "keeps structured concurrency, sticky cancellation, exact deadlines and exactly-once delivery, and leaks nothing",
     async () => {
       console.log(`prop-scheduler: seed ${SEED}, ${RUNS} programs (TSDILL_PROP_SEED / TSDILL_PROP_RUNS to change)`);
-      await fc.assert(
-        fc.asyncProperty(programs, async (p) => {
-          const v = await verdict(p);
-          if (v !== null) throw new Error(`the program broke these guarantees:\n${v}`);
-        }),
+      const out = await fc.check(
+        fc.asyncProperty(programs, async (p) => (await verdict(p)) === null),
         { seed: SEED, numRuns: RUNS },
+      );
+      if (!out.failed) return;
+      if (out.counterexample === null) throw new Error(fc.defaultReportMessage(out) ?? "the property failed");
+      const small = await minimize(out.counterexample[0], async (p) => (await verdict(p)) !== null);
+      throw new Error(
+        `a random program broke the scheduler's guarantees (seed ${SEED}, after ${out.numRuns} programs, shrunk ${out.numShrinks} times by fast-check, then by inlining).\n` +
+          `Rerun with TSDILL_PROP_SEED=${SEED}.\n\n${small.toString()}\n\nviolations:\n${await verdict(small)}`,
       );
     },
     Math.max(20_000, RUNS * 100),

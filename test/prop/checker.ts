@@ -156,6 +156,26 @@ export function check(r: Run): string[] {
     }
   }
 
+  // Deadlines due at the same time fire in the order they were set (as on the real clock): the
+  // calls they end return in the order they were made, unless a cancellation reordered them.
+  const fired = new Map<number, CallRec[]>();
+  for (const rec of calls) {
+    const ret = rec.ret;
+    if (ret === null || rec.call.dl <= rec.call.t || ret.t !== rec.call.dl || cancelledBefore(rec.call.cr, rec.retAt)) continue;
+    if (ret.err === "ETIMEDOUT" || (ret.err === null && rec.call.op === "msleep")) {
+      const same = fired.get(rec.call.dl) ?? [];
+      same.push(rec);
+      fired.set(rec.call.dl, same);
+    }
+  }
+  for (const [dl, recs] of fired) {
+    for (let k = 1; k < recs.length; k++) {
+      const a = recs[k - 1]!;
+      const b = recs[k]!;
+      if (b.retAt < a.retAt) bad.push(`deadline ${t(dl)} fired out of order: cr${b.call.cr}'s ${b.call.op} (set at #${b.at}) returned before cr${a.call.cr}'s ${a.call.op} (set at #${a.at})`);
+    }
+  }
+
   // Channels: every value received was sent successfully, on the other end, and is received once.
   const sent = new Map<string, Transfer>();
   const failed = new Set<string>();

@@ -49,7 +49,8 @@ export class Program {
   /** Number of coroutine bodies in the tree. */
   readonly size: number;
   constructor(
-    body: Step[],
+    /** The main body as generated (the shrinker edits it). */
+    readonly body: Step[],
     /** ms after the start at which the harness stops waiting for main and closes it. */
     readonly horizon: number,
   ) {
