@@ -18,7 +18,7 @@ import { minimize } from "./prop/shrink.js";
 
 const seedEnv = process.env.TSDILL_PROP_SEED;
 const SEED = seedEnv === undefined ? 20261126 : seedEnv === "random" ? (Date.now() ^ (Math.random() * 0x100000000)) | 0 : Number(seedEnv);
-const RUNS = Number(process.env.TSDILL_PROP_RUNS ?? 1000);
+const RUNS = Number(process.env.TSDILL_PROP_RUNS ?? 2000);
 
 let current: Run | null = null;
 
@@ -70,6 +70,23 @@ describe("the scheduler, on random programs under the virtual clock", () => {
     Math.max(20_000, RUNS * 100),
   );
 
+  it("generates programs that reach every outcome of every call", async () => {
+    const seen = new Set<string>();
+    for (const p of fc.sample(programs, { seed: SEED, numRuns: 500 })) {
+      const r = new Run(p);
+      await run(harness(r));
+      const ops = new Map<number, string>();
+      for (const e of r.events) {
+        if (e.k === "call") ops.set(e.call, e.op);
+        else if (e.k === "ret") seen.add(`${ops.get(e.call)} ${e.err ?? "ok"}`);
+        else if (e.k === "launch") seen.add(`launch ${e.err ?? "ok"}`);
+      }
+    }
+    const outcomes = ["ok", "ETIMEDOUT", "ECANCELED"].flatMap((o) => ["chsend", "chrecv", "choose", "bundle_wait"].map((op) => `${op} ${o}`));
+    outcomes.push("msleep ok", "msleep ECANCELED", "dill_yield ok", "dill_yield ECANCELED", "launch ok", "launch ECANCELED");
+    expect(outcomes.filter((o) => !seen.has(o))).toEqual([]);
+  });
+
   it("runs the same program to the same trace every time", async () => {
     const samples = fc.sample(programs, { seed: SEED, numRuns: 20 });
     for (const p of samples) {
@@ -78,6 +95,26 @@ describe("the scheduler, on random programs under the virtual clock", () => {
       await run(harness(a));
       await run(harness(b));
       expect(trace(b, Infinity)).toBe(trace(a, Infinity));
+    }
+  });
+});
+
+describe("the same checks on the real clock", () => {
+  it("hold for a few programs run in real time, where deadlines may fire late but never early", async () => {
+    dill_configure({ clock: "real" });
+    try {
+      // Small horizons keep this quick: each program runs for at most its horizon of real time.
+      const samples = fc.sample(programs, { seed: SEED, numRuns: 60 }).filter((p) => p.horizon <= 60).slice(0, 12);
+      for (const p of samples) {
+        const r = new Run(p);
+        current = r;
+        await run(harness(r));
+        current = null;
+        const bad = check(r, false);
+        expect(bad, `${p.toString()}\n${trace(r)}`).toEqual([]);
+      }
+    } finally {
+      dill_configure({ clock: "virtual" });
     }
   });
 });
