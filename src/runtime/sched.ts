@@ -394,14 +394,15 @@ let ticking = false;
  */
 function virtualTick(): void {
   ticking = false;
-  if (armed === Infinity) return;
+  const first = timerFirst();
+  if (!virtual || first === undefined) return; // the clock was switched, or every deadline went away
   if (qsize > 0) {
     // Ready work first (its loop turn is already scheduled): time stands still while it runs.
     ticking = true;
     setImmediate(virtualTick);
     return;
   }
-  advanceVirtual(Math.ceil(armed)); // now() stays an integer, as on the real clock
+  advanceVirtual(Math.ceil(first.deadline)); // now() stays an integer, as on the real clock
   onTimer();
 }
 
