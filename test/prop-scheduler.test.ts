@@ -74,7 +74,10 @@ describe("the scheduler, on random programs under the virtual clock", () => {
     const seen = new Set<string>();
     for (const p of fc.sample(programs, { seed: SEED, numRuns: 500 })) {
       const r = new Run(p);
+      current = r;
       await run(harness(r));
+      current = null;
+      expect(r.errors).toEqual([]);
       const ops = new Map<number, string>();
       for (const e of r.events) {
         if (e.k === "call") ops.set(e.call, e.op);
