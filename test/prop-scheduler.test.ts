@@ -71,8 +71,9 @@ describe("the scheduler, on random programs under the virtual clock", () => {
   );
 
   it("generates programs that reach every outcome of every call", async () => {
+    // About the generator, not the runtime: a fixed seed, whatever TSDILL_PROP_SEED says.
     const seen = new Set<string>();
-    for (const p of fc.sample(programs, { seed: SEED, numRuns: 500 })) {
+    for (const p of fc.sample(programs, { seed: 1, numRuns: 1000 })) {
       const r = new Run(p);
       current = r;
       await run(harness(r));
@@ -86,7 +87,7 @@ describe("the scheduler, on random programs under the virtual clock", () => {
       }
     }
     const outcomes = ["ok", "ETIMEDOUT", "ECANCELED"].flatMap((o) => ["chsend", "chrecv", "choose", "bundle_wait"].map((op) => `${op} ${o}`));
-    outcomes.push("msleep ok", "msleep ECANCELED", "dill_yield ok", "dill_yield ECANCELED", "launch ok", "launch ECANCELED");
+    outcomes.push("chsend EPIPE", "chrecv EPIPE", "msleep ok", "msleep ECANCELED", "dill_yield ok", "dill_yield ECANCELED", "launch ok", "launch ECANCELED");
     expect(outcomes.filter((o) => !seen.has(o))).toEqual([]);
   });
 

@@ -40,6 +40,7 @@ export function check(r: Run, exact = true): string[] {
   const cancelAt = new Map<number, number>();
   const calls: CallRec[] = [];
   const byId = new Map<number, CallRec>();
+  const chclose = new Map<number, number>();
 
   ev.forEach((e, i) => {
     switch (e.k) {
@@ -55,6 +56,9 @@ export function check(r: Run, exact = true): string[] {
         break;
       case "close":
         for (const c of e.covers) if (!cancelAt.has(c)) cancelAt.set(c, i);
+        break;
+      case "chclose":
+        chclose.set(e.ch, i);
         break;
       case "call": {
         const rec: CallRec = { call: e, at: i, ret: null, retAt: -1 };
@@ -140,6 +144,14 @@ export function check(r: Run, exact = true): string[] {
       else if (call.dl === -1) bad.push(`${name} failed with ETIMEDOUT without a deadline`);
       else if (ret.t < expected) bad.push(`${name} timed out early: at ${t(ret.t)}, its deadline is ${t(expected)}`);
       else if (exact && ret.t > expected) bad.push(`${name} timed out late: at ${t(ret.t)}, its deadline is ${t(expected)}`);
+    } else if (ret.err === "EPIPE") {
+      // Only the channel's close ends a wait with EPIPE (nothing here calls chdone).
+      const chans = call.op === "choose" ? call.arms!.map((a) => a.ch) : call.ch !== undefined ? [call.ch] : [];
+      const closed = chans.some((ch) => {
+        const at = chclose.get(ch);
+        return at !== undefined && at > rec.at && at < rec.retAt;
+      });
+      if (!closed) bad.push(`${name} failed with EPIPE, but its channel was not closed while it waited`);
     } else if (ret.err !== null) {
       bad.push(`${name} failed with ${ret.err}`);
     } else if (call.op === "msleep") {
@@ -269,6 +281,10 @@ export function trace(r: Run, max = 80): string {
         return `${at}${t(e.t)} ${who(e.cr)} hclose(handle of ${e.covers.map((c) => `cr${c}`).join(" ") || "an empty bundle"})`;
       case "closed":
         return `${at}${t(e.t)} ${who(e.cr)} hclose returns`;
+      case "chmake":
+        return `${at}${t(e.t)} ${who(e.cr)} chmake -> c${e.ch}`;
+      case "chclose":
+        return `${at}${t(e.t)} ${who(e.cr)} hclose(c${e.ch}a), hclose(c${e.ch}b)`;
       case "call": {
         calls.set(e.call, e);
         let args = "";

@@ -24,7 +24,7 @@ import {
   now,
   type Op,
 } from "../../src/index.js";
-import { type Arm, CHANNELS, type Deadline, type End, type Node, type Program, valueOf } from "./program.js";
+import { type Arm, CHANNELS, type Deadline, type End, MAX_CHANNELS, type Node, type Program, valueOf } from "./program.js";
 
 /** The harness that runs main: the launcher of cr0, and the closer of everything at the end. */
 export const HARNESS = -1;
@@ -41,14 +41,23 @@ export type Event =
   | { k: "ret"; cr: number; call: number; t: number; err: string | null; value?: unknown; idx?: number }
   /** hclose of a coroutine or bundle handle begins; `covers` are the coroutines launched through it. */
   | { k: "close"; cr: number; covers: number[]; t: number }
-  | { k: "closed"; cr: number; covers: number[]; t: number };
+  | { k: "closed"; cr: number; covers: number[]; t: number }
+  /** A channel made by a `chmake` step, and a channel closed (both its handles) by its maker. */
+  | { k: "chmake"; cr: number; ch: number; t: number }
+  | { k: "chclose"; cr: number; ch: number; t: number };
+
+/** A channel of the run: its two handles, open until its maker closes it. */
+interface Chan {
+  ends: [number, number];
+  open: boolean;
+}
 
 /** One run of one program. Coroutines of an abandoned run (after a failure) see `alive` false and do nothing more. */
 export class Run {
   readonly events: Event[] = [];
   alive = true;
   t0 = 0;
-  chans: [number, number][] = [];
+  chans: Chan[] = [];
   calls = 0;
   /** dill_stats() inside the harness, before anything was made and after everything was closed. */
   before: DillStats | null = null;
@@ -65,11 +74,13 @@ export class Run {
   }
 }
 
-/** A handle a coroutine holds: a `go` coroutine, or a bundle and the members launched into it. */
+/** A handle a coroutine holds: a `go` coroutine, a bundle and the members launched into it, or a channel it made. */
 interface Held {
   h: number;
   bundle: boolean;
   covers: number[];
+  /** For a channel: its number in the run's channel table; -1 otherwise. */
+  ch: number;
 }
 
 function code(e: unknown): string {
@@ -94,30 +105,50 @@ function* call(r: Run, cr: number, ev: Omit<Extract<Event, { k: "call" }>, "k" |
 }
 
 function release(r: Run, cr: number, held: Held): void {
+  if (held.ch >= 0) {
+    const c = r.chans[held.ch]!;
+    r.log({ k: "chclose", cr, ch: held.ch, t: now() });
+    c.open = false;
+    hclose(c.ends[0]);
+    hclose(c.ends[1]);
+    return;
+  }
   r.log({ k: "close", cr, covers: held.covers.slice(), t: now() });
   hclose(held.h);
   r.log({ k: "closed", cr, covers: held.covers.slice(), t: now() });
 }
 
+/** The handle of end `end` of channel `ch`, or -1 when that channel is not made yet or already closed. */
+function handleOf(r: Run, ch: number, end: End): number {
+  const c = r.chans[ch];
+  return c === undefined || !c.open ? -1 : c.ends[end];
+}
+
+/** Run step `i` of `node`. A channel step on a channel not made yet, or closed, is skipped. */
 function* step(r: Run, node: Node, i: number, held: Held[]) {
   const s = node.steps[i]!;
   const cr = node.id;
   switch (s.op) {
     case "send": {
+      const h = handleOf(r, s.ch, s.end);
+      if (h < 0) return;
       const dl = r.deadline(s.dl);
       const val = valueOf(cr, i);
-      yield* call(r, cr, { op: "chsend", dl, ch: s.ch, end: s.end, val }, chsend(r.chans[s.ch]![s.end], val, dl));
+      yield* call(r, cr, { op: "chsend", dl, ch: s.ch, end: s.end, val }, chsend(h, val, dl));
       return;
     }
     case "recv": {
+      const h = handleOf(r, s.ch, s.end);
+      if (h < 0) return;
       const dl = r.deadline(s.dl);
-      yield* call(r, cr, { op: "chrecv", dl, ch: s.ch, end: s.end }, chrecv(r.chans[s.ch]![s.end], dl));
+      yield* call(r, cr, { op: "chrecv", dl, ch: s.ch, end: s.end }, chrecv(h, dl));
       return;
     }
     case "choose": {
+      if (s.arms.some((a) => handleOf(r, a.ch, a.end) < 0)) return;
       const dl = r.deadline(s.dl);
       const arms: (Arm & { val?: string })[] = s.arms.map((a, k) => (a.send ? { ...a, val: valueOf(cr, i, k) } : { ...a }));
-      const clauses: ChooseClause[] = arms.map((a) => (a.send ? { op: CHSEND, ch: r.chans[a.ch]![a.end], val: a.val } : { op: CHRECV, ch: r.chans[a.ch]![a.end] }));
+      const clauses: ChooseClause[] = arms.map((a) => (a.send ? { op: CHSEND, ch: handleOf(r, a.ch, a.end), val: a.val } : { op: CHRECV, ch: handleOf(r, a.ch, a.end) }));
       yield* call(r, cr, { op: "choose", dl, arms }, choose(clauses, dl), clauses);
       return;
     }
@@ -143,11 +174,19 @@ function* step(r: Run, node: Node, i: number, held: Held[]) {
       release(r, cr, held.splice(k, 1)[0]!);
       return;
     }
+    case "chmake": {
+      if (r.chans.length >= MAX_CHANNELS) return;
+      const ch = r.chans.length;
+      r.chans.push({ ends: chmake(), open: true });
+      held.push({ h: -1, bundle: false, covers: [], ch });
+      r.log({ k: "chmake", cr, ch, t: now() });
+      return;
+    }
     case "go": {
       const child = s.node.id;
       try {
         const h = go(coroutine(r, s.node));
-        held.push({ h, bundle: false, covers: [child] });
+        held.push({ h, bundle: false, covers: [child], ch: -1 });
         r.log({ k: "launch", cr, child, err: null });
       } catch (e) {
         r.log({ k: "launch", cr, child, err: code(e) });
@@ -155,7 +194,7 @@ function* step(r: Run, node: Node, i: number, held: Held[]) {
       return;
     }
     case "bundle": {
-      const b: Held = { h: bundle(), bundle: true, covers: [] };
+      const b: Held = { h: bundle(), bundle: true, covers: [], ch: -1 };
       held.push(b);
       for (const m of s.nodes) {
         try {
@@ -194,7 +233,7 @@ export function* harness(r: Run): Generator<unknown, void, unknown> {
   r.t0 = now();
   r.before = dill_stats();
   try {
-    for (let k = 0; k < CHANNELS; k++) r.chans.push(chmake());
+    for (let k = 0; k < CHANNELS; k++) r.chans.push({ ends: chmake(), open: true });
     const b = bundle();
     bundle_go(b, coroutine(r, r.program.main));
     r.log({ k: "launch", cr: HARNESS, child: 0, err: null });
@@ -203,11 +242,8 @@ export function* harness(r: Run): Generator<unknown, void, unknown> {
     } catch (e) {
       if (!(e instanceof DillError && e.code === "ETIMEDOUT")) r.errors.push(e);
     }
-    release(r, HARNESS, { h: b, bundle: true, covers: [0] });
-    for (const [x, y] of r.chans) {
-      hclose(x);
-      hclose(y);
-    }
+    release(r, HARNESS, { h: b, bundle: true, covers: [0], ch: -1 });
+    for (let k = 0; k < CHANNELS; k++) release(r, HARNESS, { h: -1, bundle: false, covers: [], ch: k });
   } catch (e) {
     r.errors.push(e);
   }

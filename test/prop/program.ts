@@ -27,7 +27,8 @@ export type Step =
   | { op: "recv"; ch: number; end: End; dl: Deadline }
   | { op: "choose"; arms: Arm[]; dl: Deadline }
   | { op: "sleep"; dl: Deadline }
-  | { op: "yield" };
+  | { op: "yield" }
+  | { op: "chmake" };
 
 /** A coroutine body with its number: `cr0` is the program's main body, the rest in pre-order. */
 export interface Node {
@@ -40,8 +41,10 @@ export interface Node {
 /** A step with the coroutines it launches numbered. */
 export type CStep = Exclude<Step, { op: "go" } | { op: "bundle" }> | { op: "go"; node: Node } | { op: "bundle"; nodes: Node[] };
 
-/** Channels every program has: c0 and c1, each with ends a and b. */
+/** Channels the harness makes for every program: c0 and c1, each with ends a and b. */
 export const CHANNELS = 2;
+/** Channel numbers steps refer to: c0, c1, and c2, c3 once `chmake` steps have made them. */
+export const MAX_CHANNELS = 4;
 
 /** A program: the main body and the time after which the harness closes whatever still runs. */
 export class Program {
@@ -70,7 +73,7 @@ export class Program {
 
   /** Pseudo-code, one step a line, numbered as the interpreter numbers coroutines and values. */
   toString(): string {
-    const out = [`program (channels c0, c1; main is closed at +${this.horizon} ms)`];
+    const out = [`program (main is closed at +${this.horizon} ms; c0, c1 exist, chmake() makes c2, c3 in the order the calls run)`];
     const body = (n: Node, ind: string): void => {
       out.push(`${ind}cr${n.id}:${n.steps.length === 0 ? " (empty)" : ""}`);
       n.steps.forEach((s, i) => {
@@ -122,6 +125,8 @@ function stepText(s: CStep, cr: number, i: number): string {
       return `msleep(${dlText(s.dl)})`;
     case "yield":
       return "dill_yield()";
+    case "chmake":
+      return "chmake()";
     case "wait":
       return `bundle_wait(newest bundle, ${dlText(s.dl)})`;
     case "close":
@@ -138,7 +143,12 @@ const deadline: fc.Arbitrary<Deadline> = fc.oneof(
   { weight: 1, arbitrary: fc.constant(0) },
   { weight: 2, arbitrary: fc.constant(-1) },
 );
-const ch = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constant(1) });
+const ch = fc.oneof(
+  { weight: 5, arbitrary: fc.constant(0) },
+  { weight: 1, arbitrary: fc.constant(1) },
+  { weight: 1, arbitrary: fc.constant(2) },
+  { weight: 1, arbitrary: fc.constant(3) },
+);
 const sendEnd = fc.oneof({ weight: 4, arbitrary: fc.constant<End>(0) }, { weight: 1, arbitrary: fc.constant<End>(1) });
 const recvEnd = fc.oneof({ weight: 4, arbitrary: fc.constant<End>(1) }, { weight: 1, arbitrary: fc.constant<End>(0) });
 const arm: fc.Arbitrary<Arm> = fc.oneof(
@@ -152,6 +162,7 @@ const leaves: fc.WeightedArbitrary<Step>[] = [
   { weight: 2, arbitrary: fc.record({ op: fc.constant("choose" as const), arms: fc.array(arm, { minLength: 1, maxLength: 3 }), dl: deadline }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("sleep" as const), dl: deadline }) },
   { weight: 1, arbitrary: fc.constant({ op: "yield" as const }) },
+  { weight: 2, arbitrary: fc.constant({ op: "chmake" as const }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("wait" as const), dl: deadline }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("close" as const), nth: fc.integer({ min: 0, max: 2 }) }) },
 ];
