@@ -217,6 +217,7 @@ export function check(r: Run, exact = true): string[] {
     }
   }
   const count = new Map<string, number>();
+  const peer = new Map<CallRec, CallRec>();
   // A call that completed while its coroutine was being cancelled had to be matched before that.
   const matchedInTime = (x: Transfer, peer: Transfer) => {
     const c = cancelAt.get(x.cr);
@@ -236,9 +237,27 @@ export function check(r: Run, exact = true): string[] {
     if (s.ch !== g.ch || s.end === g.end) bad.push(`${JSON.stringify(g.val)} was sent on ${endName(s.ch, s.end)} but received on ${endName(g.ch, g.end)}`);
     matchedInTime(g, s);
     matchedInTime(s, g);
+    peer.set(g.rec, s.rec);
+    peer.set(s.rec, g.rec);
   }
   for (const s of sent.values()) {
     if (!count.has(s.val)) bad.push(`cr${s.cr}'s send of ${JSON.stringify(s.val)} on ${endName(s.ch, s.end)} succeeded (#${s.rec.retAt}) but nobody received it`);
+  }
+
+  // Closing a channel fails every wait still parked on it with EPIPE, at once.
+  for (const [ch, at] of chclose) {
+    const when = (ev[at] as Extract<Event, { k: "chclose" }>).t;
+    for (const rec of calls) {
+      const { call, ret } = rec;
+      if (ret === null || !(rec.at < at && at < rec.retAt)) continue;
+      const on = call.op === "choose" ? call.arms!.some((a) => a.ch === ch) : call.ch === ch;
+      if (!on || ret.err === "EPIPE") continue;
+      if (ret.err === "ECANCELED" && cancelledBefore(call.cr, at)) continue;
+      if (ret.err === "ETIMEDOUT" && call.dl > 0 && call.dl <= when) continue; // its deadline had fired already
+      const p = peer.get(rec);
+      if (ret.err === null && p !== undefined && p.retAt < at) continue; // it had been matched already
+      bad.push(`cr${call.cr}'s ${call.op} (#${rec.at}) was waiting on c${ch} when c${ch} was closed (#${at}), and got ${ret.err ?? "a value"} (#${rec.retAt}) instead of EPIPE`);
+    }
   }
 
   // Nothing left behind, nothing escaped.

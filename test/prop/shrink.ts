@@ -2,10 +2,11 @@
  * A second shrinking pass for a failing program. fast-check shrinks each part of a program in
  * place (fewer steps, smaller deadlines) but cannot change its shape: a failure found three
  * launches deep stays three launches deep. This pass also inlines a launched body into its
- * launcher, turns a bundle into one `go`, drops choose arms and bundle members, and keeps every
- * edit after which the program still fails, until no single edit does.
+ * launcher, turns a bundle into one `go`, drops choose arms and bundle members, moves a channel to
+ * a lower number, and keeps every edit after which the program still fails, until no single
+ * edit does.
  */
-import { Program, type Step } from "./program.js";
+import { MAX_CHANNELS, Program, type Step } from "./program.js";
 
 /** Every program one edit away from `body`, smallest edits of structure first. */
 function* edits(body: Step[]): Generator<Step[]> {
@@ -32,8 +33,31 @@ function* edits(body: Step[]): Generator<Step[]> {
   }
 }
 
+/** `body` with every reference to channel `from` made to channel `to` instead. */
+function renameChannel(body: Step[], from: number, to: number): Step[] {
+  return body.map((s): Step => {
+    switch (s.op) {
+      case "go":
+        return { op: "go", body: renameChannel(s.body, from, to) };
+      case "bundle":
+        return { op: "bundle", members: s.members.map((m) => renameChannel(m, from, to)) };
+      case "send":
+      case "recv":
+        return s.ch === from ? { ...s, ch: to } : s;
+      case "choose":
+        return { ...s, arms: s.arms.map((a) => (a.ch === from ? { ...a, ch: to } : a)) };
+      default:
+        return s;
+    }
+  });
+}
+
 function* candidates(p: Program): Generator<Program> {
   for (const b of edits(p.body)) yield new Program(b, p.horizon);
+  for (let ch = MAX_CHANNELS - 1; ch > 0; ch--) {
+    const b = renameChannel(p.body, ch, ch - 1);
+    if (JSON.stringify(b) !== JSON.stringify(p.body)) yield new Program(b, p.horizon);
+  }
   if (p.horizon > 1) {
     yield new Program(p.body, Math.floor(p.horizon / 2));
     yield new Program(p.body, p.horizon - 1);
