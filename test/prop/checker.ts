@@ -220,6 +220,8 @@ export function check(r: Run, exact = true): string[] {
   }
   const count = new Map<string, number>();
   const peer = new Map<CallRec, CallRec>();
+  /** The channel end and direction on which each call that transferred a value did so. */
+  const met = new Map<CallRec, [number, End, boolean]>();
   // A call that completed while its coroutine was being cancelled had to be matched before that.
   const matchedInTime = (x: Transfer, peer: Transfer) => {
     const c = cancelAt.get(x.cr);
@@ -241,9 +243,59 @@ export function check(r: Run, exact = true): string[] {
     matchedInTime(s, g);
     peer.set(g.rec, s.rec);
     peer.set(s.rec, g.rec);
+    met.set(g.rec, [g.ch, g.end, false]);
+    met.set(s.rec, [s.ch, s.end, true]);
   }
   for (const s of sent.values()) {
     if (!count.has(s.val)) bad.push(`cr${s.cr}'s send of ${JSON.stringify(s.val)} on ${endName(s.ch, s.end)} succeeded (#${s.rec.retAt}) but nobody received it`);
+  }
+
+  // Rendezvous order (exact clock only, where the log tells when each wait ended). A call that
+  // finds a peer waiting completes at once; the peer it meets is the one waiting longest on that
+  // channel end, and a choose that finds several clauses ready performs the earliest.
+  /** Whether `q` was still parked at event `i`: it had begun and nothing had ended its wait yet. */
+  const parkedAt = (q: CallRec, i: number): boolean => {
+    const ret = q.ret;
+    if (ret === null || !(q.at < i && i < q.retAt)) return false;
+    if (ret.err === null) {
+      const p = peer.get(q);
+      return p === undefined || p.at > i; // it was woken by the peer that came to it
+    }
+    if (ret.err === "ETIMEDOUT") return q.call.dl > (ev[i] as { t?: number }).t!;
+    if (ret.err === "ECANCELED") return !cancelledBefore(q.call.cr, i);
+    if (ret.err === "EPIPE") return ![...chclose].some(([, at]) => at > q.at && at < i);
+    return true;
+  };
+  /** The ways `q` waits: [channel, end, sending?] of its call, or of each choose arm. */
+  const lines = (q: CallRec): [number, End, boolean][] =>
+    q.call.op === "chsend" || q.call.op === "chrecv" ? [[q.call.ch!, q.call.end!, q.call.op === "chsend"]] : q.call.op === "choose" ? q.call.arms!.map((a) => [a.ch, a.end, a.send]) : [];
+  /** A call parked at event `i` waiting on (`ch`, `end`) in direction `send`, other than `not`, that began before `before`. */
+  const waiting = (ch: number, end: End, send: boolean, i: number, before: number, not: CallRec | null) =>
+    calls.find((q) => q !== not && q.at < before && lines(q).some(([c, e, s]) => c === ch && e === end && s === send) && parkedAt(q, i));
+  if (exact) {
+    // No missed rendezvous: a call made while a peer waits on its channel end completes at once.
+    for (const c of calls) {
+      if (c.ret === null || (c.ret.err === null && c.retAt === c.at + 1) || cancelledBefore(c.call.cr, c.at)) continue;
+      for (const [ch, e, s] of lines(c)) {
+        const q = waiting(ch, (1 - e) as End, !s, c.at, c.at, c);
+        if (q !== undefined) bad.push(`cr${c.call.cr}'s ${c.call.op} (#${c.at}) on ${endName(ch, e)} did not meet cr${q.call.cr}'s ${q.call.op} (#${q.at}), which was waiting on ${endName(ch, (1 - e) as End)}`);
+      }
+    }
+    for (const [a, p] of peer) {
+      if (a.at < p.at || a.ret === null) continue; // a: the call that came second and completed at once
+      const line = met.get(p);
+      if (line !== undefined) {
+        const [c, e, s] = line;
+        const q = waiting(c, e, s, a.at, p.at, p);
+        if (q !== undefined) bad.push(`cr${a.call.cr}'s ${a.call.op} (#${a.at}) met cr${p.call.cr}'s ${p.call.op} (#${p.at}) on ${endName(c, e)}, though cr${q.call.cr}'s ${q.call.op} (#${q.at}) had been waiting there longer`);
+      }
+      if (a.call.op === "choose" && a.ret.idx !== undefined) {
+        a.call.arms!.slice(0, a.ret.idx).forEach((arm, j) => {
+          const q = waiting(arm.ch, (1 - arm.end) as End, !arm.send, a.at, a.at, null);
+          if (q !== undefined) bad.push(`cr${a.call.cr}'s choose (#${a.at}) performed clause ${a.ret!.idx}, but clause ${j} was ready too (cr${q.call.cr}'s ${q.call.op}, #${q.at}, was waiting): the earliest ready clause wins`);
+        });
+      }
+    }
   }
 
   // Closing a channel fails every wait still parked on it with EPIPE, at once.
