@@ -11,7 +11,8 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dill_configure, msleep, now, run } from "../src/index.js";
-import { check, trace } from "./prop/checker.js";
+import { check } from "./prop/checker.js";
+import { trace } from "./prop/trace.js";
 import { harness, Run } from "./prop/interpreter.js";
 import { type Program, programs } from "./prop/program.js";
 import { minimize } from "./prop/shrink.js";

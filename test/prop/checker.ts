@@ -6,6 +6,7 @@
  */
 import { type Event, HARNESS, type Run } from "./interpreter.js";
 import { type End, endName, type Node } from "./program.js";
+import { who } from "./trace.js";
 
 type Call = Extract<Event, { k: "call" }>;
 type Ret = Extract<Event, { k: "ret" }>;
@@ -330,50 +331,4 @@ export function check(r: Run, exact = true): string[] {
   }
   for (const e of r.errors) bad.push(`an exception escaped: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   return bad;
-}
-
-function who(cr: number): string {
-  return cr === HARNESS ? "the harness" : `cr${cr}`;
-}
-
-/** The event log, one line per event, times in virtual ms since the run began. */
-export function trace(r: Run, max = 80): string {
-  const t = (x: number) => `t=${x - r.t0}`.padEnd(7);
-  const dl = (x: number) => (x === -1 ? "never" : x === 0 ? "0" : t(x).trim());
-  const calls = new Map<number, Call>();
-  const lines = r.events.map((e, i) => {
-    const at = `#${i}`.padEnd(5);
-    switch (e.k) {
-      case "launch":
-        return `${at}${" ".repeat(7)} ${who(e.cr)} launches cr${e.child}${e.err === null ? "" : `: ${e.err}`}`;
-      case "start":
-        return `${at}${t(e.t)} cr${e.cr} starts`;
-      case "exit":
-        return `${at}${t(e.t)} cr${e.cr} finishes`;
-      case "close":
-        return `${at}${t(e.t)} ${who(e.cr)} hclose(handle of ${e.covers.map((c) => `cr${c}`).join(" ") || "an empty bundle"})`;
-      case "closed":
-        return `${at}${t(e.t)} ${who(e.cr)} hclose returns`;
-      case "chmake":
-        return `${at}${t(e.t)} ${who(e.cr)} chmake -> c${e.ch}`;
-      case "chclose":
-        return `${at}${t(e.t)} ${who(e.cr)} hclose(c${e.ch}a), hclose(c${e.ch}b)`;
-      case "call": {
-        calls.set(e.call, e);
-        let args = "";
-        if (e.op === "chsend") args = `${endName(e.ch!, e.end!)}, "${e.val}", `;
-        else if (e.op === "chrecv") args = `${endName(e.ch!, e.end!)}, `;
-        else if (e.op === "choose") args = `[${e.arms!.map((a) => (a.send ? `send ${endName(a.ch, a.end)} "${a.val}"` : `recv ${endName(a.ch, a.end)}`)).join(", ")}], `;
-        else if (e.op === "bundle_wait") args = `{${e.covers!.map((c) => `cr${c}`).join(" ")}}, `;
-        return `${at}${t(e.t)} cr${e.cr} ${e.op}(${args}${e.op === "dill_yield" ? "" : dl(e.dl)})`;
-      }
-      case "ret": {
-        const c = calls.get(e.call)!;
-        const what = e.err !== null ? e.err : c.op === "choose" ? `${e.idx}${e.value !== undefined ? ` "${e.value}"` : ""}` : e.value !== undefined ? `"${e.value}"` : "ok";
-        return `${at}${t(e.t)} cr${e.cr} ${c.op} -> ${what}`;
-      }
-    }
-  });
-  if (lines.length > max) return [...lines.slice(0, max), `… ${lines.length - max} more events`].join("\n");
-  return lines.join("\n");
 }
