@@ -397,7 +397,8 @@ function virtualTick(): void {
   const first = timerFirst();
   if (!virtual || first === undefined) return; // the clock was switched, or every deadline went away
   if (qsize > 0) {
-    // Ready work first (its loop turn is already scheduled): time stands still while it runs.
+    // Ready work first (its loop turn is normally scheduled already): time stands still while it runs.
+    kick();
     ticking = true;
     setImmediate(virtualTick);
     return;
