@@ -164,6 +164,14 @@ describe("the virtual clock", () => {
       const t0 = now();
       expect(yield* codeOf(chrecv(a, 0))).toBe("ETIMEDOUT");
       expect(yield* codeOf(chrecv(a, t0 - 5))).toBe("ETIMEDOUT"); // a past deadline is 0
+      expect(yield* codeOf(chsend(b, 1, 0))).toBe("ETIMEDOUT");
+      expect(yield* codeOf(choose([{ op: CHRECV, ch: a }], 0))).toBe("ETIMEDOUT");
+      expect(yield* codeOf(await_promise(new Promise(() => {}), 0))).toBe("ETIMEDOUT");
+      const busy = bundle();
+      bundle_go(busy, sleeper(t0 + 10, 0, []));
+      expect(yield* codeOf(bundle_wait(busy, 0))).toBe("ETIMEDOUT");
+      hclose(busy);
+      yield* msleep(0); // lets others run once, like dill_yield
       expect(now()).toBe(t0);
       // A day passes in the sender; the receiver with -1 waits for it, however long.
       const cr = go(
