@@ -18,6 +18,19 @@ interface CallRec {
   retAt: number;
 }
 
+/** Where channel directions ended: a channel's close ends all four of its ways, a chdone two. */
+interface Term {
+  at: number;
+  t: number;
+  done: boolean;
+  /** The ways ended, as `line(ch, end, send)`. */
+  lines: Set<string>;
+}
+
+function line(ch: number, end: number, send: boolean): string {
+  return `${ch}${end}${send ? "s" : "r"}`;
+}
+
 interface Transfer {
   val: string;
   ch: number;
@@ -41,7 +54,9 @@ export function check(r: Run, exact = true): string[] {
   const cancelAt = new Map<number, number>();
   const calls: CallRec[] = [];
   const byId = new Map<number, CallRec>();
-  const chclose = new Map<number, number>();
+  /** Where a channel direction ended: a channel's close ends all four, a chdone two. */
+  const terms: Term[] = [];
+  const doneEnds = new Set<string>();
 
   ev.forEach((e, i) => {
     switch (e.k) {
@@ -59,7 +74,16 @@ export function check(r: Run, exact = true): string[] {
         for (const c of e.covers) if (!cancelAt.has(c)) cancelAt.set(c, i);
         break;
       case "chclose":
-        chclose.set(e.ch, i);
+        terms.push({ at: i, t: e.t, done: false, lines: new Set([0, 1].flatMap((end) => [line(e.ch, end, true), line(e.ch, end, false)])) });
+        break;
+      case "chdone":
+        if (e.err === null) {
+          if (doneEnds.has(`${e.ch}${e.end}`)) bad.push(`a second chdone(${endName(e.ch, e.end)}) (#${i}) succeeded: it must fail with EPIPE`);
+          doneEnds.add(`${e.ch}${e.end}`);
+          terms.push({ at: i, t: e.t, done: true, lines: new Set([line(e.ch, e.end, true), line(e.ch, 1 - e.end, false)]) });
+        } else if (e.err !== "EPIPE" || !doneEnds.has(`${e.ch}${e.end}`)) {
+          bad.push(`chdone(${endName(e.ch, e.end)}) (#${i}) failed with ${e.err}, but it was the first on that end`);
+        }
         break;
       case "call": {
         const rec: CallRec = { call: e, at: i, ret: null, retAt: -1 };
@@ -75,6 +99,13 @@ export function check(r: Run, exact = true): string[] {
       }
     }
   });
+  /** The ways `q` waits: [channel, end, sending?] of its call, or of each choose arm. */
+  const lines = (q: CallRec): [number, End, boolean][] =>
+    q.call.op === "chsend" || q.call.op === "chrecv" ? [[q.call.ch!, q.call.end!, q.call.op === "chsend"]] : q.call.op === "choose" ? q.call.arms!.map((a) => [a.ch, a.end, a.send]) : [];
+  /** Index of the first of `q`'s ways that `term` ends, or -1. */
+  const ends = (term: Term, q: CallRec) => lines(q).findIndex(([c, e, s]) => term.lines.has(line(c, e, s)));
+  /** The index of the first of `q`'s ways already done when it was called (a choose stops there), or Infinity. */
+  const doneAt = (q: CallRec) => Math.min(Infinity, ...terms.filter((x) => x.done && x.at < q.at && ends(x, q) >= 0).map((x) => ends(x, q)));
   const cancelledBefore = (cr: number, i: number) => {
     const c = cancelAt.get(cr);
     return c !== undefined && c < i;
@@ -139,6 +170,11 @@ export function check(r: Run, exact = true): string[] {
       bad.push(`${name} was called after cr${call.cr} was cancelled (#${c}) and ${ret.err === null ? "succeeded" : `failed with ${ret.err}`}: it must fail with ECANCELED`);
       continue;
     }
+    // A call on a direction already done fails with EPIPE (a choose may first perform an earlier clause).
+    const firstDone = doneAt(rec);
+    if (firstDone < Infinity && ret.err !== "EPIPE" && !(call.op === "choose" && ret.err === null && ret.idx! < firstDone)) {
+      bad.push(`${name} was called after chdone on its channel end and ${ret.err === null ? "succeeded" : `failed with ${ret.err}`}: it must fail with EPIPE`);
+    }
     const expected = call.dl === 0 ? call.t : Math.max(call.t, call.dl);
     if (ret.err === "ETIMEDOUT") {
       if (call.op === "msleep" || call.op === "dill_yield") bad.push(`${name} failed with ETIMEDOUT`);
@@ -146,13 +182,7 @@ export function check(r: Run, exact = true): string[] {
       else if (ret.t < expected) bad.push(`${name} timed out early: at ${t(ret.t)}, its deadline is ${t(expected)}`);
       else if (exact && ret.t > expected) bad.push(`${name} timed out late: at ${t(ret.t)}, its deadline is ${t(expected)}`);
     } else if (ret.err === "EPIPE") {
-      // Only the channel's close ends a wait with EPIPE (nothing here calls chdone).
-      const chans = call.op === "choose" ? call.arms!.map((a) => a.ch) : call.ch !== undefined ? [call.ch] : [];
-      const closed = chans.some((ch) => {
-        const at = chclose.get(ch);
-        return at !== undefined && at > rec.at && at < rec.retAt;
-      });
-      if (!closed) bad.push(`${name} failed with EPIPE, but its channel was not closed while it waited`);
+      if (!terms.some((x) => x.at < rec.retAt && ends(x, rec) >= 0)) bad.push(`${name} failed with EPIPE, but its channel was neither closed nor done`);
     } else if (ret.err !== null) {
       bad.push(`${name} failed with ${ret.err}`);
     } else if (call.op === "msleep") {
@@ -264,12 +294,9 @@ export function check(r: Run, exact = true): string[] {
     }
     if (ret.err === "ETIMEDOUT") return q.call.dl > (ev[i] as { t?: number }).t!;
     if (ret.err === "ECANCELED") return !cancelledBefore(q.call.cr, i);
-    if (ret.err === "EPIPE") return ![...chclose].some(([, at]) => at > q.at && at < i);
+    if (ret.err === "EPIPE") return !terms.some((x) => x.at > q.at && x.at < i && ends(x, q) >= 0);
     return true;
   };
-  /** The ways `q` waits: [channel, end, sending?] of its call, or of each choose arm. */
-  const lines = (q: CallRec): [number, End, boolean][] =>
-    q.call.op === "chsend" || q.call.op === "chrecv" ? [[q.call.ch!, q.call.end!, q.call.op === "chsend"]] : q.call.op === "choose" ? q.call.arms!.map((a) => [a.ch, a.end, a.send]) : [];
   /** A call parked at event `i` waiting on (`ch`, `end`) in direction `send`, other than `not`, that began before `before`. */
   const waiting = (ch: number, end: End, send: boolean, i: number, before: number, not: CallRec | null) =>
     calls.find((q) => q !== not && q.at < before && lines(q).some(([c, e, s]) => c === ch && e === end && s === send) && parkedAt(q, i));
@@ -277,7 +304,7 @@ export function check(r: Run, exact = true): string[] {
     // No missed rendezvous: a call made while a peer waits on its channel end completes at once.
     for (const c of calls) {
       if (c.ret === null || (c.ret.err === null && c.retAt === c.at + 1) || cancelledBefore(c.call.cr, c.at)) continue;
-      for (const [ch, e, s] of lines(c)) {
+      for (const [ch, e, s] of lines(c).slice(0, doneAt(c))) {
         const q = waiting(ch, (1 - e) as End, !s, c.at, c.at, c);
         if (q !== undefined) bad.push(`cr${c.call.cr}'s ${c.call.op} (#${c.at}) on ${endName(ch, e)} did not meet cr${q.call.cr}'s ${q.call.op} (#${q.at}), which was waiting on ${endName(ch, (1 - e) as End)}`);
       }
@@ -299,19 +326,16 @@ export function check(r: Run, exact = true): string[] {
     }
   }
 
-  // Closing a channel fails every wait still parked on it with EPIPE, at once.
-  for (const [ch, at] of chclose) {
-    const when = (ev[at] as Extract<Event, { k: "chclose" }>).t;
+  // Closing a channel, or chdone, fails every wait still parked on what it ended with EPIPE, at once.
+  for (const x of terms) {
     for (const rec of calls) {
       const { call, ret } = rec;
-      if (ret === null || !(rec.at < at && at < rec.retAt)) continue;
-      const on = call.op === "choose" ? call.arms!.some((a) => a.ch === ch) : call.ch === ch;
-      if (!on || ret.err === "EPIPE") continue;
-      if (ret.err === "ECANCELED" && cancelledBefore(call.cr, at)) continue;
-      if (ret.err === "ETIMEDOUT" && call.dl > 0 && call.dl <= when) continue; // its deadline had fired already
+      if (ret === null || !(rec.at < x.at && x.at < rec.retAt) || ends(x, rec) < 0 || ret.err === "EPIPE") continue;
+      if (ret.err === "ECANCELED" && cancelledBefore(call.cr, x.at)) continue;
+      if (ret.err === "ETIMEDOUT" && call.dl > 0 && call.dl <= x.t) continue; // its deadline had fired already
       const p = peer.get(rec);
-      if (ret.err === null && p !== undefined && p.retAt < at) continue; // it had been matched already
-      bad.push(`cr${call.cr}'s ${call.op} (#${rec.at}) was waiting on c${ch} when c${ch} was closed (#${at}), and got ${ret.err ?? "a value"} (#${rec.retAt}) instead of EPIPE`);
+      if (ret.err === null && p !== undefined && p.retAt < x.at) continue; // it had been matched already
+      bad.push(`cr${call.cr}'s ${call.op} (#${rec.at}) was waiting on a channel end when ${x.done ? "chdone" : "hclose"} ended it (#${x.at}), and got ${ret.err ?? "a value"} (#${rec.retAt}) instead of EPIPE`);
     }
   }
 

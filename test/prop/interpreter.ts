@@ -7,6 +7,7 @@ import {
   bundle,
   bundle_go,
   bundle_wait,
+  chdone,
   chmake,
   choose,
   type ChooseClause,
@@ -44,7 +45,9 @@ export type Event =
   | { k: "closed"; cr: number; covers: number[]; t: number }
   /** A channel made by a `chmake` step, and a channel closed (both its handles) by its maker. */
   | { k: "chmake"; cr: number; ch: number; t: number }
-  | { k: "chclose"; cr: number; ch: number; t: number };
+  | { k: "chclose"; cr: number; ch: number; t: number }
+  /** chdone on end `end` of channel `ch`: nothing more is sent from that end (`err` for a second call). */
+  | { k: "chdone"; cr: number; ch: number; end: End; err: string | null; t: number };
 
 /** A channel of the run: its two handles, open until its maker closes it. */
 interface Chan {
@@ -172,6 +175,18 @@ function* step(r: Run, node: Node, i: number, held: Held[]) {
       const k = held.length - 1 - s.nth;
       if (k < 0) return;
       release(r, cr, held.splice(k, 1)[0]!);
+      return;
+    }
+    case "done": {
+      const h = handleOf(r, s.ch, s.end);
+      if (h < 0) return;
+      let err: string | null = null;
+      try {
+        chdone(h);
+      } catch (e) {
+        err = code(e);
+      }
+      r.log({ k: "chdone", cr, ch: s.ch, end: s.end, err, t: now() });
       return;
     }
     case "chmake": {

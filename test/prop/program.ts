@@ -1,7 +1,7 @@
 /**
  * A small language of coroutine programs, for property-based tests of the scheduler: a program is
- * a tree of coroutine bodies, each body a list of steps (channel operations, sleeps, launches,
- * waits and closes). This module has the syntax, the fast-check generator and the printer, which
+ * a tree of coroutine bodies, each body a list of steps (chmake, chsend, chrecv, choose, chdone,
+ * msleep, dill_yield, go, bundle + bundle_go, bundle_wait, hclose). This module has the syntax, the fast-check generator and the printer, which
  * shows a program as readable pseudo-code when a property fails.
  */
 import fc from "fast-check";
@@ -28,7 +28,8 @@ export type Step =
   | { op: "choose"; arms: Arm[]; dl: Deadline }
   | { op: "sleep"; dl: Deadline }
   | { op: "yield" }
-  | { op: "chmake" };
+  | { op: "chmake" }
+  | { op: "done"; ch: number; end: End };
 
 /** A coroutine body with its number: `cr0` is the program's main body, the rest in pre-order. */
 export interface Node {
@@ -127,6 +128,8 @@ function stepText(s: CStep, cr: number, i: number): string {
       return "dill_yield()";
     case "chmake":
       return "chmake()";
+    case "done":
+      return `chdone(${endName(s.ch, s.end)})`;
     case "wait":
       return `bundle_wait(newest bundle, ${dlText(s.dl)})`;
     case "close":
@@ -163,6 +166,7 @@ const leaves: fc.WeightedArbitrary<Step>[] = [
   { weight: 2, arbitrary: fc.record({ op: fc.constant("sleep" as const), dl: deadline }) },
   { weight: 1, arbitrary: fc.constant({ op: "yield" as const }) },
   { weight: 2, arbitrary: fc.constant({ op: "chmake" as const }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("done" as const), ch, end: sendEnd }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("wait" as const), dl: deadline }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("close" as const), nth: fc.integer({ min: 0, max: 2 }) }) },
 ];

@@ -43,6 +43,7 @@ function renameChannel(body: Step[], from: number, to: number): Step[] {
         return { op: "bundle", members: s.members.map((m) => renameChannel(m, from, to)) };
       case "send":
       case "recv":
+      case "done":
         return s.ch === from ? { ...s, ch: to } : s;
       case "choose":
         return { ...s, arms: s.arms.map((a) => (a.ch === from ? { ...a, ch: to } : a)) };

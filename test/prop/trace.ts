@@ -29,6 +29,8 @@ export function trace(r: Run, max = 80): string {
         return `${at}${t(e.t)} ${who(e.cr)} hclose returns`;
       case "chmake":
         return `${at}${t(e.t)} ${who(e.cr)} chmake -> c${e.ch}`;
+      case "chdone":
+        return `${at}${t(e.t)} ${who(e.cr)} chdone(${endName(e.ch, e.end)})${e.err === null ? "" : ` -> ${e.err}`}`;
       case "chclose":
         return `${at}${t(e.t)} ${who(e.cr)} hclose(c${e.ch}a), hclose(c${e.ch}b)`;
       case "call": {
