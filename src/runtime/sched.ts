@@ -10,7 +10,7 @@
  */
 import { BLOCK } from "../handles/op.js";
 import { dillError, isDillError, quickError } from "../handles/errors.js";
-import { now } from "./clock.js";
+import { advanceVirtual, now, setVirtual, virtual } from "./clock.js";
 import { BLOCKED, type CrBase, DONE, type ExitHook, NEW, READY, RUNNING, type Unblock } from "./cr.js";
 import { timerAdd, timerCount, timerFirst, timerPop, timerRemove } from "./timers.js";
 import { setOwnerSource } from "../handles/table.js";
@@ -358,8 +358,15 @@ function arm(): void {
     disarm();
     return;
   }
-  if (nodeTimer !== null) clearTimeout(nodeTimer);
   armed = first.deadline;
+  if (virtual) {
+    if (!ticking) {
+      ticking = true;
+      setImmediate(virtualTick);
+    }
+    return;
+  }
+  if (nodeTimer !== null) clearTimeout(nodeTimer);
   // Node timers hold at most 2^31-1 ms; a later deadline is re-armed when that one fires.
   nodeTimer = setTimeout(onTimer, Math.min(Math.max(0, armed - now()), 0x7fffffff));
 }
@@ -384,6 +391,48 @@ function onTimer(): void {
   }
   arm();
   flush();
+}
+
+// ---- the virtual clock ---------------------------------------------------------------------
+/** A virtualTick is scheduled. */
+let ticking = false;
+
+/**
+ * Under the virtual clock, deadlines are served here instead of by a Node timer: once nothing is
+ * ready to run (Node's event loop has had a turn, so settled Promises and pending I/O callbacks
+ * ran first), virtual time jumps to the earliest deadline and the timers due then fire, exactly as
+ * `onTimer` fires them for the real clock.
+ */
+function virtualTick(): void {
+  ticking = false;
+  const first = timerFirst();
+  if (!virtual || first === undefined) return; // the clock was switched, or every deadline went away
+  if (qsize > 0) {
+    // Ready work first (its loop turn is normally scheduled already): time stands still while it runs.
+    kick();
+    ticking = true;
+    setImmediate(virtualTick);
+    return;
+  }
+  advanceVirtual(Math.ceil(first.deadline)); // now() stays an integer, as on the real clock
+  onTimer();
+}
+
+/**
+ * Switch between the real and the virtual clock (see `dill_configure`). Refused with EBUSY while a
+ * deadline is pending: it was computed on the other clock.
+ */
+export function setClock(clock: "real" | "virtual", fn: string): void {
+  if (clock !== "real" && clock !== "virtual") throw dillError("EINVAL", fn, "clock", `clock must be "real" or "virtual", got ${String(clock)}`);
+  if ((clock === "virtual") === virtual) return;
+  if (timerCount() > 0) throw dillError("EBUSY", fn, "clock", `the clock cannot change while ${timerCount()} deadline(s) are pending`);
+  disarm();
+  setVirtual(clock === "virtual");
+}
+
+/** The clock in use. */
+export function clockName(): "real" | "virtual" {
+  return virtual ? "virtual" : "real";
 }
 
 // ---- reporting -------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 import { dillError } from "../handles/errors.js";
 import { handleCapacity, handleCount, handleKinds, setHandleCapacity } from "../handles/table.js";
 import { poolCapacity, poolUsed, setPoolCapacity } from "../handles/pool.js";
-import { schedCounts, setSchedOptions, type UncaughtHandler } from "./sched.js";
+import { clockName, schedCounts, setClock, setSchedOptions, type UncaughtHandler } from "./sched.js";
 
 /** A snapshot of the runtime, from {@link dill_stats}. */
 export interface DillStats {
@@ -27,6 +27,8 @@ export interface DillStats {
   maxHandles: number;
   /** Exceptions that escaped coroutines and were reported, since start. */
   uncaught: number;
+  /** The clock behind `now()` and every deadline: `"real"`, or `"virtual"` for tests. */
+  clock: "real" | "virtual";
 }
 
 /**
@@ -51,6 +53,7 @@ export function dill_stats(): DillStats {
     pool: { used: poolUsed(), capacity: poolCapacity() },
     maxHandles: handleCapacity(),
     uncaught: s.uncaught,
+    clock: clockName(),
   };
 }
 
@@ -67,16 +70,26 @@ export interface DillOptions {
   onUncaught?: UncaughtHandler | null;
   /** Record where each coroutine is launched, for error reports (costs a stack trace per launch). */
   traceLaunch?: boolean;
+  /**
+   * For tests: `"virtual"` makes `now()` a virtual clock that stands still while coroutines run and
+   * jumps to the earliest deadline when every coroutine waits, so timed programs run at once and
+   * the same way every time. `"real"` (the default) restores the real clock. Refused (`EBUSY`)
+   * while a deadline is pending.
+   */
+  clock?: "real" | "virtual";
 }
 
 /**
- * Changes the runtime's limits and error reporting. Limits cannot drop below what is in use (`EBUSY`).
+ * Changes the runtime's limits, error reporting and clock. Limits cannot drop below what is in
+ * use (`EBUSY`); the clock cannot change while a deadline is pending (`EBUSY`).
  *
- * @throws `EINVAL` for a bad value; `EBUSY` when a limit would fall below current use.
+ * @throws `EINVAL` for a bad value; `EBUSY` when a limit would fall below current use, or for a
+ * clock change while deadlines are pending.
  *
  * @example
  * ```ts
  * dill_configure({ handles: 10_000, pool: 10_000, traceLaunch: true });
+ * dill_configure({ clock: "virtual" }); // in a test: deadlines cost no waiting
  * ```
  */
 export function dill_configure(opts: DillOptions): void {
@@ -85,6 +98,7 @@ export function dill_configure(opts: DillOptions): void {
   if (f !== undefined && f !== null && typeof f !== "function") throw dillError("EINVAL", "dill_configure", "onUncaught", "onUncaught must be a function or null");
   const t = opts.traceLaunch;
   if (t !== undefined && typeof t !== "boolean") throw dillError("EINVAL", "dill_configure", "traceLaunch", "traceLaunch must be a boolean");
+  if (opts.clock !== undefined) setClock(opts.clock, "dill_configure");
   if (opts.handles !== undefined) setHandleCapacity(opts.handles, "dill_configure");
   if (opts.pool !== undefined) setPoolCapacity(opts.pool, "dill_configure");
   setSchedOptions(opts);
