@@ -1,8 +1,14 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  // One build for every library entry, split into shared chunks: "tsdill" and "tsdill/effection"
+  // load the same runtime module (one scheduler, one handle table), in ESM and in CJS alike.
+  entry: {
+    index: "src/index.ts",
+    "interop/effection": "src/interop/effection.ts",
+  },
   format: ["esm", "cjs"],
+  splitting: true,
   dts: true,
   sourcemap: true,
   clean: true,
