@@ -4,7 +4,7 @@
  * one handle table), in ESM and in CJS alike.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -60,6 +60,14 @@ describe("the built package", () => {
       }
     }
     expect(Object.keys(pkg.exports)).toContain("./effection");
+  });
+
+  it("loads effection only from the tsdill/effection entry: it is an optional peer dependency", () => {
+    const main = readdirSync(join(dir, "dist")).filter((f) => /\.(c?js|d\.c?ts)$/.test(f));
+    expect(main).toContain("index.js");
+    for (const f of main) expect(readFileSync(join(dir, "dist", f), "utf8"), f).not.toMatch(/["']effection["']/);
+    expect(readFileSync(join(dir, "dist", "interop", "effection.js"), "utf8")).toMatch(/from ["']effection["']/);
+    expect(readFileSync(join(dir, "dist", "interop", "effection.cjs"), "utf8")).toMatch(/require\(["']effection["']\)/);
   });
 
   it("shares one runtime between import('tsdill') and import('tsdill/effection')", async () => {
