@@ -298,7 +298,6 @@ describe("run with an AbortSignal", () => {
         try {
           yield* msleep(-1);
         } finally {
-          // eslint-disable-next-line no-unsafe-finally
           throw err;
         }
       },

@@ -171,7 +171,6 @@ describe("effection_call: an effection operation inside a coroutine", () => {
               yield* suspend();
             } finally {
               yield* sleep(2);
-              // eslint-disable-next-line no-unsafe-finally
               throw err;
             }
           }, -1);
@@ -338,7 +337,6 @@ describe("effection_go: a coroutine inside effection", () => {
           try {
             yield* msleep(-1);
           } finally {
-            // eslint-disable-next-line no-unsafe-finally
             throw err;
           }
         })(),
