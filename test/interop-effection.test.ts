@@ -1,6 +1,6 @@
 import { action, createScope, type Operation, run as effectionRun, sleep, spawn, suspend } from "effection";
 import { afterEach, describe, expect, it } from "vitest";
-import { chmake, chrecv, DillError, dill_configure, dill_stats, dill_yield, go, hclose, msleep, now, type Op, run } from "../src/index.js";
+import { abort_signal, chmake, chrecv, DillError, dill_configure, dill_stats, dill_yield, go, hclose, msleep, now, type Op, run } from "../src/index.js";
 import {
   dill_effection_call,
   dill_effection_drain,
@@ -213,6 +213,28 @@ describe("effection_call: an effection operation inside a coroutine", () => {
     });
   });
 
+  it("halts the task when run's AbortSignal cancels the root coroutine waiting for it", async () => {
+    const ac = new AbortController();
+    const log: string[] = [];
+    const p = run(
+      function* () {
+        yield* effection_call(function* () {
+          try {
+            yield* suspend();
+          } finally {
+            log.push("effection finally");
+          }
+        }, -1);
+      },
+      { signal: ac.signal },
+    );
+    await new Promise((r) => setTimeout(r, 5));
+    ac.abort();
+    expect(log).toEqual(["effection finally"]);
+    await expect(p).rejects.toMatchObject({ code: "ECANCELED" });
+    await run(body(effection_drain(now() + LONG)));
+  });
+
   it("fails at once with ECANCELED in a cancelled coroutine, EINVAL for a bad argument, EPERM outside one", async () => {
     await run(function* () {
       const codes: string[] = [];
@@ -345,6 +367,23 @@ describe("effection_go: a coroutine inside effection", () => {
     await new Promise((r) => setTimeout(r, 5));
     await task.halt();
     expect(seen).toEqual([err]);
+  });
+
+  it("aborts the coroutine's abort_signal when the task is halted", async () => {
+    let signal: AbortSignal | null = null;
+    const task = effectionRun(function* () {
+      yield* effection_go(
+        (function* () {
+          signal = abort_signal();
+          yield* msleep(-1);
+        })(),
+      );
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(signal!.aborted).toBe(false);
+    await task.halt();
+    expect(signal!.aborted).toBe(true);
+    expect((signal!.reason as DillError).code).toBe("ECANCELED");
   });
 
   it("fails with EINVAL for something that is not a generator object", async () => {
