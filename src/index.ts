@@ -13,7 +13,8 @@ export { BUNDLE_TYPE, BundleStorage, bundle, bundle_go, bundle_go_mem, bundle_me
 export { dill_yield, msleep } from "./runtime/time.js";
 export { CHAN_TYPE, ChannelStorage, chdone, chmake, chmake_mem, chrecv, chsend } from "./runtime/chan.js";
 export { CHRECV, CHSEND, type ChooseClause, choose } from "./runtime/choose.js";
-export { await_promise, run } from "./runtime/promise.js";
+export { await_promise, run, type RunOptions } from "./runtime/promise.js";
+export { abort_signal } from "./runtime/signal.js";
 export { type DillOptions, type DillStats, dill_configure, dill_stats } from "./runtime/stats.js";
 export type { UncaughtHandler } from "./runtime/sched.js";
 export { dill_print_tree, dill_tree } from "./runtime/tree.js";
@@ -33,6 +34,7 @@ export { msleep as dill_msleep } from "./runtime/time.js";
 export { chdone as dill_chdone, chmake as dill_chmake, chmake_mem as dill_chmake_mem, chrecv as dill_chrecv, chsend as dill_chsend } from "./runtime/chan.js";
 export { CHRECV as DILL_CHRECV, CHSEND as DILL_CHSEND, choose as dill_choose } from "./runtime/choose.js";
 export { await_promise as dill_await_promise, run as dill_run } from "./runtime/promise.js";
+export { abort_signal as dill_abort_signal } from "./runtime/signal.js";
 
 // Bytestreams and IPC sockets.
 export { BSOCK_TYPE, type Bytestream, type IoList, brecv, brecvl, bsend, bsendl } from "./handles/bytestream.js";

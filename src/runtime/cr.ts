@@ -55,4 +55,6 @@ export abstract class CrBase extends Storage {
   nclauses = 0;
   /** Where it was launched, when launch tracing is on. */
   site: string | null = null;
+  /** Its cancellation as an AbortSignal, made only when `abort_signal()` asks; dropped at exit. */
+  abort: AbortController | null = null;
 }

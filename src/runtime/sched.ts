@@ -151,6 +151,7 @@ function step(cr: CrBase): void {
 function finish(cr: CrBase, value: unknown, threw: boolean): void {
   cr.state = DONE;
   cr.gen = null;
+  cr.abort = null;
   live--;
   const hook = cr.onExit;
   cr.onExit = null;
@@ -287,6 +288,11 @@ export function wakeWithError(cr: CrBase, err: unknown): void {
 export function cancel(cr: CrBase): void {
   if (cr.state === DONE) return;
   cr.cancelled = true;
+  if (cr.abort !== null) {
+    abortSignal(cr);
+    // An abort listener may have closed it already.
+    if (cr.state === DONE) return;
+  }
   if (cr.state === RUNNING) return;
   if (cr.state === NEW) {
     // Never ran: there is no code to unwind. Closing the generator runs nothing. When it is the
@@ -327,6 +333,15 @@ export function cancel(cr: CrBase): void {
     }
     step(cr);
   }
+}
+
+/**
+ * Abort the coroutine's AbortSignal (see `abort_signal`), before its code unwinds: Promise-based
+ * work started with that signal hears of the cancellation at the same moment as the coroutine.
+ */
+function abortSignal(cr: CrBase): void {
+  const ac = cr.abort!;
+  if (!ac.signal.aborted) ac.abort(quickError("ECANCELED", "abort_signal"));
 }
 
 function interruptNow(cr: CrBase, err: unknown): void {
@@ -450,8 +465,16 @@ let uncaughtCount = 0;
 
 /** Report an exception that escaped `cr` (called by its exit hook). */
 export function reportUncaught(cr: CrBase, error: unknown): void {
+  reportFailure(error, cr.site);
+}
+
+/**
+ * Report an exception that nobody will see otherwise, through the same handler as an exception
+ * escaping a coroutine; `site` is where the work behind it was started, when known.
+ */
+export function reportFailure(error: unknown, site: string | null): void {
   uncaughtCount++;
-  uncaught(error, { site: cr.site });
+  uncaught(error, { site });
 }
 
 /** True when `error` is just the coroutine's own cancellation unwinding: nothing to report. */
