@@ -347,6 +347,9 @@ function badLists(recv: boolean, f: (first: IoList, last: IoList, c: Ctx) => unk
   return rows;
 }
 
+/** A body that returns at once. */
+function* quick(): Generator<unknown, void, unknown> {}
+
 function* forever(): Generator<unknown, void, unknown> {
   yield* msleep(-1);
 }
@@ -410,13 +413,23 @@ const TABLE: Record<string, Row[]> = {
     { what: "a function returning no promise", call: () => await_promise((() => 5) as never, -1), code: "EINVAL", arg: "promise" },
     ...badDeadlines((d) => await_promise(Promise.resolve(1), d)),
   ],
-  run: badBodies("main", (e) => run(e)).filter((r) => !r.what.includes("generator function")),
+  run: [
+    ...badBodies("main", (e) => run(e)).filter((r) => !r.what.includes("generator function")),
+    ...[null, 5, "signal"].map((o) => ({ what: `options = ${String(o)}`, call: () => run(quick(), o as never), code: "EINVAL" as const, arg: "options" })),
+    ...[5, {}, new AbortController()].map((sg) => ({
+      what: `options.signal = ${sg.constructor.name}`,
+      call: () => run(quick(), { signal: sg as never }),
+      code: "EINVAL" as const,
+      arg: "options.signal",
+    })),
+  ],
   dill_configure: [
     { what: "opts = null", call: () => dill_configure(null as never), code: "EINVAL", arg: "opts" },
     { what: "opts = 5", call: () => dill_configure(5 as never), code: "EINVAL", arg: "opts" },
     ...[-1, 0, 1.5, NaN, "10"].map((n) => ({ what: `handles = ${String(n)}`, call: () => dill_configure({ handles: n as number }), code: "EINVAL" as const, arg: "handles" })),
     ...[-1, 1.5, NaN, "10"].map((n) => ({ what: `pool = ${String(n)}`, call: () => dill_configure({ pool: n as number }), code: "EINVAL" as const, arg: "pool" })),
     { what: "onUncaught = 5", call: () => dill_configure({ onUncaught: 5 as never }), code: "EINVAL", arg: "onUncaught" },
+    ...["fake", 1, null].map((k) => ({ what: `clock = ${String(k)}`, call: () => dill_configure({ clock: k as never }), code: "EINVAL" as const, arg: "clock" })),
     { what: "traceLaunch = 'yes'", call: () => dill_configure({ traceLaunch: "yes" as never }), code: "EINVAL", arg: "traceLaunch" },
   ],
   bsend: [
@@ -609,6 +622,7 @@ const EXEMPT: Record<string, string> = {
   chmake: "takes no arguments",
   ipc_pair: "takes no arguments",
   dill_tree: "takes no arguments",
+  abort_signal: "takes no arguments",
   isDillError: "a predicate: any value is a valid question, the answer is a boolean",
 };
 
