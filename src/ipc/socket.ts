@@ -445,17 +445,7 @@ export class IpcConn implements HandleVfs, Bytestream {
     q.target(first);
     if (q.count > 0) this.takeQueued();
     if (q.done()) return finished(undefined);
-    let code: ErrnoCode | null = null;
-    if (this.eof) {
-      this.indone = true;
-      code = "EPIPE";
-    } else if (this.broken !== null) {
-      this.inerr = true;
-      code = this.broken;
-    } else if (expired(deadline)) {
-      this.inerr = true;
-      code = "ETIMEDOUT";
-    }
+    const code = this.recvFailure(deadline);
     if (code !== null) {
       q.untarget();
       throw quickError(code, fn);
@@ -464,6 +454,27 @@ export class IpcConn implements HandleVfs, Bytestream {
     this.some = false;
     park(cr, fn, deadline, unblockRecv, this);
     return parked();
+  }
+
+  /**
+   * Why a receive that found too little queued must fail now, or null if it may wait: the peer
+   * finished sending (`EPIPE`), the socket broke, or the deadline has passed. Marks the receiving
+   * direction done or failed, as libdill does.
+   */
+  private recvFailure(deadline: number): ErrnoCode | null {
+    if (this.eof) {
+      this.indone = true;
+      return "EPIPE";
+    }
+    if (this.broken !== null) {
+      this.inerr = true;
+      return this.broken;
+    }
+    if (expired(deadline)) {
+      this.inerr = true;
+      return "ETIMEDOUT";
+    }
+    return null;
   }
 
   /**
@@ -491,17 +502,7 @@ export class IpcConn implements HandleVfs, Bytestream {
         return finished(n);
       }
     }
-    let code: ErrnoCode | null = null;
-    if (this.eof) {
-      this.indone = true;
-      code = "EPIPE";
-    } else if (this.broken !== null) {
-      this.inerr = true;
-      code = this.broken;
-    } else if (expired(deadline)) {
-      this.inerr = true;
-      code = "ETIMEDOUT";
-    }
+    const code = this.recvFailure(deadline);
     if (code !== null) {
       q.untarget();
       t.iol_base = null;
