@@ -78,7 +78,7 @@ const CORE: Workload[] = [
     section: "core",
     unit: "ns",
     trial: "go",
-    sizes: { tsdill: [M, 20 * K], libdill: [M, 20 * K], effection: [10 * K, 500], async: [M, 20 * K] },
+    sizes: { tsdill: [M, 20 * K], libdill: [M, 20 * K], effection: [5 * K, 500], async: [M, 20 * K] },
     c: "go",
     recorded: "go",
     notes: { effection: "spawn + halt", async: "`await f()` of an empty async function", libdill: "`hclose(go(worker()))`: the worker runs at once" },
@@ -90,7 +90,7 @@ const CORE: Workload[] = [
     section: "core",
     unit: "ns",
     trial: "goRun",
-    sizes: { tsdill: [M, 20 * K], libdill: [M, 20 * K], effection: [10 * K, 1 * K], async: [M, 20 * K] },
+    sizes: { tsdill: [M, 20 * K], libdill: [M, 20 * K], effection: [5 * K, 1 * K], async: [M, 20 * K] },
     c: "go",
     recorded: "go",
     notes: { effection: "spawn waves of 1000, wait for each task", async: "waves of 1000 calls, `Promise.all`", libdill: "same program as go" },
@@ -138,7 +138,7 @@ const CORE: Workload[] = [
     section: "core",
     unit: "ns",
     trial: "done",
-    sizes: { tsdill: [200 * K, 2 * K], libdill: [M, 20 * K], effection: [2 * K, 1 * K], async: [200 * K, 2 * K] },
+    sizes: { tsdill: [200 * K, 2 * K], libdill: [M, 20 * K], effection: [2 * K, 1 * K], async: [50 * K, 2 * K] },
     c: "done",
     recorded: "done",
     notes: { effection: "halt a task parked in a subscription's next()", async: "an AbortController per task" },
@@ -211,7 +211,7 @@ const IPC: Workload[] = [
     trial: "conns",
     param: 100,
     // n round trips per connection
-    sizes: { tsdill: [1000, 20], net: [1000, 20] },
+    sizes: { tsdill: [500, 20], net: [500, 20] },
   },
 ];
 
@@ -222,9 +222,12 @@ const MEMORY: Workload[] = [
     section: "memory",
     unit: "B",
     trial: "memCoroutine",
-    sizes: { tsdill: [100 * K, 5 * K], effection: [10 * K, 500], async: [100 * K, 5 * K] },
+    sizes: { tsdill: [100 * K, 5 * K], effection: [5 * K, 500], async: [100 * K, 5 * K] },
     notes: { effection: "a task parked in `suspend()`", async: "an async call awaiting a pending Promise" },
-    targets: [{ text: "≤ 1 KB", kind: "max", x: 1024 }, VS_EFFECTION],
+    targets: [
+      { text: "≤ 1 KB", kind: "max", x: 1024 },
+      { text: "≥ 20× smaller than effection", kind: "minSpeedup", x: 20, vs: "effection" },
+    ],
     cold: true,
   },
   {
@@ -291,8 +294,8 @@ function scaling(): Workload[] {
     });
   }
   for (const [full, quick] of CONN_LOADS) {
-    // about 100k round trips in all (default), 2k (quick)
-    const per = [Math.max(20, Math.floor(100 * K / full)), quick === 0 ? 0 : Math.max(20, Math.floor(2 * K / quick))] as const;
+    // about 50k round trips in all (default), 2k (quick)
+    const per = [Math.max(20, Math.floor(50 * K / full)), quick === 0 ? 0 : Math.max(20, Math.floor(2 * K / quick))] as const;
     out.push({
       id: `scaleConns${full}`,
       title: `IPC ping-pong on ${full} connections at once`,

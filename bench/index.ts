@@ -44,6 +44,7 @@ if (selected.length === 0) {
 // ---- libdill: live when installed, recorded otherwise ----------------------------------------------
 let cBins: Record<string, string> = {};
 let libdillNote: string;
+let libdillCaveat = "";
 const build = opts.noC ? null : findLibdill();
 if (build && haveCompiler()) {
   const names = [...new Set(selected.flatMap((w) => (w.c ? [w.c] : [])))];
@@ -54,7 +55,8 @@ if (build && haveCompiler()) {
   libdillNote = `libdill: live, the C workloads of bench/c/ built with \`cc -O2\` (${build.how}) and run interleaved with the others.`;
 } else {
   const rec = recorded();
-  libdillNote = `libdill: **recorded** figures from bench/libdill-recorded.json (${rec.machine}), not measured by this run${opts.noC ? " (--no-c)" : build ? " (no C compiler found)" : " (libdill not found by pkg-config, LIBDILL_PREFIX unset)"}. ${rec.note}`;
+  libdillNote = `libdill: **recorded** figures from bench/libdill-recorded.json, not measured by this run${opts.noC ? " (--no-c)" : build ? " (no C compiler found)" : " (libdill not found by pkg-config, LIBDILL_PREFIX unset)"}: ${rec.machine}.`;
+  libdillCaveat = rec.note;
   if (!opts.noC) log(`bench: libdill is not installed: its column shows recorded figures.\n${INSTALL_HINT}`);
   if (opts.quick && !opts.noC) {
     if (!haveCompiler()) log("bench: no C compiler: the C workloads were not syntax-checked");
@@ -95,10 +97,10 @@ function report(chartPath: string | null): string {
     `Targets of the performance plan: ${counts.met} met, ${counts.missed} missed${counts.unknown ? `, ${counts.unknown} not measurable here` : ""}.`,
     "",
     chartPath ? `![cost relative to tsdill](${chartPath})\n` : "",
-    section("libdill's workloads", sectionTable(rows, "core")),
+    section("libdill's workloads", sectionTable(rows, "core"), libdillCaveat),
     section("IPC over a Unix socket", sectionTable(rows, "ipc")),
     section("Memory", sectionTable(rows, "memory"), "Heap (JS heap + external) growth per object after a full collection; RSS growth beside it."),
-    section("Scaling: cost per operation as the load grows", scalingTable(rows), "go and timer: time (CPU for timers) per coroutine; IPC: round trips per second in all. 1M sleeping timers are left out of the default run (several seconds and GBs per run)."),
+    section("Scaling: cost per operation as the load grows", scalingTable(rows), "1M sleeping timers are left out of the default run (several seconds and GBs per run). Cost growth: the cost per operation at the largest load ÷ at the smallest (for rates, the inverse of the rate)."),
     section("Peak RSS of each measuring process (median)", rssTable(rows)),
     section("Operations per run, and what stands in for tsdill's primitive", sizesTable(rows)),
   ].join("\n");

@@ -105,9 +105,17 @@ function cellText(w: Workload, s: SystemSummary | undefined): string {
   const m = fmtValue(s.summary.median, w.unit);
   const rss = s.extra.rssPerObject;
   const side = rss !== undefined && Number.isFinite(rss) ? `, RSS ${fmtBytes(rss)}` : "";
-  const spread = s.summary.n > 1 ? ` (${fmtValue(s.summary.min, w.unit)}–${fmtValue(s.summary.max, w.unit)})` : "";
+  const spread = s.summary.n > 1 ? ` (${fmtRange(s.summary.min, s.summary.max, w)})` : "";
   const failed = s.failed > 0 ? ` [${s.failed} failed]` : "";
   return `${m}${spread}${side}${failed}`;
+}
+
+/** `82–162 ns`, or `820 ns–1.62 µs` when the two ends have different units. */
+function fmtRange(lo: number, hi: number, w: Workload): string {
+  const a = fmtValue(lo, w.unit);
+  const b = fmtValue(hi, w.unit);
+  const ua = a.slice(a.lastIndexOf(" "));
+  return ua === b.slice(b.lastIndexOf(" ")) ? `${a.slice(0, -ua.length)}–${b}` : `${a}–${b}`;
 }
 
 function verdictText(v: Verdict): string {
@@ -137,35 +145,35 @@ export function sectionTable(rows: readonly Row[], section: Section): string {
   return markdownTable(headers, body);
 }
 
-/** The scaling table: cost per operation at each load, per family and system. */
+/** The scaling tables, one per family: cost per operation at each load, per system. */
 export function scalingTable(rows: readonly Row[]): string {
   const rs = rows.filter((r) => r.workload.scale !== undefined);
-  if (rs.length === 0) return "";
-  const loads = [...new Set(rs.map((r) => r.workload.scale!.load))].sort((a, b) => a - b);
   const families = [...new Set(rs.map((r) => r.workload.scale!.family))];
+  return families.map((f) => familyTable(f, rs.filter((r) => r.workload.scale!.family === f))).join("\n\n");
+}
+
+function familyTable(family: string, fr: readonly Row[]): string {
+  const loads = [...new Set(fr.map((r) => r.workload.scale!.load))].sort((a, b) => a - b);
+  const byLoad = new Map(fr.map((r) => [r.workload.scale!.load, r] as const));
   const body: string[][] = [];
-  for (const f of families) {
-    const fr = rs.filter((r) => r.workload.scale!.family === f);
-    for (const s of present(fr)) {
-      const byLoad = new Map(fr.map((r) => [r.workload.scale!.load, r] as const));
-      const cells = loads.map((l) => {
-        const r = byLoad.get(l);
-        const c = r?.systems[s];
-        return c && c.summary.n > 0 ? fmtValue(c.summary.median, r!.workload.unit) : "";
-      });
-      const have = fr.filter((r) => r.systems[s] && r.systems[s]!.summary.n > 0);
-      const first = have[0];
-      const last = have[have.length - 1];
-      let growth = "";
-      if (first && last && first !== last) {
-        const hib = higherIsBetter(first.workload.unit);
-        const g = cost(last.systems[s]!.summary.median, hib) / cost(first.systems[s]!.summary.median, hib);
-        growth = `${fmtRatio(g)} (${fmtCount(first.workload.scale!.load)} → ${fmtCount(last.workload.scale!.load)})`;
-      }
-      body.push([f, SYSTEM_NAMES[s], ...cells, growth]);
+  for (const s of present(fr)) {
+    const cells = loads.map((l) => {
+      const r = byLoad.get(l);
+      const c = r?.systems[s];
+      return c && c.summary.n > 0 ? fmtValue(c.summary.median, r!.workload.unit) : "";
+    });
+    const have = fr.filter((r) => r.systems[s] && r.systems[s]!.summary.n > 0);
+    const first = have[0];
+    const last = have[have.length - 1];
+    let growth = "";
+    if (first && last && first !== last) {
+      const hib = higherIsBetter(first.workload.unit);
+      const g = cost(last.systems[s]!.summary.median, hib) / cost(first.systems[s]!.summary.median, hib);
+      growth = `${fmtRatio(g)} (${fmtCount(first.workload.scale!.load)} → ${fmtCount(last.workload.scale!.load)})`;
     }
+    body.push([SYSTEM_NAMES[s], ...cells, growth]);
   }
-  return markdownTable(["workload", "system", ...loads.map((l) => `n = ${fmtCount(l)}`), "cost growth"], body);
+  return markdownTable([family, ...loads.map((l) => `n = ${fmtCount(l)}`), "cost growth"], body);
 }
 
 /** Peak RSS of the measuring processes, per workload and system (median over runs). */

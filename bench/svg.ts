@@ -26,7 +26,7 @@ export function ratioChart(rows: readonly Row[], subtitle: string): string {
   const left = 70;
   const top = 70;
   const plotH = 320;
-  const bottom = 150;
+  const bottom = 110;
   const groups = rs.map((r) => ({ r, sys: SYSTEMS.filter((s) => Number.isFinite(r.systems[s]?.costVsTsdill ?? NaN) && r.systems[s]!.costVsTsdill > 0) }));
   const plotW = groups.reduce((acc, g) => acc + g.sys.length * bar + gap, gap);
   const width = Math.max(left + plotW + 20, 640);
@@ -45,7 +45,7 @@ export function ratioChart(rows: readonly Row[], subtitle: string): string {
     const v = 10 ** e;
     const yy = y(v).toFixed(1);
     out.push(`<line x1="${left}" y1="${yy}" x2="${left + plotW}" y2="${yy}" stroke="${e === 0 ? "#1a202c" : "#e2e8f0"}" stroke-width="${e === 0 ? 1.5 : 1}"/>`);
-    out.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${esc(fmtRatio(v))}</text>`);
+    out.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${e >= 0 ? v.toLocaleString("en-US") : v.toFixed(-e)}×</text>`);
   }
   let x = left + gap;
   for (const g of groups) {
