@@ -71,7 +71,8 @@ function collectOutput(cmd: string, args: readonly string[]): Promise<string> {
 
 /** One measuring process for `w` on `sys`, at size n with a warm-up run first. */
 export async function measureOnce(w: Workload, sys: System, n: number, plan: Pick<Plan, "cBins" | "child">): Promise<ChildResult> {
-  const warm = w.cold ? 0 : Math.max(1, Math.floor(n / 10));
+  // A tenth of the size, but at least min(n, 10k) operations: small sizes need as much to warm the JIT.
+  const warm = w.cold ? 0 : Math.max(Math.floor(n / 10), Math.min(n, 10_000));
   const rest = [String(n), String(warm), String(w.param ?? 0)];
   if (sys === "libdill") return parseResult(await collectOutput(plan.cBins[w.c!]!, rest));
   return parseResult(await collectOutput(process.execPath, [...plan.child, sys, w.trial, ...rest]));
