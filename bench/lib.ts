@@ -19,6 +19,17 @@ export function cpuNs(): number {
   return (u.user + u.system) * 1000;
 }
 
+/** Deadlines spread over 0-50 ms in a scrambled order (a fixed LCG, so every run is the same). */
+export function spread(n: number, base: number): Float64Array {
+  const out = new Float64Array(n);
+  let x = 12345;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = base + (x % 51);
+  }
+  return out;
+}
+
 /** Run a full garbage collection when `--expose-gc` is on; otherwise give the collector a chance. */
 export async function collect(): Promise<boolean> {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -34,11 +45,6 @@ export async function memAfterGc(): Promise<{ heap: number; rss: number }> {
   await collect();
   const m = process.memoryUsage();
   return { heap: m.heapUsed + m.external, rss: m.rss };
-}
-
-/** Heap in use, in bytes, after a collection. */
-export async function heapAfterGc(): Promise<number> {
-  return (await memAfterGc()).heap;
 }
 
 /**

@@ -2,8 +2,7 @@
  * The core workloads in plain async/await, where the language has an equivalent: no runtime, no
  * handles, no structured cancellation (an AbortController stands in for it in `done`).
  */
-import { bytesPer, cpuNs, hrnow, since, type Trials } from "../lib.js";
-import { spread } from "./tsdill-core.js";
+import { bytesPer, cpuNs, hrnow, since, spread, type Trials } from "../lib.js";
 
 const WAVE = 1000;
 

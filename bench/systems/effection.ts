@@ -3,8 +3,7 @@
  * has no rendezvous channel, no `yield` and no `choose`; the substitutes are named in `EFFECTION_NOTES`.
  */
 import { createChannel, type Operation, race, run, sleep, spawn, suspend, type Task, until, withResolvers } from "effection";
-import { bytesPer, cpuNs, hrnow, since, type Trials } from "../lib.js";
-import { spread } from "./tsdill-core.js";
+import { bytesPer, cpuNs, hrnow, since, spread, type Trials } from "../lib.js";
 
 const WAVE = 1000;
 const RESOLVED = Promise.resolve();

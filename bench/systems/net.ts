@@ -4,7 +4,7 @@
  */
 import net from "node:net";
 import { bytesPer, type Trials } from "../lib.js";
-import { addr, CHUNK, MSG, seconds } from "./tsdill-ipc.js";
+import { addr, CHUNK, MSG, seconds } from "./sockets.js";
 
 function listenRaw(onConn: (s: net.Socket) => void, backlog = 128): Promise<{ server: net.Server; path: string }> {
   const p = addr();

@@ -6,7 +6,7 @@
 import type { ChooseClause } from "../../src/index.js";
 import lib from "../tsdill.js";
 
-import { bytesPer, cpuNs, hrnow, since, type Trials } from "../lib.js";
+import { bytesPer, cpuNs, hrnow, since, spread, type Trials } from "../lib.js";
 
 const { bundle, bundle_go, bundle_wait, chmake, choose, CHRECV, chrecv, CHSEND, chsend, dill_configure, dill_yield, go, hclose, msleep, now, run } = lib;
 
@@ -163,17 +163,6 @@ function* whispersMain(n: number) {
 // ---- timer --------------------------------------------------------------------------------------
 function* sleeper(deadline: number) {
   yield* msleep(deadline);
-}
-
-/** Deadlines spread over 0-50 ms in a scrambled order (a fixed LCG, so every run is the same). */
-export function spread(n: number, base: number): Float64Array {
-  const out = new Float64Array(n);
-  let x = 12345;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = base + (x % 51);
-  }
-  return out;
 }
 
 function* timerMain(n: number) {

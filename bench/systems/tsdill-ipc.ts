@@ -3,33 +3,11 @@
  * server as two coroutines of one process. The same workloads in raw `node:net` are in `net.ts`
  * and in C against libdill in `../c/`.
  */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import lib from "../tsdill.js";
 import { bytesPer, type Trials } from "../lib.js";
+import { addr, CHUNK, MSG, seconds } from "./sockets.js";
 
 const { brecv, bsend, bundle, bundle_go, bundle_wait, go, hclose, ipc_accept, ipc_connect, ipc_listen, ipc_pair, run } = lib;
-
-/** Bytes per message in the ping-pong workloads. */
-export const MSG = 64;
-/** Bytes per send in the bulk workload. */
-export const CHUNK = 64 * 1024;
-
-let dir = "";
-let serial = 0;
-/** A fresh socket path in this process's temporary directory (removed at exit). */
-export function addr(): string {
-  if (dir === "") {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "tsdill-bench-"));
-    process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
-  }
-  return path.join(dir, `b${++serial}.ipc`);
-}
-
-export function seconds(t0: bigint): number {
-  return Number(process.hrtime.bigint() - t0) / 1e9;
-}
 
 function* pongServer(s: number, n: number) {
   const buf = new Uint8Array(MSG);
