@@ -1,43 +1,138 @@
 /**
- * `npm run bench`: runs every `bench/*.bench.ts` file, sorted by name, each in its own Node
- * process, with its output streamed as it comes. Exits non-zero when one of them fails.
- * `BENCH_QUICK=1` asks every file for small sizes (a smoke run).
+ * `npm run bench`: the benchmark suite. Every workload of bench/catalogue.ts runs once per system,
+ * each measurement in a fresh process, the systems interleaved round by round; the tables go to
+ * stdout, progress to stderr. `--help` lists the options.
  */
-import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
-import { QUICK, ROOT, machineLine, tsNodeArgs } from "./lib.js";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, relative, resolve } from "node:path";
+import { loadavg } from "node:os";
+import { HELP, parseArgs, type Options } from "./args.js";
+import { sizeOf, WORKLOADS, type Workload } from "./catalogue.js";
+import { machineLine, machineNow, writeResults } from "./docs.js";
+import { buildC, findLibdill, haveCompiler, INSTALL_HINT, recorded, syntaxCheck } from "./libdill.js";
+import { rssTable, scalingTable, sectionTable, sizesTable, summarizeResults, targetCounts, type Row } from "./report.js";
+import { childCommand } from "./bundle.js";
+import { runPlan } from "./runner.js";
+import { ratioChart } from "./svg.js";
+import { TSDILL_FROM } from "./tsdill.js";
 
-function runFile(file: string): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, tsNodeArgs(join("bench", file)), { cwd: ROOT, stdio: "inherit", env: process.env });
-    child.on("error", (e) => {
-      console.error(`bench: could not start ${file}: ${e.message}`);
-      resolve(1);
-    });
-    child.on("close", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
-  });
+let opts: Options;
+try {
+  opts = parseArgs(process.argv.slice(2));
+} catch (e) {
+  process.stderr.write(`bench: ${(e as Error).message}\n`);
+  process.exit(2);
+}
+if (opts.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
 }
 
-const only = process.argv.slice(2);
-const files = readdirSync(join(ROOT, "bench"))
-  .filter((f) => f.endsWith(".bench.ts"))
-  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
-  .sort();
-
-console.log(`# tsdill benchmarks${QUICK ? " (BENCH_QUICK: small sizes, not for comparison)" : ""}`);
-console.log(`${new Date().toISOString()} — ${machineLine()}\n`);
-
-const failed: string[] = [];
 const t0 = Date.now();
-for (const f of files) {
-  console.log(`## ${f}\n`);
-  const code = await runFile(f);
-  if (code !== 0) {
-    failed.push(f);
-    console.error(`bench: ${f} failed (exit ${code})`);
-  }
-  console.log("");
+const load0 = loadavg()[0]!;
+const log = (s: string) => process.stderr.write(`${s}\n`);
+let broken = false;
+
+const selected: Workload[] = WORKLOADS.filter((w) => sizeOf(w, "tsdill", opts.quick) > 0).filter(
+  (w) => opts.filter === null || opts.filter.test(w.id) || opts.filter.test(w.title),
+);
+if (selected.length === 0) {
+  log(`bench: no workload matches ${String(opts.filter)}`);
+  process.exit(2);
 }
-console.log(`${files.length} bench file(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s${failed.length ? `; failed: ${failed.join(", ")}` : ""}`);
-process.exitCode = failed.length > 0 ? 1 : 0;
+
+// ---- libdill: live when installed, recorded otherwise ----------------------------------------------
+let cBins: Record<string, string> = {};
+let libdillNote: string;
+let libdillCaveat = "";
+const build = opts.noC ? null : findLibdill();
+if (build && haveCompiler()) {
+  const names = [...new Set(selected.flatMap((w) => (w.c ? [w.c] : [])))];
+  const r = buildC(build, names);
+  cBins = r.bins;
+  for (const e of r.errors) log(`bench: could not compile ${e}`);
+  if (r.errors.length > 0) broken = true;
+  libdillNote = `libdill: live, the C workloads of bench/c/ built with \`cc -O2\` (${build.how}) and run interleaved with the others.`;
+} else {
+  const rec = recorded();
+  libdillNote = `libdill: **recorded** figures from bench/libdill-recorded.json, not measured by this run${opts.noC ? " (--no-c)" : build ? " (no C compiler found)" : " (libdill not found by pkg-config, LIBDILL_PREFIX unset)"}: ${rec.machine}.`;
+  libdillCaveat = rec.note;
+  if (!opts.noC) log(`bench: libdill is not installed: its column shows recorded figures.\n${INSTALL_HINT}`);
+  if (opts.quick && !opts.noC) {
+    if (!haveCompiler()) log("bench: no C compiler: the C workloads were not syntax-checked");
+    else {
+      const checks = syntaxCheck();
+      const bad = checks.filter((c) => !c.ok);
+      log(`bench: C workloads syntax-checked against bench/c/check/libdill.h: ${checks.length - bad.length}/${checks.length} ok`);
+      for (const b of bad) log(`  ${b.file}: ${b.message}`);
+      if (bad.length > 0) broken = true;
+    }
+  }
+}
+
+// ---- measure ------------------------------------------------------------------------------------------
+const runsOf = (w: Workload) => opts.runs ?? (opts.quick ? 1 : w.section === "memory" || w.section === "scaling" ? 3 : 5);
+log(`bench: ${selected.length} workloads, tsdill from ${TSDILL_FROM === "dist" ? "the built package (dist/)" : "the sources (no dist/: run `npm run build`)"}`);
+const child = await childCommand(log);
+const results = await runPlan({ workloads: selected, quick: opts.quick, runsOf, cBins, child });
+const rows: Row[] = summarizeResults(results, recorded());
+const failures = results.flatMap((r) => Object.entries(r.cells).flatMap(([s, c]) => c.errors.map((e) => `${r.workload.id} ${s}: ${e}`)));
+if (failures.length > 0) broken = true;
+const machine = machineNow(load0);
+const wall = (Date.now() - t0) / 1000;
+const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+
+// ---- report -------------------------------------------------------------------------------------------
+function section(title: string, body: string, after = ""): string {
+  return body === "" ? "" : `### ${title}\n\n${body}\n${after ? `\n${after}\n` : ""}\n`;
+}
+
+function report(chartPath: string | null): string {
+  const counts = targetCounts(rows);
+  const runsText = opts.runs ?? (opts.quick ? "1" : "5 (memory and scaling: 3)");
+  return [
+    `Run on ${date}${opts.quick ? " with `--quick` (small sizes, one run: a smoke test, not a measurement)" : ""}: ${machineLine(machine)}.`,
+    `tsdill: ${TSDILL_FROM === "dist" ? "the built package (dist/)" : "the sources (no build)"}. Counted runs per system and workload: ${runsText}, each in a fresh process after a warm-up run (memory: cold), systems interleaved round by round; a cell is the median (min–max), ratios are medians of per-round ratios. Wall time ${wall.toFixed(0)} s.`,
+    libdillNote,
+    `Targets of the performance plan: ${counts.met} met, ${counts.missed} missed${counts.unknown ? `, ${counts.unknown} not measurable here` : ""}.`,
+    "",
+    chartPath ? `![cost relative to tsdill](${chartPath})\n` : "",
+    section("libdill's workloads", sectionTable(rows, "core"), libdillCaveat),
+    section("IPC over a Unix socket", sectionTable(rows, "ipc")),
+    section("Memory", sectionTable(rows, "memory"), "Heap (JS heap + external) growth per object after a full collection; RSS growth beside it."),
+    section("Scaling: cost per operation as the load grows", scalingTable(rows), "1M sleeping timers are left out of the default run (several seconds and GBs per run). With few timers, the fixed CPU cost of 50 ms of event-loop wake-ups is shared by few of them, so the CPU per timer falls as n grows. Cost growth: the cost per operation at the largest load ÷ at the smallest (for rates, the inverse of the rate)."),
+    section("Peak RSS of each measuring process (median)", rssTable(rows)),
+    section("Operations per run, and what stands in for tsdill's primitive", sizesTable(rows)),
+  ].join("\n");
+}
+
+const text = report(null);
+process.stdout.write(`\n${text}\n`);
+if (failures.length > 0) process.stdout.write(`\nFailed measurements:\n${failures.map((f) => `- ${f.split("\n")[0]}`).join("\n")}\n`);
+
+const write = (file: string, content: string) => {
+  mkdirSync(dirname(resolve(file)), { recursive: true });
+  writeFileSync(file, content);
+  log(`bench: wrote ${file}`);
+};
+if (opts.svg) write(opts.svg, ratioChart(rows, `${date}, ${machine.cores} × ${machine.cpu}, Node ${machine.node}${opts.quick ? ", --quick" : ""}`));
+if (opts.md) {
+  const chart = opts.svg ? relative(dirname(resolve(opts.md)), resolve(opts.svg)) : null;
+  writeResults(opts.md, report(chart));
+  log(`bench: wrote the results section of ${opts.md}`);
+}
+if (opts.json) {
+  const data = {
+    date,
+    machine,
+    options: { ...opts, filter: opts.filter?.source ?? null },
+    tsdill: TSDILL_FROM,
+    libdill: cBins && Object.keys(cBins).length > 0 ? "live" : "recorded",
+    wallSeconds: wall,
+    results: rows.map((r) => ({ id: r.workload.id, title: r.workload.title, section: r.workload.section, unit: r.workload.unit, param: r.workload.param, scale: r.workload.scale, systems: r.systems, targets: r.verdicts })),
+    failures,
+  };
+  write(opts.json, `${JSON.stringify(data, null, 1)}\n`);
+}
+log(`bench: done in ${wall.toFixed(1)} s${broken ? " (with failures)" : ""}`);
+process.exitCode = broken ? 1 : 0;

@@ -3,11 +3,15 @@
  * as `go(worker(args))`; each `main*` runs as the root coroutine of one `run()` and returns the
  * measured figure per operation.
  */
-import type { ChooseClause } from "../src/index.js";
-import lib from "./tsdill.js";
+import type { ChooseClause } from "../../src/index.js";
+import lib from "../tsdill.js";
 
-const { bundle, bundle_go, bundle_wait, chmake, choose, CHRECV, chrecv, CHSEND, chsend, dill_yield, go, hclose, msleep, now, run } = lib;
-import { cpuNs, heapAfterGc, hrnow, since, type Trial } from "./lib.js";
+import { bytesPer, cpuNs, hrnow, since, spread, type Trials } from "../lib.js";
+
+const { bundle, bundle_go, bundle_wait, chmake, choose, CHRECV, chrecv, CHSEND, chsend, dill_configure, dill_yield, go, hclose, msleep, now, run } = lib;
+
+// The scaling workloads keep a million coroutines alive at once: leave room above the defaults.
+dill_configure({ handles: 1 << 22, pool: 1 << 22 });
 
 /** Coroutines launched and closed per wave in the wave-shaped workloads. */
 const WAVE = 1000;
@@ -161,17 +165,6 @@ function* sleeper(deadline: number) {
   yield* msleep(deadline);
 }
 
-/** Deadlines spread over 0-50 ms in a scrambled order (a fixed LCG, so every run is the same). */
-export function spread(n: number, base: number): Float64Array {
-  const out = new Float64Array(n);
-  let x = 12345;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = base + (x % 51);
-  }
-  return out;
-}
-
 function* timerMain(n: number) {
   const b = bundle();
   const c = cpuNs();
@@ -183,7 +176,7 @@ function* timerMain(n: number) {
   return cpu / n;
 }
 
-// ---- memory -------------------------------------------------------------------------------------
+// ---- many live coroutines, and memory ------------------------------------------------------------
 function* idle() {
   yield* msleep(-1);
 }
@@ -197,16 +190,34 @@ function* closeAll(hs: number[]) {
   for (const h of hs) hclose(h);
 }
 
-async function mem(n: number): Promise<number> {
+/** n coroutines launched until all are parked at once, then all cancelled: time per coroutine. */
+function* liveMain(n: number) {
   const hs: number[] = new Array(n).fill(0);
-  const before = await heapAfterGc();
-  await run(launchIdle(hs));
-  const after = await heapAfterGc();
-  await run(closeAll(hs));
-  return (after - before) / n;
+  const t = hrnow();
+  yield* launchIdle(hs);
+  yield* closeAll(hs);
+  return since(t) / n;
 }
 
-export const tsdill: Record<string, Trial> = {
+async function memCoroutine(n: number) {
+  return bytesPer(n, async (k) => {
+    const hs: number[] = new Array(k).fill(0);
+    await run(launchIdle(hs));
+    return async () => void (await run(closeAll(hs)));
+  });
+}
+
+async function memChannel(n: number) {
+  return bytesPer(n, async (k) => {
+    const ends: number[] = new Array(2 * k).fill(0);
+    for (let i = 0; i < k; i++) [ends[2 * i], ends[2 * i + 1]] = chmake();
+    return async () => {
+      for (const h of ends) hclose(h);
+    };
+  });
+}
+
+export const trials: Trials = {
   go: (n) => run(goMain(n)),
   goRun: (n) => run(goRunMain(n)),
   ctxswitch: (n) => run(switchMain(n)),
@@ -215,5 +226,7 @@ export const tsdill: Record<string, Trial> = {
   done: (n) => run(doneMain(n)),
   whispers: (n) => run(whispersMain(n)),
   timer: (n) => run(timerMain(n)),
-  mem,
+  live: (n) => run(liveMain(n)),
+  memCoroutine,
+  memChannel,
 };

@@ -3,21 +3,7 @@
  * has no rendezvous channel, no `yield` and no `choose`; the substitutes are named in `EFFECTION_NOTES`.
  */
 import { createChannel, type Operation, race, run, sleep, spawn, suspend, type Task, until, withResolvers } from "effection";
-import { spread } from "./core-tsdill.js";
-import { cpuNs, heapAfterGc, hrnow, since, type Trial } from "./lib.js";
-
-/** What stands in for the tsdill primitive, per workload. */
-export const EFFECTION_NOTES: Record<string, string> = {
-  go: "spawn + halt",
-  goRun: "spawn waves of 1000, wait for each task",
-  ctxswitch: "no yield: await of a resolved Promise (`until`)",
-  chan: "two `createChannel` streams, a subscription each",
-  choose: "`race` over one operation",
-  done: "halt a task parked in a subscription's next()",
-  whispers: "one `withResolvers` per link",
-  timer: "`sleep` per task",
-  mem: "task parked in `suspend()`",
-};
+import { bytesPer, cpuNs, hrnow, since, spread, type Trials } from "../lib.js";
 
 const WAVE = 1000;
 const RESOLVED = Promise.resolve();
@@ -173,28 +159,35 @@ function timerTrial(n: number): Promise<number> {
   });
 }
 
-// ---- memory -------------------------------------------------------------------------------------
+// ---- many live tasks, and memory ----------------------------------------------------------------
 function* idle(): Operation<void> {
   yield* suspend();
 }
 
-async function mem(n: number): Promise<number> {
-  const before = await heapAfterGc();
-  let parked!: () => void;
-  const allParked = new Promise<void>((r) => (parked = r));
-  const root = run(function* () {
-    for (let i = 0; i < n; i++) yield* spawn(idle);
-    yield* sleep(5); // let every task start and park
-    parked();
-    yield* suspend();
+function memCoroutine(n: number) {
+  return bytesPer(n, async (k) => {
+    let parked!: () => void;
+    const allParked = new Promise<void>((r) => (parked = r));
+    const root = run(function* () {
+      for (let i = 0; i < k; i++) yield* spawn(idle);
+      yield* sleep(5); // let every task start and park
+      parked();
+      yield* suspend();
+    });
+    await allParked;
+    return async () => void (await root.halt());
   });
-  await allParked;
-  const after = await heapAfterGc();
-  await root.halt();
-  return (after - before) / n;
 }
 
-export const effection: Record<string, Trial> = {
+function memChannel(n: number) {
+  return bytesPer(n, async (k) => {
+    const chans: Chan[] = new Array(k);
+    for (let i = 0; i < k; i++) chans[i] = createChannel<number, void>();
+    return async () => void chans.fill(undefined as unknown as Chan);
+  });
+}
+
+export const trials: Trials = {
   go: goTrial,
   goRun: goRunTrial,
   ctxswitch: switchTrial,
@@ -203,5 +196,6 @@ export const effection: Record<string, Trial> = {
   done: doneTrial,
   whispers: whispersTrial,
   timer: timerTrial,
-  mem,
+  memCoroutine,
+  memChannel,
 };

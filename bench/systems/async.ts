@@ -2,20 +2,7 @@
  * The core workloads in plain async/await, where the language has an equivalent: no runtime, no
  * handles, no structured cancellation (an AbortController stands in for it in `done`).
  */
-import { spread } from "./core-tsdill.js";
-import { cpuNs, heapAfterGc, hrnow, since, type Trial } from "./lib.js";
-
-/** What stands in for the tsdill primitive, per workload (absent: no sensible equivalent). */
-export const ASYNC_NOTES: Record<string, string> = {
-  go: "`await f()` of an empty async function",
-  goRun: "waves of 1000 calls, `Promise.all`",
-  ctxswitch: "`await null`",
-  chan: "a minimal Promise-based rendezvous channel",
-  done: "AbortController per task",
-  whispers: "one Promise per link",
-  timer: "`setTimeout` per task",
-  mem: "async function awaiting a pending Promise",
-};
+import { bytesPer, cpuNs, hrnow, since, spread, type Trials } from "../lib.js";
 
 const WAVE = 1000;
 
@@ -169,23 +156,43 @@ async function timerTrial(n: number): Promise<number> {
   return (cpuNs() - c) / n;
 }
 
-// ---- memory -------------------------------------------------------------------------------------
+// ---- many live tasks, and memory ----------------------------------------------------------------
 async function idle(wait: Promise<void>): Promise<void> {
   await wait;
 }
 
-async function mem(n: number): Promise<number> {
+/** n async calls parked on one pending Promise at once, then all released: time per call. */
+async function liveTrial(n: number): Promise<number> {
   const ps: Promise<void>[] = new Array(n);
+  const t = hrnow();
   const release = deferred<void>();
-  const before = await heapAfterGc();
   for (let i = 0; i < n; i++) ps[i] = idle(release.promise);
-  const after = await heapAfterGc();
   release.resolve();
   await Promise.all(ps);
-  return (after - before) / n;
+  return since(t) / n;
 }
 
-export const asyncAwait: Record<string, Trial> = {
+function memCoroutine(n: number) {
+  return bytesPer(n, async (k) => {
+    const ps: Promise<void>[] = new Array(k);
+    const release = deferred<void>();
+    for (let i = 0; i < k; i++) ps[i] = idle(release.promise);
+    return async () => {
+      release.resolve();
+      await Promise.all(ps);
+    };
+  });
+}
+
+function memChannel(n: number) {
+  return bytesPer(n, async (k) => {
+    const chans: Rendezvous<number>[] = new Array(k);
+    for (let i = 0; i < k; i++) chans[i] = new Rendezvous<number>();
+    return async () => void chans.fill(undefined as unknown as Rendezvous<number>);
+  });
+}
+
+export const trials: Trials = {
   go: goTrial,
   goRun: goRunTrial,
   ctxswitch: switchTrial,
@@ -193,5 +200,7 @@ export const asyncAwait: Record<string, Trial> = {
   done: doneTrial,
   whispers: whispersTrial,
   timer: timerTrial,
-  mem,
+  live: liveTrial,
+  memCoroutine,
+  memChannel,
 };

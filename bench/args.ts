@@ -1,0 +1,100 @@
+/** The command line of `npm run bench`: parsing and the help text. */
+
+export interface Options {
+  filter: RegExp | null;
+  /** Counted runs per (workload, system); each in a fresh process. null: the default. */
+  runs: number | null;
+  quick: boolean;
+  json: string | null;
+  svg: string | null;
+  md: string | null;
+  /** Skip the C workloads even when libdill is installed. */
+  noC: boolean;
+  help: boolean;
+}
+
+export const HELP = `Usage: npm run bench -- [options]      (or: npx tsx bench/index.ts [options])
+
+Runs every workload once per system (tsdill, libdill in C, effection 4, async/await,
+raw node:net), each measurement in a fresh process: a warm-up, then one counted run.
+The runs of the systems are interleaved (A B C A B C ...) so that machine drift
+cancels out of the ratios. Progress goes to stderr, the tables to stdout.
+
+Options:
+  --filter REGEX   only the workloads whose id or title matches (e.g. 'chan|ipc')
+  --runs N         counted runs per system and workload (default 5, 3 for the
+                   memory and scaling sections; --quick: 1)
+  --quick          small sizes, one run each: proves the harness works (< 30 s);
+                   also syntax-checks the C workloads when libdill is absent
+  --json FILE      write every sample, the machine and the summary as JSON
+  --svg FILE       write a bar chart of the cost ratios (tsdill = 1)
+  --md FILE        rewrite the results section of FILE (between the markers
+                   <!-- results:start --> and <!-- results:end -->), e.g.
+                   --md docs/performance.md --svg docs/performance.svg
+  --no-c           do not build or run the C workloads
+  --help           this text
+
+libdill: when 'pkg-config --exists libdill' succeeds, or LIBDILL_PREFIX names an
+install prefix, the C workloads in bench/c/ are compiled with 'cc -O2' and run
+live, interleaved with the others. Otherwise the libdill column shows recorded
+figures from bench/libdill-recorded.json, labelled "recorded".
+`;
+
+/** Parses argv (without node and the script). Throws an Error with a message on bad input. */
+export function parseArgs(argv: readonly string[]): Options {
+  const o: Options = { filter: null, runs: null, quick: false, json: null, svg: null, md: null, noC: false, help: false };
+  const value = (i: number, flag: string): string => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.indexOf("=");
+    const [flag, inline] = a.startsWith("--") && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
+    const take = (): string => {
+      if (inline !== undefined) return inline;
+      return value(i++, flag);
+    };
+    switch (flag) {
+      case "--filter": {
+        const src = take();
+        try {
+          o.filter = new RegExp(src, "i");
+        } catch {
+          throw new Error(`--filter: not a regular expression: ${src}`);
+        }
+        break;
+      }
+      case "--runs": {
+        const src = take();
+        const n = Number(src);
+        if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error(`--runs: expected an integer from 1 to 100, got ${src}`);
+        o.runs = n;
+        break;
+      }
+      case "--json":
+        o.json = take();
+        break;
+      case "--svg":
+        o.svg = take();
+        break;
+      case "--md":
+        o.md = take();
+        break;
+      case "--quick":
+        o.quick = true;
+        break;
+      case "--no-c":
+        o.noC = true;
+        break;
+      case "--help":
+      case "-h":
+        o.help = true;
+        break;
+      default:
+        throw new Error(`unknown argument: ${a} (see --help)`);
+    }
+  }
+  return o;
+}

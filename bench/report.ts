@@ -1,0 +1,213 @@
+/**
+ * From samples to verdicts: per-system summaries, ratios to tsdill from interleaved rounds, the
+ * targets of the performance plan (met / missed), and the markdown tables.
+ */
+import { higherIsBetter, SYSTEM_NAMES, SYSTEMS, type Section, type System, type Workload } from "./catalogue.js";
+import { fmtBytes, fmtCount, fmtRatio, fmtValue, markdownTable } from "./format.js";
+import type { Recorded } from "./libdill.js";
+import type { WorkloadResult } from "./runner.js";
+import { cost, median, pairedRatio, summarize, type Summary } from "./stats.js";
+
+export interface SystemSummary {
+  n: number;
+  summary: Summary;
+  /** Median peak RSS of the measuring processes, bytes. */
+  maxRss: number;
+  /** Medians of the side figures (memory workloads: rssPerObject). */
+  extra: Record<string, number>;
+  /** This system's cost ÷ tsdill's, median over interleaved rounds (recorded: over medians). */
+  costVsTsdill: number;
+  /** A figure from bench/libdill-recorded.json, not measured by this run. */
+  recorded: boolean;
+  failed: number;
+  samples: number[];
+}
+
+export interface Verdict {
+  text: string;
+  /** The measured side of the target, formatted as the target reads (`1.72×`, `898×`, `490 B`). */
+  shown: string;
+  /** null when it cannot be told (a system missing or failed). */
+  met: boolean | null;
+  recorded: boolean;
+}
+
+export interface Row {
+  workload: Workload;
+  systems: Partial<Record<System, SystemSummary>>;
+  verdicts: Verdict[];
+}
+
+function finite(xs: readonly number[]): number[] {
+  return xs.filter((x) => Number.isFinite(x));
+}
+
+/** Summaries, ratios and verdicts for every workload. `rec`: recorded libdill figures, or null. */
+export function summarizeResults(results: readonly WorkloadResult[], rec: Recorded | null): Row[] {
+  return results.map(({ workload: w, cells }) => {
+    const hib = higherIsBetter(w.unit);
+    const systems: Partial<Record<System, SystemSummary>> = {};
+    const ts = cells.tsdill;
+    for (const s of SYSTEMS) {
+      const c = cells[s];
+      if (c === undefined) continue;
+      const extra: Record<string, number> = {};
+      for (const [k, v] of Object.entries(c.extra)) extra[k] = median(finite(v));
+      systems[s] = {
+        n: c.n,
+        summary: summarize(finite(c.values)),
+        maxRss: median(finite(c.maxRss)),
+        extra,
+        costVsTsdill: s === "tsdill" ? 1 : ts ? pairedRatio(c.values, ts.values, hib) : NaN,
+        recorded: false,
+        failed: c.values.filter((x) => !Number.isFinite(x)).length,
+        samples: c.values,
+      };
+    }
+    const figure = w.recorded !== undefined ? rec?.figures[w.recorded] : undefined;
+    if (systems.libdill === undefined && figure !== undefined && systems.tsdill) {
+      systems.libdill = {
+        n: 0,
+        summary: summarize([figure]),
+        maxRss: NaN,
+        extra: {},
+        costVsTsdill: cost(figure, hib) / cost(systems.tsdill.summary.median, hib),
+        recorded: true,
+        failed: 0,
+        samples: [figure],
+      };
+    }
+    return { workload: w, systems, verdicts: verdicts(w, systems) };
+  });
+}
+
+function verdicts(w: Workload, systems: Partial<Record<System, SystemSummary>>): Verdict[] {
+  const ts = systems.tsdill;
+  return (w.targets ?? []).map((t) => {
+    if (t.kind === "max") {
+      const v = ts?.summary.median ?? NaN;
+      return { text: t.text, shown: fmtValue(v, w.unit), met: Number.isFinite(v) ? v <= t.x : null, recorded: false };
+    }
+    const other = t.vs ? systems[t.vs] : undefined;
+    const r = other?.costVsTsdill ?? NaN; // other's cost ÷ tsdill's
+    const recorded = other?.recorded ?? false;
+    if (!Number.isFinite(r)) return { text: t.text, shown: "—", met: null, recorded };
+    if (t.kind === "maxCost") return { text: t.text, shown: fmtRatio(1 / r), met: 1 / r <= t.x, recorded };
+    return { text: t.text, shown: fmtRatio(r), met: r >= t.x, recorded };
+  });
+}
+
+// ---- tables -------------------------------------------------------------------------------------
+function cellText(w: Workload, s: SystemSummary | undefined): string {
+  if (s === undefined) return "";
+  if (s.recorded) return `${fmtValue(s.summary.median, w.unit)} (recorded)`;
+  if (s.summary.n === 0) return "failed";
+  const m = fmtValue(s.summary.median, w.unit);
+  const rss = s.extra.rssPerObject;
+  const side = rss !== undefined && Number.isFinite(rss) ? `, RSS ${fmtBytes(rss)}` : "";
+  const spread = s.summary.n > 1 ? ` (${fmtRange(s.summary.min, s.summary.max, w)})` : "";
+  const failed = s.failed > 0 ? ` [${s.failed} failed]` : "";
+  return `${m}${spread}${side}${failed}`;
+}
+
+/** `82–162 ns`, or `820 ns–1.62 µs` when the two ends have different units. */
+function fmtRange(lo: number, hi: number, w: Workload): string {
+  const a = fmtValue(lo, w.unit);
+  const b = fmtValue(hi, w.unit);
+  const ua = a.slice(a.lastIndexOf(" "));
+  return ua === b.slice(b.lastIndexOf(" ")) ? `${a.slice(0, -ua.length)}–${b}` : `${a}–${b}`;
+}
+
+function verdictText(v: Verdict): string {
+  const met = v.met === null ? "n/a" : v.met ? "met" : "missed";
+  return `${v.text}: ${v.shown} ${met}${v.recorded ? " (vs recorded)" : ""}`;
+}
+
+function present(rows: readonly Row[]): System[] {
+  return SYSTEMS.filter((s) => rows.some((r) => r.systems[s] !== undefined));
+}
+
+/** The table of one section: a column per system, the cost ratios and the targets. */
+export function sectionTable(rows: readonly Row[], section: Section): string {
+  const rs = rows.filter((r) => r.workload.section === section);
+  if (rs.length === 0) return "";
+  const sys = present(rs);
+  const headers = ["workload", ...sys.map((s) => SYSTEM_NAMES[s]), "cost ÷ tsdill", "target: met / missed"];
+  const body = rs.map((r) => [
+    r.workload.title,
+    ...sys.map((s) => cellText(r.workload, r.systems[s])),
+    sys
+      .filter((s) => s !== "tsdill" && r.systems[s] !== undefined)
+      .map((s) => `${s} ${fmtRatio(r.systems[s]!.costVsTsdill)}`)
+      .join(", "),
+    r.verdicts.map(verdictText).join("; "),
+  ]);
+  return markdownTable(headers, body);
+}
+
+/** The scaling tables, one per family: cost per operation at each load, per system. */
+export function scalingTable(rows: readonly Row[]): string {
+  const rs = rows.filter((r) => r.workload.scale !== undefined);
+  const families = [...new Set(rs.map((r) => r.workload.scale!.family))];
+  return families.map((f) => familyTable(f, rs.filter((r) => r.workload.scale!.family === f))).join("\n\n");
+}
+
+function familyTable(family: string, fr: readonly Row[]): string {
+  const loads = [...new Set(fr.map((r) => r.workload.scale!.load))].sort((a, b) => a - b);
+  const byLoad = new Map(fr.map((r) => [r.workload.scale!.load, r] as const));
+  const body: string[][] = [];
+  for (const s of present(fr)) {
+    const cells = loads.map((l) => {
+      const r = byLoad.get(l);
+      const c = r?.systems[s];
+      return c && c.summary.n > 0 ? fmtValue(c.summary.median, r!.workload.unit) : "";
+    });
+    const have = fr.filter((r) => r.systems[s] && r.systems[s]!.summary.n > 0);
+    const first = have[0];
+    const last = have[have.length - 1];
+    let growth = "";
+    if (first && last && first !== last) {
+      const hib = higherIsBetter(first.workload.unit);
+      const g = cost(last.systems[s]!.summary.median, hib) / cost(first.systems[s]!.summary.median, hib);
+      growth = `${fmtRatio(g)} (${fmtCount(first.workload.scale!.load)} → ${fmtCount(last.workload.scale!.load)})`;
+    }
+    body.push([SYSTEM_NAMES[s], ...cells, growth]);
+  }
+  return markdownTable([family, ...loads.map((l) => `n = ${fmtCount(l)}`), "cost growth"], body);
+}
+
+/** Peak RSS of the measuring processes, per workload and system (median over runs). */
+export function rssTable(rows: readonly Row[]): string {
+  const rs = rows;
+  const sys = present(rs).filter((s) => rs.some((r) => r.systems[s] && !r.systems[s]!.recorded));
+  const body = rs.map((r) => [
+    r.workload.title,
+    ...sys.map((s) => {
+      const c = r.systems[s];
+      return c && !c.recorded && Number.isFinite(c.maxRss) ? fmtBytes(c.maxRss) : "";
+    }),
+  ]);
+  return markdownTable(["workload", ...sys.map((s) => SYSTEM_NAMES[s])], body);
+}
+
+/** Operations per run and what stands in for the tsdill primitive in each peer. */
+export function sizesTable(rows: readonly Row[]): string {
+  const rs = rows.filter((r) => r.workload.section !== "scaling");
+  const sys = present(rs).filter((s) => rs.some((r) => r.systems[s] && !r.systems[s]!.recorded));
+  const body = rs.map((r) => [
+    r.workload.title,
+    ...sys.map((s) => {
+      const c = r.systems[s];
+      const note = r.workload.notes?.[s];
+      if (c === undefined || c.recorded) return note && s !== "libdill" ? note : "";
+      return `${fmtCount(c.n)}${r.workload.unit === "MB/s" ? " MiB" : ""}${note ? `: ${note}` : ""}`;
+    }),
+  ]);
+  return markdownTable(["workload", ...sys.map((s) => SYSTEM_NAMES[s])], body);
+}
+
+/** How many targets were met, missed, or could not be told. */
+export function targetCounts(rows: readonly Row[]): { met: number; missed: number; unknown: number } {
+  const all = rows.flatMap((r) => r.verdicts);
+  return { met: all.filter((v) => v.met === true).length, missed: all.filter((v) => v.met === false).length, unknown: all.filter((v) => v.met === null).length };
+}
