@@ -197,3 +197,21 @@ describe("errors thrown by the runtime", () => {
     });
   });
 });
+
+describe("dill_configure", () => {
+  it("checks every setting before applying any: a refused call changes nothing", async () => {
+    const before = dill_stats();
+    // A good handles value with a bad pool value: neither is applied.
+    expect(thrown(() => dill_configure({ handles: 10, pool: -1 })).code).toBe("EINVAL");
+    // A good pool value with a clock switch refused while a deadline is pending.
+    await run(function* () {
+      const sleeper = go(msleep(now() + 60_000));
+      yield* dill_yield();
+      const e = thrown(() => dill_configure({ pool: 5, clock: "virtual" }));
+      expect([e.code, e.message]).toEqual(["EBUSY", expect.stringContaining("'clock'")]);
+      hclose(sleeper);
+    });
+    const after = dill_stats();
+    expect([after.maxHandles, after.pool.capacity, after.clock]).toEqual([before.maxHandles, before.pool.capacity, before.clock]);
+  });
+});

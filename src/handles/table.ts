@@ -163,13 +163,19 @@ export function handleCapacity(): number {
  * Change the bound on open handles. It cannot drop below the highest slot ever used, since
  * handle numbers already handed out must stay valid.
  */
-export function setHandleCapacity(n: number, fn: string): void {
+/** Throw what {@link setHandleCapacity} would throw for `n`, changing nothing. */
+export function checkHandleCapacity(n: number, fn: string): void {
   if (!Number.isSafeInteger(n) || n < 1) throw dillError("EINVAL", fn, "handles", `handles must be a positive integer, got ${String(n)}`);
+  // Shrinking is only possible over slots that are free.
+  for (let i = objs.length - 1; i >= n; i--) {
+    if (objs[i]) throw dillError("EBUSY", fn, "handles", `handle ${i} is open, above the requested bound ${n}`);
+  }
+}
+
+export function setHandleCapacity(n: number, fn: string): void {
+  checkHandleCapacity(n, fn);
   if (n < objs.length) {
-    // Shrinking is only possible over slots that are free; trim free slots at the end.
-    for (let i = objs.length - 1; i >= n; i--) {
-      if (objs[i]) throw dillError("EBUSY", fn, "handles", `handle ${i} is open, above the requested bound ${n}`);
-    }
+    // Trim the free slots at the end.
     objs.length = n;
     next.length = n;
     cacheType.length = n;

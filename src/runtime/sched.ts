@@ -433,14 +433,21 @@ function virtualTick(): void {
   onTimer();
 }
 
+/** Throw what {@link setClock} would throw for `clock`, changing nothing. */
+export function checkClock(clock: "real" | "virtual", fn: string): void {
+  if (clock !== "real" && clock !== "virtual") throw dillError("EINVAL", fn, "clock", `clock must be "real" or "virtual", got ${String(clock)}`);
+  if ((clock === "virtual") !== virtual && timerCount() > 0) {
+    throw dillError("EBUSY", fn, "clock", `the clock cannot change while ${timerCount()} deadline(s) are pending`);
+  }
+}
+
 /**
  * Switch between the real and the virtual clock (see `dill_configure`). Refused with EBUSY while a
  * deadline is pending: it was computed on the other clock.
  */
 export function setClock(clock: "real" | "virtual", fn: string): void {
-  if (clock !== "real" && clock !== "virtual") throw dillError("EINVAL", fn, "clock", `clock must be "real" or "virtual", got ${String(clock)}`);
+  checkClock(clock, fn);
   if ((clock === "virtual") === virtual) return;
-  if (timerCount() > 0) throw dillError("EBUSY", fn, "clock", `the clock cannot change while ${timerCount()} deadline(s) are pending`);
   disarm();
   setVirtual(clock === "virtual");
 }

@@ -1,8 +1,8 @@
 /** What is open, and the runtime's settings: for tests, teachers and leak hunts. */
 import { dillError } from "../handles/errors.js";
-import { handleCapacity, handleCount, handleKinds, setHandleCapacity } from "../handles/table.js";
-import { poolCapacity, poolUsed, setPoolCapacity } from "../handles/pool.js";
-import { clockName, schedCounts, setClock, setSchedOptions, type UncaughtHandler } from "./sched.js";
+import { checkHandleCapacity, handleCapacity, handleCount, handleKinds, setHandleCapacity } from "../handles/table.js";
+import { checkPoolCapacity, poolCapacity, poolUsed, setPoolCapacity } from "../handles/pool.js";
+import { checkClock, clockName, schedCounts, setClock, setSchedOptions, type UncaughtHandler } from "./sched.js";
 
 /** A snapshot of the runtime, from {@link dill_stats}. */
 export interface DillStats {
@@ -98,8 +98,13 @@ export function dill_configure(opts: DillOptions): void {
   if (f !== undefined && f !== null && typeof f !== "function") throw dillError("EINVAL", "dill_configure", "onUncaught", "onUncaught must be a function or null");
   const t = opts.traceLaunch;
   if (t !== undefined && typeof t !== "boolean") throw dillError("EINVAL", "dill_configure", "traceLaunch", "traceLaunch must be a boolean");
-  if (opts.clock !== undefined) setClock(opts.clock, "dill_configure");
-  if (opts.handles !== undefined) setHandleCapacity(opts.handles, "dill_configure");
-  if (opts.pool !== undefined) setPoolCapacity(opts.pool, "dill_configure");
+  // Every setting is checked before any is applied: a refused call changes nothing.
+  const { clock, handles, pool } = opts;
+  if (clock !== undefined) checkClock(clock, "dill_configure");
+  if (handles !== undefined) checkHandleCapacity(handles, "dill_configure");
+  if (pool !== undefined) checkPoolCapacity(pool, "dill_configure");
+  if (clock !== undefined) setClock(clock, "dill_configure");
+  if (handles !== undefined) setHandleCapacity(handles, "dill_configure");
+  if (pool !== undefined) setPoolCapacity(pool, "dill_configure");
   setSchedOptions(opts);
 }
