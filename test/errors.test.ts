@@ -205,7 +205,9 @@ describe("dill_configure", () => {
     expect(thrown(() => dill_configure({ handles: 10, pool: -1 })).code).toBe("EINVAL");
     // A good pool value with a clock switch refused while a deadline is pending.
     await run(function* () {
-      const sleeper = go(msleep(now() + 60_000));
+      const sleeper = go((function* sleep() {
+        yield* msleep(now() + 60_000);
+      })());
       yield* dill_yield();
       const e = thrown(() => dill_configure({ pool: 5, clock: "virtual" }));
       expect([e.code, e.message]).toEqual(["EBUSY", expect.stringContaining("'clock'")]);
