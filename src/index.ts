@@ -91,6 +91,7 @@ export { tcp_connect, tcp_connect_mem } from "./tcp/connect.js";
 export { tcp_close, tcp_done } from "./tcp/close.js";
 export { tcp_fromfd, tcp_fromfd_mem, tcp_listener_fromfd, tcp_listener_fromfd_mem } from "./tcp/fromfd.js";
 export { tcp_listener_fd } from "./tcp/listenerfd.js";
+export { tcp_recv_some } from "./tcp/recvsome.js";
 export {
   IPADDR_IPV4 as DILL_IPADDR_IPV4,
   IPADDR_IPV6 as DILL_IPADDR_IPV6,
@@ -117,3 +118,4 @@ export {
   tcp_listener_fromfd_mem as dill_tcp_listener_fromfd_mem,
 } from "./tcp/fromfd.js";
 export { tcp_listener_fd as dill_tcp_listener_fd } from "./tcp/listenerfd.js";
+export { tcp_recv_some as dill_tcp_recv_some } from "./tcp/recvsome.js";

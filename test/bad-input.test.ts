@@ -90,6 +90,7 @@ import {
   ipc_listener_fromfd,
   ipc_listener_fd,
   ipc_recv_some,
+  tcp_recv_some,
   dill_print_tree,
   ipc_listener_fromfd_mem,
   ipc_pair,
@@ -371,6 +372,22 @@ function badBodies(arg: string, f: (e: never, c: Ctx) => unknown): Row[] {
 const buf4 = (): Uint8Array => new Uint8Array(4);
 
 /** Every public function, by its libdill name, and its bad-input rows. */
+/** Rows for `ipc_recv_some` and `tcp_recv_some`, whose connection kind is `kind`. */
+function recvSomeRows(kind: "s" | "t", f: (s: number, buf: Uint8Array, len: number, deadline: number) => unknown): Row[] {
+  return [
+    ...badHandles("s", [kind], (h) => f(h, buf4(), 4, 0)),
+    ...[null, "abcd", [0, 0, 0, 0], new ArrayBuffer(4)].map((b) => ({
+      what: `buf = ${Array.isArray(b) ? "an array" : String(b)}`,
+      call: (c: Ctx) => f(c[kind], b as never, 4, 0),
+      code: "EINVAL" as const,
+      arg: "buf",
+    })),
+    ...badCounts("len", (n, c) => f(c[kind], buf4(), n, 0)),
+    { what: "len beyond the buffer", call: (c) => f(c[kind], buf4(), 5, 0), code: "EINVAL", arg: "len" },
+    ...badDeadlines((d, c) => f(c[kind], buf4(), 4, d)),
+  ];
+}
+
 const TABLE: Record<string, Row[]> = {
   hclose: badHandles("h", [...KINDS], (h) => hclose(h)),
   hown: badHandles("h", [...KINDS], (h) => hown(h)),
@@ -506,18 +523,8 @@ const TABLE: Record<string, Row[]> = {
   ],
   ipc_listener_fromfd_mem: [...badFds((fd) => ipc_listener_fromfd_mem(fd, new IpcListenerStorage())), ...badMems(IpcListenerStorage, null, (m) => ipc_listener_fromfd_mem(0, m))],
   ipc_listener_fd: badHandles("ls", ["ls"], (h) => ipc_listener_fd(h)),
-  ipc_recv_some: [
-    ...badHandles("s", ["s"], (h) => ipc_recv_some(h, buf4(), 4, 0)),
-    ...[null, "abcd", [0, 0, 0, 0], new ArrayBuffer(4)].map((b) => ({
-      what: `buf = ${Array.isArray(b) ? "an array" : String(b)}`,
-      call: (c: Ctx) => ipc_recv_some(c.s, b as never, 4, 0),
-      code: "EINVAL" as const,
-      arg: "buf",
-    })),
-    ...badCounts("len", (n, c) => ipc_recv_some(c.s, buf4(), n, 0)),
-    { what: "len beyond the buffer", call: (c) => ipc_recv_some(c.s, buf4(), 5, 0), code: "EINVAL", arg: "len" },
-    ...badDeadlines((d, c) => ipc_recv_some(c.s, buf4(), 4, d)),
-  ],
+  ipc_recv_some: recvSomeRows("s", ipc_recv_some),
+  tcp_recv_some: recvSomeRows("t", tcp_recv_some),
   dill_print_tree: [null, 5, "stdout", {}].map((o) => ({
     what: `out = ${JSON.stringify(o)}`,
     call: () => dill_print_tree(o as never),

@@ -30,6 +30,7 @@ import {
   tcp_close,
   tcp_done,
   tcp_listen,
+  tcp_recv_some,
 } from "../src/index.js";
 import { codeOf, expectNoFdLeak, hasCommand, pattern } from "./ipc-helpers.js";
 import { tcpPair } from "./tcp-helpers.js";
@@ -191,6 +192,62 @@ describe("bsend and brecv on TCP connections", () => {
         hclose(s);
         hclose(ls);
       }
+    });
+  });
+});
+
+describe("tcp_recv_some", () => {
+  it("takes what has arrived, up to len, and reads a 1 MiB transfer whole and in order", async () => {
+    await run(function* () {
+      const [c, s] = yield* tcpPair();
+      yield* bsend(c, "hello world", 11, -1);
+      const buf = new Uint8Array(64 * 1024);
+      let text = "";
+      while (text.length < 11) {
+        const n = yield* tcp_recv_some(s, buf, 5, now() + 5000);
+        expect(n).toBeGreaterThan(0);
+        expect(n).toBeLessThanOrEqual(5);
+        text += Buffer.from(buf.subarray(0, n)).toString();
+      }
+      expect(text).toBe("hello world");
+      const data = pattern(1 << 20);
+      const sender = go(
+        (function* () {
+          yield* bsend(c, data, data.length, now() + 5000);
+          yield* tcp_done(c, now() + 5000);
+        })(),
+      );
+      const got = Buffer.alloc(data.length);
+      let off = 0;
+      for (;;) {
+        let n: number;
+        try {
+          n = yield* tcp_recv_some(s, buf, buf.length, now() + 5000);
+        } catch (e) {
+          expect((e as { code: string }).code).toBe("EPIPE"); // the sender is done
+          break;
+        }
+        got.set(buf.subarray(0, n), off);
+        off += n;
+      }
+      expect(off).toBe(data.length);
+      expect(Buffer.compare(got, data)).toBe(0);
+      hclose(sender);
+      hclose(c);
+      hclose(s);
+    });
+  });
+
+  it("fails with ETIMEDOUT when nothing arrives (then refuses to receive), and with ENOTSUP on an IPC socket", async () => {
+    await run(function* () {
+      const [c, s] = yield* tcpPair();
+      const [a, b] = yield* ipc_pair();
+      const buf = new Uint8Array(8);
+      expect(yield* codeOf(tcp_recv_some(a, buf, 8, 0))).toBe("ENOTSUP");
+      expect(yield* codeOf(tcp_recv_some(s, buf, 8, now() + 20))).toBe("ETIMEDOUT");
+      expect(yield* codeOf(tcp_recv_some(s, buf, 8, -1))).toBe("ECONNRESET");
+      expect(yield* tcp_recv_some(c, buf, 0, -1)).toBe(0);
+      for (const h of [a, b, c, s]) hclose(h);
     });
   });
 });

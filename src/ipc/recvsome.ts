@@ -2,6 +2,7 @@
  * `ipc_recv_some`: receive whatever has arrived, up to a length. libdill's `brecv` reads an exact
  * length; a reader of lines or of any framing it only learns while reading needs "what is there
  * now, or wait for the first bytes" to buffer efficiently, instead of one `brecv` per byte.
+ * The op serves `tcp_recv_some` too: both families share the connection class.
  */
 import { checkCount, checkDeadline } from "../handles/args.js";
 import { dillError } from "../handles/errors.js";
@@ -9,10 +10,11 @@ import { FastOp, finished, type Op } from "../handles/op.js";
 import { handleQuery } from "../handles/table.js";
 import { IPC_TYPE, type IpcConn } from "./socket.js";
 
-const FN = "ipc_recv_some";
-
-class RecvSome extends FastOp<number> {
+/** The receive-some op, for the connection type `type` under the function name `fn`. */
+export class RecvSome extends FastOp<number> {
   constructor(
+    private readonly type: symbol,
+    private readonly fn: string,
     private readonly s: number,
     private readonly buf: Uint8Array,
     private readonly len: number,
@@ -23,14 +25,15 @@ class RecvSome extends FastOp<number> {
   next(v?: unknown): IteratorResult<unknown, number> {
     if (this.begun) return finished(v as number);
     this.begun = true;
-    const c = handleQuery(this.s, IPC_TYPE, FN, "s") as IpcConn;
+    const fn = this.fn;
+    const c = handleQuery(this.s, this.type, fn, "s") as IpcConn;
     const buf = this.buf;
     const len = this.len;
-    if (!(buf instanceof Uint8Array)) throw dillError("EINVAL", FN, "buf", "buf must be a Uint8Array");
-    checkCount(FN, "len", len);
-    if (len > buf.length) throw dillError("EINVAL", FN, "len", `len ${len} is larger than the buffer (${buf.length} bytes)`);
-    checkDeadline(FN, this.deadline);
-    return c.startRecvSome(buf, len, this.deadline, FN);
+    if (!(buf instanceof Uint8Array)) throw dillError("EINVAL", fn, "buf", "buf must be a Uint8Array");
+    checkCount(fn, "len", len);
+    if (len > buf.length) throw dillError("EINVAL", fn, "len", `len ${len} is larger than the buffer (${buf.length} bytes)`);
+    checkDeadline(fn, this.deadline);
+    return c.startRecvSome(buf, len, this.deadline, fn);
   }
 }
 
@@ -58,5 +61,5 @@ class RecvSome extends FastOp<number> {
  * ```
  */
 export function ipc_recv_some(s: number, buf: Uint8Array, len: number, deadline: number): Op<number> {
-  return new RecvSome(s, buf, len, deadline);
+  return new RecvSome(IPC_TYPE, "ipc_recv_some", s, buf, len, deadline);
 }
