@@ -3,7 +3,7 @@
  *
  * They know no transport. They check their arguments, ask the handle for its bytestream interface
  * ({@link BSOCK_TYPE}) and run the interface's `bsendl`/`brecvl` op (or, on the hot path, its
- * `startSend`/`startRecv`). A transport (IPC sockets today) plugs in by answering `BSOCK_TYPE` in
+ * `startSend`/`startRecv`). A transport (IPC and TCP connections) plugs in by answering `BSOCK_TYPE` in
  * its `query`. Each call is one small object, no generator: the arguments are checked when the
  * call is run with `yield*`, as for every blocking call.
  */
@@ -238,7 +238,7 @@ class StreamCall implements Op<void>, Iterator<unknown, void, unknown>, IoList {
  * Sends `len` bytes of `buf`: returns once all of them are handed to the system, or fails.
  * There is no partial send. After any failure (the deadline included) the socket refuses to send.
  *
- * @param s a bytestream handle (an IPC socket).
+ * @param s a bytestream handle (an IPC or TCP connection).
  * @param buf the bytes; a string is sent as UTF-8 (then `len` counts its UTF-8 bytes).
  * @param len how many bytes of `buf` to send, from its start.
  * @param deadline absolute time in ms on the `now()` clock; `-1` never, `0` only if it can be
