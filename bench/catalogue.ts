@@ -339,8 +339,8 @@ const SERVER: Workload[] = [
     section: "server",
     unit: "req/s",
     trial: "server",
-    // n requests per client: 60k in all take 2-3 s on 2 cores (default), 1k (quick)
-    sizes: { tsdill: [1200, 20] },
+    // n requests per client: 150k in all, 1.5-3 s at 50-100k requests/s on 2 cores (default); 1k (quick)
+    sizes: { tsdill: [3000, 20] },
     cold: true,
     variants: [
       { key: "w1", label: "1 worker", param: 1 },
