@@ -17,8 +17,11 @@ import { CLI } from "../tsdill.js";
 /** How long the server may take to answer its first PING, and to exit after SIGINT. */
 const START_MS = 15_000;
 const STOP_MS = 15_000;
-/** No run of the load generator may take longer (it is killed, and the run fails). */
-const LOAD_MS = 120_000;
+/**
+ * No run of the load generator may take longer (it is killed, and the run fails). With the two
+ * above, a trial ends within 15 + 2 × 60 + 2 × 15 s, before the runner's timeout of 180 s.
+ */
+const LOAD_MS = 60_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -27,9 +30,12 @@ interface Exit {
   signal: NodeJS.Signals | null;
 }
 
-/** A child process with its output collected and its exit as a promise. */
-function start(args: readonly string[]): { child: ChildProcess; exit: Promise<Exit>; out: () => string } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * A child process with its output collected and its exit as a promise. `group`: in a process
+ * group of its own, which its workers join, so that a failed run can kill them all at once.
+ */
+function start(args: readonly string[], group = false): { child: ChildProcess; exit: Promise<Exit>; out: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], detached: group });
   let out = "";
   child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (out += d));
@@ -85,32 +91,49 @@ async function serve(n: number, workers: number): Promise<Measured> {
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`bad number of workers: ${workers}`);
   const dir = mkdtempSync(join(tmpdir(), "tsdill-bench-serve-"));
   const sock = join(dir, "kv.sock");
-  const server = start(["serve", "--socket", sock, "--workers", String(workers)]);
+  const server = start(["serve", "--socket", sock, "--workers", String(workers)], true);
   let exited = false;
+  let clean = false;
   void server.exit.then(() => (exited = true), () => (exited = true));
-  // If this process must leave early, the server must not outlive it.
+  // The server and its workers must not outlive this run, nor this process if it must leave early
+  // (its own group does not get the terminal's Ctrl-C, so that is passed on here).
   const reap = () => {
-    if (!exited) server.child.kill("SIGKILL");
+    try {
+      if (server.child.pid !== undefined) process.kill(-server.child.pid, "SIGKILL");
+    } catch {
+      // the group is gone already
+    }
+  };
+  const interrupted = () => {
+    reap();
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
   };
   process.on("exit", reap);
+  process.on("SIGINT", interrupted);
+  process.on("SIGTERM", interrupted);
   try {
     await waitServing(sock, () => exited, server.out);
     // Warm-up on the same server, for its JIT (and the load generator's, in a process of its own).
     await load(sock, Math.max(2, Math.floor(n / 10)));
     const r = await load(sock, n);
     server.child.kill("SIGINT");
-    const timer = setTimeout(() => server.child.kill("SIGKILL"), STOP_MS);
+    const timer = setTimeout(reap, STOP_MS);
     const e = await server.exit.finally(() => clearTimeout(timer));
     if (e.code !== 0) throw new Error(`the server exited with ${e.signal ?? e.code} after SIGINT${e.signal === "SIGKILL" ? ` (not within ${STOP_MS} ms)` : ""}:\n${server.out().slice(-1000)}`);
     if (existsSync(sock)) throw new Error(`the server exited 0 but left its socket file ${sock}`);
+    clean = true;
     return { value: r.requestsPerSecond, extra: { p99Ms: r.p99Ms } };
   } finally {
     if (!exited) {
       server.child.kill("SIGINT");
       await Promise.race([server.exit.catch(() => undefined), sleep(STOP_MS)]);
-      reap();
     }
+    // workers a failed server may have left behind (a clean exit means they all exited)
+    if (!clean) reap();
     process.off("exit", reap);
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
     rmSync(dir, { recursive: true, force: true });
   }
 }
