@@ -23,7 +23,7 @@ cancels out of the ratios. Progress goes to stderr, the tables to stdout.
 Options:
   --filter REGEX   only the workloads whose id or title matches (e.g. 'chan|ipc')
   --runs N         counted runs per system and workload (default 5, 3 for the
-                   memory and scaling sections; --quick: 1)
+                   memory, scaling and server sections; --quick: 1)
   --quick          small sizes, one run each: proves the harness works (< 30 s);
                    also syntax-checks the C workloads when libdill is absent
   --json FILE      write every sample, the machine and the summary as JSON

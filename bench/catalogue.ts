@@ -15,10 +15,24 @@ export const SYSTEM_NAMES: Record<System, string> = {
 };
 
 /** ns: time per operation; B: bytes per object; the rest are rates (higher is better). */
-export type Unit = "ns" | "B" | "rt/s" | "MB/s" | "conn/s";
+export type Unit = "ns" | "B" | "rt/s" | "MB/s" | "conn/s" | "req/s";
 
 /** The table a workload's row goes to. */
-export type Section = "core" | "ipc" | "memory" | "scaling";
+export type Section = "core" | "ipc" | "memory" | "scaling" | "server";
+
+/**
+ * One configuration of a workload that runs on tsdill alone (the server with 1 or 2 workers).
+ * The variants of a workload are interleaved round by round as the systems of the others are,
+ * and compared with the first variant instead of with other systems.
+ */
+export interface Variant {
+  /** Short, for the progress lines: `w1`. */
+  key: string;
+  /** For the table: `1 worker`. */
+  label: string;
+  /** Passed to the trial as its parameter (instead of the workload's `param`). */
+  param: number;
+}
 
 /**
  * A target on tsdill's figure (PERF.md). Costs are times or bytes, or 1/rate for rates.
@@ -55,8 +69,13 @@ export interface Workload {
   targets?: readonly Target[];
   /** For the scaling table: the family name and the load (coroutines, timers, connections). */
   scale?: { family: string; load: number };
-  /** Memory workloads: measured cold (no warm-up run, which would leave records in the pools). */
+  /**
+   * No separate warm-up process run: memory workloads (a warm-up would leave records in the pools)
+   * and the server (its trial warms the server up itself, on the same server).
+   */
   cold?: boolean;
+  /** tsdill-only configurations compared with each other (see {@link Variant}); sizes: tsdill's. */
+  variants?: readonly Variant[];
 }
 
 const K = 1000;
@@ -310,7 +329,28 @@ function scaling(): Workload[] {
   return out;
 }
 
-export const WORKLOADS: readonly Workload[] = [...CORE, ...IPC, ...MEMORY, ...scaling()];
+/** Clients of the load generator in the server workloads. */
+export const SERVER_CLIENTS = 50;
+
+const SERVER: Workload[] = [
+  {
+    id: "serverWorkers",
+    title: `tsdill serve --workers N, ${SERVER_CLIENTS} clients of tsdill load (ECHO 16-256 B)`,
+    section: "server",
+    unit: "req/s",
+    trial: "server",
+    // n requests per client: 150k in all, 1.5-3 s at 50-100k requests/s on 2 cores (default); 1k (quick)
+    sizes: { tsdill: [3000, 20] },
+    cold: true,
+    variants: [
+      { key: "w1", label: "1 worker", param: 1 },
+      { key: "w2", label: "2 workers", param: 2 },
+    ],
+    notes: { tsdill: `requests per client, ${SERVER_CLIENTS} clients; \`node dist/cli.js serve --workers N\` driven by \`node dist/cli.js load --clients ${SERVER_CLIENTS} --json\`` },
+  },
+];
+
+export const WORKLOADS: readonly Workload[] = [...CORE, ...IPC, ...MEMORY, ...scaling(), ...SERVER];
 
 /** The size of `w` for system `sys`, or 0 when `sys` does not run it (in this mode). */
 export function sizeOf(w: Workload, sys: System, quick: boolean): number {

@@ -9,7 +9,11 @@ import { collect, RESULT_TAG, type ChildResult, type Trials } from "./lib.js";
 async function trialsOf(system: string): Promise<Trials> {
   switch (system) {
     case "tsdill":
-      return { ...(await import("./systems/tsdill-core.js")).trials, ...(await import("./systems/tsdill-ipc.js")).trials };
+      return {
+        ...(await import("./systems/tsdill-core.js")).trials,
+        ...(await import("./systems/tsdill-ipc.js")).trials,
+        ...(await import("./systems/server.js")).trials,
+      };
     case "effection":
       return (await import("./systems/effection.js")).trials;
     case "async":

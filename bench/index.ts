@@ -10,7 +10,7 @@ import { HELP, parseArgs, type Options } from "./args.js";
 import { sizeOf, WORKLOADS, type Workload } from "./catalogue.js";
 import { machineLine, machineNow, writeResults } from "./docs.js";
 import { buildC, findLibdill, haveCompiler, INSTALL_HINT, recorded, syntaxCheck } from "./libdill.js";
-import { rssTable, scalingTable, sectionTable, sizesTable, summarizeResults, targetCounts, type Row } from "./report.js";
+import { rssTable, scalingTable, sectionTable, sizesTable, summarizeResults, targetCounts, variantTable, type Row } from "./report.js";
 import { childCommand } from "./bundle.js";
 import { runPlan } from "./runner.js";
 import { ratioChart } from "./svg.js";
@@ -71,12 +71,14 @@ if (build && haveCompiler()) {
 }
 
 // ---- measure ------------------------------------------------------------------------------------------
-const runsOf = (w: Workload) => opts.runs ?? (opts.quick ? 1 : w.section === "memory" || w.section === "scaling" ? 3 : 5);
+const runsOf = (w: Workload) => opts.runs ?? (opts.quick ? 1 : w.section === "core" || w.section === "ipc" ? 5 : 3);
 log(`bench: ${selected.length} workloads, tsdill from ${TSDILL_FROM === "dist" ? "the built package (dist/)" : "the sources (no dist/: run `npm run build`)"}`);
 const child = await childCommand(log);
 const results = await runPlan({ workloads: selected, quick: opts.quick, runsOf, cBins, child });
 const rows: Row[] = summarizeResults(results, recorded());
-const failures = results.flatMap((r) => Object.entries(r.cells).flatMap(([s, c]) => c.errors.map((e) => `${r.workload.id} ${s}: ${e}`)));
+const failures = results.flatMap((r) =>
+  Object.entries({ ...r.cells, ...r.variants }).flatMap(([s, c]) => c.errors.map((e) => `${r.workload.id} ${s}: ${e}`)),
+);
 if (failures.length > 0) broken = true;
 const machine = machineNow(load0);
 const wall = (Date.now() - t0) / 1000;
@@ -89,10 +91,10 @@ function section(title: string, body: string, after = ""): string {
 
 function report(chartPath: string | null): string {
   const counts = targetCounts(rows);
-  const runsText = opts.runs ?? (opts.quick ? "1" : "5 (memory and scaling: 3)");
+  const runsText = opts.runs ?? (opts.quick ? "1" : "5 (memory, scaling and server: 3)");
   return [
     `Run on ${date}${opts.quick ? " with `--quick` (small sizes, one run: a smoke test, not a measurement)" : ""}: ${machineLine(machine)}.`,
-    `tsdill: ${TSDILL_FROM === "dist" ? "the built package (dist/)" : "the sources (no build)"}. Counted runs per system and workload: ${runsText}, each in a fresh process after a warm-up run (memory: cold), systems interleaved round by round; a cell is the median (min–max), ratios are medians of per-round ratios. Wall time ${wall.toFixed(0)} s.`,
+    `tsdill: ${TSDILL_FROM === "dist" ? "the built package (dist/)" : "the sources (no build)"}. Counted runs per system and workload: ${runsText}, each in a fresh process after a warm-up run (memory: cold; the server: warmed up by a first load on the same server), systems interleaved round by round; a cell is the median (min–max), ratios are medians of per-round ratios. Wall time ${wall.toFixed(0)} s.`,
     libdillNote,
     `Targets of the performance plan: ${counts.met} met, ${counts.missed} missed${counts.unknown ? `, ${counts.unknown} not measurable here` : ""}.`,
     "",
@@ -101,6 +103,11 @@ function report(chartPath: string | null): string {
     section("IPC over a Unix socket", sectionTable(rows, "ipc")),
     section("Memory", sectionTable(rows, "memory"), "Heap (JS heap + external) growth per object after a full collection; RSS growth beside it."),
     section("Scaling: cost per operation as the load grows", scalingTable(rows), "1M sleeping timers are left out of the default run (several seconds and GBs per run). With few timers, the fixed CPU cost of 50 ms of event-loop wake-ups is shared by few of them, so the CPU per timer falls as n grows. Cost growth: the cost per operation at the largest load ÷ at the smallest (for rates, the inverse of the rate)."),
+    section(
+      "tsdill's server with 1 and 2 worker processes",
+      variantTable(rows, "server"),
+      `Each run starts the built server (\`node dist/cli.js serve --workers N\`) on a fresh Unix socket, waits until it answers PING, runs the built load generator (\`node dist/cli.js load --json\`) once to warm up and once to measure, then stops the server with SIGINT: a run counts only if no request failed and the server exits 0 and removes its socket file. The 1- and 2-worker runs are interleaved round by round; the ratio is the median of per-round ratios of requests/s. The load generator is one more Node process and keeps about one core busy: on a machine with 2 cores (this one has ${machine.cores}) the 2 workers have about one core between them, so 2 workers cannot be expected to double the throughput. p99: the median over runs of each run's 99th percentile, as \`tsdill load\` measures it.`,
+    ),
     section("Peak RSS of each measuring process (median)", rssTable(rows)),
     section("Operations per run, and what stands in for tsdill's primitive", sizesTable(rows)),
   ].join("\n");
@@ -129,7 +136,7 @@ if (opts.json) {
     tsdill: TSDILL_FROM,
     libdill: cBins && Object.keys(cBins).length > 0 ? "live" : "recorded",
     wallSeconds: wall,
-    results: rows.map((r) => ({ id: r.workload.id, title: r.workload.title, section: r.workload.section, unit: r.workload.unit, param: r.workload.param, scale: r.workload.scale, systems: r.systems, targets: r.verdicts })),
+    results: rows.map((r) => ({ id: r.workload.id, title: r.workload.title, section: r.workload.section, unit: r.workload.unit, param: r.workload.param, scale: r.workload.scale, systems: r.systems, variants: r.variants, targets: r.verdicts })),
     failures,
   };
   write(opts.json, `${JSON.stringify(data, null, 1)}\n`);

@@ -5,7 +5,7 @@
 import { higherIsBetter, SYSTEM_NAMES, SYSTEMS, type Section, type System, type Workload } from "./catalogue.js";
 import { fmtBytes, fmtCount, fmtRatio, fmtValue, markdownTable } from "./format.js";
 import type { Recorded } from "./libdill.js";
-import type { WorkloadResult } from "./runner.js";
+import type { Cell, WorkloadResult } from "./runner.js";
 import { cost, median, pairedRatio, summarize, type Summary } from "./stats.js";
 
 export interface SystemSummary {
@@ -35,6 +35,11 @@ export interface Verdict {
 export interface Row {
   workload: Workload;
   systems: Partial<Record<System, SystemSummary>>;
+  /**
+   * A workload with variants (on tsdill alone): a summary per variant key, in the workload's
+   * order; `costVsTsdill` is then the cost relative to the first variant, round by round.
+   */
+  variants?: Record<string, SystemSummary>;
   verdicts: Verdict[];
 }
 
@@ -44,25 +49,14 @@ function finite(xs: readonly number[]): number[] {
 
 /** Summaries, ratios and verdicts for every workload. `rec`: recorded libdill figures, or null. */
 export function summarizeResults(results: readonly WorkloadResult[], rec: Recorded | null): Row[] {
-  return results.map(({ workload: w, cells }) => {
+  return results.map(({ workload: w, cells, variants }) => {
     const hib = higherIsBetter(w.unit);
     const systems: Partial<Record<System, SystemSummary>> = {};
     const ts = cells.tsdill;
     for (const s of SYSTEMS) {
       const c = cells[s];
       if (c === undefined) continue;
-      const extra: Record<string, number> = {};
-      for (const [k, v] of Object.entries(c.extra)) extra[k] = median(finite(v));
-      systems[s] = {
-        n: c.n,
-        summary: summarize(finite(c.values)),
-        maxRss: median(finite(c.maxRss)),
-        extra,
-        costVsTsdill: s === "tsdill" ? 1 : ts ? pairedRatio(c.values, ts.values, hib) : NaN,
-        recorded: false,
-        failed: c.values.filter((x) => !Number.isFinite(x)).length,
-        samples: c.values,
-      };
+      systems[s] = cellSummary(c, s === "tsdill" ? 1 : ts ? pairedRatio(c.values, ts.values, hib) : NaN);
     }
     const figure = w.recorded !== undefined ? rec?.figures[w.recorded] : undefined;
     if (systems.libdill === undefined && figure !== undefined && systems.tsdill) {
@@ -77,8 +71,29 @@ export function summarizeResults(results: readonly WorkloadResult[], rec: Record
         samples: [figure],
       };
     }
-    return { workload: w, systems, verdicts: verdicts(w, systems) };
+    const row: Row = { workload: w, systems, verdicts: verdicts(w, systems) };
+    if (variants !== undefined) {
+      const first = w.variants?.map((v) => variants[v.key]).find((c) => c !== undefined);
+      row.variants = {};
+      for (const [k, c] of Object.entries(variants)) row.variants[k] = cellSummary(c, first ? pairedRatio(c.values, first.values, hib) : NaN);
+    }
+    return row;
   });
+}
+
+function cellSummary(c: Cell, costVsTsdill: number): SystemSummary {
+  const extra: Record<string, number> = {};
+  for (const [k, v] of Object.entries(c.extra)) extra[k] = median(finite(v));
+  return {
+    n: c.n,
+    summary: summarize(finite(c.values)),
+    maxRss: median(finite(c.maxRss)),
+    extra,
+    costVsTsdill,
+    recorded: false,
+    failed: c.values.filter((x) => !Number.isFinite(x)).length,
+    samples: c.values,
+  };
 }
 
 function verdicts(w: Workload, systems: Partial<Record<System, SystemSummary>>): Verdict[] {
@@ -145,6 +160,44 @@ export function sectionTable(rows: readonly Row[], section: Section): string {
   return markdownTable(headers, body);
 }
 
+/**
+ * The table of a section whose workloads have variants: the figure of each variant, the last
+ * variant's figure ÷ the first's (median of per-round ratios), and the p99 latency when the trial
+ * reports one (`p99Ms`).
+ */
+export function variantTable(rows: readonly Row[], section: Section): string {
+  const rs = rows.filter((r) => r.workload.section === section && r.variants !== undefined && r.workload.variants !== undefined);
+  if (rs.length === 0) return "";
+  const labels = [...new Set(rs.flatMap((r) => r.workload.variants!.map((v) => v.label)))];
+  const ratios = [...new Set(rs.map((r) => ratioHeader(r.workload)))];
+  const p99 = rs.some((r) => Object.values(r.variants!).some((v) => v.extra.p99Ms !== undefined));
+  const headers = ["workload", ...labels, ...ratios, ...(p99 ? [`p99 latency (${labels.join(" / ")})`] : [])];
+  const body = rs.map((r) => {
+    const w = r.workload;
+    const byLabel = new Map(w.variants!.map((v) => [v.label, r.variants![v.key]] as const));
+    const first = r.variants![w.variants![0]!.key];
+    const last = r.variants![w.variants![w.variants!.length - 1]!.key];
+    // costVsTsdill is the cost relative to the first variant: a figure ratio is its inverse for rates
+    const rel = last ? (higherIsBetter(w.unit) ? 1 / last.costVsTsdill : last.costVsTsdill) : NaN;
+    return [
+      w.title,
+      ...labels.map((l) => cellText(w, byLabel.get(l))),
+      ...ratios.map((h) => (h === ratioHeader(w) && first && last ? fmtRatio(rel) : "")),
+      ...(p99 ? [labels.map((l) => fmtMs(byLabel.get(l)?.extra.p99Ms)).join(" / ")] : []),
+    ];
+  });
+  return markdownTable(headers, body);
+}
+
+function ratioHeader(w: Workload): string {
+  const vs = w.variants!;
+  return `${vs[vs.length - 1]!.label} ÷ ${vs[0]!.label}`;
+}
+
+function fmtMs(ms: number | undefined): string {
+  return ms === undefined || !Number.isFinite(ms) ? "—" : `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms`;
+}
+
 /** The scaling tables, one per family: cost per operation at each load, per system. */
 export function scalingTable(rows: readonly Row[]): string {
   const rs = rows.filter((r) => r.workload.scale !== undefined);
@@ -178,7 +231,9 @@ function familyTable(family: string, fr: readonly Row[]): string {
 
 /** Peak RSS of the measuring processes, per workload and system (median over runs). */
 export function rssTable(rows: readonly Row[]): string {
-  const rs = rows;
+  // Variants (the server) measure other processes: the measuring process's own peak says nothing.
+  const rs = rows.filter((r) => r.variants === undefined);
+  if (rs.length === 0) return "";
   const sys = present(rs).filter((s) => rs.some((r) => r.systems[s] && !r.systems[s]!.recorded));
   const body = rs.map((r) => [
     r.workload.title,
@@ -193,11 +248,13 @@ export function rssTable(rows: readonly Row[]): string {
 /** Operations per run and what stands in for the tsdill primitive in each peer. */
 export function sizesTable(rows: readonly Row[]): string {
   const rs = rows.filter((r) => r.workload.section !== "scaling");
-  const sys = present(rs).filter((s) => rs.some((r) => r.systems[s] && !r.systems[s]!.recorded));
+  // a row with variants runs on tsdill: its sizes go to the tsdill column
+  const on = (r: Row, s: System) => r.systems[s] ?? (s === "tsdill" && r.variants ? Object.values(r.variants)[0] : undefined);
+  const sys = SYSTEMS.filter((s) => rs.some((r) => on(r, s) && !on(r, s)!.recorded));
   const body = rs.map((r) => [
     r.workload.title,
     ...sys.map((s) => {
-      const c = r.systems[s];
+      const c = on(r, s);
       const note = r.workload.notes?.[s];
       if (c === undefined || c.recorded) return note && s !== "libdill" ? note : "";
       return `${fmtCount(c.n)}${r.workload.unit === "MB/s" ? " MiB" : ""}${note ? `: ${note}` : ""}`;

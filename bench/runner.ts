@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SYSTEMS, sizeOf, type System, type Workload } from "./catalogue.js";
+import { SYSTEMS, sizeOf, type System, type Variant, type Workload } from "./catalogue.js";
 import { fmtValue } from "./format.js";
 import { parseResult, type ChildResult } from "./lib.js";
 import { interleave } from "./stats.js";
@@ -27,6 +27,8 @@ export interface Cell {
 export interface WorkloadResult {
   workload: Workload;
   cells: Partial<Record<System, Cell>>;
+  /** A workload with variants: a cell per variant key, all on tsdill (`cells` is then empty). */
+  variants?: Record<string, Cell>;
 }
 
 export interface Plan {
@@ -69,11 +71,25 @@ function collectOutput(cmd: string, args: readonly string[]): Promise<string> {
   });
 }
 
+/** What is interleaved in a round: the systems of a workload, or its variants (on tsdill). */
+export interface RunUnit {
+  /** The system, or the variant's key. */
+  key: string;
+  system: System;
+  variant?: Variant;
+}
+
+/** The units of `w` in this plan, in their order in round 0. */
+export function unitsOf(w: Workload, plan: Pick<Plan, "quick" | "cBins">): RunUnit[] {
+  if (w.variants !== undefined) return sizeOf(w, "tsdill", plan.quick) === 0 ? [] : w.variants.map((v) => ({ key: v.key, system: "tsdill", variant: v }));
+  return systemsOf(w, plan).map((s) => ({ key: s, system: s }));
+}
+
 /** One measuring process for `w` on `sys`, at size n with a warm-up run first. */
-export async function measureOnce(w: Workload, sys: System, n: number, plan: Pick<Plan, "cBins" | "child">): Promise<ChildResult> {
+export async function measureOnce(w: Workload, sys: System, n: number, plan: Pick<Plan, "cBins" | "child">, param = w.param ?? 0): Promise<ChildResult> {
   // A tenth of the size, but at least min(n, 10k) operations: small sizes need as much to warm the JIT.
   const warm = w.cold ? 0 : Math.max(Math.floor(n / 10), Math.min(n, 10_000));
-  const rest = [String(n), String(warm), String(w.param ?? 0)];
+  const rest = [String(n), String(warm), String(param)];
   if (sys === "libdill") return parseResult(await collectOutput(plan.cBins[w.c!]!, rest));
   return parseResult(await collectOutput(process.execPath, [...plan.child, sys, w.trial, ...rest]));
 }
@@ -85,21 +101,21 @@ function fmtElapsed(ms: number): string {
 
 /** Runs the whole plan; never throws for a failed measurement (it is recorded in the cell). */
 export async function runPlan(plan: Plan, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<WorkloadResult[]> {
-  const total = plan.workloads.reduce((acc, w) => acc + systemsOf(w, plan).length * plan.runsOf(w), 0);
+  const total = plan.workloads.reduce((acc, w) => acc + unitsOf(w, plan).length * plan.runsOf(w), 0);
   const t0 = Date.now();
   let done = 0;
   const results: WorkloadResult[] = [];
   for (const w of plan.workloads) {
-    const systems = systemsOf(w, plan);
-    const cells: Partial<Record<System, Cell>> = {};
-    for (const s of systems) cells[s] = { n: sizeOf(w, s, plan.quick), values: [], maxRss: [], extra: {}, errors: [] };
+    const units = unitsOf(w, plan);
+    const byKey: Record<string, Cell> = {};
+    for (const u of units) byKey[u.key] = { n: sizeOf(w, u.system, plan.quick), values: [], maxRss: [], extra: {}, errors: [] };
     const runs = plan.runsOf(w);
     for (let round = 0; round < runs; round++) {
-      for (const s of interleave(systems, round)) {
-        const cell = cells[s]!;
+      for (const u of interleave(units, round)) {
+        const cell = byKey[u.key]!;
         let shown: string;
         try {
-          const r = await measureOnce(w, s, cell.n, plan);
+          const r = await measureOnce(w, u.system, cell.n, plan, u.variant?.param ?? w.param ?? 0);
           cell.values[round] = r.value;
           cell.maxRss[round] = r.maxRss;
           for (const [k, v] of Object.entries(r.extra ?? {})) (cell.extra[k] ??= [])[round] = v;
@@ -111,11 +127,12 @@ export async function runPlan(plan: Plan, log: (line: string) => void = (l) => p
           shown = "FAILED";
         }
         done++;
-        log(`[${String(done).padStart(3)}/${total}] ${fmtElapsed(Date.now() - t0)}  ${w.id.padEnd(12)} ${s.padEnd(9)} run ${round + 1}/${runs}  ${shown}`);
+        log(`[${String(done).padStart(3)}/${total}] ${fmtElapsed(Date.now() - t0)}  ${w.id.padEnd(12)} ${u.key.padEnd(9)} run ${round + 1}/${runs}  ${shown}`);
         if (shown === "FAILED") log(`      ${cell.errors[cell.errors.length - 1]!.split("\n").slice(0, 6).join("\n      ")}`);
       }
     }
-    results.push({ workload: w, cells });
+    if (w.variants !== undefined) results.push({ workload: w, cells: {}, variants: byKey });
+    else results.push({ workload: w, cells: byKey as Partial<Record<System, Cell>> });
   }
   return results;
 }

@@ -16,3 +16,6 @@ export const TSDILL_FROM: "dist" | "src" = existsSync(built) ? "dist" : "src";
 const lib = (TSDILL_FROM === "dist" ? await import(new URL("../dist/index.js", import.meta.url).href) : await import("../src/index.js")) as Tsdill;
 
 export default lib;
+
+/** The built command (`tsdill serve`, `tsdill load`), which the server workloads start. */
+export const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));

@@ -1,6 +1,7 @@
 /**
  * The benchmark harness's own logic: argument parsing, statistics, verdicts, the chart, the
- * docs section, and that the C workloads compile (syntax only). Nothing here is timed.
+ * docs section, the load generator's summary, and that the C workloads compile (syntax only).
+ * Nothing here is timed.
  */
 import { describe, expect, it } from "vitest";
 import { parseArgs } from "../bench/args.js";
@@ -9,8 +10,9 @@ import { END, replaceResults, START } from "../bench/docs.js";
 import { markdownTable } from "../bench/format.js";
 import { haveCompiler, syntaxCheck } from "../bench/libdill.js";
 import { parseResult } from "../bench/lib.js";
-import { summarizeResults } from "../bench/report.js";
-import type { Cell } from "../bench/runner.js";
+import { rssTable, sizesTable, summarizeResults, variantTable } from "../bench/report.js";
+import { unitsOf, type Cell } from "../bench/runner.js";
+import { parseLoadSummary } from "../bench/serverload.js";
 import { interleave, median, pairedRatio, quantile, summarize } from "../bench/stats.js";
 import { ratioChart } from "../bench/svg.js";
 
@@ -103,6 +105,89 @@ describe("report", () => {
 
   it("formats a markdown table with escaped pipes", () => {
     expect(markdownTable(["a", "b"], [["x|y", "1"]])).toBe("| a    | b   |\n|------|-----|\n| x\\|y | 1   |");
+  });
+});
+
+describe("variants (the server with 1 and 2 workers)", () => {
+  const server = workload("serverWorkers");
+  const withP99 = (values: number[], p99: number[]): Cell => ({ ...cell(values, 3000), extra: { p99Ms: p99 } });
+  const rows = summarizeResults(
+    [
+      { workload: workload("go"), cells: { tsdill: cell([60, 70, 65]) } },
+      { workload: server, cells: {}, variants: { w1: withP99([100, 80, 90], [3, 4, 5]), w2: withP99([150, 100, NaN], [6, 7, 8]) } },
+    ],
+    null,
+  );
+  const row = rows[1]!;
+
+  it("are interleaved as units of their own, on tsdill, with their own parameter", () => {
+    const units = unitsOf(server, { quick: false, cBins: {} });
+    expect(units.map((u) => [u.key, u.system, u.variant?.param])).toEqual([
+      ["w1", "tsdill", 1],
+      ["w2", "tsdill", 2],
+    ]);
+    expect(interleave(units, 1).map((u) => u.key)).toEqual(["w2", "w1"]);
+    // the others: one unit per system (libdill only when its C program was built)
+    expect(unitsOf(workload("go"), { quick: false, cBins: {} }).map((u) => u.key)).toEqual(["tsdill", "effection", "async"]);
+  });
+
+  it("are compared with the first variant round by round, skipping failed rounds", () => {
+    expect(row.systems).toEqual({});
+    expect(row.variants!.w1!.costVsTsdill).toBe(1);
+    // rates: cost ratios 100/150 and 80/100, median 0.7333; the third round failed
+    expect(row.variants!.w2!.costVsTsdill).toBeCloseTo((100 / 150 + 80 / 100) / 2);
+    expect(row.variants!.w2!.failed).toBe(1);
+    expect(row.variants!.w2!.extra.p99Ms).toBe(7);
+  });
+
+  it("get a table with each variant, the ratio of the last to the first, and p99", () => {
+    const t = variantTable(rows, "server");
+    const [head, , line] = t.split("\n");
+    expect(head).toContain("| 1 worker ");
+    expect(head).toContain("| 2 workers ÷ 1 worker ");
+    expect(head).toContain("p99 latency (1 worker / 2 workers)");
+    expect(line).toContain("90.0 req/s (80.0–100 req/s)");
+    expect(line).toContain("[1 failed]");
+    expect(line).toContain(`| ${(2 / (100 / 150 + 80 / 100)).toFixed(2)}× `); // 1.36×: requests/s of 2 workers ÷ 1 worker
+    expect(line).toContain("4.00 ms / 7.00 ms");
+    expect(variantTable(rows, "core")).toBe("");
+  });
+
+  it("are left out of the RSS table and show their size in the tsdill column", () => {
+    expect(rssTable(rows)).not.toContain("serve");
+    expect(rssTable([row])).toBe("");
+    expect(sizesTable([row])).toMatch(/\| tsdill +\|/);
+    expect(sizesTable([row])).toContain("3k: requests per client, 50 clients");
+  });
+});
+
+describe("the load generator's summary", () => {
+  const summary = {
+    clients: 50,
+    requestsPerClient: 1000,
+    requests: 50000,
+    ok: 50000,
+    failed: 0,
+    seconds: 2.41,
+    requestsPerSecond: 20747,
+    latencyMs: { p50: 2.1, p90: 3.9, p99: 8.0, max: 21.5, mean: 2.4 },
+    bytesSent: 7412345,
+    bytesReceived: 7462345,
+    errors: {},
+    verify: null,
+  };
+
+  it("gives requests/s and p99 from `tsdill load --json`, pretty-printed or not", () => {
+    expect(parseLoadSummary(`${JSON.stringify(summary, null, 2)}\n`)).toEqual({ requests: 50000, requestsPerSecond: 20747, p99Ms: 8 });
+    expect(parseLoadSummary(`load: progress\n${JSON.stringify(summary)}`)).toMatchObject({ requestsPerSecond: 20747 });
+  });
+
+  it("refuses a run where requests failed, a missing figure, or no JSON", () => {
+    expect(() => parseLoadSummary(JSON.stringify({ ...summary, ok: 49990, failed: 10, errors: { ECONNRESET: 10 } }))).toThrow(/10 of 50000 requests failed.*ECONNRESET/);
+    expect(() => parseLoadSummary(JSON.stringify({ ...summary, latencyMs: {} }))).toThrow(/latencyMs.p99/);
+    expect(() => parseLoadSummary(JSON.stringify({ ...summary, requestsPerSecond: 0 }))).toThrow(/0 requests\/s/);
+    expect(() => parseLoadSummary("connect: ENOENT")).toThrow(/no JSON summary/);
+    expect(() => parseLoadSummary("{ not json }")).toThrow(/not JSON/);
   });
 });
 
