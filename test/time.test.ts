@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { await_promise, bundle, bundle_go, bundle_wait, dill_msleep, dill_now, dill_stats, dill_yield, go, hclose, msleep, now, run } from "../src/index.js";
+import { await_promise, bundle, bundle_go, bundle_wait, chmake, chrecv, chsend, dill_msleep, dill_now, dill_stats, dill_yield, go, hclose, msleep, now, run } from "../src/index.js";
 import { codeOf, failure, LONG, shuffled } from "./expect-dill.js";
 
 const BAD_DEADLINES: unknown[] = [NaN, -2, -1.5, Infinity, -Infinity, "x", undefined, {}];
@@ -228,6 +228,51 @@ describe("msleep", () => {
       }
       yield* bundle_wait(b, now() + LONG);
       expect(order).toEqual([0, 10, 20, 30, 40, 50]);
+      hclose(b);
+    });
+  });
+});
+
+describe("the Node timer behind deadlines", () => {
+  function* sender(ch: number, v: number) {
+    yield* chsend(ch, v, -1);
+  }
+  const timeouts = (): number => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+
+  it("does not keep the process alive once the last wait with a deadline has ended early", async () => {
+    const before = timeouts();
+    await run(function* () {
+      const [a, b] = chmake();
+      for (let i = 0; i < 100; i++) {
+        const h = go(sender(a, i));
+        expect(yield* chrecv(b, now() + LONG)).toBe(i);
+        hclose(h);
+        expect(dill_stats().timers).toBe(0);
+        expect(timeouts()).toBe(before);
+      }
+      hclose(a);
+      hclose(b);
+    });
+    expect(timeouts()).toBe(before);
+  });
+
+  it("still times out a later wait, whether its deadline is before or after the one the timer was armed for", async () => {
+    await run(function* () {
+      const [a, b] = chmake();
+      const h = go(sender(a, 1));
+      expect(yield* chrecv(b, now() + 40)).toBe(1); // ends at once: the timer stays armed for +40
+      hclose(h);
+      let t = now();
+      expect(yield* codeOf(chrecv(b, now() + 100))).toBe("ETIMEDOUT"); // after it
+      expect(now() - t).toBeGreaterThanOrEqual(100);
+      const h2 = go(sender(a, 2));
+      expect(yield* chrecv(b, now() + LONG)).toBe(2);
+      hclose(h2);
+      t = now();
+      expect(yield* codeOf(chrecv(b, now() + 20))).toBe("ETIMEDOUT"); // before it
+      expect(now() - t).toBeGreaterThanOrEqual(20);
+      expect(now() - t).toBeLessThan(LONG / 2);
+      hclose(a);
       hclose(b);
     });
   });

@@ -222,13 +222,14 @@ export function park(cr: CrBase, fn: string, deadline: number, unblock: Unblock 
     cr.deadline = deadline;
     timerAdd(cr);
     if (deadline < armed) arm();
+    else if (idle) reuse();
   }
 }
 
 function unpark(cr: CrBase): void {
   if (cr.heapIdx >= 0) {
     timerRemove(cr);
-    if (timerCount() === 0) disarm();
+    if (timerCount() === 0) rest();
   }
   cr.deadline = -1;
   const u = cr.unblock;
@@ -365,7 +366,15 @@ function forceReturn(cr: CrBase): void {
 
 // ---- timers ----------------------------------------------------------------------------------
 let nodeTimer: ReturnType<typeof setTimeout> | null = null;
+/** When the Node timer fires (Infinity: no timer); it may be earlier than the first deadline. */
 let armed = Infinity;
+/**
+ * The heap is empty but the Node timer was left running, unreferenced (it does not keep the
+ * process alive). A receive with a deadline that completes at once in a loop would otherwise
+ * pay a setTimeout and a clearTimeout per call; the next deadline at or after `armed` takes the
+ * timer back instead. When it fires with nothing due it is simply not re-armed.
+ */
+let idle = false;
 
 function arm(): void {
   const first = timerFirst();
@@ -382,6 +391,7 @@ function arm(): void {
     return;
   }
   if (nodeTimer !== null) clearTimeout(nodeTimer);
+  idle = false;
   // Node timers hold at most 2^31-1 ms; a later deadline is re-armed when that one fires.
   nodeTimer = setTimeout(onTimer, Math.min(Math.max(0, armed - now()), 0x7fffffff));
 }
@@ -390,6 +400,23 @@ function disarm(): void {
   if (nodeTimer !== null) clearTimeout(nodeTimer);
   nodeTimer = null;
   armed = Infinity;
+  idle = false;
+}
+
+/** The last deadline left the heap: keep the Node timer, unreferenced, for the next one (see `idle`). */
+function rest(): void {
+  if (nodeTimer === null) {
+    disarm();
+    return;
+  }
+  nodeTimer.unref();
+  idle = true;
+}
+
+/** A deadline at or after `armed` arrived while the timer was idle: it keeps the process alive again. */
+function reuse(): void {
+  nodeTimer!.ref();
+  idle = false;
 }
 
 /** waitObj of a coroutine in msleep: its deadline is a success, not ETIMEDOUT. */
@@ -398,6 +425,7 @@ export const SLEEPING = { sleeping: true };
 function onTimer(): void {
   nodeTimer = null;
   armed = Infinity;
+  idle = false;
   const t = now();
   for (let first = timerFirst(); first !== undefined && first.deadline <= t; first = timerFirst()) {
     const cr = timerPop();
