@@ -418,6 +418,34 @@ describe("hclose on a coroutine", () => {
     });
   });
 
+  it("calls return() of a hand-written iterator closed before it ran, and drops a generator unstarted", async () => {
+    await run(function* () {
+      const calls: string[] = [];
+      const iter = {
+        next: () => {
+          calls.push("next");
+          return { done: true, value: undefined };
+        },
+        throw: (e: unknown) => {
+          throw e;
+        },
+        return: () => {
+          calls.push("return");
+          return { done: true, value: undefined };
+        },
+      };
+      hclose(go(iter));
+      expect(calls).toEqual(["return"]);
+      let ran = false;
+      const gen = (function* () {
+        ran = true;
+      })();
+      hclose(go(gen));
+      yield* dill_yield();
+      expect(ran).toBe(false);
+    });
+  });
+
   it("fails with EBADF on a handle already closed", async () => {
     await run(function* () {
       const h = go(forever());
