@@ -8,9 +8,10 @@
  *                         try ipc_listen, ipc_connect, ipc_pair
  *   fromfd-echo N         fd 3 is a connected socket: echo N bytes on it, then ipc_close
  *   listener-fromfd N     fd 3 is a listening socket: accept one connection, echo N bytes, close
- *   emfile-accept DIR     listen on DIR/ea.ipc, exhaust the fd limit, print "exhausted" and try
- *                         ipc_accept for 2.5 s (the parent connects meanwhile); free the fds, print
- *                         "freed", accept the parent's next connection and read 5 bytes from it
+ *   emfile-accept DIR     listen on DIR/ea.ipc, exhaust the fd limit, print "exhausted" and wait in
+ *                         ipc_accept until DIR/dropped exists (the parent's connection was dropped
+ *                         meanwhile); free the fds, print "freed", accept the parent's next
+ *                         connection and read 5 bytes from it
  *   listen-mode DIR MODE  listen on DIR/mode.ipc (with { mode: MODE } unless MODE is "-"), report
  *                         the socket file's permission bits and the umask after the call, close
  */
@@ -99,7 +100,9 @@ await run(function* () {
       out.exhausted = (e as NodeJS.ErrnoException).code ?? "?";
     }
     console.log("exhausted");
-    out.during = yield* codeOf(ipc_accept(ls, now() + 2500));
+    // Wait in ipc_accept until the parent says its connection was dropped (stat needs no fd).
+    do out.during = yield* codeOf(ipc_accept(ls, now() + 50));
+    while (out.during === "ETIMEDOUT" && !fs.existsSync(`${arg}/dropped`));
     for (const fd of fds) fs.closeSync(fd);
     console.log("freed");
     const s = yield* ipc_accept(ls, now() + 5000);

@@ -274,6 +274,7 @@ describe("the process out of file descriptors (a child under ulimit -n)", () => 
         return code;
       });
       expect(["EPIPE", "ECONNRESET"]).toContain(first);
+      fs.writeFileSync(path.join(dir, "dropped"), "");
       await until("freed");
       await run(function* () {
         const s = yield* ipc_connect(addr, now() + SAFETY);
