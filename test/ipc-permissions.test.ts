@@ -94,6 +94,29 @@ describe("the socket file of ipc_listen", () => {
     });
   });
 
+  it("never changes the process umask on the usual path (the socket is bound in a private directory)", async () => {
+    // A process-wide umask change would also apply to files other threads create at that moment.
+    const real = process.umask;
+    const call = real.bind(process) as (mask?: number) => number;
+    const set: number[] = [];
+    process.umask = ((mask?: number) => {
+      if (mask !== undefined) set.push(mask);
+      return call(mask);
+    }) as typeof process.umask;
+    try {
+      await run(function* () {
+        const addr = fresh();
+        const ls = yield* ipc_listen(addr, 10, { mode: 0o600 });
+        expect(modeOf(addr)).toBe(0o600);
+        expect(fs.readdirSync(dir).filter((f) => f.startsWith(".tsdill-"))).toEqual([]); // the private directory is gone
+        hclose(ls);
+      });
+    } finally {
+      process.umask = real;
+    }
+    expect(set, "umask values set during ipc_listen").toEqual([]);
+  });
+
   it("leaves no hidden name behind, and no file after a failed listen", async () => {
     await run(function* () {
       const sub = fs.mkdtempSync(path.join(dir, "h"));

@@ -6,11 +6,13 @@
  * final permissions (an explicit mode is applied before it gets its name), an existing file is
  * never replaced (`link(2)` refuses: `EADDRINUSE`), and the listener knows the file it created by
  * its inode, which lets it remove that file when it is closed and leave alone any other file
- * found at the path by then. When the temporary name would not fit a socket address (a
- * directory name of about 100 bytes), the socket is bound at `addr` directly.
+ * found at the path by then. With an explicit mode, the temporary name is inside a fresh private
+ * directory (mode 0700) next to `addr`, so nobody can reach the socket before it has its mode.
+ * When the temporary name would not fit a socket address (a directory name of about 100 bytes),
+ * the socket is bound at `addr` directly.
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, linkSync, lstatSync, unlinkSync } from "node:fs";
+import { chmodSync, linkSync, lstatSync, mkdtempSync, rmdirSync, unlinkSync } from "node:fs";
 import { createServer, type ListenOptions, type Server } from "node:net";
 import { dirname, join } from "node:path";
 import { checkCount } from "../handles/args.js";
@@ -49,9 +51,10 @@ function checkOptions(fn: string, opts: unknown): number | null {
 
 /**
  * `server.listen(options)`, with the process umask at its tightest while the socket is bound
- * (synchronously, in this call) when an explicit mode will be applied: the file is created
- * without any permission and given its mode afterwards, so it never has wider permissions than
- * asked. Other threads creating files at that moment could only get narrower permissions. In a
+ * (synchronously, in this call). Used only for an explicit mode when the private directory's
+ * path would not fit a socket address: the file is then created without any permission and
+ * given its mode afterwards. Files that other threads of the process create at that instant get
+ * no permission either; the usual path, a private directory, never changes the umask. In a
  * worker thread, where the umask cannot be changed, the file is made under the process umask
  * and still gets its mode before it has its final name.
  */
@@ -76,7 +79,28 @@ interface Placement {
   addr: string;
   /** The temporary name it was bound under, or null when bound at `addr` itself. */
   tmp: string | null;
+  /** The private directory holding `tmp` (explicit modes), removed once the file is placed. */
+  dir: string | null;
   mode: number | null;
+}
+
+/** Remove the temporary name and the private directory of `p`, whatever is left of them. */
+function cleanUp(p: Placement): void {
+  if (p.tmp !== null) {
+    try {
+      unlinkSync(p.tmp);
+    } catch {
+      // removed already
+    }
+  }
+  if (p.dir !== null) {
+    try {
+      rmdirSync(p.dir);
+    } catch {
+      // removed already
+    }
+    p.dir = null;
+  }
 }
 
 /**
@@ -107,11 +131,7 @@ function place(l: IpcListener, p: Placement, fn: string): void {
   l.path = p.addr;
   l.dev = st.dev;
   l.ino = st.ino;
-  try {
-    unlinkSync(p.tmp);
-  } catch {
-    // removed already: Node's unlink at close then finds nothing
-  }
+  cleanUp(p); // Node's unlink of the temporary name at close then finds nothing
 }
 
 /**
@@ -124,7 +144,7 @@ export function* startListener(st: IpcListenerStorage, cr: CrBase, options: List
   try {
     l.attach(createServer({ allowHalfOpen: true, pauseOnConnect: true }));
     try {
-      bind(l.server!, options, placement !== null && placement.mode !== null);
+      bind(l.server!, options, placement !== null && placement.mode !== null && placement.dir === null);
     } catch (e) {
       throw fromNode(e, fn, "EINVAL");
     }
@@ -144,6 +164,7 @@ export function* startListener(st: IpcListenerStorage, cr: CrBase, options: List
   } catch (e) {
     l.waiter = null;
     l.close();
+    if (placement !== null) cleanUp(placement);
     throw e;
   }
 }
@@ -152,6 +173,24 @@ export function* startListener(st: IpcListenerStorage, cr: CrBase, options: List
 function tempName(addr: string): string | null {
   const tmp = join(dirname(addr), `.${randomBytes(6).toString("base64url")}`);
   return Buffer.byteLength(tmp, "utf8") <= IPC_ADDR_MAX ? tmp : null;
+}
+
+/**
+ * Where to bind for `addr`: with an explicit mode, inside a fresh private directory next to it
+ * (when that path fits a socket address); otherwise under a hidden name next to it.
+ */
+function placement(addr: string, mode: number | null, fn: string): Placement {
+  const parent = dirname(addr);
+  if (mode !== null && Buffer.byteLength(join(parent, ".tsdill-XXXXXX", "s"), "utf8") <= IPC_ADDR_MAX) {
+    let dir: string;
+    try {
+      dir = mkdtempSync(join(parent, ".tsdill-")); // mode 0700: only this user can reach inside
+    } catch (e) {
+      throw fromNode(e, fn, "EINVAL", "addr");
+    }
+    return { addr, tmp: join(dir, "s"), dir, mode };
+  }
+  return { addr, tmp: tempName(addr), dir: null, mode };
 }
 
 function* listen(addr: string, backlog: number, mem: IpcListenerStorage | null, opts: IpcListenOptions | undefined, fn: string): Op<number> {
@@ -163,8 +202,14 @@ function* listen(addr: string, backlog: number, mem: IpcListenerStorage | null, 
   checkDirectory(fn, addr);
   const st = mem === null ? listenerStorages.take(fn) : claim(mem, IpcListenerStorage, fn);
   if (addr.charCodeAt(0) === 0) return yield* startListener(st, cr, { path: addr, backlog }, fn); // abstract: no file
-  const tmp = tempName(addr);
-  return yield* startListener(st, cr, { path: tmp ?? addr, backlog }, fn, { addr, tmp, mode });
+  let p: Placement;
+  try {
+    p = placement(addr, mode, fn);
+  } catch (e) {
+    st.listenerClosed();
+    throw e;
+  }
+  return yield* startListener(st, cr, { path: p.tmp ?? addr, backlog }, fn, p);
 }
 
 /**
