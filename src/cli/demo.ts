@@ -88,8 +88,11 @@ export async function demo(argv: readonly string[]): Promise<number> {
         });
       } finally {
         stop.fire("the load is done");
-        yield* bundle_wait(server, now() + 5000);
-        hclose(server);
+        try {
+          yield* bundle_wait(server, now() + 5000);
+        } finally {
+          hclose(server);
+        }
       }
     });
   } finally {

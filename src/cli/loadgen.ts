@@ -146,8 +146,9 @@ function* client(id: number, L: Load) {
         else if (v.getUint32(4) > seq) L.lost += v.getUint32(4) - seq;
       }
     }
-    yield* ipc_close(s, now() + 5000);
-    s = -1;
+    const closing = s;
+    s = -1; // ipc_close frees the handle even when it fails: never close it twice
+    yield* ipc_close(closing, now() + 5000);
   } catch (e) {
     if (!(e instanceof DillError)) throw e;
     if (e.code === "ECANCELED") throw e;

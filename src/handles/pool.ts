@@ -91,13 +91,13 @@ export function poolCapacity(): number {
   return capacity;
 }
 
-/** Change the pool's capacity; it cannot drop below what is in use. */
 /** Throw what {@link setPoolCapacity} would throw for `n`, changing nothing. */
 export function checkPoolCapacity(n: number, fn: string): void {
   if (!Number.isSafeInteger(n) || n < 0) throw dillError("EINVAL", fn, "pool", `pool must be a non-negative integer, got ${String(n)}`);
   if (n < used) throw dillError("EBUSY", fn, "pool", `${used} storages are in use, more than ${n}`);
 }
 
+/** Change the pool's capacity; it cannot drop below what is in use. */
 export function setPoolCapacity(n: number, fn: string): void {
   checkPoolCapacity(n, fn);
   capacity = n;

@@ -159,10 +159,6 @@ export function handleCapacity(): number {
   return capacity;
 }
 
-/**
- * Change the bound on open handles. It cannot drop below the highest slot ever used, since
- * handle numbers already handed out must stay valid.
- */
 /** Throw what {@link setHandleCapacity} would throw for `n`, changing nothing. */
 export function checkHandleCapacity(n: number, fn: string): void {
   if (!Number.isSafeInteger(n) || n < 1) throw dillError("EINVAL", fn, "handles", `handles must be a positive integer, got ${String(n)}`);
@@ -172,6 +168,10 @@ export function checkHandleCapacity(n: number, fn: string): void {
   }
 }
 
+/**
+ * Change the bound on open handles. It cannot drop below an open handle's number, since handle
+ * numbers already handed out must stay valid.
+ */
 export function setHandleCapacity(n: number, fn: string): void {
   checkHandleCapacity(n, fn);
   if (n < objs.length) {

@@ -68,7 +68,7 @@ function unblockRecv(cr: CrBase): void {
   const c = cr.waitObj as IpcConn;
   if (c.rx !== cr) return;
   c.rx = null;
-  c.rxq.untarget();
+  c.dropTarget();
   c.inerr = true;
 }
 
@@ -227,7 +227,7 @@ export class IpcConn implements HandleVfs, Bytestream {
     const r = this.rx;
     if (r !== null) {
       this.rx = null;
-      this.rxq.untarget();
+      this.dropTarget();
       interrupt(r, quickError(code, r.waitOp));
     }
     const t = this.tx;
@@ -246,6 +246,12 @@ export class IpcConn implements HandleVfs, Bytestream {
     this.home.connClosed(this);
   }
 
+  /** Detach the inbound queue from the receiver's buffers, keeping no reference to them. */
+  dropTarget(): void {
+    this.rxq.untarget();
+    this.someIol.iol_base = null;
+  }
+
   // ---- socket events ---------------------------------------------------------------------------
   private data(chunk: Buffer): void {
     let off = 0;
@@ -257,7 +263,7 @@ export class IpcConn implements HandleVfs, Bytestream {
         this.rx = null;
         if (off < chunk.length) this.push(chunk, off);
         if (this.some) {
-          q.untarget();
+          this.dropTarget();
           wake(cr, off);
         } else {
           wake(cr, undefined);
@@ -276,7 +282,7 @@ export class IpcConn implements HandleVfs, Bytestream {
     if (cr === null) return;
     this.rx = null;
     const drop = this.rxq.discard;
-    this.rxq.untarget();
+    this.dropTarget();
     if (drop) {
       wake(cr, undefined);
     } else {
@@ -310,7 +316,7 @@ export class IpcConn implements HandleVfs, Bytestream {
     const r = this.rx;
     if (r !== null) {
       this.rx = null;
-      this.rxq.untarget();
+      this.dropTarget();
       this.inerr = true;
       wakeWithError(r, quickError(code, r.waitOp));
     }

@@ -12,11 +12,11 @@ import { AF_INET, AF_INET6, checkIpAddr, type IpAddr, ipaddrSet } from "./ipaddr
 import { TcpStorage, tcpConnStorages } from "./storage.js";
 
 /** Write the peer's address of `sock` into `addr` (what libdill's accept(2) fills in). */
-function peer(sock: Socket, addr: IpAddr): void {
-  const host = sock.remoteAddress;
+/** Write the peer's address of `sock` into `addr`, read before the socket was adopted. */
+function peer(host: string | undefined, family: string | undefined, port: number | undefined, addr: IpAddr): void {
   if (host === undefined) return; // the connection already failed: nothing to report
   const pct = host.indexOf("%");
-  ipaddrSet(addr, sock.remoteFamily === "IPv6" ? AF_INET6 : AF_INET, pct < 0 ? host : host.slice(0, pct), sock.remotePort ?? 0);
+  ipaddrSet(addr, family === "IPv6" ? AF_INET6 : AF_INET, pct < 0 ? host : host.slice(0, pct), port ?? 0);
 }
 
 function* accept(ls: number, addr: IpAddr | null, mem: TcpStorage | null, deadline: number, fn: string): Op<number> {
@@ -33,8 +33,12 @@ function* accept(ls: number, addr: IpAddr | null, mem: TcpStorage | null, deadli
     st.connClosed();
     throw e;
   }
-  if (addr !== null) peer(sock, addr);
-  return st.conn.adopt(sock, fn);
+  const host = sock.remoteAddress;
+  const family = sock.remoteFamily;
+  const port = sock.remotePort;
+  const s = st.conn.adopt(sock, fn);
+  if (addr !== null) peer(host, family, port, addr); // only once the call succeeds
+  return s;
 }
 
 /**
