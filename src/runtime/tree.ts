@@ -114,10 +114,32 @@ export function dill_tree(): string {
     }
     owned.push([owner, n]);
   });
+  const parentOf = new Map<Node, Node>();
   for (const [owner, n] of owned) {
     const parent = owner === 0 ? undefined : byId.get(owner);
-    if (parent !== undefined && parent !== n) parent.children.push(n);
-    else top.push(n);
+    if (parent !== undefined && parent !== n) {
+      parent.children.push(n);
+      parentOf.set(n, parent);
+    } else {
+      top.push(n);
+    }
+  }
+  // Handles can own each other in a cycle (a coroutine took over, with hown, the handle of the
+  // coroutine that launched it): such nodes hang from nothing on top. Show them, marked.
+  const seen = new Set<Node>();
+  const visit = (n: Node): void => {
+    if (seen.has(n)) return;
+    seen.add(n);
+    for (const c of n.children) visit(c);
+  };
+  for (const n of top) visit(n);
+  for (const [, n] of owned) {
+    if (seen.has(n)) continue;
+    const p = parentOf.get(n)!; // every node of a cycle has a parent: cut the cycle above n
+    p.children.splice(p.children.indexOf(n), 1);
+    n.label += " (in an ownership cycle)";
+    top.push(n);
+    visit(n);
   }
   if (top.length === 0) return "(nothing open)";
   const out: string[] = [];
