@@ -452,9 +452,11 @@ let ticking = false;
 
 /**
  * Under the virtual clock, deadlines are served here instead of by a Node timer: once nothing is
- * ready to run (Node's event loop has had a turn, so settled Promises and pending I/O callbacks
- * ran first), virtual time jumps to the earliest deadline and the timers due then fire, exactly as
- * `onTimer` fires them for the real clock.
+ * ready to run after one turn of Node's event loop (Promises already settled and I/O callbacks
+ * already due have run; I/O still in progress, such as a file read on the thread pool, is not
+ * waited for), virtual time jumps to the earliest deadline and the timers due then fire, exactly
+ * as `onTimer` fires them for the real clock. A wait on real I/O with a deadline therefore times
+ * out at once under the virtual clock (see docs/time.md).
  */
 function virtualTick(): void {
   ticking = false;

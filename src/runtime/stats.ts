@@ -73,7 +73,8 @@ export interface DillOptions {
   /**
    * For tests: `"virtual"` makes `now()` a virtual clock that stands still while coroutines run and
    * jumps to the earliest deadline when every coroutine waits, so timed programs run at once and
-   * the same way every time. `"real"` (the default) restores the real clock. Refused (`EBUSY`)
+   * the same way every time. Real I/O is not waited for: a wait on a socket or a file with a
+   * deadline times out at once. `"real"` (the default) restores the real clock. Refused (`EBUSY`)
    * while a deadline is pending.
    */
   clock?: "real" | "virtual";
