@@ -302,13 +302,19 @@ function* acceptLoop(ls: number, conns: number, srv: Server) {
     }
     srv.stats.accepted++;
     srv.unstarted.add(s);
-    if (srv.stats.open >= srv.opts.maxConns) {
-      srv.stats.refused++;
-      bundle_go(conns, refuse(s, srv));
-    } else {
-      srv.stats.open++;
-      bundle_go(conns, handler(s, srv));
+    const refused = srv.stats.open >= srv.opts.maxConns;
+    try {
+      bundle_go(conns, refused ? refuse(s, srv) : handler(s, srv));
+    } catch (e) {
+      // No storage or handle left for a coroutine: drop this connection, keep accepting.
+      if (!isDillError(e) || e.code === "ECANCELED") throw e;
+      srv.unstarted.delete(s);
+      hclose(s);
+      failed(srv, e);
+      continue;
     }
+    if (refused) srv.stats.refused++;
+    else srv.stats.open++;
   }
 }
 
