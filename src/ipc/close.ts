@@ -27,10 +27,15 @@ import { IPC_TYPE, type IpcConn } from "./socket.js";
  * ```
  */
 export function* ipc_done(s: number, deadline: number): Op<void> {
-  canBlock("ipc_done");
-  const c = handleQuery(s, IPC_TYPE, "ipc_done", "s") as IpcConn;
-  checkDeadline("ipc_done", deadline);
-  c.shutdownWrite("ipc_done");
+  doneOn(s, deadline, IPC_TYPE, "ipc_done");
+}
+
+/** `*_done` for the connections answering `type` (IPC or TCP): close the sending half. */
+export function doneOn(s: number, deadline: number, type: symbol, fn: string): void {
+  canBlock(fn);
+  const c = handleQuery(s, type, fn, "s") as IpcConn;
+  checkDeadline(fn, deadline);
+  c.shutdownWrite(fn);
 }
 
 /**
@@ -55,22 +60,31 @@ export function* ipc_done(s: number, deadline: number): Op<void> {
  * ```
  */
 export function* ipc_close(s: number, deadline: number): Op<void> {
-  const vfs = handleGet(s, "ipc_close", "s");
-  checkDeadline("ipc_close", deadline);
-  if (vfs.query(IPC_LISTENER_TYPE)) {
-    handleRelease(s, "ipc_close").close();
+  yield* closeOn(s, deadline, IPC_TYPE, IPC_LISTENER_TYPE, "ipc_close", "an IPC socket");
+}
+
+/**
+ * `*_close` for the family whose connections answer `type` and listeners `listenerType`: a
+ * listener is just closed, a connection goes through the orderly handshake. `what` names the
+ * family's socket in the ENOTSUP message.
+ */
+export function* closeOn(s: number, deadline: number, type: symbol, listenerType: symbol, fn: string, what: string): Op<void> {
+  const vfs = handleGet(s, fn, "s");
+  checkDeadline(fn, deadline);
+  if (vfs.query(listenerType)) {
+    handleRelease(s, fn).close();
     return;
   }
-  const c = vfs.query(IPC_TYPE) as IpcConn | undefined;
-  if (!c) throw dillError("ENOTSUP", "ipc_close", "s", `handle ${s} (${vfs.kind ?? "user"}) is not an IPC socket`);
+  const c = vfs.query(type) as IpcConn | undefined;
+  if (!c) throw dillError("ENOTSUP", fn, "s", `handle ${s} (${vfs.kind ?? "user"}) is not ${what}`);
   let cr: CrBase;
   try {
-    cr = canBlock("ipc_close");
+    cr = canBlock(fn);
   } catch (e) {
     // Cancelled: the handshake cannot happen, but the socket is closed as promised.
-    if (isDillError(e, "ECANCELED")) handleRelease(s, "ipc_close").close();
+    if (isDillError(e, "ECANCELED")) handleRelease(s, fn).close();
     throw e;
   }
-  handleRelease(s, "ipc_close");
-  yield* c.closeOrderly(cr, deadline, "ipc_close");
+  handleRelease(s, fn);
+  yield* c.closeOrderly(cr, deadline, fn);
 }

@@ -25,8 +25,14 @@ import { IPC_LISTENER_TYPE, type IpcListener } from "./listener.js";
  * ```
  */
 export function ipc_listener_fd(ls: number): number {
-  const l = handleQuery(ls, IPC_LISTENER_TYPE, "ipc_listener_fd", "ls") as IpcListener;
+  return listenerFd(ls, IPC_LISTENER_TYPE, "ipc_listener_fd");
+}
+
+/** `*_listener_fd` for the listeners answering `type` (IPC or TCP). */
+export function listenerFd(ls: number, type: symbol, fn: string): number {
+  const l = handleQuery(ls, type, fn, "ls") as IpcListener;
+  // Node has no public accessor for a server's fd: it lives on the server's internal handle.
   const fd = (l.server as unknown as { _handle?: { fd?: number } } | null)?._handle?.fd;
-  if (typeof fd !== "number" || fd < 0) throw dillError("EBADF", "ipc_listener_fd", "ls", `listener ${ls} has no open file descriptor`);
+  if (typeof fd !== "number" || fd < 0) throw dillError("EBADF", fn, "ls", `listener ${ls} has no open file descriptor`);
   return fd;
 }

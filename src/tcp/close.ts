@@ -1,11 +1,6 @@
 /** `tcp_done` and `tcp_close`: the orderly ends of a TCP connection. */
-import { checkDeadline } from "../handles/args.js";
-import { dillError, isDillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
-import { handleGet, handleQuery, handleRelease } from "../handles/table.js";
-import type { IpcConn } from "../ipc/socket.js";
-import type { CrBase } from "../runtime/cr.js";
-import { canBlock } from "../runtime/sched.js";
+import { closeOn, doneOn } from "../ipc/close.js";
 import { TCP_LISTENER_TYPE, TCP_TYPE } from "./family.js";
 
 /**
@@ -27,10 +22,7 @@ import { TCP_LISTENER_TYPE, TCP_TYPE } from "./family.js";
  * ```
  */
 export function* tcp_done(s: number, deadline: number): Op<void> {
-  canBlock("tcp_done");
-  const c = handleQuery(s, TCP_TYPE, "tcp_done", "s") as IpcConn;
-  checkDeadline("tcp_done", deadline);
-  c.shutdownWrite("tcp_done");
+  doneOn(s, deadline, TCP_TYPE, "tcp_done");
 }
 
 /**
@@ -53,22 +45,5 @@ export function* tcp_done(s: number, deadline: number): Op<void> {
  * ```
  */
 export function* tcp_close(s: number, deadline: number): Op<void> {
-  const vfs = handleGet(s, "tcp_close", "s");
-  checkDeadline("tcp_close", deadline);
-  if (vfs.query(TCP_LISTENER_TYPE)) {
-    handleRelease(s, "tcp_close").close();
-    return;
-  }
-  const c = vfs.query(TCP_TYPE) as IpcConn | undefined;
-  if (!c) throw dillError("ENOTSUP", "tcp_close", "s", `handle ${s} (${vfs.kind ?? "user"}) is not a TCP socket`);
-  let cr: CrBase;
-  try {
-    cr = canBlock("tcp_close");
-  } catch (e) {
-    // Cancelled: the handshake cannot happen, but the socket is closed as promised.
-    if (isDillError(e, "ECANCELED")) handleRelease(s, "tcp_close").close();
-    throw e;
-  }
-  handleRelease(s, "tcp_close");
-  yield* c.closeOrderly(cr, deadline, "tcp_close");
+  yield* closeOn(s, deadline, TCP_TYPE, TCP_LISTENER_TYPE, "tcp_close", "a TCP socket");
 }

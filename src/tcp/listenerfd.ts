@@ -3,9 +3,7 @@
  * addition (libdill keeps its fds to itself), the way to pre-fork: the parent listens, each worker
  * wraps the inherited fd with `tcp_listener_fromfd` and accepts on it with its own scheduler.
  */
-import { dillError } from "../handles/errors.js";
-import { handleQuery } from "../handles/table.js";
-import type { IpcListener } from "../ipc/listener.js";
+import { listenerFd } from "../ipc/listenerfd.js";
 import { TCP_LISTENER_TYPE } from "./family.js";
 
 /**
@@ -27,8 +25,5 @@ import { TCP_LISTENER_TYPE } from "./family.js";
  * ```
  */
 export function tcp_listener_fd(ls: number): number {
-  const l = handleQuery(ls, TCP_LISTENER_TYPE, "tcp_listener_fd", "ls") as IpcListener;
-  const fd = (l.server as unknown as { _handle?: { fd?: number } } | null)?._handle?.fd;
-  if (typeof fd !== "number" || fd < 0) throw dillError("EBADF", "tcp_listener_fd", "ls", `listener ${ls} has no open file descriptor`);
-  return fd;
+  return listenerFd(ls, TCP_LISTENER_TYPE, "tcp_listener_fd");
 }
