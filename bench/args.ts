@@ -15,8 +15,9 @@ export interface Options {
 
 export const HELP = `Usage: npm run bench -- [options]      (or: npx tsx bench/index.ts [options])
 
-Runs every workload once per system (tsdill, libdill in C, effection 4, async/await,
-raw node:net), each measurement in a fresh process: a warm-up, then one counted run.
+Runs every workload once per system (tsdill, libdill in C, effection 4, Effect 4,
+async/await, raw node:net), each measurement in a fresh process: a warm-up, then one
+counted run.
 The runs of the systems are interleaved (A B C A B C ...) so that machine drift
 cancels out of the ratios. Progress goes to stderr, the tables to stdout.
 

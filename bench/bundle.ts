@@ -32,7 +32,7 @@ export async function childCommand(log: (s: string) => void): Promise<string[]> 
       clean: false,
       silent: true,
       config: false,
-      external: ["effection"],
+      external: ["effection", "effect"],
       outExtension: () => ({ js: ".js" }),
     });
     if (existsSync(OUT)) return [...flags, OUT];

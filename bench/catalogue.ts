@@ -4,12 +4,13 @@
  */
 
 /** The systems compared. `libdill` is C (`bench/c/`), `net` is raw `node:net` callbacks. */
-export type System = "tsdill" | "libdill" | "effection" | "async" | "net";
-export const SYSTEMS: readonly System[] = ["tsdill", "libdill", "effection", "async", "net"];
+export type System = "tsdill" | "libdill" | "effection" | "effect" | "async" | "net";
+export const SYSTEMS: readonly System[] = ["tsdill", "libdill", "effection", "effect", "async", "net"];
 export const SYSTEM_NAMES: Record<System, string> = {
   tsdill: "tsdill",
   libdill: "libdill (C)",
   effection: "effection 4",
+  effect: "Effect 4",
   async: "async/await",
   net: "raw node:net",
 };
@@ -83,6 +84,8 @@ const M = 1_000_000;
 
 /** tsdill at least this many times faster than effection 4 (PERF.md). */
 const VS_EFFECTION: Target = { text: "≥ 20× faster than effection", kind: "minSpeedup", x: 20, vs: "effection" };
+/** tsdill faster than Effect 4 (PERF.md). */
+const VS_EFFECT: Target = { text: "faster than Effect 4", kind: "minSpeedup", x: 1, vs: "effect" };
 const vsLibdill = (x: number): Target => ({ text: `≤ ${x}× libdill`, kind: "maxCost", x, vs: "libdill" });
 const VS_NET: Target = { text: "≥ 0.9× raw node:net", kind: "minSpeedup", x: 0.9, vs: "net" };
 
@@ -97,11 +100,11 @@ const CORE: Workload[] = [
     section: "core",
     unit: "ns",
     trial: "go",
-    sizes: { tsdill: [M, 20 * K], libdill: [M, 20 * K], effection: [5 * K, 500], async: [M, 20 * K] },
+    sizes: { tsdill: [M, 20 * K], libdill: [M, 20 * K], effection: [5 * K, 500], effect: [100 * K, 5 * K], async: [M, 20 * K] },
     c: "go",
     recorded: "go",
-    notes: { effection: "spawn + halt", async: "`await f()` of an empty async function", libdill: "`hclose(go(worker()))`: the worker runs at once" },
-    targets: [vsLibdill(1.5), VS_EFFECTION],
+    notes: { effection: "spawn + halt", effect: "`forkChild` + `Fiber.interrupt` (the fiber never ran)", async: "`await f()` of an empty async function", libdill: "`hclose(go(worker()))`: the worker runs at once" },
+    targets: [vsLibdill(1.5), VS_EFFECTION, VS_EFFECT],
   },
   {
     id: "goRun",
@@ -109,11 +112,11 @@ const CORE: Workload[] = [
     section: "core",
     unit: "ns",
     trial: "goRun",
-    sizes: { tsdill: [M, 20 * K], libdill: [M, 20 * K], effection: [5 * K, 1 * K], async: [M, 20 * K] },
+    sizes: { tsdill: [M, 20 * K], libdill: [M, 20 * K], effection: [5 * K, 1 * K], effect: [100 * K, 5 * K], async: [M, 20 * K] },
     c: "go",
     recorded: "go",
-    notes: { effection: "spawn waves of 1000, wait for each task", async: "waves of 1000 calls, `Promise.all`", libdill: "same program as go" },
-    targets: [vsLibdill(1.5), VS_EFFECTION],
+    notes: { effection: "spawn waves of 1000, wait for each task", effect: "`forkChild` waves of 1000, `Fiber.join` each", async: "waves of 1000 calls, `Promise.all`", libdill: "same program as go" },
+    targets: [vsLibdill(1.5), VS_EFFECTION, VS_EFFECT],
   },
   {
     id: "ctxswitch",
@@ -121,11 +124,11 @@ const CORE: Workload[] = [
     section: "core",
     unit: "ns",
     trial: "ctxswitch",
-    sizes: { tsdill: [2 * M, 20 * K], libdill: [10 * M, 100 * K], effection: [100 * K, 2 * K], async: [2 * M, 20 * K] },
+    sizes: { tsdill: [2 * M, 20 * K], libdill: [10 * M, 100 * K], effection: [100 * K, 2 * K], effect: [200 * K, 10 * K], async: [2 * M, 20 * K] },
     c: "ctxswitch",
     recorded: "ctxswitch",
-    notes: { effection: "no yield: await of a resolved Promise (`until`)", async: "`await null`" },
-    targets: [vsLibdill(2), VS_EFFECTION],
+    notes: { effection: "no yield: await of a resolved Promise (`until`)", effect: "`Effect.yieldNow`", async: "`await null`" },
+    targets: [vsLibdill(2), VS_EFFECTION, VS_EFFECT],
   },
   {
     id: "chan",
@@ -133,11 +136,11 @@ const CORE: Workload[] = [
     section: "core",
     unit: "ns",
     trial: "chan",
-    sizes: { tsdill: [M, 20 * K], libdill: [5 * M, 100 * K], effection: [100 * K, 2 * K], async: [M, 20 * K] },
+    sizes: { tsdill: [M, 20 * K], libdill: [5 * M, 100 * K], effection: [100 * K, 2 * K], effect: [100 * K, 10 * K], async: [M, 20 * K] },
     c: "chan",
     recorded: "chan",
-    notes: { effection: "two `createChannel` streams (buffered: send never waits)", async: "a minimal Promise-based rendezvous" },
-    targets: [vsLibdill(2), VS_EFFECTION],
+    notes: { effection: "two `createChannel` streams (buffered: send never waits)", effect: "two `Queue.bounded(1)` (offer waits only when the queue is full)", async: "a minimal Promise-based rendezvous" },
+    targets: [vsLibdill(2), VS_EFFECTION, VS_EFFECT],
   },
   {
     id: "choose",
@@ -145,11 +148,11 @@ const CORE: Workload[] = [
     section: "core",
     unit: "ns",
     trial: "choose",
-    sizes: { tsdill: [M, 20 * K], libdill: [5 * M, 100 * K], effection: [2 * K, 200] },
+    sizes: { tsdill: [M, 20 * K], libdill: [5 * M, 100 * K], effection: [2 * K, 200], effect: [20 * K, 2 * K] },
     c: "choose",
     recorded: "choose",
-    notes: { effection: "`race` over one operation", async: "no equivalent" },
-    targets: [vsLibdill(2), VS_EFFECTION],
+    notes: { effection: "`race` over one operation", effect: "`Effect.raceAll` over one Queue offer or take", async: "no equivalent" },
+    targets: [vsLibdill(2), VS_EFFECTION, VS_EFFECT],
   },
   {
     id: "done",
@@ -157,11 +160,11 @@ const CORE: Workload[] = [
     section: "core",
     unit: "ns",
     trial: "done",
-    sizes: { tsdill: [200 * K, 2 * K], libdill: [M, 20 * K], effection: [2 * K, 1 * K], async: [50 * K, 2 * K] },
+    sizes: { tsdill: [200 * K, 2 * K], libdill: [M, 20 * K], effection: [2 * K, 1 * K], effect: [20 * K, 2 * K], async: [50 * K, 2 * K] },
     c: "done",
     recorded: "done",
-    notes: { effection: "halt a task parked in a subscription's next()", async: "an AbortController per task" },
-    targets: [vsLibdill(2), VS_EFFECTION],
+    notes: { effection: "halt a task parked in a subscription's next()", effect: "`Fiber.interrupt` of a fiber parked in `Queue.take` (a `Queue.bounded(1)` each)", async: "an AbortController per task" },
+    targets: [vsLibdill(2), VS_EFFECTION, VS_EFFECT],
   },
   {
     id: "whispers",
@@ -169,11 +172,11 @@ const CORE: Workload[] = [
     section: "core",
     unit: "ns",
     trial: "whispers",
-    sizes: { tsdill: [100 * K, 2 * K], libdill: [10 * K, 1 * K], effection: [10 * K, 500], async: [100 * K, 2 * K] },
+    sizes: { tsdill: [100 * K, 2 * K], libdill: [10 * K, 1 * K], effection: [10 * K, 500], effect: [20 * K, 2 * K], async: [100 * K, 2 * K] },
     c: "whispers",
     recorded: "whispers",
-    notes: { effection: "one `withResolvers` per link", async: "one Promise per link" },
-    targets: [VS_EFFECTION],
+    notes: { effection: "one `withResolvers` per link", effect: "one `Queue.bounded(1)` per link (a chain of Deferreds overflows the stack)", async: "one Promise per link" },
+    targets: [VS_EFFECTION, VS_EFFECT],
   },
   {
     id: "timer",
@@ -182,11 +185,11 @@ const CORE: Workload[] = [
     unit: "ns",
     trial: "timer",
     // libdill: 20k, since each coroutine maps a guarded stack and Linux caps a process at ~65k mappings
-    sizes: { tsdill: [100 * K, 2 * K], libdill: [20 * K, 2 * K], effection: [10 * K, 500], async: [100 * K, 2 * K] },
+    sizes: { tsdill: [100 * K, 2 * K], libdill: [20 * K, 2 * K], effection: [10 * K, 500], effect: [100 * K, 2 * K], async: [100 * K, 2 * K] },
     c: "timer",
     recorded: "timer",
-    notes: { effection: "`sleep` per task", async: "`setTimeout` per task", libdill: "CPU time, as here (the recorded figure is wall time)" },
-    targets: [vsLibdill(1), VS_EFFECTION],
+    notes: { effection: "`sleep` per task", effect: "`Effect.sleep` per fiber", async: "`setTimeout` per task", libdill: "CPU time, as here (the recorded figure is wall time)" },
+    targets: [vsLibdill(1), VS_EFFECTION, VS_EFFECT],
   },
 ];
 
@@ -241,11 +244,12 @@ const MEMORY: Workload[] = [
     section: "memory",
     unit: "B",
     trial: "memCoroutine",
-    sizes: { tsdill: [100 * K, 5 * K], effection: [5 * K, 500], async: [100 * K, 5 * K] },
-    notes: { effection: "a task parked in `suspend()`", async: "an async call awaiting a pending Promise" },
+    sizes: { tsdill: [100 * K, 5 * K], effection: [5 * K, 500], effect: [100 * K, 5 * K], async: [100 * K, 5 * K] },
+    notes: { effection: "a task parked in `suspend()`", effect: "a fiber parked in `Effect.never`", async: "an async call awaiting a pending Promise" },
     targets: [
       { text: "≤ 1 KB", kind: "max", x: 1024 },
       { text: "≥ 20× smaller than effection", kind: "minSpeedup", x: 20, vs: "effection" },
+      { text: "smaller than Effect 4", kind: "minSpeedup", x: 1, vs: "effect" },
     ],
     cold: true,
   },

@@ -16,6 +16,8 @@ async function trialsOf(system: string): Promise<Trials> {
       };
     case "effection":
       return (await import("./systems/effection.js")).trials;
+    case "effect":
+      return (await import("./systems/effect.js")).trials;
     case "async":
       return (await import("./systems/async.js")).trials;
     case "net":

@@ -10,6 +10,7 @@ const COLORS: Record<System, string> = {
   tsdill: "#2b6cb0",
   libdill: "#2f855a",
   effection: "#c05621",
+  effect: "#d53f8c",
   async: "#6b46c1",
   net: "#718096",
 };

@@ -10,7 +10,7 @@ import { END, replaceResults, START } from "../bench/docs.js";
 import { markdownTable } from "../bench/format.js";
 import { haveCompiler, syntaxCheck } from "../bench/libdill.js";
 import { parseResult } from "../bench/lib.js";
-import { rssTable, sizesTable, summarizeResults, variantTable } from "../bench/report.js";
+import { rssTable, sectionTable, sizesTable, summarizeResults, variantTable } from "../bench/report.js";
 import { unitsOf, type Cell } from "../bench/runner.js";
 import { parseLoadSummary } from "../bench/serverload.js";
 import { interleave, median, pairedRatio, quantile, summarize } from "../bench/stats.js";
@@ -68,7 +68,7 @@ describe("stats", () => {
 describe("report", () => {
   const rows = summarizeResults(
     [
-      { workload: workload("go"), cells: { tsdill: cell([60, 70, 65]), effection: cell([60000, 61000, 59000]) } },
+      { workload: workload("go"), cells: { tsdill: cell([60, 70, 65]), effection: cell([60000, 61000, 59000]), effect: cell([600, 700, 40]) } },
       { workload: workload("pingpong"), cells: { tsdill: cell([95, 90, 100]), net: cell([100, 100, 100]) } },
     ],
     { machine: "m", note: "n", figures: { go: 40, pingpong: 400 } },
@@ -80,9 +80,11 @@ describe("report", () => {
   });
 
   it("tells which targets were met and which missed", () => {
-    const [vsLibdill, vsEffection] = rows[0]!.verdicts;
+    const [vsLibdill, vsEffection, vsEffect] = rows[0]!.verdicts;
     expect(vsLibdill).toMatchObject({ met: false, recorded: true, shown: "1.63×" }); // 65 / 40 > 1.5
     expect(vsEffection).toMatchObject({ met: true }); // about 920× faster
+    // per-round ratios 10, 10 and 0.62: the median says 10× faster than Effect 4
+    expect(vsEffect).toMatchObject({ text: "faster than Effect 4", met: true, shown: "10.0×" });
     expect(rows[1]!.verdicts[0]).toMatchObject({ met: true, shown: "0.95×" }); // 95 of 100 round trips/s
   });
 
@@ -100,7 +102,14 @@ describe("report", () => {
       else stack.push(m[2]!);
     }
     expect(stack).toEqual([]);
-    expect(svg.match(/<rect [^>]*><title>/g)?.length).toBe(3 + 3); // go: tsdill, libdill, effection; pingpong: tsdill, libdill, net
+    expect(svg.match(/<rect [^>]*><title>/g)?.length).toBe(4 + 3); // go: tsdill, libdill, effection, Effect; pingpong: tsdill, libdill, net
+  });
+
+  it("gives Effect 4 a column and a cost ratio beside the other systems", () => {
+    const [head, , line] = sectionTable(rows, "core").split("\n");
+    expect(head).toMatch(/\| effection 4 +\| Effect 4 +\|/);
+    expect(line).toContain("effect 10.0×");
+    expect(line).toContain("faster than Effect 4: 10.0× met");
   });
 
   it("formats a markdown table with escaped pipes", () => {
@@ -128,7 +137,7 @@ describe("variants (the server with 1 and 2 workers)", () => {
     ]);
     expect(interleave(units, 1).map((u) => u.key)).toEqual(["w2", "w1"]);
     // the others: one unit per system (libdill only when its C program was built)
-    expect(unitsOf(workload("go"), { quick: false, cBins: {} }).map((u) => u.key)).toEqual(["tsdill", "effection", "async"]);
+    expect(unitsOf(workload("go"), { quick: false, cBins: {} }).map((u) => u.key)).toEqual(["tsdill", "effection", "effect", "async"]);
   });
 
   it("are compared with the first variant round by round, skipping failed rounds", () => {
