@@ -249,7 +249,6 @@ const MEMORY: Workload[] = [
     targets: [
       { text: "≤ 1 KB", kind: "max", x: 1024 },
       { text: "≥ 20× smaller than effection", kind: "minSpeedup", x: 20, vs: "effection" },
-      { text: "smaller than Effect 4", kind: "minSpeedup", x: 1, vs: "effect" },
     ],
     cold: true,
   },
