@@ -102,7 +102,7 @@ function report(chartPath: string | null): string {
     section("libdill's workloads", sectionTable(rows, "core"), libdillCaveat),
     section("IPC over a Unix socket", sectionTable(rows, "ipc")),
     section("Memory", sectionTable(rows, "memory"), "Heap (JS heap + external) growth per object after a full collection; RSS growth beside it."),
-    section("Scaling: cost per operation as the load grows", scalingTable(rows), "1M sleeping timers are left out of the default run (several seconds and GBs per run). With few timers, the fixed CPU cost of 50 ms of event-loop wake-ups is shared by few of them, so the CPU per timer falls as n grows. Cost growth: the cost per operation at the largest load ÷ at the smallest (for rates, the inverse of the rate)."),
+    section("Scaling: cost per operation as the load grows", scalingTable(rows), "With few timers, the fixed CPU cost of 50 ms of event-loop wake-ups is shared by few of them, so the CPU per timer falls as n grows. Cost growth: the cost per operation at the largest load ÷ at the smallest (for rates, the inverse of the rate)."),
     section(
       "tsdill's server with 1 and 2 worker processes",
       variantTable(rows, "server"),
