@@ -15,6 +15,7 @@ import { checkMem, claim } from "../handles/pool.js";
 import { canBlock } from "../runtime/sched.js";
 import { fromNode } from "./errno.js";
 import { startListener } from "./listen.js";
+import type { IpcConn } from "./socket.js";
 import { connStorages, IpcListenerStorage, IpcStorage, listenerStorages } from "./storage.js";
 
 /** `__SO_ACCEPTCON` in the Flags column: a listening socket. */
@@ -22,25 +23,47 @@ const SO_ACCEPTCON = 0x10000;
 const SOCK_STREAM = 1;
 const SS_CONNECTED = 3;
 
-/** Check that `fd` is a Unix-domain stream socket, listening or connected as `listening` says. */
-function checkSocketFd(fn: string, fd: number, listening: boolean): void {
+/**
+ * The inode of the socket open as `fd`, as a string, for the lookups in /proc/self/net: `EINVAL`
+ * for a malformed fd or one that is not a socket, `EBADF` for one that is not open. Shared by the
+ * IPC and TCP fromfd calls.
+ */
+export function socketInode(fn: string, fd: number): string {
   if (!Number.isSafeInteger(fd) || fd < 0) throw dillError("EINVAL", fn, "fd", `fd must be a non-negative integer, got ${String(fd)}`);
-  let ino: bigint;
+  let st;
   try {
-    const st = fstatSync(fd, { bigint: true });
-    if (!st.isSocket()) throw dillError("EINVAL", fn, "fd", `fd ${fd} is not a socket`);
-    ino = st.ino;
-  } catch (e) {
-    if (e instanceof Error && e.name === "DillError") throw e;
+    st = fstatSync(fd, { bigint: true });
+  } catch {
     throw dillError("EBADF", fn, "fd", `fd ${fd} is not an open file descriptor`);
   }
+  if (!st.isSocket()) throw dillError("EINVAL", fn, "fd", `fd ${fd} is not a socket`);
+  return st.ino.toString();
+}
+
+/**
+ * Wrap the connected socket `fd` in the connection of `st` and give it a handle; `st` is free
+ * again if Node refuses the fd. Shared by the IPC and TCP fromfd calls.
+ */
+export function adoptFd(fd: number, st: { readonly conn: IpcConn; connClosed(): void }, fn: string): number {
+  let sock: Socket;
+  try {
+    sock = new Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
+  } catch (e) {
+    st.connClosed();
+    throw fromNode(e, fn, "EINVAL");
+  }
+  return st.conn.adopt(sock, fn);
+}
+
+/** Check that `fd` is a Unix-domain stream socket, listening or connected as `listening` says. */
+function checkSocketFd(fn: string, fd: number, listening: boolean): void {
+  const want = socketInode(fn, fd);
   let table: string;
   try {
     table = readFileSync("/proc/self/net/unix", "latin1");
   } catch {
     return; // no procfs: the kind cannot be checked, Node will refuse what it cannot use
   }
-  const want = ino.toString();
   const lines = table.split("\n");
   for (let i = 1; i < lines.length; i++) {
     // Num RefCount Protocol Flags Type St Inode [Path]
@@ -61,16 +84,7 @@ function checkSocketFd(fn: string, fd: number, listening: boolean): void {
 
 function fromfd(fd: number, mem: IpcStorage | null, fn: string): number {
   checkSocketFd(fn, fd, false);
-  const st = mem === null ? connStorages.take(fn) : claim(mem, IpcStorage, fn);
-  let sock: Socket;
-  try {
-    sock = new Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
-  } catch (e) {
-    st.connClosed();
-    throw fromNode(e, fn, "EINVAL");
-  }
-  const c = st.conn;
-  return c.adopt(sock, fn);
+  return adoptFd(fd, mem === null ? connStorages.take(fn) : claim(mem, IpcStorage, fn), fn);
 }
 
 /**

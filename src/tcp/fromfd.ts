@@ -8,12 +8,11 @@
  * The kind of a socket is looked up by inode in `/proc/self/net/tcp` and `tcp6`. From then on the
  * handle owns the fd: closing the handle closes it.
  */
-import { fstatSync, readFileSync } from "node:fs";
-import { Socket } from "node:net";
+import { readFileSync } from "node:fs";
 import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
-import { fromNode } from "../ipc/errno.js";
+import { adoptFd, socketInode } from "../ipc/fromfd.js";
 import { startListener } from "../ipc/listen.js";
 import { canBlock } from "../runtime/sched.js";
 import { TcpListenerStorage, TcpStorage, tcpConnStorages, tcpListenerStorages } from "./storage.js";
@@ -46,17 +45,7 @@ function tcpState(ino: string): number {
 
 /** Check that `fd` is a TCP socket, listening or connected as `listening` says. */
 function checkTcpFd(fn: string, fd: number, listening: boolean): void {
-  if (!Number.isSafeInteger(fd) || fd < 0) throw dillError("EINVAL", fn, "fd", `fd must be a non-negative integer, got ${String(fd)}`);
-  let ino: bigint;
-  try {
-    const st = fstatSync(fd, { bigint: true });
-    if (!st.isSocket()) throw dillError("EINVAL", fn, "fd", `fd ${fd} is not a socket`);
-    ino = st.ino;
-  } catch (e) {
-    if (e instanceof Error && e.name === "DillError") throw e;
-    throw dillError("EBADF", fn, "fd", `fd ${fd} is not an open file descriptor`);
-  }
-  const state = tcpState(ino.toString());
+  const state = tcpState(socketInode(fn, fd));
   if (state === -2) return; // no procfs: the kind cannot be checked, Node will refuse what it cannot use
   if (state === -1) throw dillError("EINVAL", fn, "fd", `fd ${fd} is a socket, but not a bound TCP one`);
   if (listening && state !== TCP_LISTEN) throw dillError("EINVAL", fn, "fd", `fd ${fd} is not a listening socket (use tcp_fromfd for a connection)`);
@@ -66,15 +55,7 @@ function checkTcpFd(fn: string, fd: number, listening: boolean): void {
 
 function fromfd(fd: number, mem: TcpStorage | null, fn: string): number {
   checkTcpFd(fn, fd, false);
-  const st = mem === null ? tcpConnStorages.take(fn) : claim(mem, TcpStorage, fn);
-  let sock: Socket;
-  try {
-    sock = new Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
-  } catch (e) {
-    st.connClosed();
-    throw fromNode(e, fn, "EINVAL");
-  }
-  return st.conn.adopt(sock, fn);
+  return adoptFd(fd, mem === null ? tcpConnStorages.take(fn) : claim(mem, TcpStorage, fn), fn);
 }
 
 /**
