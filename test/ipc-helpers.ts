@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect } from "vitest";
-import { DillError, dill_configure, dill_stats, hclose, hmake, type Op } from "../src/index.js";
+import { DillError, bsend, dill_configure, dill_stats, hclose, hmake, type IoList, type Op } from "../src/index.js";
 
 export const TEST_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.dirname(TEST_DIR);
@@ -29,6 +29,22 @@ export function* codeOf(op: Op<unknown>): Generator<unknown, string, unknown> {
     if (e instanceof DillError) return e.code;
     throw e;
   }
+}
+
+/** One element of an iolist. */
+export const iol = (base: Uint8Array | null, len: number, next: IoList | null = null): IoList => ({ iol_base: base, iol_len: len, iol_next: next, iol_rsvd: 0 });
+
+/** Send `data` on the bytestream `s` in `chunk`-byte bsends; `out` gets the outcome and the bytes sent. */
+export function* sendAll(s: number, data: Uint8Array, chunk: number, deadline: number, out: { code: string; sent: number }) {
+  out.code = yield* codeOf(
+    (function* () {
+      for (let off = 0; off < data.length; off += chunk) {
+        const part = data.subarray(off, Math.min(data.length, off + chunk));
+        yield* bsend(s, part, part.length, deadline);
+        out.sent += part.length;
+      }
+    })(),
+  );
 }
 
 /** The DillError code a plain call throws, or "OK". */

@@ -12,30 +12,16 @@ import {
   chmake,
   go,
   hclose,
-  type IoList,
   ipc_done,
   ipc_pair,
   msleep,
   now,
   run,
 } from "../src/index.js";
-import { codeOf, codeOfCall, expectNoFdLeak, openFds, pattern } from "./ipc-helpers.js";
+import { codeOf, codeOfCall, expectNoFdLeak, openFds, pattern, iol, sendAll } from "./ipc-helpers.js";
 
 expectNoFdLeak();
 
-const iol = (base: Uint8Array | null, len: number, next: IoList | null = null): IoList => ({ iol_base: base, iol_len: len, iol_next: next, iol_rsvd: 0 });
-
-function* sendAll(s: number, data: Uint8Array, chunk: number, deadline: number, out: { code: string; sent: number }) {
-  out.code = yield* codeOf(
-    (function* () {
-      for (let off = 0; off < data.length; off += chunk) {
-        const part = data.subarray(off, Math.min(data.length, off + chunk));
-        yield* bsend(s, part, part.length, deadline);
-        out.sent += part.length;
-      }
-    })(),
-  );
-}
 
 function* recvInto(s: number, buf: Uint8Array, out: { code: string }) {
   out.code = yield* codeOf(brecv(s, buf, buf.length, -1));

@@ -14,7 +14,6 @@ import {
   go,
   hclose,
   hquery,
-  type IoList,
   IPC_TYPE,
   ipaddr_local,
   ipaddr_port,
@@ -32,24 +31,11 @@ import {
   tcp_listen,
   tcp_recv_some,
 } from "../src/index.js";
-import { codeOf, expectNoFdLeak, hasCommand, pattern } from "./ipc-helpers.js";
+import { codeOf, expectNoFdLeak, hasCommand, pattern, iol, sendAll } from "./ipc-helpers.js";
 import { tcpPair } from "./tcp-helpers.js";
 
 expectNoFdLeak();
 
-const iol = (base: Uint8Array | null, len: number, next: IoList | null = null): IoList => ({ iol_base: base, iol_len: len, iol_next: next, iol_rsvd: 0 });
-
-function* sendAll(s: number, data: Uint8Array, chunk: number, deadline: number, out: { code: string; sent: number }) {
-  out.code = yield* codeOf(
-    (function* () {
-      for (let off = 0; off < data.length; off += chunk) {
-        const part = data.subarray(off, Math.min(data.length, off + chunk));
-        yield* bsend(s, part, part.length, deadline);
-        out.sent += part.length;
-      }
-    })(),
-  );
-}
 
 function* closer(s: number, out: { code: string }) {
   out.code = yield* codeOf(tcp_close(s, now() + 5000));
