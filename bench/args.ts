@@ -43,7 +43,16 @@ figures from bench/libdill-recorded.json, labelled "recorded".
 
 /** Parses argv (without node and the script). Throws an Error with a message on bad input. */
 export function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { filter: null, runs: null, quick: false, json: null, svg: null, md: null, noC: false, help: false };
+  const o: Options = {
+    filter: null,
+    runs: null,
+    quick: false,
+    json: null,
+    svg: null,
+    md: null,
+    noC: false,
+    help: false,
+  };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value`);
@@ -70,7 +79,8 @@ export function parseArgs(argv: readonly string[]): Options {
       case "--runs": {
         const src = take();
         const n = Number(src);
-        if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error(`--runs: expected an integer from 1 to 100, got ${src}`);
+        if (!Number.isInteger(n) || n < 1 || n > 100)
+          throw new Error(`--runs: expected an integer from 1 to 100, got ${src}`);
         o.runs = n;
         break;
       }

@@ -100,10 +100,21 @@ const CORE: Workload[] = [
     section: "core",
     unit: "ns",
     trial: "go",
-    sizes: { tsdill: [M, 20 * K], libdill: [M, 20 * K], effection: [5 * K, 500], effect: [100 * K, 5 * K], async: [M, 20 * K] },
+    sizes: {
+      tsdill: [M, 20 * K],
+      libdill: [M, 20 * K],
+      effection: [5 * K, 500],
+      effect: [100 * K, 5 * K],
+      async: [M, 20 * K],
+    },
     c: "go",
     recorded: "go",
-    notes: { effection: "spawn + halt", effect: "`forkChild` + `Fiber.interrupt` (the fiber never ran)", async: "`await f()` of an empty async function", libdill: "`hclose(go(worker()))`: the worker runs at once" },
+    notes: {
+      effection: "spawn + halt",
+      effect: "`forkChild` + `Fiber.interrupt` (the fiber never ran)",
+      async: "`await f()` of an empty async function",
+      libdill: "`hclose(go(worker()))`: the worker runs at once",
+    },
     targets: [vsLibdill(1.5), VS_EFFECTION, VS_EFFECT],
   },
   {
@@ -112,10 +123,21 @@ const CORE: Workload[] = [
     section: "core",
     unit: "ns",
     trial: "goRun",
-    sizes: { tsdill: [M, 20 * K], libdill: [M, 20 * K], effection: [5 * K, 1 * K], effect: [100 * K, 5 * K], async: [M, 20 * K] },
+    sizes: {
+      tsdill: [M, 20 * K],
+      libdill: [M, 20 * K],
+      effection: [5 * K, 1 * K],
+      effect: [100 * K, 5 * K],
+      async: [M, 20 * K],
+    },
     c: "go",
     recorded: "go",
-    notes: { effection: "spawn waves of 1000, wait for each task", effect: "`forkChild` waves of 1000, `Fiber.join` each", async: "waves of 1000 calls, `Promise.all`", libdill: "same program as go" },
+    notes: {
+      effection: "spawn waves of 1000, wait for each task",
+      effect: "`forkChild` waves of 1000, `Fiber.join` each",
+      async: "waves of 1000 calls, `Promise.all`",
+      libdill: "same program as go",
+    },
     targets: [vsLibdill(1.5), VS_EFFECTION, VS_EFFECT],
   },
   {
@@ -124,10 +146,20 @@ const CORE: Workload[] = [
     section: "core",
     unit: "ns",
     trial: "ctxswitch",
-    sizes: { tsdill: [2 * M, 20 * K], libdill: [10 * M, 100 * K], effection: [100 * K, 2 * K], effect: [200 * K, 10 * K], async: [2 * M, 20 * K] },
+    sizes: {
+      tsdill: [2 * M, 20 * K],
+      libdill: [10 * M, 100 * K],
+      effection: [100 * K, 2 * K],
+      effect: [200 * K, 10 * K],
+      async: [2 * M, 20 * K],
+    },
     c: "ctxswitch",
     recorded: "ctxswitch",
-    notes: { effection: "no yield: await of a resolved Promise (`until`)", effect: "`Effect.yieldNow`", async: "`await null`" },
+    notes: {
+      effection: "no yield: await of a resolved Promise (`until`)",
+      effect: "`Effect.yieldNow`",
+      async: "`await null`",
+    },
     targets: [vsLibdill(2), VS_EFFECTION, VS_EFFECT],
   },
   {
@@ -136,10 +168,20 @@ const CORE: Workload[] = [
     section: "core",
     unit: "ns",
     trial: "chan",
-    sizes: { tsdill: [M, 20 * K], libdill: [5 * M, 100 * K], effection: [100 * K, 2 * K], effect: [100 * K, 10 * K], async: [M, 20 * K] },
+    sizes: {
+      tsdill: [M, 20 * K],
+      libdill: [5 * M, 100 * K],
+      effection: [100 * K, 2 * K],
+      effect: [100 * K, 10 * K],
+      async: [M, 20 * K],
+    },
     c: "chan",
     recorded: "chan",
-    notes: { effection: "two `createChannel` streams (buffered: send never waits)", effect: "two `Queue.bounded(1)` (offer waits only when the queue is full)", async: "a minimal Promise-based rendezvous" },
+    notes: {
+      effection: "two `createChannel` streams (buffered: send never waits)",
+      effect: "two `Queue.bounded(1)` (offer waits only when the queue is full)",
+      async: "a minimal Promise-based rendezvous",
+    },
     targets: [vsLibdill(2), VS_EFFECTION, VS_EFFECT],
   },
   {
@@ -151,7 +193,11 @@ const CORE: Workload[] = [
     sizes: { tsdill: [M, 20 * K], libdill: [5 * M, 100 * K], effection: [2 * K, 200], effect: [20 * K, 2 * K] },
     c: "choose",
     recorded: "choose",
-    notes: { effection: "`race` over one operation", effect: "`Effect.raceAll` over one Queue offer or take", async: "no equivalent" },
+    notes: {
+      effection: "`race` over one operation",
+      effect: "`Effect.raceAll` over one Queue offer or take",
+      async: "no equivalent",
+    },
     targets: [vsLibdill(2), VS_EFFECTION, VS_EFFECT],
   },
   {
@@ -160,10 +206,20 @@ const CORE: Workload[] = [
     section: "core",
     unit: "ns",
     trial: "done",
-    sizes: { tsdill: [200 * K, 2 * K], libdill: [M, 20 * K], effection: [2 * K, 1 * K], effect: [20 * K, 2 * K], async: [50 * K, 2 * K] },
+    sizes: {
+      tsdill: [200 * K, 2 * K],
+      libdill: [M, 20 * K],
+      effection: [2 * K, 1 * K],
+      effect: [20 * K, 2 * K],
+      async: [50 * K, 2 * K],
+    },
     c: "done",
     recorded: "done",
-    notes: { effection: "halt a task parked in a subscription's next()", effect: "`Fiber.interrupt` of a fiber parked in `Queue.take` (a `Queue.bounded(1)` each)", async: "an AbortController per task" },
+    notes: {
+      effection: "halt a task parked in a subscription's next()",
+      effect: "`Fiber.interrupt` of a fiber parked in `Queue.take` (a `Queue.bounded(1)` each)",
+      async: "an AbortController per task",
+    },
     targets: [vsLibdill(2), VS_EFFECTION, VS_EFFECT],
   },
   {
@@ -172,10 +228,20 @@ const CORE: Workload[] = [
     section: "core",
     unit: "ns",
     trial: "whispers",
-    sizes: { tsdill: [100 * K, 2 * K], libdill: [10 * K, 1 * K], effection: [10 * K, 500], effect: [20 * K, 2 * K], async: [100 * K, 2 * K] },
+    sizes: {
+      tsdill: [100 * K, 2 * K],
+      libdill: [10 * K, 1 * K],
+      effection: [10 * K, 500],
+      effect: [20 * K, 2 * K],
+      async: [100 * K, 2 * K],
+    },
     c: "whispers",
     recorded: "whispers",
-    notes: { effection: "one `withResolvers` per link", effect: "one `Queue.bounded(1)` per link (a chain of Deferreds overflows the stack)", async: "one Promise per link" },
+    notes: {
+      effection: "one `withResolvers` per link",
+      effect: "one `Queue.bounded(1)` per link (a chain of Deferreds overflows the stack)",
+      async: "one Promise per link",
+    },
     targets: [VS_EFFECTION, VS_EFFECT],
   },
   {
@@ -185,10 +251,21 @@ const CORE: Workload[] = [
     unit: "ns",
     trial: "timer",
     // libdill: 20k, since each coroutine maps a guarded stack and Linux caps a process at ~65k mappings
-    sizes: { tsdill: [100 * K, 2 * K], libdill: [20 * K, 2 * K], effection: [10 * K, 500], effect: [100 * K, 2 * K], async: [100 * K, 2 * K] },
+    sizes: {
+      tsdill: [100 * K, 2 * K],
+      libdill: [20 * K, 2 * K],
+      effection: [10 * K, 500],
+      effect: [100 * K, 2 * K],
+      async: [100 * K, 2 * K],
+    },
     c: "timer",
     recorded: "timer",
-    notes: { effection: "`sleep` per task", effect: "`Effect.sleep` per fiber", async: "`setTimeout` per task", libdill: "CPU time, as here (the recorded figure is wall time)" },
+    notes: {
+      effection: "`sleep` per task",
+      effect: "`Effect.sleep` per fiber",
+      async: "`setTimeout` per task",
+      libdill: "CPU time, as here (the recorded figure is wall time)",
+    },
     targets: [vsLibdill(1), VS_EFFECTION, VS_EFFECT],
   },
 ];
@@ -245,7 +322,11 @@ const MEMORY: Workload[] = [
     unit: "B",
     trial: "memCoroutine",
     sizes: { tsdill: [100 * K, 5 * K], effection: [5 * K, 500], effect: [100 * K, 5 * K], async: [100 * K, 5 * K] },
-    notes: { effection: "a task parked in `suspend()`", effect: "a fiber parked in `Effect.never`", async: "an async call awaiting a pending Promise" },
+    notes: {
+      effection: "a task parked in `suspend()`",
+      effect: "a fiber parked in `Effect.never`",
+      async: "an async call awaiting a pending Promise",
+    },
     targets: [
       { text: "≤ 1 KB", kind: "max", x: 1024 },
       { text: "≥ 20× smaller than effection", kind: "minSpeedup", x: 20, vs: "effection" },
@@ -317,7 +398,10 @@ function scaling(): Workload[] {
   }
   for (const [full, quick] of CONN_LOADS) {
     // about 50k round trips in all (default), 2k (quick)
-    const per = [Math.max(20, Math.floor(50 * K / full)), quick === 0 ? 0 : Math.max(20, Math.floor(2 * K / quick))] as const;
+    const per = [
+      Math.max(20, Math.floor((50 * K) / full)),
+      quick === 0 ? 0 : Math.max(20, Math.floor((2 * K) / quick)),
+    ] as const;
     out.push({
       id: `scaleConns${full}`,
       title: `IPC ping-pong on ${full} connections at once`,
@@ -349,7 +433,9 @@ const SERVER: Workload[] = [
       { key: "w1", label: "1 worker", param: 1 },
       { key: "w2", label: "2 workers", param: 2 },
     ],
-    notes: { tsdill: `requests per client, ${SERVER_CLIENTS} clients; \`node dist/cli.js serve --workers N\` driven by \`node dist/cli.js load --clients ${SERVER_CLIENTS} --json\`` },
+    notes: {
+      tsdill: `requests per client, ${SERVER_CLIENTS} clients; \`node dist/cli.js serve --workers N\` driven by \`node dist/cli.js load --clients ${SERVER_CLIENTS} --json\``,
+    },
   },
 ];
 

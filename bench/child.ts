@@ -34,7 +34,8 @@ const p = Number(param ?? 0);
 if (Number(warm) > 0) await trial(Number(warm), p);
 await collect();
 const r = await trial(Number(n), p);
-const res: ChildResult = typeof r === "number" ? { value: r, maxRss: 0 } : { value: r.value, maxRss: 0, extra: r.extra };
+const res: ChildResult =
+  typeof r === "number" ? { value: r, maxRss: 0 } : { value: r.value, maxRss: 0, extra: r.extra };
 res.maxRss = process.resourceUsage().maxRSS * 1024;
 process.stdout.write(`${RESULT_TAG}${JSON.stringify(res)}\n`);
 // Sockets and timers left by a trial must not keep the process alive.

@@ -10,7 +10,16 @@ import { HELP, parseArgs, type Options } from "./args.js";
 import { sizeOf, WORKLOADS, type Workload } from "./catalogue.js";
 import { machineLine, machineNow, writeResults } from "./docs.js";
 import { buildC, findLibdill, haveCompiler, INSTALL_HINT, recorded, syntaxCheck } from "./libdill.js";
-import { rssTable, scalingTable, sectionTable, sizesTable, summarizeResults, targetCounts, variantTable, type Row } from "./report.js";
+import {
+  rssTable,
+  scalingTable,
+  sectionTable,
+  sizesTable,
+  summarizeResults,
+  targetCounts,
+  variantTable,
+  type Row,
+} from "./report.js";
 import { childCommand } from "./bundle.js";
 import { runPlan } from "./runner.js";
 import { ratioChart } from "./svg.js";
@@ -63,7 +72,9 @@ if (build && haveCompiler()) {
     else {
       const checks = syntaxCheck();
       const bad = checks.filter((c) => !c.ok);
-      log(`bench: C workloads syntax-checked against bench/c/check/libdill.h: ${checks.length - bad.length}/${checks.length} ok`);
+      log(
+        `bench: C workloads syntax-checked against bench/c/check/libdill.h: ${checks.length - bad.length}/${checks.length} ok`,
+      );
       for (const b of bad) log(`  ${b.file}: ${b.message}`);
       if (bad.length > 0) broken = true;
     }
@@ -72,7 +83,9 @@ if (build && haveCompiler()) {
 
 // ---- measure ------------------------------------------------------------------------------------------
 const runsOf = (w: Workload) => opts.runs ?? (opts.quick ? 1 : w.section === "core" || w.section === "ipc" ? 5 : 3);
-log(`bench: ${selected.length} workloads, tsdill from ${TSDILL_FROM === "dist" ? "the built package (dist/)" : "the sources (no dist/: run `npm run build`)"}`);
+log(
+  `bench: ${selected.length} workloads, tsdill from ${TSDILL_FROM === "dist" ? "the built package (dist/)" : "the sources (no dist/: run `npm run build`)"}`,
+);
 const child = await childCommand(log);
 const results = await runPlan({ workloads: selected, quick: opts.quick, runsOf, cBins, child });
 const rows: Row[] = summarizeResults(results, recorded());
@@ -101,8 +114,16 @@ function report(chartPath: string | null): string {
     chartPath ? `![cost relative to tsdill](${chartPath})\n` : "",
     section("libdill's workloads", sectionTable(rows, "core"), libdillCaveat),
     section("IPC over a Unix socket", sectionTable(rows, "ipc")),
-    section("Memory", sectionTable(rows, "memory"), "Heap (JS heap + external) growth per object after a full collection; RSS growth beside it."),
-    section("Scaling: cost per operation as the load grows", scalingTable(rows), "With few timers, the fixed CPU cost of 50 ms of event-loop wake-ups is shared by few of them, so the CPU per timer falls as n grows. Cost growth: the cost per operation at the largest load ÷ at the smallest (for rates, the inverse of the rate)."),
+    section(
+      "Memory",
+      sectionTable(rows, "memory"),
+      "Heap (JS heap + external) growth per object after a full collection; RSS growth beside it.",
+    ),
+    section(
+      "Scaling: cost per operation as the load grows",
+      scalingTable(rows),
+      "With few timers, the fixed CPU cost of 50 ms of event-loop wake-ups is shared by few of them, so the CPU per timer falls as n grows. Cost growth: the cost per operation at the largest load ÷ at the smallest (for rates, the inverse of the rate).",
+    ),
     section(
       "tsdill's server with 1 and 2 worker processes",
       variantTable(rows, "server"),
@@ -115,14 +136,22 @@ function report(chartPath: string | null): string {
 
 const text = report(null);
 process.stdout.write(`\n${text}\n`);
-if (failures.length > 0) process.stdout.write(`\nFailed measurements:\n${failures.map((f) => `- ${f.split("\n")[0]}`).join("\n")}\n`);
+if (failures.length > 0)
+  process.stdout.write(`\nFailed measurements:\n${failures.map((f) => `- ${f.split("\n")[0]}`).join("\n")}\n`);
 
 const write = (file: string, content: string) => {
   mkdirSync(dirname(resolve(file)), { recursive: true });
   writeFileSync(file, content);
   log(`bench: wrote ${file}`);
 };
-if (opts.svg) write(opts.svg, ratioChart(rows, `${date}, ${machine.cores} × ${machine.cpu}, Node ${machine.node}${opts.quick ? ", --quick" : ""}`));
+if (opts.svg)
+  write(
+    opts.svg,
+    ratioChart(
+      rows,
+      `${date}, ${machine.cores} × ${machine.cpu}, Node ${machine.node}${opts.quick ? ", --quick" : ""}`,
+    ),
+  );
 if (opts.md) {
   const chart = opts.svg ? relative(dirname(resolve(opts.md)), resolve(opts.svg)) : null;
   writeResults(opts.md, report(chart));
@@ -136,7 +165,17 @@ if (opts.json) {
     tsdill: TSDILL_FROM,
     libdill: cBins && Object.keys(cBins).length > 0 ? "live" : "recorded",
     wallSeconds: wall,
-    results: rows.map((r) => ({ id: r.workload.id, title: r.workload.title, section: r.workload.section, unit: r.workload.unit, param: r.workload.param, scale: r.workload.scale, systems: r.systems, variants: r.variants, targets: r.verdicts })),
+    results: rows.map((r) => ({
+      id: r.workload.id,
+      title: r.workload.title,
+      section: r.workload.section,
+      unit: r.workload.unit,
+      param: r.workload.param,
+      scale: r.workload.scale,
+      systems: r.systems,
+      variants: r.variants,
+      targets: r.verdicts,
+    })),
     failures,
   };
   write(opts.json, `${JSON.stringify(data, null, 1)}\n`);

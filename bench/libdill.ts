@@ -48,7 +48,11 @@ export function findLibdill(env: NodeJS.ProcessEnv = process.env): LibdillBuild 
   const prefix = env.LIBDILL_PREFIX;
   if (prefix) {
     const lib = join(prefix, "lib");
-    return { how: `LIBDILL_PREFIX=${prefix}`, cflags: [`-I${join(prefix, "include")}`], libs: [`-L${lib}`, `-Wl,-rpath,${lib}`, "-ldill"] };
+    return {
+      how: `LIBDILL_PREFIX=${prefix}`,
+      cflags: [`-I${join(prefix, "include")}`],
+      libs: [`-L${lib}`, `-Wl,-rpath,${lib}`, "-ldill"],
+    };
   }
   if (!run("pkg-config", ["--exists", "libdill"]).ok) return null;
   const cflags = run("pkg-config", ["--cflags", "libdill"]).out.trim();
@@ -66,13 +70,25 @@ export function cPrograms(): string[] {
 }
 
 /** Compiles the named programs with `cc -O2` into a fresh temporary directory: name → binary. */
-export function buildC(build: LibdillBuild, names: readonly string[]): { bins: Record<string, string>; errors: string[] } {
+export function buildC(
+  build: LibdillBuild,
+  names: readonly string[],
+): { bins: Record<string, string>; errors: string[] } {
   const dir = mkdtempSync(join(tmpdir(), "tsdill-bench-c-"));
   const bins: Record<string, string> = {};
   const errors: string[] = [];
   for (const name of names) {
     const out = join(dir, name);
-    const r = run(compiler(), ["-O2", "-I", C_DIR, ...build.cflags, "-o", out, join(C_DIR, `${name}.c`), ...build.libs]);
+    const r = run(compiler(), [
+      "-O2",
+      "-I",
+      C_DIR,
+      ...build.cflags,
+      "-o",
+      out,
+      join(C_DIR, `${name}.c`),
+      ...build.libs,
+    ]);
     if (r.ok) bins[name] = out;
     else errors.push(`${name}.c: ${r.err.trim()}`);
   }
@@ -92,7 +108,17 @@ export interface SyntaxResult {
 export function syntaxCheck(names: readonly string[] = cPrograms()): SyntaxResult[] {
   return names.map((name) => {
     const file = `${name}.c`;
-    const r = run(compiler(), ["-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-I", join(C_DIR, "check"), "-I", C_DIR, join(C_DIR, file)]);
+    const r = run(compiler(), [
+      "-fsyntax-only",
+      "-Wall",
+      "-Wextra",
+      "-Werror",
+      "-I",
+      join(C_DIR, "check"),
+      "-I",
+      C_DIR,
+      join(C_DIR, file),
+    ]);
     return { file, ok: r.ok, message: r.err.trim() };
   });
 }

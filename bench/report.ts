@@ -75,7 +75,8 @@ export function summarizeResults(results: readonly WorkloadResult[], rec: Record
     if (variants !== undefined) {
       const first = w.variants?.map((v) => variants[v.key]).find((c) => c !== undefined);
       row.variants = {};
-      for (const [k, c] of Object.entries(variants)) row.variants[k] = cellSummary(c, first ? pairedRatio(c.values, first.values, hib) : NaN);
+      for (const [k, c] of Object.entries(variants))
+        row.variants[k] = cellSummary(c, first ? pairedRatio(c.values, first.values, hib) : NaN);
     }
     return row;
   });
@@ -166,7 +167,9 @@ export function sectionTable(rows: readonly Row[], section: Section): string {
  * reports one (`p99Ms`).
  */
 export function variantTable(rows: readonly Row[], section: Section): string {
-  const rs = rows.filter((r) => r.workload.section === section && r.variants !== undefined && r.workload.variants !== undefined);
+  const rs = rows.filter(
+    (r) => r.workload.section === section && r.variants !== undefined && r.workload.variants !== undefined,
+  );
   if (rs.length === 0) return "";
   const labels = [...new Set(rs.flatMap((r) => r.workload.variants!.map((v) => v.label)))];
   const ratios = [...new Set(rs.map((r) => ratioHeader(r.workload)))];
@@ -202,7 +205,14 @@ function fmtMs(ms: number | undefined): string {
 export function scalingTable(rows: readonly Row[]): string {
   const rs = rows.filter((r) => r.workload.scale !== undefined);
   const families = [...new Set(rs.map((r) => r.workload.scale!.family))];
-  return families.map((f) => familyTable(f, rs.filter((r) => r.workload.scale!.family === f))).join("\n\n");
+  return families
+    .map((f) =>
+      familyTable(
+        f,
+        rs.filter((r) => r.workload.scale!.family === f),
+      ),
+    )
+    .join("\n\n");
 }
 
 function familyTable(family: string, fr: readonly Row[]): string {
@@ -249,7 +259,8 @@ export function rssTable(rows: readonly Row[]): string {
 export function sizesTable(rows: readonly Row[]): string {
   const rs = rows.filter((r) => r.workload.section !== "scaling");
   // a row with variants runs on tsdill: its sizes go to the tsdill column
-  const on = (r: Row, s: System) => r.systems[s] ?? (s === "tsdill" && r.variants ? Object.values(r.variants)[0] : undefined);
+  const on = (r: Row, s: System) =>
+    r.systems[s] ?? (s === "tsdill" && r.variants ? Object.values(r.variants)[0] : undefined);
   const sys = SYSTEMS.filter((s) => rs.some((r) => on(r, s) && !on(r, s)!.recorded));
   const body = rs.map((r) => [
     r.workload.title,
@@ -266,5 +277,9 @@ export function sizesTable(rows: readonly Row[]): string {
 /** How many targets were met, missed, or could not be told. */
 export function targetCounts(rows: readonly Row[]): { met: number; missed: number; unknown: number } {
   const all = rows.flatMap((r) => r.verdicts);
-  return { met: all.filter((v) => v.met === true).length, missed: all.filter((v) => v.met === false).length, unknown: all.filter((v) => v.met === null).length };
+  return {
+    met: all.filter((v) => v.met === true).length,
+    missed: all.filter((v) => v.met === false).length,
+    unknown: all.filter((v) => v.met === null).length,
+  };
 }

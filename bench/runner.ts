@@ -66,7 +66,12 @@ function collectOutput(cmd: string, args: readonly string[]): Promise<string> {
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve(out);
-      else reject(new Error(`exited with ${signal ?? code}${signal === "SIGKILL" ? " (timeout?)" : ""}: ${(err || out).trim().slice(-1500)}`));
+      else
+        reject(
+          new Error(
+            `exited with ${signal ?? code}${signal === "SIGKILL" ? " (timeout?)" : ""}: ${(err || out).trim().slice(-1500)}`,
+          ),
+        );
     });
   });
 }
@@ -81,12 +86,21 @@ export interface RunUnit {
 
 /** The units of `w` in this plan, in their order in round 0. */
 export function unitsOf(w: Workload, plan: Pick<Plan, "quick" | "cBins">): RunUnit[] {
-  if (w.variants !== undefined) return sizeOf(w, "tsdill", plan.quick) === 0 ? [] : w.variants.map((v) => ({ key: v.key, system: "tsdill", variant: v }));
+  if (w.variants !== undefined)
+    return sizeOf(w, "tsdill", plan.quick) === 0
+      ? []
+      : w.variants.map((v) => ({ key: v.key, system: "tsdill", variant: v }));
   return systemsOf(w, plan).map((s) => ({ key: s, system: s }));
 }
 
 /** One measuring process for `w` on `sys`, at size n with a warm-up run first. */
-export async function measureOnce(w: Workload, sys: System, n: number, plan: Pick<Plan, "cBins" | "child">, param = w.param ?? 0): Promise<ChildResult> {
+export async function measureOnce(
+  w: Workload,
+  sys: System,
+  n: number,
+  plan: Pick<Plan, "cBins" | "child">,
+  param = w.param ?? 0,
+): Promise<ChildResult> {
   // A tenth of the size, but at least min(n, 10k) operations: small sizes need as much to warm the JIT.
   const warm = w.cold ? 0 : Math.max(Math.floor(n / 10), Math.min(n, 10_000));
   const rest = [String(n), String(warm), String(param)];
@@ -100,7 +114,10 @@ function fmtElapsed(ms: number): string {
 }
 
 /** Runs the whole plan; never throws for a failed measurement (it is recorded in the cell). */
-export async function runPlan(plan: Plan, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<WorkloadResult[]> {
+export async function runPlan(
+  plan: Plan,
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<WorkloadResult[]> {
   const total = plan.workloads.reduce((acc, w) => acc + unitsOf(w, plan).length * plan.runsOf(w), 0);
   const t0 = Date.now();
   let done = 0;
@@ -108,7 +125,8 @@ export async function runPlan(plan: Plan, log: (line: string) => void = (l) => p
   for (const w of plan.workloads) {
     const units = unitsOf(w, plan);
     const byKey: Record<string, Cell> = {};
-    for (const u of units) byKey[u.key] = { n: sizeOf(w, u.system, plan.quick), values: [], maxRss: [], extra: {}, errors: [] };
+    for (const u of units)
+      byKey[u.key] = { n: sizeOf(w, u.system, plan.quick), values: [], maxRss: [], extra: {}, errors: [] };
     const runs = plan.runsOf(w);
     for (let round = 0; round < runs; round++) {
       for (const u of interleave(units, round)) {
@@ -127,8 +145,11 @@ export async function runPlan(plan: Plan, log: (line: string) => void = (l) => p
           shown = "FAILED";
         }
         done++;
-        log(`[${String(done).padStart(3)}/${total}] ${fmtElapsed(Date.now() - t0)}  ${w.id.padEnd(12)} ${u.key.padEnd(9)} run ${round + 1}/${runs}  ${shown}`);
-        if (shown === "FAILED") log(`      ${cell.errors[cell.errors.length - 1]!.split("\n").slice(0, 6).join("\n      ")}`);
+        log(
+          `[${String(done).padStart(3)}/${total}] ${fmtElapsed(Date.now() - t0)}  ${w.id.padEnd(12)} ${u.key.padEnd(9)} run ${round + 1}/${runs}  ${shown}`,
+        );
+        if (shown === "FAILED")
+          log(`      ${cell.errors[cell.errors.length - 1]!.split("\n").slice(0, 6).join("\n      ")}`);
       }
     }
     if (w.variants !== undefined) results.push({ workload: w, cells: {}, variants: byKey });

@@ -32,13 +32,15 @@ export function parseLoadSummary(out: string): LoadFigures {
     throw new Error(`the load generator's summary is not JSON (${(e as Error).message})`);
   }
   const num = (v: unknown, what: string): number => {
-    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw new Error(`the load generator's summary has no ${what}`);
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0)
+      throw new Error(`the load generator's summary has no ${what}`);
     return v;
   };
   const requests = num(s.requests, "requests");
   const failed = num(s.failed, "failed");
   const ok = num(s.ok, "ok");
-  if (failed > 0 || ok !== requests) throw new Error(`${failed} of ${requests} requests failed: ${JSON.stringify(s.errors ?? {})}`);
+  if (failed > 0 || ok !== requests)
+    throw new Error(`${failed} of ${requests} requests failed: ${JSON.stringify(s.errors ?? {})}`);
   const requestsPerSecond = num(s.requestsPerSecond, "requestsPerSecond");
   if (requestsPerSecond === 0) throw new Error("the load generator's summary gives 0 requests/s");
   return { requests, requestsPerSecond, p99Ms: num(s.latencyMs?.p99, "latencyMs.p99") };

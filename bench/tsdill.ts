@@ -13,7 +13,11 @@ const built = fileURLToPath(new URL("../dist/index.js", import.meta.url));
 /** What is measured: "dist" (the built package) or "src" (no build found). */
 export const TSDILL_FROM: "dist" | "src" = existsSync(built) ? "dist" : "src";
 
-const lib = (TSDILL_FROM === "dist" ? await import(new URL("../dist/index.js", import.meta.url).href) : await import("../src/index.js")) as Tsdill;
+const lib = (
+  TSDILL_FROM === "dist"
+    ? await import(new URL("../dist/index.js", import.meta.url).href)
+    : await import("../src/index.js")
+) as Tsdill;
 
 export default lib;
 

@@ -1,5 +1,19 @@
 // Step 5: choose(): wait on several channel operations, perform the first that can complete.
-import { CHRECV, CHSEND, type ChooseClause, choose, chmake, chrecv, chsend, DillError, go, hclose, msleep, now, run } from "../src/index.js";
+import {
+  CHRECV,
+  CHSEND,
+  type ChooseClause,
+  choose,
+  chmake,
+  chrecv,
+  chsend,
+  DillError,
+  go,
+  hclose,
+  msleep,
+  now,
+  run,
+} from "../src/index.js";
 
 function* numbers(ch: number) {
   for (let i = 1; i <= 3; i++) {
@@ -46,13 +60,25 @@ await run(function* main() {
   const [x0, x1] = chmake();
   const l = go(listener(x1));
   yield* msleep(now() + 10); // let the listener park in chrecv
-  const i = yield* choose([{ op: CHRECV, ch: data1 }, { op: CHSEND, ch: x0, val: "hi" }], -1);
+  const i = yield* choose(
+    [
+      { op: CHRECV, ch: data1 },
+      { op: CHSEND, ch: x0, val: "hi" },
+    ],
+    -1,
+  );
   console.log(`choose performed clause ${i}`);
   yield* msleep(0);
 
   // A bad handle fails the whole call; the error names the clause.
   try {
-    yield* choose([{ op: CHRECV, ch: data1 }, { op: CHRECV, ch: 999 }], 0);
+    yield* choose(
+      [
+        { op: CHRECV, ch: data1 },
+        { op: CHRECV, ch: 999 },
+      ],
+      0,
+    );
   } catch (e) {
     console.log(`bad handle in clause ${(e as DillError).index}: ${(e as DillError).code}`);
   }

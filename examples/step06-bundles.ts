@@ -1,5 +1,16 @@
 // Step 6: bundles. A bundle owns a group of coroutines: wait for all of them, or cancel them all.
-import { bundle, bundle_go, bundle_wait, DillError, dill_configure, dill_stats, hclose, msleep, now, run } from "../src/index.js";
+import {
+  bundle,
+  bundle_go,
+  bundle_wait,
+  DillError,
+  dill_configure,
+  dill_stats,
+  hclose,
+  msleep,
+  now,
+  run,
+} from "../src/index.js";
 
 function* job(id: number, ms: number) {
   yield* msleep(now() + ms);
@@ -25,7 +36,8 @@ dill_configure({
 
 await run(function* main() {
   const b = bundle();
-  for (const [id, ms] of [[1, 30], [2, 10], [3, 20]] as const) bundle_go(b, job(id, ms));
+  const delays = [30, 10, 20]; // job 1 sleeps 30 ms, job 2 10 ms, job 3 20 ms
+  for (let id = 1; id <= 3; id++) bundle_go(b, job(id, delays[id - 1]!));
   console.log(`${dill_stats().coroutines - 1} jobs running`); // minus main itself
   yield* bundle_wait(b, now() + 1000); // returns when all three have returned
   console.log("bundle_wait: all jobs done; finished members leave the bundle at once");

@@ -8,7 +8,9 @@ function* forever() {
 
 function show(label: string) {
   const s = dill_stats();
-  console.log(`${label}: coroutines=${s.coroutines} handles=${JSON.stringify(s.handlesByKind)} timers=${s.timers} pool=${s.pool.used}`);
+  console.log(
+    `${label}: coroutines=${s.coroutines} handles=${JSON.stringify(s.handlesByKind)} timers=${s.timers} pool=${s.pool.used}`,
+  );
 }
 
 show("at start");

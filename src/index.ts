@@ -9,7 +9,15 @@ export { Storage } from "./handles/pool.js";
 export { hclose, hmake, hown, hquery } from "./handles/handle.js";
 export { now } from "./runtime/clock.js";
 export { COROUTINE_TYPE, type Coroutine, CoroutineStorage, go, go_mem } from "./runtime/coroutine.js";
-export { BUNDLE_TYPE, BundleStorage, bundle, bundle_go, bundle_go_mem, bundle_mem, bundle_wait } from "./runtime/bundle.js";
+export {
+  BUNDLE_TYPE,
+  BundleStorage,
+  bundle,
+  bundle_go,
+  bundle_go_mem,
+  bundle_mem,
+  bundle_wait,
+} from "./runtime/bundle.js";
 export { dill_yield, msleep } from "./runtime/time.js";
 export { CHAN_TYPE, ChannelStorage, chdone, chmake, chmake_mem, chrecv, chsend } from "./runtime/chan.js";
 export { CHRECV, CHSEND, type ChooseClause, choose } from "./runtime/choose.js";
@@ -20,7 +28,12 @@ export type { UncaughtHandler } from "./runtime/sched.js";
 export { dill_print_tree, dill_tree } from "./runtime/tree.js";
 
 // libdill's prefixed names (what its header exposes with DILL_DISABLE_RAW_NAMES).
-export { hclose as dill_hclose, hmake as dill_hmake, hown as dill_hown, hquery as dill_hquery } from "./handles/handle.js";
+export {
+  hclose as dill_hclose,
+  hmake as dill_hmake,
+  hown as dill_hown,
+  hquery as dill_hquery,
+} from "./handles/handle.js";
 export { now as dill_now } from "./runtime/clock.js";
 export { go as dill_go, go_mem as dill_go_mem } from "./runtime/coroutine.js";
 export {
@@ -31,7 +44,13 @@ export {
   bundle_wait as dill_bundle_wait,
 } from "./runtime/bundle.js";
 export { msleep as dill_msleep } from "./runtime/time.js";
-export { chdone as dill_chdone, chmake as dill_chmake, chmake_mem as dill_chmake_mem, chrecv as dill_chrecv, chsend as dill_chsend } from "./runtime/chan.js";
+export {
+  chdone as dill_chdone,
+  chmake as dill_chmake,
+  chmake_mem as dill_chmake_mem,
+  chrecv as dill_chrecv,
+  chsend as dill_chsend,
+} from "./runtime/chan.js";
 export { CHRECV as DILL_CHRECV, CHSEND as DILL_CHSEND, choose as dill_choose } from "./runtime/choose.js";
 export { await_promise as dill_await_promise, run as dill_run } from "./runtime/promise.js";
 export { abort_signal as dill_abort_signal } from "./runtime/signal.js";
@@ -49,7 +68,12 @@ export { ipc_pair, ipc_pair_mem } from "./ipc/pair.js";
 export { ipc_fromfd, ipc_fromfd_mem, ipc_listener_fromfd, ipc_listener_fromfd_mem } from "./ipc/fromfd.js";
 export { ipc_recv_some } from "./ipc/recvsome.js";
 export { ipc_listener_fd } from "./ipc/listenerfd.js";
-export { brecv as dill_brecv, brecvl as dill_brecvl, bsend as dill_bsend, bsendl as dill_bsendl } from "./handles/bytestream.js";
+export {
+  brecv as dill_brecv,
+  brecvl as dill_brecvl,
+  bsend as dill_bsend,
+  bsendl as dill_bsendl,
+} from "./handles/bytestream.js";
 export { ipc_listen as dill_ipc_listen, ipc_listen_mem as dill_ipc_listen_mem } from "./ipc/listen.js";
 export { ipc_accept as dill_ipc_accept, ipc_accept_mem as dill_ipc_accept_mem } from "./ipc/accept.js";
 export { ipc_connect as dill_ipc_connect, ipc_connect_mem as dill_ipc_connect_mem } from "./ipc/connect.js";

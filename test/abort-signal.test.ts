@@ -326,7 +326,11 @@ describe("run with an AbortSignal", () => {
   it("rejects with EINVAL for options that are not { signal: AbortSignal }", async () => {
     await expect(run(function* () {}, { signal: {} as AbortSignal })).rejects.toMatchObject({ code: "EINVAL" });
     await expect(run(function* () {}, 5 as never)).rejects.toMatchObject({ code: "EINVAL" });
-    expect(await run(function* () { return 1; }, {})).toBe(1);
+    expect(
+      await run(function* () {
+        return 1;
+      }, {}),
+    ).toBe(1);
   });
 
   it("can be cancelled from inside another coroutine", async () => {

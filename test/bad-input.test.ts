@@ -167,7 +167,12 @@ function badHandles(arg: string, ok: Kind[], f: (h: number, c: Ctx) => unknown):
     rows.push({ what: `${arg} = ${String(h)}`, call: (c) => f(h as number, c), code: "EBADF", arg });
   }
   rows.push({ what: `${arg} closed`, call: (c) => f(c.closed, c), code: "EBADF", arg });
-  rows.push({ what: `${arg} a valid handle as a string`, call: (c) => f(String(c[ok[0]!]) as unknown as number, c), code: "EBADF", arg });
+  rows.push({
+    what: `${arg} a valid handle as a string`,
+    call: (c) => f(String(c[ok[0]!]) as unknown as number, c),
+    code: "EBADF",
+    arg,
+  });
   rows.push({ what: `${arg} = "length"`, call: (c) => f("length" as unknown as number, c), code: "EBADF", arg });
   for (const k of KINDS) {
     if (!ok.includes(k)) rows.push({ what: `${arg} of kind ${k}`, call: (c) => f(c[k], c), code: "ENOTSUP", arg });
@@ -186,12 +191,21 @@ function badDeadlines(f: (d: number, c: Ctx) => unknown): Row[] {
 }
 
 /** Rows for a storage argument: not a storage, a storage of another class, one in use. */
-function badMems(good: abstract new () => object, busy: ((c: Ctx) => unknown) | null, f: (m: never, c: Ctx) => unknown): Row[] {
-  const others = [new ChannelStorage(), new IpcPairStorage(), new IpcStorage(), new BundleStorage(), new TcpStorage(), new TcpListenerStorage()].filter(
-    (m) => !(m instanceof good),
-  );
+function badMems(
+  good: abstract new () => object,
+  busy: ((c: Ctx) => unknown) | null,
+  f: (m: never, c: Ctx) => unknown,
+): Row[] {
+  const others = [
+    new ChannelStorage(),
+    new IpcPairStorage(),
+    new IpcStorage(),
+    new BundleStorage(),
+    new TcpStorage(),
+    new TcpListenerStorage(),
+  ].filter((m) => !(m instanceof good));
   const rows: Row[] = [null, undefined, {}, 5, ...others].map((m) => ({
-    what: `mem = ${m === null || m === undefined ? String(m) : (m as object).constructor?.name ?? typeof m}`,
+    what: `mem = ${m === null || m === undefined ? String(m) : ((m as object).constructor?.name ?? typeof m)}`,
     call: (c: Ctx) => f(m as never, c),
     code: "EINVAL" as const,
     arg: "mem",
@@ -215,12 +229,32 @@ function badAddrs(f: (a: string, c: Ctx) => unknown): Row[] {
   return [
     { what: "addr = 5", call: (c) => f(5 as unknown as string, c), code: "EINVAL", arg: "addr" },
     { what: "addr = undefined", call: (c) => f(undefined as unknown as string, c), code: "EINVAL", arg: "addr" },
-    { what: "addr = Buffer", call: (c) => f(Buffer.from("/tmp/x") as unknown as string, c), code: "EINVAL", arg: "addr" },
+    {
+      what: "addr = Buffer",
+      call: (c) => f(Buffer.from("/tmp/x") as unknown as string, c),
+      code: "EINVAL",
+      arg: "addr",
+    },
     { what: "addr empty", call: (c) => f("", c), code: "ENOENT", arg: "addr" },
     { what: "addr with a NUL byte", call: () => f(`${dir}/a\0b.ipc`, null as never), code: "EINVAL", arg: "addr" },
-    { what: "addr of 108 bytes", call: () => f(`${dir}/${"x".repeat(107 - dir.length)}`, null as never), code: "ENAMETOOLONG", arg: "addr" },
-    { what: "addr of 4096 bytes", call: () => f("/" + "y".repeat(4095), null as never), code: "ENAMETOOLONG", arg: "addr" },
-    { what: "addr in a missing directory", call: () => f(`${dir}/missing/x.ipc`, null as never), code: "ENOENT", arg: "addr" },
+    {
+      what: "addr of 108 bytes",
+      call: () => f(`${dir}/${"x".repeat(107 - dir.length)}`, null as never),
+      code: "ENAMETOOLONG",
+      arg: "addr",
+    },
+    {
+      what: "addr of 4096 bytes",
+      call: () => f("/" + "y".repeat(4095), null as never),
+      code: "ENAMETOOLONG",
+      arg: "addr",
+    },
+    {
+      what: "addr in a missing directory",
+      call: () => f(`${dir}/missing/x.ipc`, null as never),
+      code: "ENOENT",
+      arg: "addr",
+    },
   ];
 }
 
@@ -255,7 +289,12 @@ function badIpAddrs(arg: string, f: (a: IpAddr, c: Ctx) => unknown): Row[] {
     ["an IpAddr of family 7", broken({ family: 7 })],
     ["an IpAddr with port -1", broken({ port: -1 })],
     ["an IpAddr with port 65536", broken({ port: 65536 })],
-  ].map(([what, a]) => ({ what: `${arg} ${what as string}`, call: (c: Ctx) => f(a as IpAddr, c), code: "EINVAL" as const, arg }));
+  ].map(([what, a]) => ({
+    what: `${arg} ${what as string}`,
+    call: (c: Ctx) => f(a as IpAddr, c),
+    code: "EINVAL" as const,
+    arg,
+  }));
 }
 
 /** Rows for a port argument. */
@@ -284,7 +323,12 @@ function badModes(f: (m: number, c: Ctx) => unknown): Row[] {
  * EADDRNOTAVAIL for a remote one). `f` gets the name and a mode.
  */
 function badNames(family: ErrnoCode, f: (name: string, mode: number, c: Ctx) => unknown): Row[] {
-  const row = (what: string, name: unknown, code: ErrnoCode, mode = 0): Row => ({ what: `name ${what}`, call: (c) => f(name as string, mode, c), code, arg: "name" });
+  const row = (what: string, name: unknown, code: ErrnoCode, mode = 0): Row => ({
+    what: `name ${what}`,
+    call: (c) => f(name as string, mode, c),
+    code,
+    arg: "name",
+  });
   return [
     row("= 5", 5, "EINVAL"),
     row("= {}", {}, "EINVAL"),
@@ -299,7 +343,12 @@ function badNames(family: ErrnoCode, f: (name: string, mode: number, c: Ctx) => 
   ];
 }
 
-const el = (base: Uint8Array | null, len: number, next: IoList | null = null): IoList => ({ iol_base: base, iol_len: len, iol_next: next, iol_rsvd: 0 });
+const el = (base: Uint8Array | null, len: number, next: IoList | null = null): IoList => ({
+  iol_base: base,
+  iol_len: len,
+  iol_next: next,
+  iol_rsvd: 0,
+});
 
 /** Rows for a malformed iolist, for bsendl (`recv` false) or brecvl. */
 function badLists(recv: boolean, f: (first: IoList, last: IoList, c: Ctx) => unknown): Row[] {
@@ -325,14 +374,76 @@ function badLists(recv: boolean, f: (first: IoList, last: IoList, c: Ctx) => unk
       arg: "last",
     },
     { what: "a loop in the list", call: (c) => f(...loop(), c), code: "EINVAL", arg: "first" },
-    { what: "last not in the list", call: (c) => f(el(new Uint8Array(1), 1), el(new Uint8Array(1), 1), c), code: "EINVAL", arg: "first" },
-    { what: "iol_len negative", call: (c) => { const a = el(new Uint8Array(4), -1); return f(a, a, c); }, code: "EINVAL", arg: "first" },
-    { what: "iol_len NaN", call: (c) => { const a = el(new Uint8Array(4), NaN); return f(a, a, c); }, code: "EINVAL", arg: "first" },
-    { what: "iol_len fractional", call: (c) => { const a = el(new Uint8Array(4), 1.5); return f(a, a, c); }, code: "EINVAL", arg: "first" },
-    { what: "iol_len beyond the buffer", call: (c) => { const a = el(new Uint8Array(4), 5); return f(a, a, c); }, code: "EINVAL", arg: "first" },
-    { what: "iol_base an array", call: (c) => { const a = el([1, 2] as never, 2); return f(a, a, c); }, code: "EINVAL", arg: "first" },
-    { what: "iol_base missing", call: (c) => { const a = { iol_len: 0, iol_next: null, iol_rsvd: 0 } as unknown as IoList; return f(a, a, c); }, code: "EINVAL", arg: "first" },
-    { what: "iol_rsvd not 0", call: (c) => { const a = el(new Uint8Array(1), 1); a.iol_rsvd = 5; return f(a, a, c); }, code: "EINVAL", arg: "first" },
+    {
+      what: "last not in the list",
+      call: (c) => f(el(new Uint8Array(1), 1), el(new Uint8Array(1), 1), c),
+      code: "EINVAL",
+      arg: "first",
+    },
+    {
+      what: "iol_len negative",
+      call: (c) => {
+        const a = el(new Uint8Array(4), -1);
+        return f(a, a, c);
+      },
+      code: "EINVAL",
+      arg: "first",
+    },
+    {
+      what: "iol_len NaN",
+      call: (c) => {
+        const a = el(new Uint8Array(4), NaN);
+        return f(a, a, c);
+      },
+      code: "EINVAL",
+      arg: "first",
+    },
+    {
+      what: "iol_len fractional",
+      call: (c) => {
+        const a = el(new Uint8Array(4), 1.5);
+        return f(a, a, c);
+      },
+      code: "EINVAL",
+      arg: "first",
+    },
+    {
+      what: "iol_len beyond the buffer",
+      call: (c) => {
+        const a = el(new Uint8Array(4), 5);
+        return f(a, a, c);
+      },
+      code: "EINVAL",
+      arg: "first",
+    },
+    {
+      what: "iol_base an array",
+      call: (c) => {
+        const a = el([1, 2] as never, 2);
+        return f(a, a, c);
+      },
+      code: "EINVAL",
+      arg: "first",
+    },
+    {
+      what: "iol_base missing",
+      call: (c) => {
+        const a = { iol_len: 0, iol_next: null, iol_rsvd: 0 } as unknown as IoList;
+        return f(a, a, c);
+      },
+      code: "EINVAL",
+      arg: "first",
+    },
+    {
+      what: "iol_rsvd not 0",
+      call: (c) => {
+        const a = el(new Uint8Array(1), 1);
+        a.iol_rsvd = 5;
+        return f(a, a, c);
+      },
+      code: "EINVAL",
+      arg: "first",
+    },
     {
       what: "iol_next a number",
       call: (c) => {
@@ -344,7 +455,16 @@ function badLists(recv: boolean, f: (first: IoList, last: IoList, c: Ctx) => unk
       arg: "first",
     },
   ];
-  if (!recv) rows.push({ what: "iol_base null on send", call: (c) => { const a = el(null, 1); return f(a, a, c); }, code: "EINVAL", arg: "first" });
+  if (!recv)
+    rows.push({
+      what: "iol_base null on send",
+      call: (c) => {
+        const a = el(null, 1);
+        return f(a, a, c);
+      },
+      code: "EINVAL",
+      arg: "first",
+    });
   return rows;
 }
 
@@ -366,14 +486,22 @@ function badBodies(arg: string, f: (e: never, c: Ctx) => unknown): Row[] {
     ["a number", 5],
     ["an array", [1, 2]],
     ["an object with next only", { next: () => ({ done: true, value: undefined }) }],
-  ].map(([what, e]) => ({ what: `${arg} ${what as string}`, call: (c: Ctx) => f(e as never, c), code: "EINVAL" as const, arg }));
+  ].map(([what, e]) => ({
+    what: `${arg} ${what as string}`,
+    call: (c: Ctx) => f(e as never, c),
+    code: "EINVAL" as const,
+    arg,
+  }));
 }
 
 const buf4 = (): Uint8Array => new Uint8Array(4);
 
 /** Every public function, by its libdill name, and its bad-input rows. */
 /** Rows for `ipc_recv_some` and `tcp_recv_some`, whose connection kind is `kind`. */
-function recvSomeRows(kind: "s" | "t", f: (s: number, buf: Uint8Array, len: number, deadline: number) => unknown): Row[] {
+function recvSomeRows(
+  kind: "s" | "t",
+  f: (s: number, buf: Uint8Array, len: number, deadline: number) => unknown,
+): Row[] {
   return [
     ...badHandles("s", [kind], (h) => f(h, buf4(), 4, 0)),
     ...[null, "abcd", [0, 0, 0, 0], new ArrayBuffer(4)].map((b) => ({
@@ -404,35 +532,86 @@ const TABLE: Record<string, Row[]> = {
     arg: "vfs",
   })),
   go: badBodies("expr", (e) => go(e)),
-  go_mem: [...badBodies("expr", (e) => go_mem(e, new CoroutineStorage())), ...badMems(CoroutineStorage, (c) => c.busyCr, (m) => go_mem(forever(), m))],
-  bundle_mem: badMems(BundleStorage, (c) => c.busyBundle, (m) => bundle_mem(m)),
-  bundle_go: [...badHandles("bndl", ["b"], (h) => bundle_go(h, forever())), ...badBodies("expr", (e, c) => bundle_go(c.b, e))],
+  go_mem: [
+    ...badBodies("expr", (e) => go_mem(e, new CoroutineStorage())),
+    ...badMems(
+      CoroutineStorage,
+      (c) => c.busyCr,
+      (m) => go_mem(forever(), m),
+    ),
+  ],
+  bundle_mem: badMems(
+    BundleStorage,
+    (c) => c.busyBundle,
+    (m) => bundle_mem(m),
+  ),
+  bundle_go: [
+    ...badHandles("bndl", ["b"], (h) => bundle_go(h, forever())),
+    ...badBodies("expr", (e, c) => bundle_go(c.b, e)),
+  ],
   bundle_go_mem: [
     ...badHandles("bndl", ["b"], (h) => bundle_go_mem(h, forever(), new CoroutineStorage())),
     ...badBodies("expr", (e, c) => bundle_go_mem(c.b, e, new CoroutineStorage())),
-    ...badMems(CoroutineStorage, (c) => c.busyCr, (m, c) => bundle_go_mem(c.b, forever(), m)),
+    ...badMems(
+      CoroutineStorage,
+      (c) => c.busyCr,
+      (m, c) => bundle_go_mem(c.b, forever(), m),
+    ),
   ],
-  bundle_wait: [...badHandles("bndl", ["b"], (h) => bundle_wait(h, -1)), ...badDeadlines((d, c) => bundle_wait(c.b, d))],
+  bundle_wait: [
+    ...badHandles("bndl", ["b"], (h) => bundle_wait(h, -1)),
+    ...badDeadlines((d, c) => bundle_wait(c.b, d)),
+  ],
   msleep: badDeadlines((d) => msleep(d)),
   chmake_mem: badMems(ChannelStorage, null, (m) => chmake_mem(m)),
   chsend: [...badHandles("ch", ["ch"], (h) => chsend(h, 1, 0)), ...badDeadlines((d, c) => chsend(c.ch, 1, d))],
   chrecv: [...badHandles("ch", ["ch"], (h) => chrecv(h, 0)), ...badDeadlines((d, c) => chrecv(c.ch, d))],
   chdone: badHandles("ch", ["ch"], (h) => chdone(h)),
   choose: [
-    ...[null, undefined, 5, "x", {}].map((cl) => ({ what: `clauses = ${String(cl)}`, call: () => choose(cl as never, 0), code: "EINVAL" as const, arg: "clauses" })),
-    { what: "a clause null", call: (c) => choose([{ op: CHRECV, ch: c.ch }, null as never], 0), code: "EINVAL", arg: "clauses[1]" },
-    { what: "a clause with a bad op", call: (c) => choose([{ op: 7 as never, ch: c.ch }], 0), code: "EINVAL", arg: "clauses[0].op" },
+    ...[null, undefined, 5, "x", {}].map((cl) => ({
+      what: `clauses = ${String(cl)}`,
+      call: () => choose(cl as never, 0),
+      code: "EINVAL" as const,
+      arg: "clauses",
+    })),
+    {
+      what: "a clause null",
+      call: (c) => choose([{ op: CHRECV, ch: c.ch }, null as never], 0),
+      code: "EINVAL",
+      arg: "clauses[1]",
+    },
+    {
+      what: "a clause with a bad op",
+      call: (c) => choose([{ op: 7 as never, ch: c.ch }], 0),
+      code: "EINVAL",
+      arg: "clauses[0].op",
+    },
     ...badHandles("ch", ["ch"], (h) => choose([{ op: CHSEND, ch: h, val: 1 }], 0)).map((r) => ({ ...r, arg: "ch" })),
     ...badDeadlines((d, c) => choose([{ op: CHRECV, ch: c.ch }], d)),
   ],
   await_promise: [
-    ...[null, undefined, 5, "x", {}, { then: 5 }].map((p) => ({ what: `promise = ${JSON.stringify(p) ?? String(p)}`, call: () => await_promise(p as never, -1), code: "EINVAL" as const, arg: "promise" })),
-    { what: "a function returning no promise", call: () => await_promise((() => 5) as never, -1), code: "EINVAL", arg: "promise" },
+    ...[null, undefined, 5, "x", {}, { then: 5 }].map((p) => ({
+      what: `promise = ${JSON.stringify(p) ?? String(p)}`,
+      call: () => await_promise(p as never, -1),
+      code: "EINVAL" as const,
+      arg: "promise",
+    })),
+    {
+      what: "a function returning no promise",
+      call: () => await_promise((() => 5) as never, -1),
+      code: "EINVAL",
+      arg: "promise",
+    },
     ...badDeadlines((d) => await_promise(Promise.resolve(1), d)),
   ],
   run: [
     ...badBodies("main", (e) => run(e)).filter((r) => !r.what.includes("generator function")),
-    ...[null, 5, "signal"].map((o) => ({ what: `options = ${String(o)}`, call: () => run(quick(), o as never), code: "EINVAL" as const, arg: "options" })),
+    ...[null, 5, "signal"].map((o) => ({
+      what: `options = ${String(o)}`,
+      call: () => run(quick(), o as never),
+      code: "EINVAL" as const,
+      arg: "options",
+    })),
     ...[5, {}, new AbortController()].map((sg) => ({
       what: `options.signal = ${sg.constructor.name}`,
       call: () => run(quick(), { signal: sg as never }),
@@ -443,23 +622,50 @@ const TABLE: Record<string, Row[]> = {
   dill_configure: [
     { what: "opts = null", call: () => dill_configure(null as never), code: "EINVAL", arg: "opts" },
     { what: "opts = 5", call: () => dill_configure(5 as never), code: "EINVAL", arg: "opts" },
-    ...[-1, 0, 1.5, NaN, "10"].map((n) => ({ what: `handles = ${String(n)}`, call: () => dill_configure({ handles: n as number }), code: "EINVAL" as const, arg: "handles" })),
-    ...[-1, 1.5, NaN, "10"].map((n) => ({ what: `pool = ${String(n)}`, call: () => dill_configure({ pool: n as number }), code: "EINVAL" as const, arg: "pool" })),
-    { what: "onUncaught = 5", call: () => dill_configure({ onUncaught: 5 as never }), code: "EINVAL", arg: "onUncaught" },
-    ...["fake", 1, null].map((k) => ({ what: `clock = ${String(k)}`, call: () => dill_configure({ clock: k as never }), code: "EINVAL" as const, arg: "clock" })),
-    { what: "traceLaunch = 'yes'", call: () => dill_configure({ traceLaunch: "yes" as never }), code: "EINVAL", arg: "traceLaunch" },
+    ...[-1, 0, 1.5, NaN, "10"].map((n) => ({
+      what: `handles = ${String(n)}`,
+      call: () => dill_configure({ handles: n as number }),
+      code: "EINVAL" as const,
+      arg: "handles",
+    })),
+    ...[-1, 1.5, NaN, "10"].map((n) => ({
+      what: `pool = ${String(n)}`,
+      call: () => dill_configure({ pool: n as number }),
+      code: "EINVAL" as const,
+      arg: "pool",
+    })),
+    {
+      what: "onUncaught = 5",
+      call: () => dill_configure({ onUncaught: 5 as never }),
+      code: "EINVAL",
+      arg: "onUncaught",
+    },
+    ...["fake", 1, null].map((k) => ({
+      what: `clock = ${String(k)}`,
+      call: () => dill_configure({ clock: k as never }),
+      code: "EINVAL" as const,
+      arg: "clock",
+    })),
+    {
+      what: "traceLaunch = 'yes'",
+      call: () => dill_configure({ traceLaunch: "yes" as never }),
+      code: "EINVAL",
+      arg: "traceLaunch",
+    },
   ],
   bsend: [
     ...badHandles("s", STREAMS, (h) => bsend(h, "ABCD", 4, -1)),
     ...badCounts("len", (n, c) => bsend(c.s, buf4(), n, -1)),
     { what: "len beyond the buffer", call: (c) => bsend(c.s, buf4(), 5, -1), code: "EINVAL", arg: "len" },
     { what: "len beyond the string's UTF-8 bytes", call: (c) => bsend(c.s, "é", 3, -1), code: "EINVAL", arg: "len" },
-    ...[null, undefined, 5, [1, 2, 3, 4], new ArrayBuffer(4), new Uint16Array(4), new DataView(new ArrayBuffer(4))].map((b) => ({
-      what: `buf = ${b === null || b === undefined ? String(b) : (b as object).constructor.name}`,
-      call: (c: Ctx) => bsend(c.s, b as never, 4, -1),
-      code: "EINVAL" as const,
-      arg: "buf",
-    })),
+    ...[null, undefined, 5, [1, 2, 3, 4], new ArrayBuffer(4), new Uint16Array(4), new DataView(new ArrayBuffer(4))].map(
+      (b) => ({
+        what: `buf = ${b === null || b === undefined ? String(b) : (b as object).constructor.name}`,
+        call: (c: Ctx) => bsend(c.s, b as never, 4, -1),
+        code: "EINVAL" as const,
+        arg: "buf",
+      }),
+    ),
     ...badDeadlines((d, c) => bsend(c.s, buf4(), 4, d)),
   ],
   brecv: [
@@ -475,26 +681,53 @@ const TABLE: Record<string, Row[]> = {
     ...badDeadlines((d, c) => brecv(c.s, buf4(), 4, d)),
   ],
   bsendl: [
-    ...badHandles("s", STREAMS, (h) => { const a = el(buf4(), 4); return bsendl(h, a, a, -1); }),
+    ...badHandles("s", STREAMS, (h) => {
+      const a = el(buf4(), 4);
+      return bsendl(h, a, a, -1);
+    }),
     ...badLists(false, (first, last, c) => bsendl(c.s, first, last, -1)),
-    ...badDeadlines((d, c) => { const a = el(buf4(), 4); return bsendl(c.s, a, a, d); }),
+    ...badDeadlines((d, c) => {
+      const a = el(buf4(), 4);
+      return bsendl(c.s, a, a, d);
+    }),
   ],
   brecvl: [
-    ...badHandles("s", STREAMS, (h) => { const a = el(buf4(), 4); return brecvl(h, a, a, -1); }),
+    ...badHandles("s", STREAMS, (h) => {
+      const a = el(buf4(), 4);
+      return brecvl(h, a, a, -1);
+    }),
     ...badLists(true, (first, last, c) => brecvl(c.s, first, last, 0)),
-    ...badDeadlines((d, c) => { const a = el(buf4(), 4); return brecvl(c.s, a, a, d); }),
+    ...badDeadlines((d, c) => {
+      const a = el(buf4(), 4);
+      return brecvl(c.s, a, a, d);
+    }),
   ],
   ipc_listen: [
     ...badAddrs((a) => ipc_listen(a, 10)),
     ...badCounts("backlog", (n) => ipc_listen(`${dir}/bl.ipc`, n), [2 ** 31]),
-    ...[null, 5, "0o600"].map((o) => ({ what: `opts = ${String(o)}`, call: () => ipc_listen(`${dir}/o.ipc`, 10, o as never), code: "EINVAL" as const, arg: "opts" })),
-    ...[-1, 0o1000, 1.5, NaN, "600"].map((m) => ({ what: `mode = ${String(m)}`, call: () => ipc_listen(`${dir}/o.ipc`, 10, { mode: m as number }), code: "EINVAL" as const, arg: "mode" })),
+    ...[null, 5, "0o600"].map((o) => ({
+      what: `opts = ${String(o)}`,
+      call: () => ipc_listen(`${dir}/o.ipc`, 10, o as never),
+      code: "EINVAL" as const,
+      arg: "opts",
+    })),
+    ...[-1, 0o1000, 1.5, NaN, "600"].map((m) => ({
+      what: `mode = ${String(m)}`,
+      call: () => ipc_listen(`${dir}/o.ipc`, 10, { mode: m as number }),
+      code: "EINVAL" as const,
+      arg: "mode",
+    })),
   ],
   ipc_listen_mem: [
     ...badAddrs((a) => ipc_listen_mem(a, 10, new IpcListenerStorage())),
     ...badCounts("backlog", (n) => ipc_listen_mem(`${dir}/bl.ipc`, n, new IpcListenerStorage()), [2 ** 31]),
     ...badMems(IpcListenerStorage, null, (m) => ipc_listen_mem(`${dir}/mem.ipc`, 10, m)),
-    { what: "mode = 0o1000", call: () => ipc_listen_mem(`${dir}/o.ipc`, 10, new IpcListenerStorage(), { mode: 0o1000 }), code: "EINVAL", arg: "mode" },
+    {
+      what: "mode = 0o1000",
+      call: () => ipc_listen_mem(`${dir}/o.ipc`, 10, new IpcListenerStorage(), { mode: 0o1000 }),
+      code: "EINVAL",
+      arg: "mode",
+    },
   ],
   ipc_accept: [...badHandles("ls", ["ls"], (h) => ipc_accept(h, 0)), ...badDeadlines((d, c) => ipc_accept(c.ls, d))],
   ipc_accept_mem: [
@@ -515,13 +748,27 @@ const TABLE: Record<string, Row[]> = {
     ...badDeadlines((d, c) => ipc_close(c.ls, d)).map((r) => ({ ...r, what: `${r.what} on a listener` })),
   ],
   ipc_pair_mem: badMems(IpcPairStorage, null, (m) => ipc_pair_mem(m)),
-  ipc_fromfd: [...badFds((fd) => ipc_fromfd(fd)), { what: "fd of a TCP listener", call: (c) => ipc_fromfd(tcp_listener_fd(c.tls)), code: "EINVAL", arg: "fd" }],
-  ipc_fromfd_mem: [...badFds((fd) => ipc_fromfd_mem(fd, new IpcStorage())), ...badMems(IpcStorage, null, (m) => ipc_fromfd_mem(0, m))],
+  ipc_fromfd: [
+    ...badFds((fd) => ipc_fromfd(fd)),
+    { what: "fd of a TCP listener", call: (c) => ipc_fromfd(tcp_listener_fd(c.tls)), code: "EINVAL", arg: "fd" },
+  ],
+  ipc_fromfd_mem: [
+    ...badFds((fd) => ipc_fromfd_mem(fd, new IpcStorage())),
+    ...badMems(IpcStorage, null, (m) => ipc_fromfd_mem(0, m)),
+  ],
   ipc_listener_fromfd: [
     ...badFds((fd) => ipc_listener_fromfd(fd)),
-    { what: "fd of a TCP listener", call: (c) => ipc_listener_fromfd(tcp_listener_fd(c.tls)), code: "EINVAL", arg: "fd" },
+    {
+      what: "fd of a TCP listener",
+      call: (c) => ipc_listener_fromfd(tcp_listener_fd(c.tls)),
+      code: "EINVAL",
+      arg: "fd",
+    },
   ],
-  ipc_listener_fromfd_mem: [...badFds((fd) => ipc_listener_fromfd_mem(fd, new IpcListenerStorage())), ...badMems(IpcListenerStorage, null, (m) => ipc_listener_fromfd_mem(0, m))],
+  ipc_listener_fromfd_mem: [
+    ...badFds((fd) => ipc_listener_fromfd_mem(fd, new IpcListenerStorage())),
+    ...badMems(IpcListenerStorage, null, (m) => ipc_listener_fromfd_mem(0, m)),
+  ],
   ipc_listener_fd: badHandles("ls", ["ls"], (h) => ipc_listener_fd(h)),
   ipc_recv_some: recvSomeRows("s", ipc_recv_some),
   tcp_recv_some: recvSomeRows("t", tcp_recv_some),
@@ -539,7 +786,12 @@ const TABLE: Record<string, Row[]> = {
   ],
   ipaddr_remote: [
     ...badNames("EADDRNOTAVAIL", (n, m) => ipaddr_remote(n, 0, m, -1)),
-    ...[null, undefined].map((n) => ({ what: `name = ${String(n)}`, call: () => ipaddr_remote(n as never, 0, 0, -1), code: "EINVAL" as const, arg: "name" })),
+    ...[null, undefined].map((n) => ({
+      what: `name = ${String(n)}`,
+      call: () => ipaddr_remote(n as never, 0, 0, -1),
+      code: "EINVAL" as const,
+      arg: "name",
+    })),
     ...badPorts((p) => ipaddr_remote("127.0.0.1", p, 0, -1)),
     ...badModes((m) => ipaddr_remote("127.0.0.1", 0, m, -1)),
     ...badDeadlines((d) => ipaddr_remote("127.0.0.1", 0, 0, d)),
@@ -547,7 +799,12 @@ const TABLE: Record<string, Row[]> = {
   ipaddr_remotes: [
     // A literal of a family mode excludes is an empty answer here, not an error.
     ...badNames("EADDRNOTAVAIL", (n, m) => ipaddr_remotes(n, 0, m, 4, -1)).filter((r) => !r.what.includes("literal")),
-    ...[null, undefined].map((n) => ({ what: `name = ${String(n)}`, call: () => ipaddr_remotes(n as never, 0, 0, 4, -1), code: "EINVAL" as const, arg: "name" })),
+    ...[null, undefined].map((n) => ({
+      what: `name = ${String(n)}`,
+      call: () => ipaddr_remotes(n as never, 0, 0, 4, -1),
+      code: "EINVAL" as const,
+      arg: "name",
+    })),
     ...badPorts((p) => ipaddr_remotes("127.0.0.1", p, 0, 4, -1)),
     ...badModes((m) => ipaddr_remotes("127.0.0.1", 0, m, 4, -1)),
     ...badCounts("naddrs", (n) => ipaddr_remotes("127.0.0.1", 0, 0, n, -1), [0]),
@@ -556,7 +813,10 @@ const TABLE: Record<string, Row[]> = {
   ipaddr_port: badIpAddrs("addr", (a) => ipaddr_port(a)),
   ipaddr_family: badIpAddrs("addr", (a) => ipaddr_family(a)),
   ipaddr_str: badIpAddrs("addr", (a) => ipaddr_str(a)),
-  ipaddr_setport: [...badIpAddrs("addr", (a) => ipaddr_setport(a, 80)), ...badPorts((p) => ipaddr_setport(ipaddr_local("127.0.0.1", 0, 0), p))],
+  ipaddr_setport: [
+    ...badIpAddrs("addr", (a) => ipaddr_setport(a, 80)),
+    ...badPorts((p) => ipaddr_setport(ipaddr_local("127.0.0.1", 0, 0), p)),
+  ],
   ipaddr_equal: [
     ...badIpAddrs("addr1", (a, c) => ipaddr_equal(a, c.taddr, false)),
     ...badIpAddrs("addr2", (a, c) => ipaddr_equal(c.taddr, a, false)),
@@ -573,8 +833,14 @@ const TABLE: Record<string, Row[]> = {
   ],
   tcp_listen_mem: [
     ...badIpAddrs("addr", (a) => tcp_listen_mem(a, 10, new TcpListenerStorage())),
-    ...badCounts("backlog", (n) => tcp_listen_mem(ipaddr_local("127.0.0.1", 0, 0), n, new TcpListenerStorage()), [2 ** 31]),
-    ...badMems(TcpListenerStorage, (c) => c.busyTcpListener, (m) => tcp_listen_mem(ipaddr_local("127.0.0.1", 0, 0), 10, m)),
+    ...badCounts("backlog", (n) => tcp_listen_mem(ipaddr_local("127.0.0.1", 0, 0), n, new TcpListenerStorage()), [
+      2 ** 31,
+    ]),
+    ...badMems(
+      TcpListenerStorage,
+      (c) => c.busyTcpListener,
+      (m) => tcp_listen_mem(ipaddr_local("127.0.0.1", 0, 0), 10, m),
+    ),
   ],
   tcp_accept: [
     ...badHandles("ls", ["tls"], (h) => tcp_accept(h, null, 0)),
@@ -583,14 +849,27 @@ const TABLE: Record<string, Row[]> = {
   ],
   tcp_accept_mem: [
     ...badHandles("ls", ["tls"], (h) => tcp_accept_mem(h, null, new TcpStorage(), 0)),
-    ...badIpAddrs("addr", (a, c) => tcp_accept_mem(c.tls, a, new TcpStorage(), 0)).filter((r) => r.what !== "addr null"),
-    ...badMems(TcpStorage, (c) => c.busyTcp, (m, c) => tcp_accept_mem(c.tls, null, m, 0)),
+    ...badIpAddrs("addr", (a, c) => tcp_accept_mem(c.tls, a, new TcpStorage(), 0)).filter(
+      (r) => r.what !== "addr null",
+    ),
+    ...badMems(
+      TcpStorage,
+      (c) => c.busyTcp,
+      (m, c) => tcp_accept_mem(c.tls, null, m, 0),
+    ),
     ...badDeadlines((d, c) => tcp_accept_mem(c.tls, null, new TcpStorage(), d)),
   ],
-  tcp_connect: [...badIpAddrs("addr", (a) => tcp_connect(a, now() + 5000)), ...badDeadlines((d, c) => tcp_connect(c.taddr, d))],
+  tcp_connect: [
+    ...badIpAddrs("addr", (a) => tcp_connect(a, now() + 5000)),
+    ...badDeadlines((d, c) => tcp_connect(c.taddr, d)),
+  ],
   tcp_connect_mem: [
     ...badIpAddrs("addr", (a) => tcp_connect_mem(a, new TcpStorage(), now() + 5000)),
-    ...badMems(TcpStorage, (c) => c.busyTcp, (m, c) => tcp_connect_mem(c.taddr, m, now() + 5000)),
+    ...badMems(
+      TcpStorage,
+      (c) => c.busyTcp,
+      (m, c) => tcp_connect_mem(c.taddr, m, now() + 5000),
+    ),
     ...badDeadlines((d, c) => tcp_connect_mem(c.taddr, new TcpStorage(), d)),
   ],
   tcp_done: [...badHandles("s", ["t"], (h) => tcp_done(h, -1)), ...badDeadlines((d, c) => tcp_done(c.t, d))],
@@ -602,12 +881,26 @@ const TABLE: Record<string, Row[]> = {
   tcp_fromfd: [
     ...badFds((fd) => tcp_fromfd(fd)),
     { what: "fd of a Unix socket", call: (c) => tcp_fromfd(ipc_listener_fd(c.ls)), code: "EINVAL", arg: "fd" },
-    { what: "fd of a listening TCP socket", call: (c) => tcp_fromfd(tcp_listener_fd(c.tls)), code: "EINVAL", arg: "fd" },
+    {
+      what: "fd of a listening TCP socket",
+      call: (c) => tcp_fromfd(tcp_listener_fd(c.tls)),
+      code: "EINVAL",
+      arg: "fd",
+    },
   ],
   tcp_fromfd_mem: [
     ...badFds((fd) => tcp_fromfd_mem(fd, new TcpStorage())),
-    { what: "fd of a listening TCP socket", call: (c) => tcp_fromfd_mem(tcp_listener_fd(c.tls), new TcpStorage()), code: "EINVAL", arg: "fd" },
-    ...badMems(TcpStorage, (c) => c.busyTcp, (m) => tcp_fromfd_mem(0, m)),
+    {
+      what: "fd of a listening TCP socket",
+      call: (c) => tcp_fromfd_mem(tcp_listener_fd(c.tls), new TcpStorage()),
+      code: "EINVAL",
+      arg: "fd",
+    },
+    ...badMems(
+      TcpStorage,
+      (c) => c.busyTcp,
+      (m) => tcp_fromfd_mem(0, m),
+    ),
   ],
   tcp_listener_fromfd: [
     ...badFds((fd) => tcp_listener_fromfd(fd)),
@@ -615,7 +908,11 @@ const TABLE: Record<string, Row[]> = {
   ],
   tcp_listener_fromfd_mem: [
     ...badFds((fd) => tcp_listener_fromfd_mem(fd, new TcpListenerStorage())),
-    ...badMems(TcpListenerStorage, (c) => c.busyTcpListener, (m) => tcp_listener_fromfd_mem(0, m)),
+    ...badMems(
+      TcpListenerStorage,
+      (c) => c.busyTcpListener,
+      (m) => tcp_listener_fromfd_mem(0, m),
+    ),
   ],
   tcp_listener_fd: badHandles("ls", ["tls"], (h) => tcp_listener_fd(h)),
 };
@@ -660,7 +957,27 @@ function* makeCtx(): Generator<unknown, Ctx, unknown> {
   hclose(x);
   hclose(y);
   const fileFd = fs.openSync(path.join(dir, "regular"), "a");
-  return { ch, ch2, cr, b, ls, addr, s, s2, tls, taddr, t, t2, user, closed: x, busyCr, busyBundle, busyTcp, busyTcpListener, fileFd };
+  return {
+    ch,
+    ch2,
+    cr,
+    b,
+    ls,
+    addr,
+    s,
+    s2,
+    tls,
+    taddr,
+    t,
+    t2,
+    user,
+    closed: x,
+    busyCr,
+    busyBundle,
+    busyTcp,
+    busyTcpListener,
+    fileFd,
+  };
 }
 
 function closeCtx(c: Ctx): void {
@@ -677,7 +994,12 @@ function* attempt(row: Row, c: Ctx): Generator<unknown, unknown, unknown> {
       r.catch(() => {}); // run(): looked at by the caller once this run() is over
       return r;
     }
-    if (r !== null && typeof r === "object" && !Array.isArray(r) && typeof (r as Op<unknown>)[Symbol.iterator] === "function") {
+    if (
+      r !== null &&
+      typeof r === "object" &&
+      !Array.isArray(r) &&
+      typeof (r as Op<unknown>)[Symbol.iterator] === "function"
+    ) {
       r = yield* r as Op<unknown>;
     }
   } catch (e) {
@@ -715,7 +1037,8 @@ function* stillWorks(c: Ctx): Generator<unknown, void, unknown> {
 }
 
 function expectBad(e: unknown, fn: string, row: Row): void {
-  if (!(e instanceof DillError)) throw new Error(`${fn} (${row.what}): expected a DillError ${row.code}, got ${String(e)}`);
+  if (!(e instanceof DillError))
+    throw new Error(`${fn} (${row.what}): expected a DillError ${row.code}, got ${String(e)}`);
   expect(e.code, `${fn} (${row.what}): ${e.message}`).toBe(row.code);
   expect(e.message).toContain(fn);
   if (row.arg !== undefined) expect(e.message, e.message).toContain(`'${row.arg}'`);
@@ -723,30 +1046,33 @@ function expectBad(e: unknown, fn: string, row: Row): void {
 
 for (const [fn, rows] of Object.entries(TABLE)) {
   describe(`${fn} with bad input`, () => {
-    it.each(rows.map((r) => [r.what, r] as const))("%s: fails with the right errno, names the argument, and leaves the runtime usable", async (_what, row) => {
-      let pending: Promise<unknown> | null = null;
-      let err: unknown;
-      await run(function* () {
-        const c = yield* makeCtx();
-        try {
-          const e = yield* attempt(row, c);
-          if (e instanceof Promise) pending = e;
-          else err = e;
-          yield* stillWorks(c);
-        } finally {
-          closeCtx(c);
+    it.each(rows.map((r) => [r.what, r] as const))(
+      "%s: fails with the right errno, names the argument, and leaves the runtime usable",
+      async (_what, row) => {
+        let pending: Promise<unknown> | null = null;
+        let err: unknown;
+        await run(function* () {
+          const c = yield* makeCtx();
+          try {
+            const e = yield* attempt(row, c);
+            if (e instanceof Promise) pending = e;
+            else err = e;
+            yield* stillWorks(c);
+          } finally {
+            closeCtx(c);
+          }
+        });
+        if (pending !== null) {
+          try {
+            await pending;
+            err = new Error("the call succeeded");
+          } catch (e) {
+            err = e;
+          }
         }
-      });
-      if (pending !== null) {
-        try {
-          await pending;
-          err = new Error("the call succeeded");
-        } catch (e) {
-          err = e;
-        }
-      }
-      expectBad(err, fn, row);
-    });
+        expectBad(err, fn, row);
+      },
+    );
   });
 }
 
@@ -761,7 +1087,9 @@ describe("the bad-input table", () => {
     const missing = Object.entries(api)
       .filter(([, f]) => typeof f === "function" && !isClass(f) && !covered.has(f))
       .map(([name]) => name);
-    expect(missing, "exported functions without bad-input rows: add them to TABLE in test/bad-input.test.ts").toEqual([]);
+    expect(missing, "exported functions without bad-input rows: add them to TABLE in test/bad-input.test.ts").toEqual(
+      [],
+    );
   });
 
   it("leaves a malformed iolist as it was", async () => {

@@ -16,16 +16,43 @@ import { parseLoadSummary } from "../bench/serverload.js";
 import { interleave, median, pairedRatio, quantile, summarize } from "../bench/stats.js";
 import { ratioChart } from "../bench/svg.js";
 
-const cell = (values: number[], n = 1000): Cell => ({ n, values, maxRss: values.map(() => 50e6), extra: {}, errors: [] });
+const cell = (values: number[], n = 1000): Cell => ({
+  n,
+  values,
+  maxRss: values.map(() => 50e6),
+  extra: {},
+  errors: [],
+});
 const workload = (id: string): Workload => WORKLOADS.find((w) => w.id === id)!;
 
 describe("parseArgs", () => {
   it("gives defaults for no arguments", () => {
-    expect(parseArgs([])).toEqual({ filter: null, runs: null, quick: false, json: null, svg: null, md: null, noC: false, help: false });
+    expect(parseArgs([])).toEqual({
+      filter: null,
+      runs: null,
+      quick: false,
+      json: null,
+      svg: null,
+      md: null,
+      noC: false,
+      help: false,
+    });
   });
 
   it("reads every option, with a separate or an inline value", () => {
-    const o = parseArgs(["--filter", "chan|ipc", "--runs=3", "--quick", "--json", "a.json", "--svg=b.svg", "--md", "c.md", "--no-c", "--help"]);
+    const o = parseArgs([
+      "--filter",
+      "chan|ipc",
+      "--runs=3",
+      "--quick",
+      "--json",
+      "a.json",
+      "--svg=b.svg",
+      "--md",
+      "c.md",
+      "--no-c",
+      "--help",
+    ]);
     expect(o.filter?.test("IPC bulk")).toBe(true);
     expect(o.filter?.test("go")).toBe(false);
     expect(o).toMatchObject({ runs: 3, quick: true, json: "a.json", svg: "b.svg", md: "c.md", noC: true, help: true });
@@ -68,7 +95,10 @@ describe("stats", () => {
 describe("report", () => {
   const rows = summarizeResults(
     [
-      { workload: workload("go"), cells: { tsdill: cell([60, 70, 65]), effection: cell([60000, 61000, 59000]), effect: cell([600, 700, 40]) } },
+      {
+        workload: workload("go"),
+        cells: { tsdill: cell([60, 70, 65]), effection: cell([60000, 61000, 59000]), effect: cell([600, 700, 40]) },
+      },
       { workload: workload("pingpong"), cells: { tsdill: cell([95, 90, 100]), net: cell([100, 100, 100]) } },
     ],
     { machine: "m", note: "n", figures: { go: 40, pingpong: 400 } },
@@ -90,7 +120,7 @@ describe("report", () => {
 
   it("draws a well-formed chart with a bar per system and workload", () => {
     const svg = ratioChart(rows, "a <test> & more");
-    expect(svg.startsWith("<svg xmlns=\"http://www.w3.org/2000/svg\"")).toBe(true);
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
     expect(svg).not.toMatch(/NaN|Infinity|undefined/);
     expect(svg).toContain("a &lt;test&gt; &amp; more");
@@ -123,7 +153,11 @@ describe("variants (the server with 1 and 2 workers)", () => {
   const rows = summarizeResults(
     [
       { workload: workload("go"), cells: { tsdill: cell([60, 70, 65]) } },
-      { workload: server, cells: {}, variants: { w1: withP99([100, 80, 90], [3, 4, 5]), w2: withP99([150, 100, NaN], [6, 7, 8]) } },
+      {
+        workload: server,
+        cells: {},
+        variants: { w1: withP99([100, 80, 90], [3, 4, 5]), w2: withP99([150, 100, NaN], [6, 7, 8]) },
+      },
     ],
     null,
   );
@@ -137,7 +171,12 @@ describe("variants (the server with 1 and 2 workers)", () => {
     ]);
     expect(interleave(units, 1).map((u) => u.key)).toEqual(["w2", "w1"]);
     // the others: one unit per system (libdill only when its C program was built)
-    expect(unitsOf(workload("go"), { quick: false, cBins: {} }).map((u) => u.key)).toEqual(["tsdill", "effection", "effect", "async"]);
+    expect(unitsOf(workload("go"), { quick: false, cBins: {} }).map((u) => u.key)).toEqual([
+      "tsdill",
+      "effection",
+      "effect",
+      "async",
+    ]);
   });
 
   it("are compared with the first variant round by round, skipping failed rounds", () => {
@@ -187,12 +226,18 @@ describe("the load generator's summary", () => {
   };
 
   it("gives requests/s and p99 from `tsdill load --json`, pretty-printed or not", () => {
-    expect(parseLoadSummary(`${JSON.stringify(summary, null, 2)}\n`)).toEqual({ requests: 50000, requestsPerSecond: 20747, p99Ms: 8 });
+    expect(parseLoadSummary(`${JSON.stringify(summary, null, 2)}\n`)).toEqual({
+      requests: 50000,
+      requestsPerSecond: 20747,
+      p99Ms: 8,
+    });
     expect(parseLoadSummary(`load: progress\n${JSON.stringify(summary)}`)).toMatchObject({ requestsPerSecond: 20747 });
   });
 
   it("refuses a run where requests failed, a missing figure, or no JSON", () => {
-    expect(() => parseLoadSummary(JSON.stringify({ ...summary, ok: 49990, failed: 10, errors: { ECONNRESET: 10 } }))).toThrow(/10 of 50000 requests failed.*ECONNRESET/);
+    expect(() =>
+      parseLoadSummary(JSON.stringify({ ...summary, ok: 49990, failed: 10, errors: { ECONNRESET: 10 } })),
+    ).toThrow(/10 of 50000 requests failed.*ECONNRESET/);
     expect(() => parseLoadSummary(JSON.stringify({ ...summary, latencyMs: {} }))).toThrow(/latencyMs.p99/);
     expect(() => parseLoadSummary(JSON.stringify({ ...summary, requestsPerSecond: 0 }))).toThrow(/0 requests\/s/);
     expect(() => parseLoadSummary("connect: ENOENT")).toThrow(/no JSON summary/);
@@ -215,14 +260,29 @@ describe("docs section", () => {
 
 describe("measuring processes", () => {
   it("parse the result line that the C and Node programs print", () => {
-    expect(parseResult('noise\nBENCH_RESULT {"value":38.500000,"maxRss":1867776}\n')).toEqual({ value: 38.5, maxRss: 1867776 });
+    expect(parseResult('noise\nBENCH_RESULT {"value":38.500000,"maxRss":1867776}\n')).toEqual({
+      value: 38.5,
+      maxRss: 1867776,
+    });
     expect(() => parseResult("no result here")).toThrow(/BENCH_RESULT/);
     expect(() => parseResult('BENCH_RESULT {"value":null,"maxRss":1}')).toThrow(/bad result/);
   });
 
   it.skipIf(!haveCompiler())("C workloads pass `cc -fsyntax-only` against the stand-in header", () => {
     const results = syntaxCheck();
-    expect(results.map((r) => r.file)).toEqual(expect.arrayContaining(["go.c", "ctxswitch.c", "chan.c", "choose.c", "done.c", "whispers.c", "timer.c", "pingpong.c", "bulk.c"]));
+    expect(results.map((r) => r.file)).toEqual(
+      expect.arrayContaining([
+        "go.c",
+        "ctxswitch.c",
+        "chan.c",
+        "choose.c",
+        "done.c",
+        "whispers.c",
+        "timer.c",
+        "pingpong.c",
+        "bulk.c",
+      ]),
+    );
     for (const r of results) expect(r, r.message).toMatchObject({ ok: true });
   });
 });

@@ -97,12 +97,32 @@ describe("DillError", () => {
 describe("errors thrown by the runtime", () => {
   it("EBADF names the function and the handle argument", async () => {
     await run(function* () {
-      checkShape(thrown(() => hclose(9999)), "EBADF", "hclose", "h");
-      checkShape(thrown(() => hquery(9999, Symbol("t"))), "EBADF", "hquery", "h");
+      checkShape(
+        thrown(() => hclose(9999)),
+        "EBADF",
+        "hclose",
+        "h",
+      );
+      checkShape(
+        thrown(() => hquery(9999, Symbol("t"))),
+        "EBADF",
+        "hquery",
+        "h",
+      );
       checkShape(yield* failure(chsend(9999, 1, 0)), "EBADF", "chsend", "ch");
       checkShape(yield* failure(chrecv(9999, 0)), "EBADF", "chrecv", "ch");
-      checkShape(thrown(() => chdone(9999)), "EBADF", "chdone", "ch");
-      checkShape(thrown(() => bundle_go(9999, msleep(-1) as never)), "EBADF", "bundle_go", "bndl");
+      checkShape(
+        thrown(() => chdone(9999)),
+        "EBADF",
+        "chdone",
+        "ch",
+      );
+      checkShape(
+        thrown(() => bundle_go(9999, msleep(-1) as never)),
+        "EBADF",
+        "bundle_go",
+        "bndl",
+      );
     });
   });
 
@@ -111,7 +131,12 @@ describe("errors thrown by the runtime", () => {
       const b = bundle();
       checkShape(yield* failure(chsend(b, 1, 0)), "ENOTSUP", "chsend", "ch");
       const [x, y] = chmake();
-      checkShape(thrown(() => bundle_go(x, msleep(-1) as never)), "ENOTSUP", "bundle_go", "bndl");
+      checkShape(
+        thrown(() => bundle_go(x, msleep(-1) as never)),
+        "ENOTSUP",
+        "bundle_go",
+        "bndl",
+      );
       hclose(x);
       hclose(y);
       hclose(b);
@@ -125,8 +150,18 @@ describe("errors thrown by the runtime", () => {
       checkShape(yield* failure(chrecv(a, -7)), "EINVAL", "chrecv", "deadline");
       hclose(a);
       hclose(b);
-      checkShape(thrown(() => go((() => 1) as never)), "EINVAL", "go", "expr");
-      checkShape(thrown(() => chmake_mem({} as never)), "EINVAL", "chmake_mem", "mem");
+      checkShape(
+        thrown(() => go((() => 1) as never)),
+        "EINVAL",
+        "go",
+        "expr",
+      );
+      checkShape(
+        thrown(() => chmake_mem({} as never)),
+        "EINVAL",
+        "chmake_mem",
+        "mem",
+      );
     });
   });
 
@@ -134,13 +169,22 @@ describe("errors thrown by the runtime", () => {
     await run(function* () {
       const mem = new CoroutineStorage();
       const h = go_mem(msleep(-1) as never, mem);
-      checkShape(thrown(() => go_mem(msleep(-1) as never, mem)), "EBUSY", "go_mem", "mem");
+      checkShape(
+        thrown(() => go_mem(msleep(-1) as never, mem)),
+        "EBUSY",
+        "go_mem",
+        "mem",
+      );
       hclose(h);
       const prevHandles = dill_stats().maxHandles;
       dill_configure({ handles: 1 });
       try {
         const h1 = go(msleep(-1) as never);
-        checkShape(thrown(() => go(msleep(-1) as never)), "EMFILE", "go");
+        checkShape(
+          thrown(() => go(msleep(-1) as never)),
+          "EMFILE",
+          "go",
+        );
         hclose(h1);
       } finally {
         dill_configure({ handles: prevHandles });
@@ -148,7 +192,11 @@ describe("errors thrown by the runtime", () => {
       const prevPool = dill_stats().pool.capacity;
       dill_configure({ pool: dill_stats().pool.used });
       try {
-        checkShape(thrown(() => chmake()), "ENOMEM", "chmake");
+        checkShape(
+          thrown(() => chmake()),
+          "ENOMEM",
+          "chmake",
+        );
       } finally {
         dill_configure({ pool: prevPool });
       }
@@ -172,7 +220,12 @@ describe("errors thrown by the runtime", () => {
       checkShape(errs[0]!, "ECANCELED", "msleep");
       chdone(a);
       checkShape(yield* failure(chsend(a, 1, 0)), "EPIPE", "chsend");
-      checkShape(thrown(() => chdone(a)), "EPIPE", "chdone", "ch");
+      checkShape(
+        thrown(() => chdone(a)),
+        "EPIPE",
+        "chdone",
+        "ch",
+      );
       hclose(a);
       hclose(b);
     });
@@ -205,15 +258,21 @@ describe("dill_configure", () => {
     expect(thrown(() => dill_configure({ handles: 10, pool: -1 })).code).toBe("EINVAL");
     // A good pool value with a clock switch refused while a deadline is pending.
     await run(function* () {
-      const sleeper = go((function* sleep() {
-        yield* msleep(now() + 60_000);
-      })());
+      const sleeper = go(
+        (function* sleep() {
+          yield* msleep(now() + 60_000);
+        })(),
+      );
       yield* dill_yield();
       const e = thrown(() => dill_configure({ pool: 5, clock: "virtual" }));
       expect([e.code, e.message]).toEqual(["EBUSY", expect.stringContaining("'clock'")]);
       hclose(sleeper);
     });
     const after = dill_stats();
-    expect([after.maxHandles, after.pool.capacity, after.clock]).toEqual([before.maxHandles, before.pool.capacity, before.clock]);
+    expect([after.maxHandles, after.pool.capacity, after.clock]).toEqual([
+      before.maxHandles,
+      before.pool.capacity,
+      before.clock,
+    ]);
   });
 });

@@ -39,7 +39,13 @@ describe("the examples", () => {
     const { stdout, stderr } = await example("prefork.ts");
     expect(stderr).toBe("");
     expect(stdout).toBe(
-      ["20 of 20 requests answered by the 2 workers", "workers exited with codes 0, 0", "socket file removed: true", "left open: 0 coroutines, 0 handles", ""].join("\n"),
+      [
+        "20 of 20 requests answered by the 2 workers",
+        "workers exited with codes 0, 0",
+        "socket file removed: true",
+        "left open: 0 coroutines, 0 handles",
+        "",
+      ].join("\n"),
     );
   });
 
@@ -72,7 +78,9 @@ describe("the examples", () => {
   const steps = readdirSync(join(root, "examples"))
     .filter((f) => /^step\d+-.*\.ts$/.test(f))
     .sort();
-  const pages = readdirSync(join(root, "docs", "tutorial")).map((f) => readFileSync(join(root, "docs", "tutorial", f), "utf8"));
+  const pages = readdirSync(join(root, "docs", "tutorial")).map((f) =>
+    readFileSync(join(root, "docs", "tutorial", f), "utf8"),
+  );
 
   function documentedOutput(file: string): string | undefined {
     const page = pages.find((md) => md.includes(`(../../examples/${file})`));
@@ -89,8 +97,14 @@ describe("the examples", () => {
   it.each(steps)("shows on the tutorial page only code that is in %s", (file) => {
     const page = pages.find((md) => md.includes(`(../../examples/${file})`));
     expect(page, `a page of docs/tutorial/ shows ${file}`).toBeDefined();
-    const program = new Set(readFileSync(join(root, "examples", file), "utf8").split("\n").map((l) => l.trim()));
-    const shown = [...page!.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].flatMap((m) => m[1]!.split("\n").map((l) => l.trim()));
+    const program = new Set(
+      readFileSync(join(root, "examples", file), "utf8")
+        .split("\n")
+        .map((l) => l.trim()),
+    );
+    const shown = [...page!.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].flatMap((m) =>
+      m[1]!.split("\n").map((l) => l.trim()),
+    );
     // Lines left out of an excerpt are marked with a comment starting "// ...".
     expect(shown.filter((l) => l !== "" && !l.startsWith("// ...") && !program.has(l))).toEqual([]);
   });

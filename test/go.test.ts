@@ -524,259 +524,259 @@ describe("hclose on a coroutine", () => {
       hclose(a);
       hclose(b);
     });
-});
-
-describe("exceptions escaping coroutines", () => {
-  it("reports an exception escaping a non-root coroutine to the onUncaught handler, not swallowing it", async () => {
-    const reported: unknown[] = [];
-    dill_configure({ onUncaught: (e) => reported.push(e) });
-    try {
-      await run(function* () {
-        const boom = new Error("boom");
-        const before = dill_stats().uncaught;
-        const h = go(
-          (function* () {
-            yield* dill_yield();
-            throw boom;
-          })(),
-        );
-        yield* dill_yield();
-        yield* dill_yield();
-        expect(reported).toEqual([boom]);
-        expect(dill_stats().uncaught).toBe(before + 1);
-        hclose(h);
-      });
-    } finally {
-      dill_configure({ onUncaught: null });
-    }
   });
 
-  it("reports an exception thrown from a cancelled coroutine's cleanup", async () => {
-    const reported: unknown[] = [];
-    dill_configure({ onUncaught: (e) => reported.push(e) });
-    try {
+  describe("exceptions escaping coroutines", () => {
+    it("reports an exception escaping a non-root coroutine to the onUncaught handler, not swallowing it", async () => {
+      const reported: unknown[] = [];
+      dill_configure({ onUncaught: (e) => reported.push(e) });
+      try {
+        await run(function* () {
+          const boom = new Error("boom");
+          const before = dill_stats().uncaught;
+          const h = go(
+            (function* () {
+              yield* dill_yield();
+              throw boom;
+            })(),
+          );
+          yield* dill_yield();
+          yield* dill_yield();
+          expect(reported).toEqual([boom]);
+          expect(dill_stats().uncaught).toBe(before + 1);
+          hclose(h);
+        });
+      } finally {
+        dill_configure({ onUncaught: null });
+      }
+    });
+
+    it("reports an exception thrown from a cancelled coroutine's cleanup", async () => {
+      const reported: unknown[] = [];
+      dill_configure({ onUncaught: (e) => reported.push(e) });
+      try {
+        await run(function* () {
+          const oops = new Error("cleanup failed");
+          const h = go(
+            (function* () {
+              try {
+                yield* msleep(-1);
+              } finally {
+                throw oops;
+              }
+            })(),
+          );
+          yield* dill_yield();
+          hclose(h);
+          expect(reported).toEqual([oops]);
+        });
+      } finally {
+        dill_configure({ onUncaught: null });
+      }
+    });
+
+    it("does not report a coroutine's own cancellation", async () => {
+      const reported: unknown[] = [];
+      dill_configure({ onUncaught: (e) => reported.push(e) });
+      try {
+        await run(function* () {
+          const h = go(forever());
+          yield* dill_yield();
+          hclose(h);
+          yield* dill_yield();
+          expect(reported).toEqual([]);
+        });
+      } finally {
+        dill_configure({ onUncaught: null });
+      }
+    });
+
+    it("run() rejects with the exception that escaped the root coroutine", async () => {
+      const boom = new Error("root failed");
+      await expect(
+        run(function* () {
+          yield* dill_yield();
+          throw boom;
+        }),
+      ).rejects.toBe(boom);
+    });
+
+    it("run() rejects with the DillError a blocking call threw in the root", async () => {
+      const p = run(function* () {
+        yield* msleep(0);
+        yield* chrecv(123456, 0);
+      });
+      await expect(p).rejects.toMatchObject({ code: "EBADF" });
+    });
+  });
+
+  describe("go_mem", () => {
+    it("runs the coroutine in caller storage, drawing nothing from the pool", async () => {
       await run(function* () {
-        const oops = new Error("cleanup failed");
+        const mem = new CoroutineStorage();
+        const used = dill_stats().pool.used;
+        const [a, b] = chmake();
+        const pooled = dill_stats().pool.used;
+        const h = go_mem(
+          (function* () {
+            yield* chsend(a, "hi", -1);
+          })(),
+          mem,
+        );
+        expect(dill_stats().pool.used).toBe(pooled);
+        expect(yield* chrecv(b, -1)).toBe("hi");
+        hclose(h);
+        hclose(a);
+        hclose(b);
+        expect(dill_stats().pool.used).toBe(used);
+      });
+    });
+
+    it("fails with EBUSY while the storage is in use, even after the coroutine finished, until its handle is closed", async () => {
+      await run(function* () {
+        const mem = new CoroutineStorage();
+        const h = go_mem(noop(), mem);
+        const e = thrown(() => go_mem(noop(), mem));
+        expect(e.code).toBe("EBUSY");
+        expect(e.message).toContain("go_mem");
+        expect(e.message).toContain("mem");
+        yield* dill_yield();
+        expect(dill_stats().coroutines).toBe(1);
+        expect(thrown(() => go_mem(noop(), mem)).code).toBe("EBUSY");
+        hclose(h);
+      });
+    });
+
+    it("makes the storage reusable after hclose", async () => {
+      await run(function* () {
+        const mem = new CoroutineStorage();
+        const log: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          const h = go_mem(forever(log), mem);
+          yield* dill_yield();
+          hclose(h);
+        }
+        const h = go_mem(
+          (function* () {
+            log.push("last");
+          })(),
+          mem,
+        );
+        yield* dill_yield();
+        hclose(h);
+        expect(log).toEqual(["finally", "finally", "finally", "last"]);
+      });
+    });
+
+    it("fails with EINVAL for storage of the wrong class, and for a non-generator expr", async () => {
+      await run(function* () {
+        const e = thrown(() => go_mem(noop(), new BundleStorage() as never));
+        expect(e.code).toBe("EINVAL");
+        expect(e.message).toContain("mem");
+        const e2 = thrown(() => go_mem(noop as never, new CoroutineStorage()));
+        expect(e2.code).toBe("EINVAL");
+        expect(e2.message).toContain("expr");
+      });
+    });
+
+    it("fails with ECANCELED when called from a cancelled coroutine", async () => {
+      await run(function* () {
+        const codes: string[] = [];
+        const mem = new CoroutineStorage();
         const h = go(
           (function* () {
             try {
               yield* msleep(-1);
             } finally {
-              throw oops;
+              codes.push(thrown(() => go_mem(noop(), mem)).code);
             }
           })(),
         );
         yield* dill_yield();
         hclose(h);
-        expect(reported).toEqual([oops]);
+        expect(codes).toEqual(["ECANCELED"]);
+        // The storage was not taken by the failed call.
+        const h2 = go_mem(noop(), mem);
+        hclose(h2);
       });
-    } finally {
-      dill_configure({ onUncaught: null });
-    }
-  });
+    });
 
-  it("does not report a coroutine's own cancellation", async () => {
-    const reported: unknown[] = [];
-    dill_configure({ onUncaught: (e) => reported.push(e) });
-    try {
+    it("reports EMFILE when the handle table is full and leaves the storage free", async () => {
       await run(function* () {
-        const h = go(forever());
-        yield* dill_yield();
-        hclose(h);
-        yield* dill_yield();
-        expect(reported).toEqual([]);
+        const prev = dill_stats().maxHandles;
+        dill_configure({ handles: dill_stats().handles + 1 });
+        const mem = new CoroutineStorage();
+        let h = -1;
+        try {
+          h = go(forever());
+          expect(thrown(() => go_mem(noop(), mem)).code).toBe("EMFILE");
+        } finally {
+          if (h >= 0) hclose(h);
+          dill_configure({ handles: prev });
+        }
+        const h2 = go_mem(noop(), mem);
+        hclose(h2);
       });
-    } finally {
-      dill_configure({ onUncaught: null });
-    }
+    });
   });
 
-  it("run() rejects with the exception that escaped the root coroutine", async () => {
-    const boom = new Error("root failed");
-    await expect(
-      run(function* () {
+  describe("libdill scenarios", () => {
+    it("passes a value along a chain of 10,000 coroutines (whispers)", async () => {
+      const N = 10_000;
+      const result = await run(function* () {
+        function* whisper(left: number, right: number) {
+          const v = yield* chrecv<number>(right, -1);
+          yield* chsend(left, v + 1, -1);
+        }
+        const hs: number[] = [];
+        const chans: number[] = [];
+        const [leftmost, first] = chmake();
+        chans.push(leftmost, first);
+        let left = first;
+        for (let i = 0; i < N; i++) {
+          const [l, r] = chmake();
+          chans.push(l, r);
+          hs.push(go(whisper(left, l)));
+          left = r;
+        }
+        yield* chsend(left, 1, -1);
+        const v = yield* chrecv<number>(leftmost, -1);
+        for (const h of hs) hclose(h);
+        for (const c of chans) hclose(c);
+        return v;
+      });
+      expect(result).toBe(N + 1);
+    });
+
+    it("cancels 10,000 coroutines blocked on channels through their individual handles", async () => {
+      const N = 10_000;
+      await run(function* () {
+        const [a, b] = chmake();
+        let cancelled = 0;
+        const hs: number[] = [];
+        for (let i = 0; i < N; i++) {
+          hs.push(
+            go(
+              (function* () {
+                try {
+                  yield* chrecv(a, -1);
+                } catch (e) {
+                  if ((e as { code: string }).code === "ECANCELED") cancelled++;
+                }
+              })(),
+            ),
+          );
+        }
         yield* dill_yield();
-        throw boom;
-      }),
-    ).rejects.toBe(boom);
-  });
-
-  it("run() rejects with the DillError a blocking call threw in the root", async () => {
-    const p = run(function* () {
-      yield* msleep(0);
-      yield* chrecv(123456, 0);
+        expect(dill_stats().coroutines).toBe(N + 1);
+        for (const h of hs) hclose(h);
+        expect(cancelled).toBe(N);
+        expect(dill_stats().coroutines).toBe(1);
+        // Nothing is left parked on the channel: a send finds no receiver.
+        expect(yield* codeOf(chsend(b, 1, 0))).toBe("ETIMEDOUT");
+        hclose(a);
+        hclose(b);
+      });
     });
-    await expect(p).rejects.toMatchObject({ code: "EBADF" });
-  });
-});
-
-describe("go_mem", () => {
-  it("runs the coroutine in caller storage, drawing nothing from the pool", async () => {
-    await run(function* () {
-      const mem = new CoroutineStorage();
-      const used = dill_stats().pool.used;
-      const [a, b] = chmake();
-      const pooled = dill_stats().pool.used;
-      const h = go_mem(
-        (function* () {
-          yield* chsend(a, "hi", -1);
-        })(),
-        mem,
-      );
-      expect(dill_stats().pool.used).toBe(pooled);
-      expect(yield* chrecv(b, -1)).toBe("hi");
-      hclose(h);
-      hclose(a);
-      hclose(b);
-      expect(dill_stats().pool.used).toBe(used);
-    });
-  });
-
-  it("fails with EBUSY while the storage is in use, even after the coroutine finished, until its handle is closed", async () => {
-    await run(function* () {
-      const mem = new CoroutineStorage();
-      const h = go_mem(noop(), mem);
-      const e = thrown(() => go_mem(noop(), mem));
-      expect(e.code).toBe("EBUSY");
-      expect(e.message).toContain("go_mem");
-      expect(e.message).toContain("mem");
-      yield* dill_yield();
-      expect(dill_stats().coroutines).toBe(1);
-      expect(thrown(() => go_mem(noop(), mem)).code).toBe("EBUSY");
-      hclose(h);
-    });
-  });
-
-  it("makes the storage reusable after hclose", async () => {
-    await run(function* () {
-      const mem = new CoroutineStorage();
-      const log: string[] = [];
-      for (let i = 0; i < 3; i++) {
-        const h = go_mem(forever(log), mem);
-        yield* dill_yield();
-        hclose(h);
-      }
-      const h = go_mem(
-        (function* () {
-          log.push("last");
-        })(),
-        mem,
-      );
-      yield* dill_yield();
-      hclose(h);
-      expect(log).toEqual(["finally", "finally", "finally", "last"]);
-    });
-  });
-
-  it("fails with EINVAL for storage of the wrong class, and for a non-generator expr", async () => {
-    await run(function* () {
-      const e = thrown(() => go_mem(noop(), new BundleStorage() as never));
-      expect(e.code).toBe("EINVAL");
-      expect(e.message).toContain("mem");
-      const e2 = thrown(() => go_mem(noop as never, new CoroutineStorage()));
-      expect(e2.code).toBe("EINVAL");
-      expect(e2.message).toContain("expr");
-    });
-  });
-
-  it("fails with ECANCELED when called from a cancelled coroutine", async () => {
-    await run(function* () {
-      const codes: string[] = [];
-      const mem = new CoroutineStorage();
-      const h = go(
-        (function* () {
-          try {
-            yield* msleep(-1);
-          } finally {
-            codes.push(thrown(() => go_mem(noop(), mem)).code);
-          }
-        })(),
-      );
-      yield* dill_yield();
-      hclose(h);
-      expect(codes).toEqual(["ECANCELED"]);
-      // The storage was not taken by the failed call.
-      const h2 = go_mem(noop(), mem);
-      hclose(h2);
-    });
-  });
-
-  it("reports EMFILE when the handle table is full and leaves the storage free", async () => {
-    await run(function* () {
-      const prev = dill_stats().maxHandles;
-      dill_configure({ handles: dill_stats().handles + 1 });
-      const mem = new CoroutineStorage();
-      let h = -1;
-      try {
-        h = go(forever());
-        expect(thrown(() => go_mem(noop(), mem)).code).toBe("EMFILE");
-      } finally {
-        if (h >= 0) hclose(h);
-        dill_configure({ handles: prev });
-      }
-      const h2 = go_mem(noop(), mem);
-      hclose(h2);
-    });
-  });
-});
-
-describe("libdill scenarios", () => {
-  it("passes a value along a chain of 10,000 coroutines (whispers)", async () => {
-    const N = 10_000;
-    const result = await run(function* () {
-      function* whisper(left: number, right: number) {
-        const v = yield* chrecv<number>(right, -1);
-        yield* chsend(left, v + 1, -1);
-      }
-      const hs: number[] = [];
-      const chans: number[] = [];
-      const [leftmost, first] = chmake();
-      chans.push(leftmost, first);
-      let left = first;
-      for (let i = 0; i < N; i++) {
-        const [l, r] = chmake();
-        chans.push(l, r);
-        hs.push(go(whisper(left, l)));
-        left = r;
-      }
-      yield* chsend(left, 1, -1);
-      const v = yield* chrecv<number>(leftmost, -1);
-      for (const h of hs) hclose(h);
-      for (const c of chans) hclose(c);
-      return v;
-    });
-    expect(result).toBe(N + 1);
-  });
-
-  it("cancels 10,000 coroutines blocked on channels through their individual handles", async () => {
-    const N = 10_000;
-    await run(function* () {
-      const [a, b] = chmake();
-      let cancelled = 0;
-      const hs: number[] = [];
-      for (let i = 0; i < N; i++) {
-        hs.push(
-          go(
-            (function* () {
-              try {
-                yield* chrecv(a, -1);
-              } catch (e) {
-                if ((e as { code: string }).code === "ECANCELED") cancelled++;
-              }
-            })(),
-          ),
-        );
-      }
-      yield* dill_yield();
-      expect(dill_stats().coroutines).toBe(N + 1);
-      for (const h of hs) hclose(h);
-      expect(cancelled).toBe(N);
-      expect(dill_stats().coroutines).toBe(1);
-      // Nothing is left parked on the channel: a send finds no receiver.
-      expect(yield* codeOf(chsend(b, 1, 0))).toBe("ETIMEDOUT");
-      hclose(a);
-      hclose(b);
-    });
-  });
   });
 });

@@ -90,7 +90,18 @@ describe("hmake", () => {
   it("fails with EINVAL naming vfs for something that is not an object with query and close", async () => {
     await run(function* () {
       const fn = () => undefined;
-      for (const bad of [null, undefined, 42, "vfs", fn, {}, { query: fn }, { close: fn }, { query: 1, close: fn }, { query: fn, close: "x" }]) {
+      for (const bad of [
+        null,
+        undefined,
+        42,
+        "vfs",
+        fn,
+        {},
+        { query: fn },
+        { close: fn },
+        { query: 1, close: fn },
+        { query: fn, close: "x" },
+      ]) {
         const e = thrown(() => hmake(bad as never));
         expect(e.code).toBe("EINVAL");
         expect(e.message).toContain("hmake");

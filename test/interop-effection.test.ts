@@ -1,6 +1,20 @@
 import { action, createScope, type Operation, run as effectionRun, sleep, spawn, suspend } from "effection";
 import { afterEach, describe, expect, it } from "vitest";
-import { abort_signal, chmake, chrecv, DillError, dill_configure, dill_stats, dill_yield, go, hclose, msleep, now, type Op, run } from "../src/index.js";
+import {
+  abort_signal,
+  chmake,
+  chrecv,
+  DillError,
+  dill_configure,
+  dill_stats,
+  dill_yield,
+  go,
+  hclose,
+  msleep,
+  now,
+  type Op,
+  run,
+} from "../src/index.js";
 import {
   dill_effection_call,
   dill_effection_drain,
@@ -107,7 +121,12 @@ describe("effection_call: an effection operation inside a coroutine", () => {
       yield* msleep(now() + 5);
       expect(log).toEqual([]);
       hclose(h);
-      expect(log).toEqual(["effection finally", "effection child finally", "coroutine: ECANCELED", "coroutine finally"]);
+      expect(log).toEqual([
+        "effection finally",
+        "effection child finally",
+        "coroutine: ECANCELED",
+        "coroutine finally",
+      ]);
       yield* effection_drain(now() + LONG);
     });
   });
@@ -253,7 +272,11 @@ describe("effection_call: an effection operation inside a coroutine", () => {
       expect(yield* codeOf(effection_call(42 as never, -1))).toBe("EINVAL");
       expect(yield* codeOf(effection_call(function* () {}, NaN))).toBe("EINVAL");
     });
-    expect(() => effection_call(function* () {}, -1)[Symbol.iterator]().next()).toThrow(expect.objectContaining({ code: "EPERM" }));
+    expect(() =>
+      effection_call(function* () {}, -1)
+        [Symbol.iterator]()
+        .next(),
+    ).toThrow(expect.objectContaining({ code: "EPERM" }));
   });
 });
 
@@ -266,7 +289,11 @@ describe("effection_go: a coroutine inside effection", () => {
           return "from tsdill";
         })(),
       );
-      const b = yield* dill_effection_go((function* () { return 5; })());
+      const b = yield* dill_effection_go(
+        (function* () {
+          return 5;
+        })(),
+      );
       return `${a} ${b}`;
     });
     expect(v).toBe("from tsdill 5");

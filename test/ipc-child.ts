@@ -17,7 +17,23 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { DillError, type Op, brecv, bsend, hclose, ipc_accept, ipc_close, ipc_connect, ipc_fromfd, ipc_listen, ipc_listener_fromfd, ipc_pair, msleep, now, run } from "../src/index.js";
+import {
+  DillError,
+  type Op,
+  brecv,
+  bsend,
+  hclose,
+  ipc_accept,
+  ipc_close,
+  ipc_connect,
+  ipc_fromfd,
+  ipc_listen,
+  ipc_listener_fromfd,
+  ipc_pair,
+  msleep,
+  now,
+  run,
+} from "../src/index.js";
 
 function* codeOf(op: Op<unknown>): Op<string> {
   try {
@@ -33,7 +49,7 @@ function* codeOf(op: Op<unknown>): Op<string> {
 
 function* echo(s: number, n: number): Op<void> {
   const buf = new Uint8Array(65536);
-  for (let left = n; left > 0; ) {
+  for (let left = n; left > 0;) {
     const k = Math.min(left, buf.length);
     yield* brecv(s, buf, k, now() + 10_000);
     yield* bsend(s, buf, k, now() + 10_000);

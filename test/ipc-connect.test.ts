@@ -19,7 +19,19 @@ import {
   now,
   run,
 } from "../src/index.js";
-import { buildPeer, childJson, codeOf, exhaustPool, expectNoFdLeak, fillHandleTable, hasCommand, NOBODY, runChild, tempDirPerFile, unprivileged } from "./ipc-helpers.js";
+import {
+  buildPeer,
+  childJson,
+  codeOf,
+  exhaustPool,
+  expectNoFdLeak,
+  fillHandleTable,
+  hasCommand,
+  NOBODY,
+  runChild,
+  tempDirPerFile,
+  unprivileged,
+} from "./ipc-helpers.js";
 
 let dir: string;
 let peerBin: string | null = null;
@@ -104,39 +116,45 @@ describe("ipc_connect", () => {
     });
   });
 
-  it.runIf(hasCommand("cc"))("fails with ETIMEDOUT when the listener's backlog stays full until the deadline", async () => {
-    const addr = fresh();
-    const p = await fullListener(addr);
-    try {
-      await run(function* () {
-        const c1 = yield* ipc_connect(addr, now() + 2000);
-        const t0 = now();
-        expect(yield* codeOf(ipc_connect(addr, now() + 150))).toBe("ETIMEDOUT");
-        expect(now() - t0).toBeGreaterThanOrEqual(100);
-        hclose(c1);
-      });
-    } finally {
-      await stop(p);
-    }
-  });
+  it.runIf(hasCommand("cc"))(
+    "fails with ETIMEDOUT when the listener's backlog stays full until the deadline",
+    async () => {
+      const addr = fresh();
+      const p = await fullListener(addr);
+      try {
+        await run(function* () {
+          const c1 = yield* ipc_connect(addr, now() + 2000);
+          const t0 = now();
+          expect(yield* codeOf(ipc_connect(addr, now() + 150))).toBe("ETIMEDOUT");
+          expect(now() - t0).toBeGreaterThanOrEqual(100);
+          hclose(c1);
+        });
+      } finally {
+        await stop(p);
+      }
+    },
+  );
 
-  it.runIf(hasCommand("cc"))("fails with ECANCELED when its coroutine is cancelled while it waits for room", async () => {
-    const addr = fresh();
-    const p = await fullListener(addr);
-    try {
-      await run(function* () {
-        const c1 = yield* ipc_connect(addr, now() + 2000);
-        const out = { code: "" };
-        const cr = go(worker(addr, out));
-        yield* msleep(now() + 30);
-        hclose(cr);
-        expect(out.code).toBe("ECANCELED");
-        hclose(c1);
-      });
-    } finally {
-      await stop(p);
-    }
-  });
+  it.runIf(hasCommand("cc"))(
+    "fails with ECANCELED when its coroutine is cancelled while it waits for room",
+    async () => {
+      const addr = fresh();
+      const p = await fullListener(addr);
+      try {
+        await run(function* () {
+          const c1 = yield* ipc_connect(addr, now() + 2000);
+          const out = { code: "" };
+          const cr = go(worker(addr, out));
+          yield* msleep(now() + 30);
+          hclose(cr);
+          expect(out.code).toBe("ECANCELED");
+          hclose(c1);
+        });
+      } finally {
+        await stop(p);
+      }
+    },
+  );
 
   it("fails with ECANCELED when called from a cancelled coroutine (its cleanup cannot block)", async () => {
     const addr = fresh();

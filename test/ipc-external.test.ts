@@ -6,7 +6,21 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { await_promise, brecv, bsend, go, hclose, ipc_accept, ipc_close, ipc_connect, ipc_done, ipc_listen, msleep, now, run } from "../src/index.js";
+import {
+  await_promise,
+  brecv,
+  bsend,
+  go,
+  hclose,
+  ipc_accept,
+  ipc_close,
+  ipc_connect,
+  ipc_done,
+  ipc_listen,
+  msleep,
+  now,
+  run,
+} from "../src/index.js";
 import { buildPeer, codeOf, expectNoFdLeak, hasCommand, pattern, tempDirPerFile } from "./ipc-helpers.js";
 
 const MiB = 1 << 20;
@@ -64,7 +78,8 @@ function* echoServer(ls: number, n: number, out: { code: string }) {
 }
 
 function* sendAll(s: number, data: Uint8Array) {
-  for (let off = 0; off < data.length; off += CHUNK) yield* bsend(s, data.subarray(off, off + CHUNK), Math.min(CHUNK, data.length - off), now() + 10_000);
+  for (let off = 0; off < data.length; off += CHUNK)
+    yield* bsend(s, data.subarray(off, off + CHUNK), Math.min(CHUNK, data.length - off), now() + 10_000);
   yield* ipc_done(s, now() + 10_000);
 }
 

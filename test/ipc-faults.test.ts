@@ -246,11 +246,15 @@ describe("the socket file deleted under a live listener", () => {
 describe("the process out of file descriptors (a child under ulimit -n)", () => {
   it("drops the connection that arrived meanwhile (its peer sees the end), keeps ipc_accept waiting, and serves again once fds are freed", async () => {
     const script = path.join(TEST_DIR, "ipc-child.ts");
-    const child = spawn("bash", ["-c", `ulimit -n 64; exec '${process.execPath}' --import tsx '${script}' emfile-accept '${dir}'`], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NODE_OPTIONS: "" },
-    });
+    const child = spawn(
+      "bash",
+      ["-c", `ulimit -n 64; exec '${process.execPath}' --import tsx '${script}' emfile-accept '${dir}'`],
+      {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, NODE_OPTIONS: "" },
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -259,7 +263,8 @@ describe("the process out of file descriptors (a child under ulimit -n)", () => 
     const until = async (word: string): Promise<void> => {
       const end = Date.now() + 15_000;
       while (!stdout.includes(word)) {
-        if (Date.now() > end || child.exitCode !== null) throw new Error(`the child did not print ${word}\n${stdout}\n${stderr}`);
+        if (Date.now() > end || child.exitCode !== null)
+          throw new Error(`the child did not print ${word}\n${stdout}\n${stderr}`);
         await new Promise((r) => setTimeout(r, 10));
       }
     };

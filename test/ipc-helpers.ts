@@ -32,10 +32,21 @@ export function* codeOf(op: Op<unknown>): Generator<unknown, string, unknown> {
 }
 
 /** One element of an iolist. */
-export const iol = (base: Uint8Array | null, len: number, next: IoList | null = null): IoList => ({ iol_base: base, iol_len: len, iol_next: next, iol_rsvd: 0 });
+export const iol = (base: Uint8Array | null, len: number, next: IoList | null = null): IoList => ({
+  iol_base: base,
+  iol_len: len,
+  iol_next: next,
+  iol_rsvd: 0,
+});
 
 /** Send `data` on the bytestream `s` in `chunk`-byte bsends; `out` gets the outcome and the bytes sent. */
-export function* sendAll(s: number, data: Uint8Array, chunk: number, deadline: number, out: { code: string; sent: number }) {
+export function* sendAll(
+  s: number,
+  data: Uint8Array,
+  chunk: number,
+  deadline: number,
+  out: { code: string; sent: number },
+) {
   out.code = yield* codeOf(
     (function* () {
       for (let off = 0; off < data.length; off += chunk) {
@@ -95,11 +106,20 @@ export interface ChildResult {
  */
 export function runChild(
   args: string[],
-  opts: { prelude?: string; wrap?: string[]; uid?: number; gid?: number; stdio?: (number | "pipe" | "ignore")[]; timeoutMs?: number } = {},
+  opts: {
+    prelude?: string;
+    wrap?: string[];
+    uid?: number;
+    gid?: number;
+    stdio?: (number | "pipe" | "ignore")[];
+    timeoutMs?: number;
+  } = {},
 ): Promise<ChildResult> {
   const node = process.execPath;
   const script = path.join(TEST_DIR, "ipc-child.ts");
-  const cmd = [...(opts.wrap ?? []), node, "--import", "tsx", script, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  const cmd = [...(opts.wrap ?? []), node, "--import", "tsx", script, ...args]
+    .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+    .join(" ");
   const stdio = opts.stdio ?? ["ignore", "pipe", "pipe"];
   const child = spawn("bash", ["-c", `${opts.prelude ?? ""} exec ${cmd}`], {
     cwd: ROOT,
@@ -127,8 +147,12 @@ export function runChild(
 
 /** The last JSON line a child printed. */
 export function childJson(r: ChildResult): Record<string, string> {
-  const lines = r.stdout.trim().split("\n").filter((l) => l.startsWith("{"));
-  if (lines.length === 0) throw new Error(`child printed no result (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  const lines = r.stdout
+    .trim()
+    .split("\n")
+    .filter((l) => l.startsWith("{"));
+  if (lines.length === 0)
+    throw new Error(`child printed no result (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return JSON.parse(lines[lines.length - 1]!) as Record<string, string>;
 }
 

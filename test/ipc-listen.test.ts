@@ -19,7 +19,20 @@ import {
   now,
   run,
 } from "../src/index.js";
-import { childJson, codeOf, exhaustPool, expectNoFdLeak, fillHandleTable, hasCommand, isWritable, NOBODY, runChild, tempDirPerFile, unprivileged, waitForFile } from "./ipc-helpers.js";
+import {
+  childJson,
+  codeOf,
+  exhaustPool,
+  expectNoFdLeak,
+  fillHandleTable,
+  hasCommand,
+  isWritable,
+  NOBODY,
+  runChild,
+  tempDirPerFile,
+  unprivileged,
+  waitForFile,
+} from "./ipc-helpers.js";
 
 let dir: string;
 expectNoFdLeak();
@@ -126,7 +139,10 @@ describe("ipc_listen", () => {
 
   it("fails with EADDRINUSE on a stale socket file left by a killed process, without unlinking it", async () => {
     const addr = fresh();
-    spawnSync(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(addr)}, () => process.kill(process.pid, "SIGKILL"))`]);
+    spawnSync(process.execPath, [
+      "-e",
+      `require("net").createServer().listen(${JSON.stringify(addr)}, () => process.kill(process.pid, "SIGKILL"))`,
+    ]);
     expect(fs.statSync(addr).isSocket()).toBe(true);
     expect(await run(() => codeOf(ipc_listen(addr, 10)))).toBe("EADDRINUSE");
     expect(fs.existsSync(addr)).toBe(true);
@@ -352,4 +368,3 @@ describe("a listener", () => {
     });
   });
 });
-

@@ -1,6 +1,18 @@
 import fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { brecv, bsend, go, hclose, ipc_close, ipc_pair, ipc_pair_mem, IpcPairStorage, msleep, now, run } from "../src/index.js";
+import {
+  brecv,
+  bsend,
+  go,
+  hclose,
+  ipc_close,
+  ipc_pair,
+  ipc_pair_mem,
+  IpcPairStorage,
+  msleep,
+  now,
+  run,
+} from "../src/index.js";
 import { codeOf, exhaustPool, expectNoFdLeak, fillHandleTable, pattern } from "./ipc-helpers.js";
 
 expectNoFdLeak();

@@ -22,7 +22,6 @@ import { codeOf, codeOfCall, expectNoFdLeak, openFds, pattern, iol, sendAll } fr
 
 expectNoFdLeak();
 
-
 function* recvInto(s: number, buf: Uint8Array, out: { code: string }) {
   out.code = yield* codeOf(brecv(s, buf, buf.length, -1));
 }

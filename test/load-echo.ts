@@ -59,7 +59,8 @@ function* client(f: Family, id: number, rounds: number, stats: { ok: number }) {
     yield* brecv(s, head, 4, now() + 10_000);
     if (dv.getUint32(0) !== checksum(body, n)) throw new Error(`checksum mismatch on connection ${id}, round ${r}`);
     yield* brecv(s, back, n, now() + 10_000);
-    for (let i = 0; i < n; i++) if (back[i] !== body[n - 1 - i]) throw new Error(`byte ${i} differs on connection ${id}, round ${r}`);
+    for (let i = 0; i < n; i++)
+      if (back[i] !== body[n - 1 - i]) throw new Error(`byte ${i} differs on connection ${id}, round ${r}`);
     stats.ok++;
   }
   yield* f.close(s);

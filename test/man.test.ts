@@ -59,10 +59,13 @@ function exportedFunctions(): string[] {
 
 /** Points the program's imports of "tsdill" and "tsdill/<sub>" at the sources. */
 function pointAtSources(program: string): string {
-  return program.replace(/(from\s+|import\s*\(\s*)(["'])tsdill(?:\/([\w-]+))?\2/g, (_m, pre: string, _q, sub?: string) => {
-    const file = sub ? join(root, "src", "interop", `${sub}.ts`) : join(root, "src", "index.ts");
-    return `${pre}${JSON.stringify(file)}`;
-  });
+  return program.replace(
+    /(from\s+|import\s*\(\s*)(["'])tsdill(?:\/([\w-]+))?\2/g,
+    (_m, pre: string, _q, sub?: string) => {
+      const file = sub ? join(root, "src", "interop", `${sub}.ts`) : join(root, "src", "index.ts");
+      return `${pre}${JSON.stringify(file)}`;
+    },
+  );
 }
 
 describe("the manual's pages", () => {
@@ -127,7 +130,11 @@ describe("the manual's pages", () => {
     const files = [
       join(root, "README.md"),
       ...[docs, manDir, join(docs, "tutorial")].flatMap((d) =>
-        existsSync(d) ? readdirSync(d).filter((f) => f.endsWith(".md")).map((f) => join(d, f)) : [],
+        existsSync(d)
+          ? readdirSync(d)
+              .filter((f) => f.endsWith(".md"))
+              .map((f) => join(d, f))
+          : [],
       ),
     ];
     const broken: string[] = [];
@@ -232,7 +239,10 @@ process.exit(0); // what an example left behind is reported above; it must not h
       try {
         // A single example runs as itself; a batch runs through the runner.
         if (batch.length === 1 && alone(batch[0]!)) {
-          const { stderr } = await exec(process.execPath, ["--import", "tsx", files[0]!], { cwd: root, timeout: 30_000 });
+          const { stderr } = await exec(process.execPath, ["--import", "tsx", files[0]!], {
+            cwd: root,
+            timeout: 30_000,
+          });
           return { [files[0]!]: { stderr, threw: null, exitCode: 0, left: null } } as Record<string, Outcome>;
         }
         await exec(process.execPath, ["--import", "tsx", runner, result, ...files], { cwd: root, timeout: 60_000 });
@@ -249,7 +259,7 @@ process.exit(0); // what an example left behind is reported above; it must not h
     });
   });
 
-  it.concurrent("type-check as they are written, importing from \"tsdill\"", async () => {
+  it.concurrent('type-check as they are written, importing from "tsdill"', async () => {
     // The examples as the pages show them; "tsdill" is mapped to the sources by the tsconfig.
     const dir = join(work, "types");
     mkdirSync(dir);
@@ -266,9 +276,10 @@ process.exit(0); // what an example left behind is reported above; it must not h
     };
     writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(tsconfig));
     const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-    const { stdout } = await exec(process.execPath, [tsc, "--noEmit", "-p", join(dir, "tsconfig.json")], { cwd: root, timeout: 60_000 }).catch(
-      (e: { stdout?: string }) => ({ stdout: e.stdout ?? String(e) }),
-    );
+    const { stdout } = await exec(process.execPath, [tsc, "--noEmit", "-p", join(dir, "tsconfig.json")], {
+      cwd: root,
+      timeout: 60_000,
+    }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? String(e) }));
     expect(stdout).toBe("");
   });
 
@@ -278,6 +289,7 @@ process.exit(0); // what an example left behind is reported above; it must not h
     expect(o.threw).toBeNull();
     expect(o.stderr).toBe("");
     expect(o.exitCode).toBe(0);
-    if (o.left !== null) expect(o.left, "coroutines, deadlines, handles (by kind) and Node resources left open").toEqual({});
+    if (o.left !== null)
+      expect(o.left, "coroutines, deadlines, handles (by kind) and Node resources left open").toEqual({});
   });
 });

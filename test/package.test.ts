@@ -42,10 +42,14 @@ describe("the built package", () => {
     dir = mkdtempSync(join(tmpdir(), "tsdill-package-"));
     writeFileSync(join(dir, "package.json"), readFileSync(join(root, "package.json")));
     symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");
-    await exec(process.execPath, [join(root, "node_modules", "tsup", "dist", "cli-default.js"), "--silent", "--out-dir", join(dir, "dist")], {
-      cwd: root,
-      timeout: 110_000,
-    });
+    await exec(
+      process.execPath,
+      [join(root, "node_modules", "tsup", "dist", "cli-default.js"), "--silent", "--out-dir", join(dir, "dist")],
+      {
+        cwd: root,
+        timeout: 110_000,
+      },
+    );
   }, 120_000);
 
   afterAll(() => {

@@ -139,7 +139,9 @@ describe("await_promise", () => {
     await run(function* () {
       const later: PromiseLike<number> = {
         then(res, rej) {
-          return Promise.resolve().then(() => 8).then(res, rej);
+          return Promise.resolve()
+            .then(() => 8)
+            .then(res, rej);
         },
       };
       expect(yield* await_promise(later, now() + LONG)).toBe(8);

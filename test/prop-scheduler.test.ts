@@ -18,7 +18,12 @@ import { type Program, programs } from "./prop/program.js";
 import { minimize } from "./prop/shrink.js";
 
 const seedEnv = process.env.TSDILL_PROP_SEED;
-const SEED = seedEnv === undefined ? 20261126 : seedEnv === "random" ? (Date.now() ^ (Math.random() * 0x100000000)) | 0 : Number(seedEnv);
+const SEED =
+  seedEnv === undefined
+    ? 20261126
+    : seedEnv === "random"
+      ? (Date.now() ^ (Math.random() * 0x100000000)) | 0
+      : Number(seedEnv);
 const RUNS = Number(process.env.TSDILL_PROP_RUNS ?? 5000);
 
 let current: Run | null = null;
@@ -40,7 +45,10 @@ async function verdict(p: Program): Promise<string | null> {
     const bad = check(r);
     if (bad.length === 0) return null;
     const more = bad.length > 6 ? `\n  … and ${bad.length - 6} more` : "";
-    return `${bad.slice(0, 6).map((b) => `  - ${b}`).join("\n")}${more}\ntrace (virtual ms since the start):\n${trace(r)}`;
+    return `${bad
+      .slice(0, 6)
+      .map((b) => `  - ${b}`)
+      .join("\n")}${more}\ntrace (virtual ms since the start):\n${trace(r)}`;
   } finally {
     // Whatever a broken run left behind does nothing more; let its pending deadlines pass.
     r.alive = false;
@@ -90,8 +98,19 @@ describe("the scheduler, on random programs under the virtual clock", () => {
         else if (e.k === "launch") seen.add(`launch ${e.err ?? "ok"}`);
       }
     }
-    const outcomes = ["ok", "ETIMEDOUT", "ECANCELED"].flatMap((o) => ["chsend", "chrecv", "choose", "bundle_wait"].map((op) => `${op} ${o}`));
-    outcomes.push("chsend EPIPE", "chrecv EPIPE", "msleep ok", "msleep ECANCELED", "dill_yield ok", "dill_yield ECANCELED", "launch ok", "launch ECANCELED");
+    const outcomes = ["ok", "ETIMEDOUT", "ECANCELED"].flatMap((o) =>
+      ["chsend", "chrecv", "choose", "bundle_wait"].map((op) => `${op} ${o}`),
+    );
+    outcomes.push(
+      "chsend EPIPE",
+      "chrecv EPIPE",
+      "msleep ok",
+      "msleep ECANCELED",
+      "dill_yield ok",
+      "dill_yield ECANCELED",
+      "launch ok",
+      "launch ECANCELED",
+    );
     expect(outcomes.filter((o) => !seen.has(o))).toEqual([]);
   });
 
@@ -112,7 +131,10 @@ describe("the same checks on the real clock", () => {
     dill_configure({ clock: "real" });
     try {
       // Small horizons keep this quick: each program runs for at most its horizon of real time.
-      const samples = fc.sample(programs, { seed: SEED, numRuns: 60 }).filter((p) => p.horizon <= 60).slice(0, 12);
+      const samples = fc
+        .sample(programs, { seed: SEED, numRuns: 60 })
+        .filter((p) => p.horizon <= 60)
+        .slice(0, 12);
       for (const p of samples) {
         const r = new Run(p);
         current = r;

@@ -43,7 +43,10 @@ async function until(cond: () => boolean, what: string, ms = 15_000): Promise<vo
 /** Start `tsdill serve` on a fresh socket; resolves once it listens. */
 async function serve(...args: string[]): Promise<Running> {
   const socket = path.join(dir, `s${++serial}.sock`);
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, "serve", "--socket", socket, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, "serve", "--socket", socket, ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
@@ -73,14 +76,27 @@ describe("tsdill serve", () => {
   it.skipIf(!haveSocat)("answers a socat session: PING, SET, GET, DEL, ECHO, errors, STATS, QUIT", async () => {
     const s = await serve();
     try {
-      const input = "PING\nSET fruit 5\napple\nGET fruit\nDEL fruit\nGET fruit\nECHO 3\nabc\nBOGUS\nSET k x\nSTATS\nQUIT\n";
-      const child = spawn("socat", ["-t", "5", "-", `UNIX-CONNECT:${s.socket}`], { stdio: ["pipe", "pipe", "inherit"] });
+      const input =
+        "PING\nSET fruit 5\napple\nGET fruit\nDEL fruit\nGET fruit\nECHO 3\nabc\nBOGUS\nSET k x\nSTATS\nQUIT\n";
+      const child = spawn("socat", ["-t", "5", "-", `UNIX-CONNECT:${s.socket}`], {
+        stdio: ["pipe", "pipe", "inherit"],
+      });
       let out = "";
       child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
       child.stdin!.end(input);
       await new Promise((r) => child.on("close", r));
       const lines = out.split("\n");
-      expect(lines.slice(0, 9)).toEqual(["PONG", "OK", "VALUE 5", "apple", "OK", "NOTFOUND", "ECHO 3", "abc", 'ERR EINVAL unknown command "BOGUS"']);
+      expect(lines.slice(0, 9)).toEqual([
+        "PONG",
+        "OK",
+        "VALUE 5",
+        "apple",
+        "OK",
+        "NOTFOUND",
+        "ECHO 3",
+        "abc",
+        'ERR EINVAL unknown command "BOGUS"',
+      ]);
       expect(lines[9]).toBe("ERR EINVAL usage: SET key len, then len bytes");
       expect(lines[10]).toMatch(/^STATS connections=1 open=1 requests=9 errors=2 timeouts=0 keys=0 /);
       expect(lines[11]).toBe("BYE");
@@ -174,7 +190,17 @@ describe("tsdill serve", () => {
   it("serves 500 concurrent clients of tsdill load without an error", async () => {
     const s = await serve();
     try {
-      const r = await cli(["load", "--socket", s.socket, "--clients", "500", "--requests", "10", "--verify", "--quiet"]);
+      const r = await cli([
+        "load",
+        "--socket",
+        s.socket,
+        "--clients",
+        "500",
+        "--requests",
+        "10",
+        "--verify",
+        "--quiet",
+      ]);
       expect(r.stdout).toContain("requests: 5000 ok, 0 failed");
       expect(r.stdout).toContain("errors: none");
       expect(r.stdout).toContain("verify: 5000 answers checked, 0 lost, 0 duplicated, 0 corrupted");
@@ -218,10 +244,30 @@ describe("tsdill load", () => {
   it("prints its summary as JSON with --json", async () => {
     const s = await serve();
     try {
-      const r = await cli(["load", "--socket", s.socket, "--clients", "4", "--requests", "25", "--size", "1-2000", "--verify", "--json"]);
+      const r = await cli([
+        "load",
+        "--socket",
+        s.socket,
+        "--clients",
+        "4",
+        "--requests",
+        "25",
+        "--size",
+        "1-2000",
+        "--verify",
+        "--json",
+      ]);
       expect(r.code).toBe(0);
       const j = JSON.parse(r.stdout) as Record<string, unknown>;
-      expect(j).toMatchObject({ clients: 4, requestsPerClient: 25, requests: 100, ok: 100, failed: 0, errors: {}, verify: { checked: 100, lost: 0, duplicated: 0, corrupted: 0 } });
+      expect(j).toMatchObject({
+        clients: 4,
+        requestsPerClient: 25,
+        requests: 100,
+        ok: 100,
+        failed: 0,
+        errors: {},
+        verify: { checked: 100, lost: 0, duplicated: 0, corrupted: 0 },
+      });
       const lat = j.latencyMs as Record<string, number>;
       expect(lat.p50).toBeLessThanOrEqual(lat.p90);
       expect(lat.p90).toBeLessThanOrEqual(lat.p99);
@@ -234,7 +280,17 @@ describe("tsdill load", () => {
   });
 
   it("counts errors by errno and exits 1 when there is no server", async () => {
-    const r = await cli(["load", "--socket", path.join(dir, "nobody.sock"), "--clients", "3", "--requests", "5", "--json", "--quiet"]);
+    const r = await cli([
+      "load",
+      "--socket",
+      path.join(dir, "nobody.sock"),
+      "--clients",
+      "3",
+      "--requests",
+      "5",
+      "--json",
+      "--quiet",
+    ]);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: 0, failed: 15, errors: { ENOENT: 3 } });
   });
@@ -242,7 +298,11 @@ describe("tsdill load", () => {
 
 describe("the soak test", () => {
   it("passes a short run: 50 connections x 20 rounds, nothing lost, no fd leaked", async () => {
-    const { stdout } = await exec(process.execPath, ["--import", "tsx", path.join(ROOT, "test/soak.ts"), "--clients", "50", "--rounds", "20"], { cwd: ROOT, timeout: 60_000 });
+    const { stdout } = await exec(
+      process.execPath,
+      ["--import", "tsx", path.join(ROOT, "test/soak.ts"), "--clients", "50", "--rounds", "20"],
+      { cwd: ROOT, timeout: 60_000 },
+    );
     expect(stdout).toContain("verify: 1000 answers checked, 0 lost, 0 duplicated, 0 corrupted");
     expect(stdout).toMatch(/server fds: (\d+) before the load, \1 after it; server exit code 0/);
     expect(stdout).toContain("soak: PASSED");

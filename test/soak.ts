@@ -29,10 +29,25 @@ const size = (opts.size as [number, number] | undefined) ?? [1, 65536];
 
 const dir = mkdtempSync(join(tmpdir(), "tsdill-soak-"));
 const socket = join(dir, "soak.sock");
-const server = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), "serve", "--socket", socket, "--max-conns", String(clients + 16), "--grace", "5000"], {
-  cwd: root,
-  stdio: ["ignore", "pipe", "inherit"],
-});
+const server = spawn(
+  process.execPath,
+  [
+    "--import",
+    "tsx",
+    join(root, "src/cli/main.ts"),
+    "serve",
+    "--socket",
+    socket,
+    "--max-conns",
+    String(clients + 16),
+    "--grace",
+    "5000",
+  ],
+  {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"],
+  },
+);
 let out = "";
 server.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
 const exited = new Promise<number | null>((r) => server.on("exit", (code) => r(code)));
@@ -62,11 +77,14 @@ try {
       verify: true,
       timeout: 120_000,
       progressEvery: 5000,
-      progress: (p) => process.stderr.write(`soak: ${p.done}/${p.total} rounds, ${p.errors} failed, ${p.elapsed.toFixed(0)} s\n`),
+      progress: (p) =>
+        process.stderr.write(`soak: ${p.done}/${p.total} rounds, ${p.errors} failed, ${p.elapsed.toFixed(0)} s\n`),
     });
   });
   // The handlers close their sockets once the clients' closes arrive.
-  await until(() => fds() === before, "the server's fds to return to their number before the load", 10_000).catch(() => {});
+  await until(() => fds() === before, "the server's fds to return to their number before the load", 10_000).catch(
+    () => {},
+  );
   const after = fds();
   server.kill("SIGINT");
   const code = await exited;

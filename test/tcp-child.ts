@@ -7,7 +7,25 @@
  *                   process's pid, until stdin ends; then report how many it served
  */
 import fs from "node:fs";
-import { DillError, ipaddr_local, await_promise, brecv, bsend, bundle, bundle_go, hclose, now, type Op, run, tcp_accept, tcp_close, tcp_connect, tcp_fromfd, tcp_listen, tcp_listener_fromfd } from "../src/index.js";
+import {
+  DillError,
+  ipaddr_local,
+  await_promise,
+  brecv,
+  bsend,
+  bundle,
+  bundle_go,
+  hclose,
+  now,
+  type Op,
+  run,
+  tcp_accept,
+  tcp_close,
+  tcp_connect,
+  tcp_fromfd,
+  tcp_listen,
+  tcp_listener_fromfd,
+} from "../src/index.js";
 
 function* codeOf(op: Op<unknown>): Generator<unknown, string, unknown> {
   try {
@@ -22,7 +40,7 @@ function* codeOf(op: Op<unknown>): Generator<unknown, string, unknown> {
 
 function* echo(s: number, n: number): Op<void> {
   const buf = new Uint8Array(65536);
-  for (let left = n; left > 0; ) {
+  for (let left = n; left > 0;) {
     const k = Math.min(left, buf.length);
     yield* brecv(s, buf, k, now() + 10_000);
     yield* bsend(s, buf, k, now() + 10_000);

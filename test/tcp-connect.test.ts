@@ -32,7 +32,16 @@ import {
   TcpStorage,
 } from "../src/index.js";
 import { failure } from "./expect-dill.js";
-import { childJson, codeOf, exhaustPool, expectNoFdLeak, fillHandleTable, hasCommand, ROOT, TEST_DIR } from "./ipc-helpers.js";
+import {
+  childJson,
+  codeOf,
+  exhaustPool,
+  expectNoFdLeak,
+  fillHandleTable,
+  hasCommand,
+  ROOT,
+  TEST_DIR,
+} from "./ipc-helpers.js";
 import { closedPort, haveIpv6Loopback } from "./tcp-helpers.js";
 
 expectNoFdLeak();
@@ -49,7 +58,8 @@ const local = (port = 0): IpAddr => ipaddr_local("127.0.0.1", port, 0);
  * connection, further connects wait (the kernel drops their SYNs). Prints its port.
  */
 async function fullListener(): Promise<{ port: number; proc: ChildProcess }> {
-  const code = "import socket,sys\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()";
+  const code =
+    "import socket,sys\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()";
   const proc = spawn("python3", ["-c", code], { stdio: ["pipe", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve, reject) => {
     proc.stdout!.once("data", (d: Buffer) => resolve(Number(d.toString().trim())));
@@ -263,29 +273,32 @@ describe("tcp_connect and tcp_accept", () => {
     });
   });
 
-  it.runIf(hasCommand("python3"))("tcp_connect fails with ETIMEDOUT at its deadline and ECANCELED when cancelled, while the peer's queue is full", async () => {
-    const { port, proc } = await fullListener();
-    function* waiter(out: { code: string }) {
-      out.code = yield* codeOf(tcp_connect(local(port), -1));
-    }
-    try {
-      await run(function* () {
-        const first = yield* tcp_connect(local(port), now() + 5000); // takes the only place in the queue
-        yield* msleep(now() + 20);
-        const t0 = now();
-        expect(yield* codeOf(tcp_connect(local(port), now() + 100))).toBe("ETIMEDOUT");
-        expect(now() - t0).toBeGreaterThanOrEqual(90);
-        const out = { code: "" };
-        const cr = go(waiter(out));
-        yield* msleep(now() + 30);
-        hclose(cr);
-        expect(out.code).toBe("ECANCELED");
-        hclose(first);
-      });
-    } finally {
-      await stop(proc);
-    }
-  });
+  it.runIf(hasCommand("python3"))(
+    "tcp_connect fails with ETIMEDOUT at its deadline and ECANCELED when cancelled, while the peer's queue is full",
+    async () => {
+      const { port, proc } = await fullListener();
+      function* waiter(out: { code: string }) {
+        out.code = yield* codeOf(tcp_connect(local(port), -1));
+      }
+      try {
+        await run(function* () {
+          const first = yield* tcp_connect(local(port), now() + 5000); // takes the only place in the queue
+          yield* msleep(now() + 20);
+          const t0 = now();
+          expect(yield* codeOf(tcp_connect(local(port), now() + 100))).toBe("ETIMEDOUT");
+          expect(now() - t0).toBeGreaterThanOrEqual(90);
+          const out = { code: "" };
+          const cr = go(waiter(out));
+          yield* msleep(now() + 30);
+          hclose(cr);
+          expect(out.code).toBe("ECANCELED");
+          hclose(first);
+        });
+      } finally {
+        await stop(proc);
+      }
+    },
+  );
 
   it("tcp_connect fails with ENOMEM when the pool is used up and EMFILE when the handle table is full", async () => {
     await run(function* () {

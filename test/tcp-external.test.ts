@@ -4,7 +4,23 @@
  */
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { await_promise, brecv, bsend, go, hclose, ipaddr_local, ipaddr_port, msleep, now, run, tcp_accept, tcp_close, tcp_connect, tcp_done, tcp_listen } from "../src/index.js";
+import {
+  await_promise,
+  brecv,
+  bsend,
+  go,
+  hclose,
+  ipaddr_local,
+  ipaddr_port,
+  msleep,
+  now,
+  run,
+  tcp_accept,
+  tcp_close,
+  tcp_connect,
+  tcp_done,
+  tcp_listen,
+} from "../src/index.js";
 import { codeOf, expectNoFdLeak, hasCommand, pattern } from "./ipc-helpers.js";
 import { closedPort } from "./tcp-helpers.js";
 
@@ -22,7 +38,9 @@ function socat(args: string[], input: Buffer | null) {
   p.stdout!.on("data", (d: Buffer) => out.push(d));
   p.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
   if (input) p.stdin!.end(input);
-  const done = new Promise<{ code: number | null; stdout: Buffer; stderr: string }>((resolve) => p.on("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err })));
+  const done = new Promise<{ code: number | null; stdout: Buffer; stderr: string }>((resolve) =>
+    p.on("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err })),
+  );
   return { done };
 }
 
@@ -40,7 +58,8 @@ function* echoServer(ls: number, n: number, out: { code: string }) {
 }
 
 function* sendAll(s: number, data: Uint8Array) {
-  for (let off = 0; off < data.length; off += CHUNK) yield* bsend(s, data.subarray(off, off + CHUNK), Math.min(CHUNK, data.length - off), now() + 10_000);
+  for (let off = 0; off < data.length; off += CHUNK)
+    yield* bsend(s, data.subarray(off, off + CHUNK), Math.min(CHUNK, data.length - off), now() + 10_000);
   yield* tcp_done(s, now() + 10_000);
 }
 

@@ -49,7 +49,14 @@ function child(args: string[], fd: number): { proc: ChildProcess; out: Promise<s
   const out = new Promise<string>((resolve) => proc.on("close", () => resolve(text)));
   return { proc, out, ready: readyP };
 }
-const lastJson = (text: string): Record<string, number | string> => JSON.parse(text.trim().split("\n").filter((l) => l.startsWith("{")).pop() ?? "{}");
+const lastJson = (text: string): Record<string, number | string> =>
+  JSON.parse(
+    text
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .pop() ?? "{}",
+  );
 
 function* sender(s: number, data: Uint8Array) {
   yield* bsend(s, data, data.length, now() + 10_000);

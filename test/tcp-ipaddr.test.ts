@@ -36,10 +36,12 @@ describe("ipaddr_local", () => {
     expect(ipaddr_str(ipaddr_local("2001:DB8:0:0:1:0:0:1", 1, 0))).toBe("2001:db8::1:0:0:1");
     expect(ipaddr_str(ipaddr_local("::ffff:1.2.3.4", 1, 0))).toBe("::ffff:1.2.3.4");
     expect(ipaddr_str(ipaddr_local("fe80:0:0:0:0:0:0:1", 1, 0))).toBe("fe80::1");
-    expect(ipaddr_str(ipaddr_local("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", 1, 0)).length).toBeLessThan(IPADDR_MAXSTRLEN);
+    expect(ipaddr_str(ipaddr_local("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", 1, 0)).length).toBeLessThan(
+      IPADDR_MAXSTRLEN,
+    );
   });
 
-  it("gives the any address for null or \"*\": 0.0.0.0 by default, :: in the IPv6 modes", () => {
+  it('gives the any address for null or "*": 0.0.0.0 by default, :: in the IPv6 modes', () => {
     for (const [mode, text] of [
       [0, "0.0.0.0"],
       [IPADDR_IPV4, "0.0.0.0"],
@@ -60,7 +62,9 @@ describe("ipaddr_local", () => {
   });
 
   it("takes a local interface name: the loopback interface's first address of the family asked for", () => {
-    const lo = Object.entries(os.networkInterfaces()).find(([, addrs]) => addrs?.some((a) => a.internal && a.family === "IPv4"));
+    const lo = Object.entries(os.networkInterfaces()).find(([, addrs]) =>
+      addrs?.some((a) => a.internal && a.family === "IPv4"),
+    );
     if (lo === undefined) return; // no loopback interface listed: nothing to look up
     const [name, addrs] = lo;
     const v4 = addrs!.find((a) => a.family === "IPv4")!.address;
@@ -213,15 +217,40 @@ describe("the public names", () => {
   it("export every TCP and ipaddr function under its libdill name and its dill_ name", async () => {
     const api = (await import("../src/index.js")) as unknown as Record<string, unknown>;
     const names = [
-      "tcp_listen", "tcp_listen_mem", "tcp_accept", "tcp_accept_mem", "tcp_connect", "tcp_connect_mem", "tcp_done", "tcp_close",
-      "tcp_fromfd", "tcp_fromfd_mem", "tcp_listener_fromfd", "tcp_listener_fromfd_mem", "tcp_listener_fd",
-      "ipaddr_local", "ipaddr_remote", "ipaddr_remotes", "ipaddr_port", "ipaddr_setport", "ipaddr_family", "ipaddr_str", "ipaddr_equal",
+      "tcp_listen",
+      "tcp_listen_mem",
+      "tcp_accept",
+      "tcp_accept_mem",
+      "tcp_connect",
+      "tcp_connect_mem",
+      "tcp_done",
+      "tcp_close",
+      "tcp_fromfd",
+      "tcp_fromfd_mem",
+      "tcp_listener_fromfd",
+      "tcp_listener_fromfd_mem",
+      "tcp_listener_fd",
+      "ipaddr_local",
+      "ipaddr_remote",
+      "ipaddr_remotes",
+      "ipaddr_port",
+      "ipaddr_setport",
+      "ipaddr_family",
+      "ipaddr_str",
+      "ipaddr_equal",
     ];
     for (const n of names) {
       expect(typeof api[n], n).toBe("function");
       expect(api[`dill_${n}`], `dill_${n}`).toBe(api[n]);
     }
-    for (const c of ["IPADDR_IPV4", "IPADDR_IPV6", "IPADDR_PREF_IPV4", "IPADDR_PREF_IPV6", "IPADDR_MAXSTRLEN"]) expect(api[`DILL_${c}`], c).toBe(api[c]);
-    expect([api.IPADDR_IPV4, api.IPADDR_IPV6, api.IPADDR_PREF_IPV4, api.IPADDR_PREF_IPV6, api.IPADDR_MAXSTRLEN]).toEqual([1, 2, 3, 4, 46]);
+    for (const c of ["IPADDR_IPV4", "IPADDR_IPV6", "IPADDR_PREF_IPV4", "IPADDR_PREF_IPV6", "IPADDR_MAXSTRLEN"])
+      expect(api[`DILL_${c}`], c).toBe(api[c]);
+    expect([
+      api.IPADDR_IPV4,
+      api.IPADDR_IPV6,
+      api.IPADDR_PREF_IPV4,
+      api.IPADDR_PREF_IPV6,
+      api.IPADDR_MAXSTRLEN,
+    ]).toEqual([1, 2, 3, 4, 46]);
   });
 });

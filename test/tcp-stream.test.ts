@@ -36,7 +36,6 @@ import { tcpPair } from "./tcp-helpers.js";
 
 expectNoFdLeak();
 
-
 function* closer(s: number, out: { code: string }) {
   out.code = yield* codeOf(tcp_close(s, now() + 5000));
 }
@@ -159,27 +158,37 @@ describe("bsend and brecv on TCP connections", () => {
     });
   });
 
-  it.runIf(hasCommand("python3"))("fail with ECONNRESET when the peer process is killed with bytes unread, EPIPE when it had read everything", async () => {
-    // A peer that connects and then sleeps without reading (or reads everything first, when told "read").
-    const peer = (port: number, read: boolean) =>
-      spawn("python3", ["-c", `import socket,sys,time\ns=socket.create_connection(('127.0.0.1',${port}))\nsys.stdout.write('c\\n');sys.stdout.flush()\n${read ? "s.recv(100)\n" : ""}time.sleep(60)`], { stdio: ["ignore", "pipe", "inherit"] });
-    await run(function* () {
-      for (const read of [false, true]) {
-        const addr = ipaddr_local("127.0.0.1", 0, 0);
-        const ls = yield* tcp_listen(addr, 10);
-        const proc = peer(ipaddr_port(addr), read);
-        const exited = new Promise((r) => proc.once("close", r));
-        const s = yield* tcp_accept(ls, null, now() + 10_000);
-        yield* bsend(s, "unread", 6, now() + 5000);
-        yield* msleep(now() + 100); // the peer has the bytes (and, with "read", has read them)
-        proc.kill("SIGKILL");
-        yield* await_promise(exited, now() + 10_000);
-        expect(yield* codeOf(brecv(s, null, 1, now() + 5000))).toBe(read ? "EPIPE" : "ECONNRESET");
-        hclose(s);
-        hclose(ls);
-      }
-    });
-  });
+  it.runIf(hasCommand("python3"))(
+    "fail with ECONNRESET when the peer process is killed with bytes unread, EPIPE when it had read everything",
+    async () => {
+      // A peer that connects and then sleeps without reading (or reads everything first, when told "read").
+      const peer = (port: number, read: boolean) =>
+        spawn(
+          "python3",
+          [
+            "-c",
+            `import socket,sys,time\ns=socket.create_connection(('127.0.0.1',${port}))\nsys.stdout.write('c\\n');sys.stdout.flush()\n${read ? "s.recv(100)\n" : ""}time.sleep(60)`,
+          ],
+          { stdio: ["ignore", "pipe", "inherit"] },
+        );
+      await run(function* () {
+        for (const read of [false, true]) {
+          const addr = ipaddr_local("127.0.0.1", 0, 0);
+          const ls = yield* tcp_listen(addr, 10);
+          const proc = peer(ipaddr_port(addr), read);
+          const exited = new Promise((r) => proc.once("close", r));
+          const s = yield* tcp_accept(ls, null, now() + 10_000);
+          yield* bsend(s, "unread", 6, now() + 5000);
+          yield* msleep(now() + 100); // the peer has the bytes (and, with "read", has read them)
+          proc.kill("SIGKILL");
+          yield* await_promise(exited, now() + 10_000);
+          expect(yield* codeOf(brecv(s, null, 1, now() + 5000))).toBe(read ? "EPIPE" : "ECONNRESET");
+          hclose(s);
+          hclose(ls);
+        }
+      });
+    },
+  );
 });
 
 describe("tcp_recv_some", () => {

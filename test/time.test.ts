@@ -1,5 +1,22 @@
 import { describe, expect, it } from "vitest";
-import { await_promise, bundle, bundle_go, bundle_wait, chmake, chrecv, chsend, dill_msleep, dill_now, dill_stats, dill_yield, go, hclose, msleep, now, run } from "../src/index.js";
+import {
+  await_promise,
+  bundle,
+  bundle_go,
+  bundle_wait,
+  chmake,
+  chrecv,
+  chsend,
+  dill_msleep,
+  dill_now,
+  dill_stats,
+  dill_yield,
+  go,
+  hclose,
+  msleep,
+  now,
+  run,
+} from "../src/index.js";
 import { codeOf, failure, LONG, shuffled } from "./expect-dill.js";
 
 const BAD_DEADLINES: unknown[] = [NaN, -2, -1.5, Infinity, -Infinity, "x", undefined, {}];

@@ -1,5 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { bundle, bundle_go, chmake, dill_print_tree, dill_tree, dill_yield, go, hclose, hown, msleep, now, run } from "../src/index.js";
+import {
+  bundle,
+  bundle_go,
+  chmake,
+  dill_print_tree,
+  dill_tree,
+  dill_yield,
+  go,
+  hclose,
+  hown,
+  msleep,
+  now,
+  run,
+} from "../src/index.js";
 
 function* handler(ch: number) {
   const mine = hown(ch); // the handler owns the channel end from now on
@@ -70,7 +83,13 @@ describe("dill_tree", () => {
       tree = dill_tree().replace(/\d+/g, "N");
       hclose(outer);
     });
-    expect(tree).toBe(["coroutine N (anonymous) running", "└── coroutine N (outerWorker, handle N) in msleep", "    └── coroutine N (ticker, handle N) in msleep"].join("\n"));
+    expect(tree).toBe(
+      [
+        "coroutine N (anonymous) running",
+        "└── coroutine N (outerWorker, handle N) in msleep",
+        "    └── coroutine N (ticker, handle N) in msleep",
+      ].join("\n"),
+    );
   });
 
   it("shows coroutines that own each other's handles, marked, instead of losing them", async () => {

@@ -213,7 +213,12 @@ describe("the virtual clock", () => {
     await run(function* () {
       const t0 = now();
       expect(yield* await_promise(Promise.resolve(5), t0 + 10)).toBe(5);
-      expect(yield* await_promise(Promise.resolve().then(() => 6), t0 + 10)).toBe(6);
+      expect(
+        yield* await_promise(
+          Promise.resolve().then(() => 6),
+          t0 + 10,
+        ),
+      ).toBe(6);
       expect(now()).toBe(t0);
     });
   });

@@ -103,7 +103,9 @@ async function chanTrial(n: number): Promise<number> {
 // ---- done ---------------------------------------------------------------------------------------
 async function reader(signal: AbortSignal): Promise<void> {
   try {
-    await new Promise<void>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
+    await new Promise<void>((_, reject) =>
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+    );
   } catch {
     // cancelled
   }

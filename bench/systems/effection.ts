@@ -2,7 +2,18 @@
  * The core workloads in effection 4, as close to the tsdill ones as its API allows. effection
  * has no rendezvous channel, no `yield` and no `choose`; the substitutes are named in `EFFECTION_NOTES`.
  */
-import { createChannel, type Operation, race, run, sleep, spawn, suspend, type Task, until, withResolvers } from "effection";
+import {
+  createChannel,
+  type Operation,
+  race,
+  run,
+  sleep,
+  spawn,
+  suspend,
+  type Task,
+  until,
+  withResolvers,
+} from "effection";
 import { bytesPer, cpuNs, hrnow, since, spread, type Trials } from "../lib.js";
 
 const WAVE = 1000;

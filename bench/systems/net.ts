@@ -21,7 +21,7 @@ function rawPong(s: net.Socket): void {
   let have = 0;
   const msg = Buffer.alloc(MSG);
   s.on("data", (d: Buffer) => {
-    for (let off = 0; off < d.length; ) {
+    for (let off = 0; off < d.length;) {
       const k = Math.min(MSG - have, d.length - off);
       d.copy(msg, have, off, off + k);
       have += k;

@@ -34,7 +34,10 @@ interface Exit {
  * A child process with its output collected and its exit as a promise. `group`: in a process
  * group of its own, which its workers join, so that a failed run can kill them all at once.
  */
-function start(args: readonly string[], group = false): { child: ChildProcess; exit: Promise<Exit>; out: () => string } {
+function start(
+  args: readonly string[],
+  group = false,
+): { child: ChildProcess; exit: Promise<Exit>; out: () => string } {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], detached: group });
   let out = "";
   child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
@@ -79,7 +82,17 @@ async function waitServing(sock: string, exited: () => boolean, out: () => strin
 
 /** One run of the load generator against `sock`: `requests` per client. */
 async function load(sock: string, requests: number): Promise<ReturnType<typeof parseLoadSummary>> {
-  const p = start(["load", "--socket", sock, "--clients", String(SERVER_CLIENTS), "--requests", String(requests), "--json", "--quiet"]);
+  const p = start([
+    "load",
+    "--socket",
+    sock,
+    "--clients",
+    String(SERVER_CLIENTS),
+    "--requests",
+    String(requests),
+    "--json",
+    "--quiet",
+  ]);
   const timer = setTimeout(() => p.child.kill("SIGKILL"), LOAD_MS);
   const e = await p.exit.finally(() => clearTimeout(timer));
   if (e.code !== 0) throw new Error(`tsdill load exited with ${e.signal ?? e.code}:\n${p.out().slice(-1000)}`);
@@ -94,7 +107,10 @@ async function serve(n: number, workers: number): Promise<Measured> {
   const server = start(["serve", "--socket", sock, "--workers", String(workers)], true);
   let exited = false;
   let clean = false;
-  void server.exit.then(() => (exited = true), () => (exited = true));
+  void server.exit.then(
+    () => (exited = true),
+    () => (exited = true),
+  );
   // The server and its workers must not outlive this run, nor this process if it must leave early
   // (its own group does not get the terminal's Ctrl-C, so that is passed on here).
   const reap = () => {
@@ -120,7 +136,10 @@ async function serve(n: number, workers: number): Promise<Measured> {
     server.child.kill("SIGINT");
     const timer = setTimeout(reap, STOP_MS);
     const e = await server.exit.finally(() => clearTimeout(timer));
-    if (e.code !== 0) throw new Error(`the server exited with ${e.signal ?? e.code} after SIGINT${e.signal === "SIGKILL" ? ` (not within ${STOP_MS} ms)` : ""}:\n${server.out().slice(-1000)}`);
+    if (e.code !== 0)
+      throw new Error(
+        `the server exited with ${e.signal ?? e.code} after SIGINT${e.signal === "SIGKILL" ? ` (not within ${STOP_MS} ms)` : ""}:\n${server.out().slice(-1000)}`,
+      );
     if (existsSync(sock)) throw new Error(`the server exited 0 but left its socket file ${sock}`);
     clean = true;
     return { value: r.requestsPerSecond, extra: { p99Ms: r.p99Ms } };

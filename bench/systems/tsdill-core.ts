@@ -8,7 +8,24 @@ import lib from "../tsdill.js";
 
 import { bytesPer, cpuNs, hrnow, since, spread, type Trials } from "../lib.js";
 
-const { bundle, bundle_go, bundle_wait, chmake, choose, CHRECV, chrecv, CHSEND, chsend, dill_configure, dill_yield, go, hclose, msleep, now, run } = lib;
+const {
+  bundle,
+  bundle_go,
+  bundle_wait,
+  chmake,
+  choose,
+  CHRECV,
+  chrecv,
+  CHSEND,
+  chsend,
+  dill_configure,
+  dill_yield,
+  go,
+  hclose,
+  msleep,
+  now,
+  run,
+} = lib;
 
 // The scaling workloads keep a million coroutines alive at once: leave room above the defaults.
 dill_configure({ handles: 1 << 22, pool: 1 << 22 });

@@ -7,7 +7,8 @@ import lib from "../tsdill.js";
 import { bytesPer, type Trials } from "../lib.js";
 import { addr, CHUNK, MSG, seconds } from "./sockets.js";
 
-const { brecv, bsend, bundle, bundle_go, bundle_wait, go, hclose, ipc_accept, ipc_connect, ipc_listen, ipc_pair, run } = lib;
+const { brecv, bsend, bundle, bundle_go, bundle_wait, go, hclose, ipc_accept, ipc_connect, ipc_listen, ipc_pair, run } =
+  lib;
 
 function* pongServer(s: number, n: number) {
   const buf = new Uint8Array(MSG);

@@ -29,7 +29,9 @@ function parseValue(name: string, spec: OptionSpec, raw: string): string | numbe
     case "int": {
       const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
       if (!Number.isSafeInteger(n) || (spec.kind === "count" && n < 1)) {
-        throw new UsageError(`--${name} must be a ${spec.kind === "count" ? "positive" : "non-negative"} integer, got "${raw}"`);
+        throw new UsageError(
+          `--${name} must be a ${spec.kind === "count" ? "positive" : "non-negative"} integer, got "${raw}"`,
+        );
       }
       return n;
     }
@@ -37,7 +39,8 @@ function parseValue(name: string, spec: OptionSpec, raw: string): string | numbe
       const m = /^(\d+)(?:-(\d+))?$/.exec(raw);
       const lo = m ? Number(m[1]) : Number.NaN;
       const hi = m ? Number(m[2] ?? m[1]) : Number.NaN;
-      if (!m || !Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || lo > hi) throw new UsageError(`--${name} must be N or MIN-MAX with MIN <= MAX, got "${raw}"`);
+      if (!m || !Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || lo > hi)
+        throw new UsageError(`--${name} must be N or MIN-MAX with MIN <= MAX, got "${raw}"`);
       return [lo, hi];
     }
     default:
@@ -79,7 +82,9 @@ export function parseArgs(argv: readonly string[], spec: Spec): { opts: Parsed; 
 
 /** The options part of a `--help` text. */
 export function optionHelp(spec: Spec): string {
-  const rows = Object.entries(spec).map(([name, s]) => [`--${name}${s.kind === "flag" ? "" : ` ${s.value ?? "N"}`}`, s.help] as const);
+  const rows = Object.entries(spec).map(
+    ([name, s]) => [`--${name}${s.kind === "flag" ? "" : ` ${s.value ?? "N"}`}`, s.help] as const,
+  );
   const w = Math.max(...rows.map((r) => r[0].length));
   return rows.map(([l, h]) => `  ${l.padEnd(w)}  ${h}`).join("\n");
 }

@@ -30,8 +30,13 @@ export async function bench(argv: readonly string[]): Promise<number> {
     return 1;
   }
   if (argv[0] === "--help" || argv[0] === "-h") {
-    console.log("Usage: tsdill bench [args]\n\nRuns bench/index.ts with tsx from the repository; the arguments are passed to it unchanged.\n");
+    console.log(
+      "Usage: tsdill bench [args]\n\nRuns bench/index.ts with tsx from the repository; the arguments are passed to it unchanged.\n",
+    );
   }
-  const child = spawn(process.execPath, [tsx, join(root, "bench", "index.ts"), ...argv], { cwd: root, stdio: "inherit" });
+  const child = spawn(process.execPath, [tsx, join(root, "bench", "index.ts"), ...argv], {
+    cwd: root,
+    stdio: "inherit",
+  });
   return new Promise((resolve) => child.on("exit", (code, sig) => resolve(code ?? (sig ? 128 : 1))));
 }

@@ -33,7 +33,7 @@ ${optionHelp(SPEC)}`;
 function folded(tree: string): string {
   const out: string[] = [];
   const lines = tree.split("\n");
-  for (let i = 0; i < lines.length; ) {
+  for (let i = 0; i < lines.length;) {
     const shape = lines[i]!.replace(/\d+/g, "#").replace("└", "├");
     let j = i + 1;
     while (j < lines.length && lines[j]!.replace(/\d+/g, "#").replace("└", "├") === shape) j++;
@@ -83,7 +83,9 @@ export async function demo(argv: readonly string[]): Promise<number> {
           progress: (p) => {
             if (shown || p.done < p.total / 2) return;
             shown = true;
-            console.log(`the live tree halfway through (dill_tree(); coroutine ids, handle numbers):\n${folded(dill_tree())}`);
+            console.log(
+              `the live tree halfway through (dill_tree(); coroutine ids, handle numbers):\n${folded(dill_tree())}`,
+            );
           },
         });
       } finally {
@@ -104,6 +106,8 @@ export async function demo(argv: readonly string[]): Promise<number> {
   console.log(formatLoad(s, path));
   console.log(summary(srv));
   const st = dill_stats();
-  console.log(`left open afterwards: ${st.coroutines} coroutines, ${st.handles} handles, ${st.pool.used} pool storages`);
+  console.log(
+    `left open afterwards: ${st.coroutines} coroutines, ${st.handles} handles, ${st.pool.used} pool storages`,
+  );
   return clean(s) && st.coroutines === 0 && st.handles === 0 ? 0 : 1;
 }

@@ -7,7 +7,21 @@
  * corrupted.
  */
 import { crc32 } from "node:zlib";
-import { bsendl, bundle, bundle_go, bundle_wait, DillError, go, hclose, type IoList, ipc_close, ipc_connect, msleep, now, type Op } from "../index.js";
+import {
+  bsendl,
+  bundle,
+  bundle_go,
+  bundle_wait,
+  DillError,
+  go,
+  hclose,
+  type IoList,
+  ipc_close,
+  ipc_connect,
+  msleep,
+  now,
+  type Op,
+} from "../index.js";
 import { LineReader } from "./reader.js";
 
 export interface LoadOptions {
@@ -140,7 +154,12 @@ function* client(id: number, L: Load) {
       if (o.verify) {
         L.checked++;
         const v = new DataView(reply.buffer, reply.byteOffset, len);
-        const ok = len === size && len >= HEADER && v.getUint32(0) === id && v.getUint32(8) === len && v.getUint32(12) === crc32(reply.subarray(HEADER, len));
+        const ok =
+          len === size &&
+          len >= HEADER &&
+          v.getUint32(0) === id &&
+          v.getUint32(8) === len &&
+          v.getUint32(12) === crc32(reply.subarray(HEADER, len));
         if (!ok) L.corrupted++;
         else if (v.getUint32(4) < seq) L.duplicated++;
         else if (v.getUint32(4) > seq) L.lost += v.getUint32(4) - seq;
@@ -164,7 +183,12 @@ function* reporter(L: Load, t0: number) {
   const o = L.o;
   for (;;) {
     yield* msleep(now() + o.progressEvery);
-    o.progress!({ done: L.n, total: o.clients * o.requests, errors: L.failed, elapsed: (performance.now() - t0) / 1000 });
+    o.progress!({
+      done: L.n,
+      total: o.clients * o.requests,
+      errors: L.failed,
+      elapsed: (performance.now() - t0) / 1000,
+    });
   }
 }
 
@@ -200,7 +224,13 @@ export function* runLoad(o: LoadOptions): Op<LoadSummary> {
     failed: L.failed,
     seconds: r3(secs),
     requestsPerSecond: Math.round(L.n / secs),
-    latencyMs: { p50: r3(pct(lat, 50)), p90: r3(pct(lat, 90)), p99: r3(pct(lat, 99)), max: r3(lat.length ? lat[lat.length - 1]! : 0), mean: r3(lat.length ? sum / lat.length : 0) },
+    latencyMs: {
+      p50: r3(pct(lat, 50)),
+      p90: r3(pct(lat, 90)),
+      p99: r3(pct(lat, 99)),
+      max: r3(lat.length ? lat[lat.length - 1]! : 0),
+      mean: r3(lat.length ? sum / lat.length : 0),
+    },
     bytesSent: L.sent,
     bytesReceived: L.received,
     errors: L.errors,
@@ -223,11 +253,18 @@ export function formatLoad(s: LoadSummary, socket: string): string {
     `  bytes: ${mb(s.bytesSent)} sent, ${mb(s.bytesReceived)} received`,
     `  errors: ${errs.length ? errs.join(", ") : "none"}`,
   ];
-  if (s.verify) lines.push(`  verify: ${s.verify.checked} answers checked, ${s.verify.lost} lost, ${s.verify.duplicated} duplicated, ${s.verify.corrupted} corrupted`);
+  if (s.verify)
+    lines.push(
+      `  verify: ${s.verify.checked} answers checked, ${s.verify.lost} lost, ${s.verify.duplicated} duplicated, ${s.verify.corrupted} corrupted`,
+    );
   return lines.join("\n");
 }
 
 /** True when every request succeeded (and, verifying, every answer was right). */
 export function clean(s: LoadSummary): boolean {
-  return s.failed === 0 && Object.keys(s.errors).length === 0 && (s.verify === null || (s.verify.lost === 0 && s.verify.duplicated === 0 && s.verify.corrupted === 0));
+  return (
+    s.failed === 0 &&
+    Object.keys(s.errors).length === 0 &&
+    (s.verify === null || (s.verify.lost === 0 && s.verify.duplicated === 0 && s.verify.corrupted === 0))
+  );
 }

@@ -85,16 +85,22 @@ export async function prefork(path: string, backlog: number, n: number, argv: re
       } catch (e) {
         hclose(ls);
         const c = (e as NodeJS.ErrnoException).code;
-        console.error(`tsdill serve: cannot listen on ${path}: ${c === "EEXIST" ? "EADDRINUSE (another server runs there, or a stale socket file was left: remove it)" : c}`);
+        console.error(
+          `tsdill serve: cannot listen on ${path}: ${c === "EEXIST" ? "EADDRINUSE (another server runs there, or a stale socket file was left: remove it)" : c}`,
+        );
         code = 1;
         return;
       }
       const fd = ipc_listener_fd(ls);
       const script = process.argv[1]!;
       for (let i = 1; i <= n; i++) {
-        const child = spawn(process.execPath, [...process.execArgv, script, "serve", "--listen-fd", "3", "--name", `worker ${i}`, ...workerArgs(argv)], {
-          stdio: ["ignore", "pipe", "inherit", fd],
-        });
+        const child = spawn(
+          process.execPath,
+          [...process.execArgv, script, "serve", "--listen-fd", "3", "--name", `worker ${i}`, ...workerArgs(argv)],
+          {
+            stdio: ["ignore", "pipe", "inherit", fd],
+          },
+        );
         const w: Worker = { child, ready: false, pending: null };
         watch(w);
         workers.push(w);

@@ -39,7 +39,8 @@ export class LineReader {
       let i = scan;
       while (i < this.end && buf[i] !== NL) i++;
       if (i < this.end) {
-        if (i - this.start > this.maxLine) throw new DillError("EMSGSIZE", "line", `no end of line within ${this.maxLine} bytes`);
+        if (i - this.start > this.maxLine)
+          throw new DillError("EMSGSIZE", "line", `no end of line within ${this.maxLine} bytes`);
         let e = i;
         if (e > this.start && this.buf[e - 1] === 13) e--;
         const text = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.start, e - this.start).toString("utf8");
@@ -47,7 +48,8 @@ export class LineReader {
         if (this.start === this.end) this.start = this.end = 0;
         return text;
       }
-      if (this.end - this.start > this.maxLine) throw new DillError("EMSGSIZE", "line", `no end of line within ${this.maxLine} bytes`);
+      if (this.end - this.start > this.maxLine)
+        throw new DillError("EMSGSIZE", "line", `no end of line within ${this.maxLine} bytes`);
       scan = this.end;
       if (this.end === this.buf.length) {
         // Move the partial line to the front to make room.

@@ -11,9 +11,20 @@ export const DEFAULT_SOCKET = join(tmpdir(), "tsdill.sock");
 
 export const SERVE_SPEC: Spec = {
   socket: { kind: "string", value: "PATH", help: `the socket file to listen on (default ${DEFAULT_SOCKET})` },
-  "request-timeout": { kind: "count", value: "MS", help: `deadline of each request (default ${DEFAULT_OPTIONS.requestTimeout})` },
-  grace: { kind: "int", value: "MS", help: `at shutdown, how long open connections may go on (default ${DEFAULT_OPTIONS.grace})` },
-  "max-conns": { kind: "count", help: `connections served at once; more get ERR EBUSY (default ${DEFAULT_OPTIONS.maxConns})` },
+  "request-timeout": {
+    kind: "count",
+    value: "MS",
+    help: `deadline of each request (default ${DEFAULT_OPTIONS.requestTimeout})`,
+  },
+  grace: {
+    kind: "int",
+    value: "MS",
+    help: `at shutdown, how long open connections may go on (default ${DEFAULT_OPTIONS.grace})`,
+  },
+  "max-conns": {
+    kind: "count",
+    help: `connections served at once; more get ERR EBUSY (default ${DEFAULT_OPTIONS.maxConns})`,
+  },
   "max-body": { kind: "int", value: "BYTES", help: `largest SET or ECHO body (default ${DEFAULT_OPTIONS.maxBody})` },
   backlog: { kind: "count", help: "connections the kernel queues before they are accepted (default 1024)" },
   workers: { kind: "count", help: "pre-fork N worker processes sharing the listening socket" },
@@ -53,7 +64,8 @@ export async function serve(argv: readonly string[]): Promise<number> {
   const path = (o.socket as string | undefined) ?? DEFAULT_SOCKET;
   const backlog = (o.backlog as number | undefined) ?? 1024;
   const opts = serverOptions(o);
-  if (o.workers !== undefined && o["listen-fd"] !== undefined) throw new UsageError("--workers and --listen-fd exclude each other");
+  if (o.workers !== undefined && o["listen-fd"] !== undefined)
+    throw new UsageError("--workers and --listen-fd exclude each other");
   if (o.workers !== undefined) return prefork(path, backlog, o.workers as number, argv);
   const fd = o["listen-fd"] as number | undefined;
   const name = (o.name as string | undefined) ?? "server";
@@ -69,12 +81,17 @@ export async function serve(argv: readonly string[]): Promise<number> {
         ls = fd !== undefined ? yield* ipc_listener_fromfd(fd) : yield* ipc_listen(path, backlog);
       } catch (e) {
         if (!isDillError(e)) throw e;
-        const hint = e.code === "EADDRINUSE" ? " (another server runs there, or a stale socket file was left: remove it)" : "";
+        const hint =
+          e.code === "EADDRINUSE" ? " (another server runs there, or a stale socket file was left: remove it)" : "";
         console.error(`tsdill serve: cannot listen on ${fd !== undefined ? `fd ${fd}` : path}: ${e.code}${hint}`);
         return;
       }
       srv.started = now();
-      console.log(fd !== undefined ? `${name}: serving on fd ${fd} (pid ${process.pid})` : `listening on ${path} (pid ${process.pid})`);
+      console.log(
+        fd !== undefined
+          ? `${name}: serving on fd ${fd} (pid ${process.pid})`
+          : `listening on ${path} (pid ${process.pid})`,
+      );
       yield* serveListener(ls, srv, stopper.promise);
     });
   } finally {

@@ -44,7 +44,13 @@ export interface ServerOptions {
   trace: number;
 }
 
-export const DEFAULT_OPTIONS: ServerOptions = { requestTimeout: 5000, grace: 2000, maxConns: 4096, maxBody: 1 << 20, trace: 0 };
+export const DEFAULT_OPTIONS: ServerOptions = {
+  requestTimeout: 5000,
+  grace: 2000,
+  maxConns: 4096,
+  maxBody: 1 << 20,
+  trace: 0,
+};
 
 /** What the server counts (the `STATS` answer and the final summary). */
 export interface ServerCounters {
@@ -64,7 +70,18 @@ export interface ServerCounters {
 /** One server's state: its options, its store, its counters. */
 export class Server {
   readonly store = new Map<string, Uint8Array>();
-  readonly stats: ServerCounters = { accepted: 0, refused: 0, open: 0, requests: 0, errors: 0, timeouts: 0, cancelled: 0, bytesIn: 0, bytesOut: 0, failures: {} };
+  readonly stats: ServerCounters = {
+    accepted: 0,
+    refused: 0,
+    open: 0,
+    requests: 0,
+    errors: 0,
+    timeouts: 0,
+    cancelled: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    failures: {},
+  };
   /** Shutting down: connections end after their current request. */
   draining = false;
   /** Accepted sockets whose handler has not started yet (closed at shutdown if it never does). */
@@ -151,7 +168,11 @@ function* request(c: Conn, srv: Server, line: string, deadline: number): Op<bool
       const why = isSet ? badKey(words[1]) : null;
       const len = length(words[isSet ? 2 : 1]);
       if (why !== null || len === null || words.length !== (isSet ? 3 : 2)) {
-        yield* out.error("EINVAL", why ?? (isSet ? "usage: SET key len, then len bytes" : "usage: ECHO len, then len bytes"), deadline);
+        yield* out.error(
+          "EINVAL",
+          why ?? (isSet ? "usage: SET key len, then len bytes" : "usage: ECHO len, then len bytes"),
+          deadline,
+        );
         return true;
       }
       if (len > srv.opts.maxBody) {
@@ -280,7 +301,11 @@ function* refuse(accepted: number, srv: Server) {
   srv.unstarted.delete(accepted);
   const s = hown(accepted);
   try {
-    yield* new Replier(s, srv).error("EBUSY", `the server is at its limit of ${srv.opts.maxConns} connections`, now() + 1000);
+    yield* new Replier(s, srv).error(
+      "EBUSY",
+      `the server is at its limit of ${srv.opts.maxConns} connections`,
+      now() + 1000,
+    );
   } catch (e) {
     failed(srv, e);
   } finally {

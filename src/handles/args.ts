@@ -8,7 +8,12 @@ import { dillError } from "./errors.js";
  */
 export function checkDeadline(fn: string, deadline: number): void {
   if (typeof deadline === "number" && (deadline === -1 || (deadline >= 0 && deadline < Infinity))) return;
-  throw dillError("EINVAL", fn, "deadline", `deadline must be -1, 0 or an absolute time in ms, got ${String(deadline)}`);
+  throw dillError(
+    "EINVAL",
+    fn,
+    "deadline",
+    `deadline must be -1, 0 or an absolute time in ms, got ${String(deadline)}`,
+  );
 }
 
 /** A non-negative safe integer, such as a length or a count. */

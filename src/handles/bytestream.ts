@@ -67,8 +67,15 @@ function stream(s: number, fn: string): Bytestream {
 function checkBuf(fn: string, buf: unknown, len: number, recv: boolean): void {
   checkCount(fn, "len", len);
   if (buf === null && recv) return;
-  if (!(buf instanceof Uint8Array)) throw dillError("EINVAL", fn, "buf", recv ? "buf must be a Uint8Array or null" : "buf must be a Uint8Array or a string");
-  if (len > buf.length) throw dillError("EINVAL", fn, "len", `len ${len} is larger than the buffer (${buf.length} bytes)`);
+  if (!(buf instanceof Uint8Array))
+    throw dillError(
+      "EINVAL",
+      fn,
+      "buf",
+      recv ? "buf must be a Uint8Array or null" : "buf must be a Uint8Array or a string",
+    );
+  if (len > buf.length)
+    throw dillError("EINVAL", fn, "len", `len ${len} is larger than the buffer (${buf.length} bytes)`);
 }
 
 /**
@@ -78,8 +85,10 @@ function checkBuf(fn: string, buf: unknown, len: number, recv: boolean): void {
  * the call as before, whatever the outcome.
  */
 function checkList(fn: string, first: IoList, last: IoList, recv: boolean): void {
-  if (first === null || typeof first !== "object") throw dillError("EINVAL", fn, "first", "first must be an iolist element");
-  if (last === null || typeof last !== "object") throw dillError("EINVAL", fn, "last", "last must be an iolist element");
+  if (first === null || typeof first !== "object")
+    throw dillError("EINVAL", fn, "first", "first must be an iolist element");
+  if (last === null || typeof last !== "object")
+    throw dillError("EINVAL", fn, "last", "last must be an iolist element");
   if (last.iol_next !== null) throw dillError("EINVAL", fn, "last", "last.iol_next must be null");
   let why: string | null = null;
   let marked = 0;
@@ -136,7 +145,9 @@ class StartCall implements Op<void>, Iterator<unknown, void, unknown> {
     if (this.started) return finished(undefined);
     this.started = true;
     const b = this.b;
-    return this.recv ? b.startRecv!(this.first, this.last, this.deadline, this.fn) : b.startSend!(this.first, this.last, this.deadline, this.fn);
+    return this.recv
+      ? b.startRecv!(this.first, this.last, this.deadline, this.fn)
+      : b.startSend!(this.first, this.last, this.deadline, this.fn);
   }
   throw(e?: unknown): IteratorResult<unknown, void> {
     throw e;
@@ -150,7 +161,14 @@ class StartCall implements Op<void>, Iterator<unknown, void, unknown> {
  * The `bsendl`/`brecvl` op of a transport that implements `startSend`/`startRecv`: one small
  * object that calls them when it is run.
  */
-export function startedOp(b: Bytestream, recv: boolean, first: IoList, last: IoList, deadline: number, fn: string): Op<void> {
+export function startedOp(
+  b: Bytestream,
+  recv: boolean,
+  first: IoList,
+  last: IoList,
+  deadline: number,
+  fn: string,
+): Op<void> {
   return new StartCall(b, recv, first, last, deadline, fn);
 }
 
@@ -205,6 +223,7 @@ class StreamCall implements Op<void>, Iterator<unknown, void, unknown>, IoList {
       const bytes = (typeof buf === "string" && !recv ? Buffer.from(buf, "utf8") : buf) as Uint8Array | null;
       checkBuf(fn, bytes, this.iol_len, recv);
       this.iol_base = bytes;
+      // eslint-disable-next-line @typescript-eslint/no-this-alias -- the op is its own one-buffer list
       first = last = this;
     } else {
       first = this.first!;

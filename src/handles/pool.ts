@@ -39,7 +39,8 @@ export class FreeList<T extends Storage> {
 
   /** A storage for a plain constructor, marked in use; `ENOMEM` when the pool is used up. */
   take(fn: string): T {
-    if (used >= capacity) throw dillError("ENOMEM", fn, undefined, `the storage pool is used up (${capacity} storages in use)`);
+    if (used >= capacity)
+      throw dillError("ENOMEM", fn, undefined, `the storage pool is used up (${capacity} storages in use)`);
     used++;
     const s = this.free.length > 0 ? this.free.pop()! : this.make();
     s.inUse = true;
@@ -93,7 +94,8 @@ export function poolCapacity(): number {
 
 /** Throw what {@link setPoolCapacity} would throw for `n`, changing nothing. */
 export function checkPoolCapacity(n: number, fn: string): void {
-  if (!Number.isSafeInteger(n) || n < 0) throw dillError("EINVAL", fn, "pool", `pool must be a non-negative integer, got ${String(n)}`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw dillError("EINVAL", fn, "pool", `pool must be a non-negative integer, got ${String(n)}`);
   if (n < used) throw dillError("EBUSY", fn, "pool", `${used} storages are in use, more than ${n}`);
 }
 

@@ -57,7 +57,8 @@ export function handleMake(vfs: HandleVfs, fn: string): number {
   if (h >= 0) {
     unused = next[h]!;
   } else {
-    if (objs.length >= capacity) throw dillError("EMFILE", fn, undefined, `the handle table is full (${capacity} handles open)`);
+    if (objs.length >= capacity)
+      throw dillError("EMFILE", fn, undefined, `the handle table is full (${capacity} handles open)`);
     h = objs.length;
     objs.push(null);
     next.push(IN_USE);
@@ -86,7 +87,12 @@ export function handleGet(h: number, fn: string, arg = "h"): HandleVfs {
 
 function badHandle(h: unknown, fn: string, arg: string): Error {
   const shown = typeof h === "string" ? `"${h}"` : String(h);
-  return dillError("EBADF", fn, arg, `${shown} is not an open handle${typeof h === "number" ? "" : " (handles are numbers)"}`);
+  return dillError(
+    "EBADF",
+    fn,
+    arg,
+    `${shown} is not an open handle${typeof h === "number" ? "" : " (handles are numbers)"}`,
+  );
 }
 
 /**
@@ -100,7 +106,12 @@ export function handleQuery(h: number, type: symbol, fn: string, arg = "h"): unk
   if (v === undefined || v === null) throw badHandle(h, fn, arg);
   const r = v.query(type);
   if (r === undefined || r === null) {
-    throw dillError("ENOTSUP", fn, arg, `handle ${h} (${v.kind ?? "user"}) does not support ${type.description ?? "this interface"}`);
+    throw dillError(
+      "ENOTSUP",
+      fn,
+      arg,
+      `handle ${h} (${v.kind ?? "user"}) does not support ${type.description ?? "this interface"}`,
+    );
   }
   cacheType[h] = type;
   cacheVal[h] = r;
@@ -161,7 +172,8 @@ export function handleCapacity(): number {
 
 /** Throw what {@link setHandleCapacity} would throw for `n`, changing nothing. */
 export function checkHandleCapacity(n: number, fn: string): void {
-  if (!Number.isSafeInteger(n) || n < 1) throw dillError("EINVAL", fn, "handles", `handles must be a positive integer, got ${String(n)}`);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw dillError("EINVAL", fn, "handles", `handles must be a positive integer, got ${String(n)}`);
   // Shrinking is only possible over slots that are free.
   for (let i = objs.length - 1; i >= n; i--) {
     if (objs[i]) throw dillError("EBUSY", fn, "handles", `handle ${i} is open, above the requested bound ${n}`);

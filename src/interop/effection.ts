@@ -18,7 +18,18 @@ import { DillError, dillError, quickError } from "../handles/errors.js";
 import { BLOCK, type Op } from "../handles/op.js";
 import type { CrBase } from "../runtime/cr.js";
 import { checkBody, records, release } from "../runtime/coroutine.js";
-import { canBlock, cancel, expired, flush, isOwnCancellation, launch, park, reportFailure, wake, wakeWithError } from "../runtime/sched.js";
+import {
+  canBlock,
+  cancel,
+  expired,
+  flush,
+  isOwnCancellation,
+  launch,
+  park,
+  reportFailure,
+  wake,
+  wakeWithError,
+} from "../runtime/sched.js";
 
 // ---- effection inside tsdill -----------------------------------------------------------------
 interface EffectionWait {
@@ -58,7 +69,12 @@ function settled(w: EffectionWait, ok: boolean, value: unknown): void {
     wake(w.cr, value);
   } else if (isHalted(w, value)) {
     // Halted by effection (its scope was destroyed), not by this coroutine.
-    wakeWithError(w.cr, new DillError("ECANCELED", "effection_call", "the effection task was halted from effection's side", { cause: value }));
+    wakeWithError(
+      w.cr,
+      new DillError("ECANCELED", "effection_call", "the effection task was halted from effection's side", {
+        cause: value,
+      }),
+    );
   } else {
     wakeWithError(w.cr, value);
   }
@@ -121,7 +137,13 @@ function onTaskError(this: EffectionWait, e: unknown): void {
 export function* effection_call<T>(op: () => Operation<T>, deadline: number): Op<T> {
   const cr = canBlock("effection_call");
   checkDeadline("effection_call", deadline);
-  if (typeof op !== "function") throw dillError("EINVAL", "effection_call", "op", "op must be a function returning an effection Operation, e.g. function* () { … }");
+  if (typeof op !== "function")
+    throw dillError(
+      "EINVAL",
+      "effection_call",
+      "op",
+      "op must be a function returning an effection Operation, e.g. function* () { … }",
+    );
   // The result can only be observed asynchronously: nothing can complete without waiting.
   if (expired(deadline)) throw quickError("ETIMEDOUT", "effection_call");
   const w: EffectionWait = { cr, task: null, done: false, thrown: undefined, site: cr.site };
@@ -244,7 +266,15 @@ export function effection_go<T>(expr: Iterator<unknown, T, unknown>): Operation<
   return action<T>((resolve, reject) => {
     const body = checkBody("effection_go", expr);
     const cr = records.take("effection_go");
-    const g: GoLink = { cr, live: true, resolve: resolve as (v: unknown) => void, reject, ok: false, value: undefined, site: null };
+    const g: GoLink = {
+      cr,
+      live: true,
+      resolve: resolve as (v: unknown) => void,
+      reject,
+      ok: false,
+      value: undefined,
+      site: null,
+    };
     launch(cr, body, goExit, g);
     cr.detached = true;
     g.site = cr.site;
@@ -256,4 +286,8 @@ export function effection_go<T>(expr: Iterator<unknown, T, unknown>): Operation<
 }
 
 // libdill-style prefixed names.
-export { effection_call as dill_effection_call, effection_drain as dill_effection_drain, effection_go as dill_effection_go };
+export {
+  effection_call as dill_effection_call,
+  effection_drain as dill_effection_drain,
+  effection_go as dill_effection_go,
+};

@@ -18,8 +18,15 @@ export function checkAddress(fn: string, addr: unknown): asserts addr is string 
   if (typeof addr !== "string") throw dillError("EINVAL", fn, "addr", "addr must be a string (a file path)");
   if (addr.length === 0) throw dillError("ENOENT", fn, "addr", "addr is an empty path");
   const n = Buffer.byteLength(addr, "utf8");
-  if (n > IPC_ADDR_MAX) throw dillError("ENAMETOOLONG", fn, "addr", `addr is ${n} bytes long, a Unix socket address holds at most ${IPC_ADDR_MAX}`);
-  if (addr.charCodeAt(0) !== 0 && addr.includes("\0")) throw dillError("EINVAL", fn, "addr", "addr contains a NUL byte");
+  if (n > IPC_ADDR_MAX)
+    throw dillError(
+      "ENAMETOOLONG",
+      fn,
+      "addr",
+      `addr is ${n} bytes long, a Unix socket address holds at most ${IPC_ADDR_MAX}`,
+    );
+  if (addr.charCodeAt(0) !== 0 && addr.includes("\0"))
+    throw dillError("EINVAL", fn, "addr", "addr contains a NUL byte");
 }
 
 /**
@@ -36,7 +43,15 @@ export function checkDirectory(fn: string, addr: string): void {
     code = "ENOTDIR";
   } catch (e) {
     const c = (e as NodeJS.ErrnoException).code;
-    code = c !== undefined && c in ERRNO ? (c as ErrnoCode) : errnoName(-((e as NodeJS.ErrnoException).errno ?? 0)) ?? "ENOENT";
+    code =
+      c !== undefined && c in ERRNO
+        ? (c as ErrnoCode)
+        : (errnoName(-((e as NodeJS.ErrnoException).errno ?? 0)) ?? "ENOENT");
   }
-  throw dillError(code, fn, "addr", `${code === "ENOENT" ? "no such directory" : "cannot use the directory"} '${dir}' (${code})`);
+  throw dillError(
+    code,
+    fn,
+    "addr",
+    `${code === "ENOENT" ? "no such directory" : "cannot use the directory"} '${dir}' (${code})`,
+  );
 }

@@ -68,7 +68,14 @@ export function* ipc_close(s: number, deadline: number): Op<void> {
  * listener is just closed, a connection goes through the orderly handshake. `what` names the
  * family's socket in the ENOTSUP message.
  */
-export function* closeOn(s: number, deadline: number, type: symbol, listenerType: symbol, fn: string, what: string): Op<void> {
+export function* closeOn(
+  s: number,
+  deadline: number,
+  type: symbol,
+  listenerType: symbol,
+  fn: string,
+  what: string,
+): Op<void> {
   const vfs = handleGet(s, fn, "s");
   checkDeadline(fn, deadline);
   if (vfs.query(listenerType)) {

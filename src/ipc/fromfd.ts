@@ -29,7 +29,8 @@ const SS_CONNECTED = 3;
  * IPC and TCP fromfd calls.
  */
 export function socketInode(fn: string, fd: number): string {
-  if (!Number.isSafeInteger(fd) || fd < 0) throw dillError("EINVAL", fn, "fd", `fd must be a non-negative integer, got ${String(fd)}`);
+  if (!Number.isSafeInteger(fd) || fd < 0)
+    throw dillError("EINVAL", fn, "fd", `fd must be a non-negative integer, got ${String(fd)}`);
   let st;
   try {
     st = fstatSync(fd, { bigint: true });
@@ -72,10 +73,13 @@ function checkSocketFd(fn: string, fd: number, listening: boolean): void {
     const flags = parseInt(f[3]!, 16);
     const type = parseInt(f[4]!, 16);
     const state = parseInt(f[5]!, 16);
-    if (type !== SOCK_STREAM) throw dillError("EINVAL", fn, "fd", `fd ${fd} is a Unix-domain socket, but not a stream socket`);
+    if (type !== SOCK_STREAM)
+      throw dillError("EINVAL", fn, "fd", `fd ${fd} is a Unix-domain socket, but not a stream socket`);
     const isListening = (flags & SO_ACCEPTCON) !== 0;
-    if (listening && !isListening) throw dillError("EINVAL", fn, "fd", `fd ${fd} is not a listening socket (use ipc_fromfd for a connection)`);
-    if (!listening && isListening) throw dillError("EINVAL", fn, "fd", `fd ${fd} is a listening socket (use ipc_listener_fromfd)`);
+    if (listening && !isListening)
+      throw dillError("EINVAL", fn, "fd", `fd ${fd} is not a listening socket (use ipc_fromfd for a connection)`);
+    if (!listening && isListening)
+      throw dillError("EINVAL", fn, "fd", `fd ${fd} is a listening socket (use ipc_listener_fromfd)`);
     if (!listening && state !== SS_CONNECTED) throw dillError("EINVAL", fn, "fd", `fd ${fd} is not a connected socket`);
     return;
   }

@@ -40,7 +40,8 @@ export interface IpcListenOptions {
 /** The mode asked for, or null; `EINVAL` for a bad options object or mode. */
 function checkOptions(fn: string, opts: unknown): number | null {
   if (opts === undefined) return null;
-  if (opts === null || typeof opts !== "object") throw dillError("EINVAL", fn, "opts", "opts must be an object, such as { mode: 0o600 }");
+  if (opts === null || typeof opts !== "object")
+    throw dillError("EINVAL", fn, "opts", "opts must be an object, such as { mode: 0o600 }");
   const mode = (opts as IpcListenOptions).mode;
   if (mode === undefined) return null;
   if (!Number.isInteger(mode) || (mode as number) < 0 || (mode as number) > 0o777) {
@@ -139,7 +140,13 @@ function place(l: IpcListener, p: Placement, fn: string): void {
  * returns the listener's new handle. On failure the server is closed and `st` is free again.
  * With `placement`, the bound socket file is then given its mode and name (see {@link place}).
  */
-export function* startListener(st: IpcListenerStorage, cr: CrBase, options: ListenOptions | { fd: number }, fn: string, placement: Placement | null = null): Op<number> {
+export function* startListener(
+  st: IpcListenerStorage,
+  cr: CrBase,
+  options: ListenOptions | { fd: number },
+  fn: string,
+  placement: Placement | null = null,
+): Op<number> {
   const l = st.listener;
   try {
     l.attach(createServer({ allowHalfOpen: true, pauseOnConnect: true }));
@@ -193,7 +200,13 @@ function placement(addr: string, mode: number | null, fn: string): Placement {
   return { addr, tmp: tempName(addr), dir: null, mode };
 }
 
-function* listen(addr: string, backlog: number, mem: IpcListenerStorage | null, opts: IpcListenOptions | undefined, fn: string): Op<number> {
+function* listen(
+  addr: string,
+  backlog: number,
+  mem: IpcListenerStorage | null,
+  opts: IpcListenOptions | undefined,
+  fn: string,
+): Op<number> {
   const cr = canBlock(fn);
   checkAddress(fn, addr);
   checkCount(fn, "backlog", backlog);
@@ -258,7 +271,12 @@ export function* ipc_listen(addr: string, backlog: number, opts?: IpcListenOptio
  * hclose(ls);
  * ```
  */
-export function* ipc_listen_mem(addr: string, backlog: number, mem: IpcListenerStorage, opts?: IpcListenOptions): Op<number> {
+export function* ipc_listen_mem(
+  addr: string,
+  backlog: number,
+  mem: IpcListenerStorage,
+  opts?: IpcListenOptions,
+): Op<number> {
   checkMem("ipc_listen_mem", mem, IpcListenerStorage);
   return yield* listen(addr, backlog, mem, opts, "ipc_listen_mem");
 }

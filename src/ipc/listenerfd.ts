@@ -33,6 +33,7 @@ export function listenerFd(ls: number, type: symbol, fn: string): number {
   const l = handleQuery(ls, type, fn, "ls") as IpcListener;
   // Node has no public accessor for a server's fd: it lives on the server's internal handle.
   const fd = (l.server as unknown as { _handle?: { fd?: number } } | null)?._handle?.fd;
-  if (typeof fd !== "number" || fd < 0) throw dillError("EBADF", fn, "ls", `listener ${ls} has no open file descriptor`);
+  if (typeof fd !== "number" || fd < 0)
+    throw dillError("EBADF", fn, "ls", `listener ${ls} has no open file descriptor`);
   return fd;
 }

@@ -140,4 +140,3 @@ export function* ipc_pair_mem(mem: IpcPairStorage): Op<[number, number]> {
   checkMem("ipc_pair_mem", mem, IpcPairStorage);
   return yield* pair(mem, "ipc_pair_mem");
 }
-

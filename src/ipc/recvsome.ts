@@ -31,7 +31,8 @@ export class RecvSome extends FastOp<number> {
     const len = this.len;
     if (!(buf instanceof Uint8Array)) throw dillError("EINVAL", fn, "buf", "buf must be a Uint8Array");
     checkCount(fn, "len", len);
-    if (len > buf.length) throw dillError("EINVAL", fn, "len", `len ${len} is larger than the buffer (${buf.length} bytes)`);
+    if (len > buf.length)
+      throw dillError("EINVAL", fn, "len", `len ${len} is larger than the buffer (${buf.length} bytes)`);
     checkDeadline(fn, this.deadline);
     return c.startRecvSome(buf, len, this.deadline, fn);
   }

@@ -148,7 +148,8 @@ export class IpcConn implements HandleVfs, Bytestream {
     sock.on("close", this.onClose);
     if (this.family.noDelay) sock.setNoDelay(true);
     if (connecting) sock.on("connect", this.onConnect);
-    else if (sock.destroyed) this.broken = "ECONNRESET"; // it failed before it was handed over
+    else if (sock.destroyed)
+      this.broken = "ECONNRESET"; // it failed before it was handed over
     else sock.resume();
   }
 
@@ -304,7 +305,9 @@ export class IpcConn implements HandleVfs, Bytestream {
   private closed(): void {
     if (this.connecting) {
       // Closed before connecting without an 'error' (should not happen): report a refusal.
-      this.connectFailed(Object.assign(new Error("the connection closed before it was made"), { code: "ECONNREFUSED" }));
+      this.connectFailed(
+        Object.assign(new Error("the connection closed before it was made"), { code: "ECONNREFUSED" }),
+      );
       return;
     }
     if (this.broken === null) this.broken = "ECONNRESET";
@@ -619,4 +622,3 @@ export class IpcConn implements HandleVfs, Bytestream {
     yield BLOCK;
   }
 }
-

@@ -40,7 +40,7 @@ export class BundleStorage extends Storage implements HandleVfs {
   }
   close(): void {
     this.closed = true;
-    for (let c = this.head; c !== null; ) {
+    for (let c = this.head; c !== null;) {
       const next = c.next;
       if (c.state !== DONE) cancel(c);
       c = next;

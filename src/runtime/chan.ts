@@ -45,7 +45,10 @@ export class HalfChan implements HandleVfs {
   done = false;
   closed = false;
   other: HalfChan;
-  constructor(readonly storage: ChannelStorage, other: HalfChan | null) {
+  constructor(
+    readonly storage: ChannelStorage,
+    other: HalfChan | null,
+  ) {
     this.other = other ?? this;
   }
   query(type: symbol): unknown {

@@ -67,7 +67,8 @@ class Choose extends FastOp<number> {
     // First pass: validate, and perform the earliest clause that is ready now.
     for (let i = 0; i < n; i++) {
       const cl = clauses[i];
-      if (cl === null || typeof cl !== "object") throw clauseError(dillError("EINVAL", "choose", `clauses[${i}]`, "a clause must be an object"), i);
+      if (cl === null || typeof cl !== "object")
+        throw clauseError(dillError("EINVAL", "choose", `clauses[${i}]`, "a clause must be an object"), i);
       let hc: HalfChan;
       try {
         hc = half(cl.ch, "choose");

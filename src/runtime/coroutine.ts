@@ -54,7 +54,12 @@ export function release(cr: CrBase): void {
 
 /** Validate a coroutine body; `fn` names the call. Also refuses to launch from a cancelled coroutine. */
 export function checkBody(fn: string, body: unknown, arg = "expr"): Coroutine {
-  if (body === null || typeof body !== "object" || typeof (body as Coroutine).next !== "function" || typeof (body as Coroutine).throw !== "function") {
+  if (
+    body === null ||
+    typeof body !== "object" ||
+    typeof (body as Coroutine).next !== "function" ||
+    typeof (body as Coroutine).throw !== "function"
+  ) {
     const hint = typeof body === "function" ? "; call the generator function: go(worker(args)), not go(worker)" : "";
     throw dillError("EINVAL", fn, arg, `${arg} must be a generator object${hint}`);
   }

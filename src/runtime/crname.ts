@@ -49,7 +49,11 @@ function ask(gen: object): string {
     const fn = internal.find((p) => p.name === "[[GeneratorFunction]]")?.value;
     if (fn?.objectId === undefined) return "";
     ids.push(fn.objectId);
-    const name = post("Runtime.callFunctionOn", { objectId: fn.objectId, functionDeclaration: "function () { return this.name; }", returnByValue: true });
+    const name = post("Runtime.callFunctionOn", {
+      objectId: fn.objectId,
+      functionDeclaration: "function () { return this.name; }",
+      returnByValue: true,
+    });
     const v = (name?.result as RemoteObject | undefined)?.value;
     return typeof v === "string" ? v : "";
   } finally {

@@ -28,7 +28,9 @@ export interface RunOptions {
 
 /** The error `run` rejects with when its signal cancelled the root (or was aborted before). */
 function aborted(signal: AbortSignal): DillError {
-  return new DillError("ECANCELED", "run", "the root coroutine was cancelled by run's AbortSignal", { cause: signal.reason });
+  return new DillError("ECANCELED", "run", "the root coroutine was cancelled by run's AbortSignal", {
+    cause: signal.reason,
+  });
 }
 
 /** The root coroutines of run() still running, for `dill_tree`. */
@@ -56,10 +58,12 @@ function rootExit(cr: CrBase, value: unknown, threw: boolean): void {
 
 function checkOptions(options: RunOptions | undefined): AbortSignal | null {
   if (options === undefined) return null;
-  if (options === null || typeof options !== "object") throw dillError("EINVAL", "run", "options", "options must be an object such as { signal }");
+  if (options === null || typeof options !== "object")
+    throw dillError("EINVAL", "run", "options", "options must be an object such as { signal }");
   const signal = options.signal;
   if (signal === undefined) return null;
-  if (!(signal instanceof AbortSignal)) throw dillError("EINVAL", "run", "options.signal", "options.signal must be an AbortSignal");
+  if (!(signal instanceof AbortSignal))
+    throw dillError("EINVAL", "run", "options.signal", "options.signal must be an AbortSignal");
   return signal;
 }
 
@@ -85,7 +89,10 @@ function checkOptions(options: RunOptions | undefined): AbortSignal | null {
  * await run(main, { signal: AbortSignal.timeout(1000) }); // rejects with ECANCELED after 1 s
  * ```
  */
-export function run<T>(main: (() => Iterator<unknown, T, unknown>) | Iterator<unknown, T, unknown>, options?: RunOptions): Promise<T> {
+export function run<T>(
+  main: (() => Iterator<unknown, T, unknown>) | Iterator<unknown, T, unknown>,
+  options?: RunOptions,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const signal = checkOptions(options);
     if (signal !== null && signal.aborted) {
@@ -151,7 +158,10 @@ function abandon(cr: CrBase): void {
  * const res = yield* await_promise((signal) => fetch(url, { signal }), now() + 5000);
  * ```
  */
-export function* await_promise<T>(promise: PromiseLike<T> | ((signal: AbortSignal) => PromiseLike<T>), deadline: number): Op<T> {
+export function* await_promise<T>(
+  promise: PromiseLike<T> | ((signal: AbortSignal) => PromiseLike<T>),
+  deadline: number,
+): Op<T> {
   const cr = canBlock("await_promise");
   checkDeadline("await_promise", deadline);
   let abort: AbortController | null = null;

@@ -143,7 +143,12 @@ function step(cr: CrBase): void {
   } else if (r.value !== BLOCK) {
     // A bare `yield x` instead of `yield* op`: tell the coroutine where it went wrong.
     cr.resumeThrow = true;
-    cr.resumeValue = dillError("EINVAL", "yield", undefined, "a coroutine yielded a value; blocking calls are made with yield*, e.g. yield* msleep(d)");
+    cr.resumeValue = dillError(
+      "EINVAL",
+      "yield",
+      undefined,
+      "a coroutine yielded a value; blocking calls are made with yield*, e.g. yield* msleep(d)",
+    );
     enqueue(cr);
   }
 }
@@ -199,7 +204,13 @@ export function scrub(cr: CrBase): void {
  */
 export function canBlock(fn: string): CrBase {
   const cr = current;
-  if (cr === null) throw dillError("EPERM", fn, undefined, "blocking calls run only inside a coroutine (use yield* inside run() or go())");
+  if (cr === null)
+    throw dillError(
+      "EPERM",
+      fn,
+      undefined,
+      "blocking calls run only inside a coroutine (use yield* inside run() or go())",
+    );
   if (cr.cancelled) throw quickError("ECANCELED", fn);
   return cr;
 }
@@ -335,7 +346,15 @@ export function cancel(cr: CrBase): void {
     if (cr.state === BLOCKED) interruptNow(cr, quickError("ECANCELED", cr.waitOp));
     cr.seq++;
     if (guard > 10_000) {
-      reportUncaught(cr, dillError("ECANCELED", "hclose", undefined, "a cancelled coroutine kept blocking; it was stopped with return()"));
+      reportUncaught(
+        cr,
+        dillError(
+          "ECANCELED",
+          "hclose",
+          undefined,
+          "a cancelled coroutine kept blocking; it was stopped with return()",
+        ),
+      );
       forceReturn(cr);
       return;
     }
@@ -475,7 +494,8 @@ function virtualTick(): void {
 
 /** Throw what {@link setClock} would throw for `clock`, changing nothing. */
 export function checkClock(clock: "real" | "virtual", fn: string): void {
-  if (clock !== "real" && clock !== "virtual") throw dillError("EINVAL", fn, "clock", `clock must be "real" or "virtual", got ${String(clock)}`);
+  if (clock !== "real" && clock !== "virtual")
+    throw dillError("EINVAL", fn, "clock", `clock must be "real" or "virtual", got ${String(clock)}`);
   if ((clock === "virtual") !== virtual && timerCount() > 0) {
     throw dillError("EBUSY", fn, "clock", `the clock cannot change while ${timerCount()} deadline(s) are pending`);
   }
@@ -502,7 +522,9 @@ export function clockName(): "real" | "virtual" {
 export type UncaughtHandler = (error: unknown, info: { site: string | null }) => void;
 
 function defaultUncaught(error: unknown, info: { site: string | null }): void {
-  const where = info.site ? `\n  launched at:\n${info.site}` : " (launch sites are recorded with dill_configure({ traceLaunch: true }))";
+  const where = info.site
+    ? `\n  launched at:\n${info.site}`
+    : " (launch sites are recorded with dill_configure({ traceLaunch: true }))";
   console.error(`tsdill: an exception escaped a coroutine${where}\n`, error);
 }
 
@@ -554,4 +576,3 @@ export function schedCounts(): { coroutines: number; ready: number; timers: numb
   }
   return { coroutines: live, ready, timers: timerCount(), uncaught: uncaughtCount };
 }
-

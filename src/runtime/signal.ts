@@ -27,7 +27,13 @@ import { current } from "./sched.js";
  */
 export function abort_signal(): AbortSignal {
   const cr = current;
-  if (cr === null) throw dillError("EPERM", "abort_signal", undefined, "abort_signal() is called inside a coroutine: it returns that coroutine's signal");
+  if (cr === null)
+    throw dillError(
+      "EPERM",
+      "abort_signal",
+      undefined,
+      "abort_signal() is called inside a coroutine: it returns that coroutine's signal",
+    );
   let ac = cr.abort;
   if (ac === null) {
     ac = new AbortController();

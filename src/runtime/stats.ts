@@ -94,11 +94,14 @@ export interface DillOptions {
  * ```
  */
 export function dill_configure(opts: DillOptions): void {
-  if (opts === null || typeof opts !== "object") throw dillError("EINVAL", "dill_configure", "opts", "opts must be an object");
+  if (opts === null || typeof opts !== "object")
+    throw dillError("EINVAL", "dill_configure", "opts", "opts must be an object");
   const f = opts.onUncaught;
-  if (f !== undefined && f !== null && typeof f !== "function") throw dillError("EINVAL", "dill_configure", "onUncaught", "onUncaught must be a function or null");
+  if (f !== undefined && f !== null && typeof f !== "function")
+    throw dillError("EINVAL", "dill_configure", "onUncaught", "onUncaught must be a function or null");
   const t = opts.traceLaunch;
-  if (t !== undefined && typeof t !== "boolean") throw dillError("EINVAL", "dill_configure", "traceLaunch", "traceLaunch must be a boolean");
+  if (t !== undefined && typeof t !== "boolean")
+    throw dillError("EINVAL", "dill_configure", "traceLaunch", "traceLaunch must be a boolean");
   // Every setting is checked before any is applied: a refused call changes nothing.
   const { clock, handles, pool } = opts;
   if (clock !== undefined) checkClock(clock, "dill_configure");

@@ -52,7 +52,11 @@ function render(nodes: Node[], prefix: string, out: string[]): void {
 
 /** A node whose children are all leaves shows them on its own line: `coroutine 6 (handler) ── ipc 7`. */
 function inline(n: Node): boolean {
-  return n.children.length > 0 && n.label.startsWith("coroutine") && n.children.every((c) => c.children.length === 0 && !c.label.startsWith("coroutine"));
+  return (
+    n.children.length > 0 &&
+    n.label.startsWith("coroutine") &&
+    n.children.every((c) => c.children.length === 0 && !c.label.startsWith("coroutine"))
+  );
 }
 
 function line(n: Node): string {

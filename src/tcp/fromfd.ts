@@ -48,9 +48,12 @@ function checkTcpFd(fn: string, fd: number, listening: boolean): void {
   const state = tcpState(socketInode(fn, fd));
   if (state === -2) return; // no procfs: the kind cannot be checked, Node will refuse what it cannot use
   if (state === -1) throw dillError("EINVAL", fn, "fd", `fd ${fd} is a socket, but not a bound TCP one`);
-  if (listening && state !== TCP_LISTEN) throw dillError("EINVAL", fn, "fd", `fd ${fd} is not a listening socket (use tcp_fromfd for a connection)`);
-  if (!listening && state === TCP_LISTEN) throw dillError("EINVAL", fn, "fd", `fd ${fd} is a listening socket (use tcp_listener_fromfd)`);
-  if (!listening && (state === TCP_CLOSE || state === TCP_SYN_SENT)) throw dillError("EINVAL", fn, "fd", `fd ${fd} is not a connected socket`);
+  if (listening && state !== TCP_LISTEN)
+    throw dillError("EINVAL", fn, "fd", `fd ${fd} is not a listening socket (use tcp_fromfd for a connection)`);
+  if (!listening && state === TCP_LISTEN)
+    throw dillError("EINVAL", fn, "fd", `fd ${fd} is a listening socket (use tcp_listener_fromfd)`);
+  if (!listening && (state === TCP_CLOSE || state === TCP_SYN_SENT))
+    throw dillError("EINVAL", fn, "fd", `fd ${fd} is not a connected socket`);
 }
 
 function fromfd(fd: number, mem: TcpStorage | null, fn: string): number {

@@ -96,7 +96,8 @@ function make(family: number, address: string, port: number): IpAddr {
  * keep such an object away from the socket calls. The address text itself is not parsed again.
  */
 export function checkIpAddr(fn: string, arg: string, a: unknown): asserts a is IpAddr {
-  if (!(a instanceof IpAddr)) throw dillError("EINVAL", fn, arg, `${arg} must be an IpAddr (from ipaddr_local or ipaddr_remote)`);
+  if (!(a instanceof IpAddr))
+    throw dillError("EINVAL", fn, arg, `${arg} must be an IpAddr (from ipaddr_local or ipaddr_remote)`);
   const { family, address, port } = a;
   if (
     typeof address !== "string" ||
@@ -105,7 +106,12 @@ export function checkIpAddr(fn: string, arg: string, a: unknown): asserts a is I
     port < 0 ||
     port > 0xffff
   ) {
-    throw dillError("EINVAL", fn, arg, `${arg} is a damaged IpAddr (family ${String(family)}, address ${String(address)}, port ${String(port)})`);
+    throw dillError(
+      "EINVAL",
+      fn,
+      arg,
+      `${arg} is a damaged IpAddr (family ${String(family)}, address ${String(address)}, port ${String(port)})`,
+    );
   }
 }
 
@@ -117,8 +123,14 @@ function checkPort(fn: string, port: unknown): asserts port is number {
 
 function checkMode(fn: string, mode: unknown): number {
   if (mode === 0) return IPADDR_PREF_IPV4;
-  if (mode === IPADDR_IPV4 || mode === IPADDR_IPV6 || mode === IPADDR_PREF_IPV4 || mode === IPADDR_PREF_IPV6) return mode;
-  throw dillError("EINVAL", fn, "mode", `mode must be 0, IPADDR_IPV4, IPADDR_IPV6, IPADDR_PREF_IPV4 or IPADDR_PREF_IPV6, got ${String(mode)}`);
+  if (mode === IPADDR_IPV4 || mode === IPADDR_IPV6 || mode === IPADDR_PREF_IPV4 || mode === IPADDR_PREF_IPV6)
+    return mode;
+  throw dillError(
+    "EINVAL",
+    fn,
+    "mode",
+    `mode must be 0, IPADDR_IPV4, IPADDR_IPV6, IPADDR_PREF_IPV4 or IPADDR_PREF_IPV6, got ${String(mode)}`,
+  );
 }
 
 /**
@@ -138,7 +150,14 @@ function literal(name: string, v6: boolean): string | null {
 
 /** A literal address of a family `mode` allows, tried in the order it prefers; else null. */
 function literalFor(name: string, port: number, mode: number): IpAddr | null {
-  const order = mode === IPADDR_IPV4 ? [false] : mode === IPADDR_IPV6 ? [true] : mode === IPADDR_PREF_IPV6 ? [true, false] : [false, true];
+  const order =
+    mode === IPADDR_IPV4
+      ? [false]
+      : mode === IPADDR_IPV6
+        ? [true]
+        : mode === IPADDR_PREF_IPV6
+          ? [true, false]
+          : [false, true];
   for (const v6 of order) {
     const text = literal(name, v6);
     if (text !== null) return make(v6 ? AF_INET6 : AF_INET, text, port);
@@ -158,7 +177,13 @@ function checkName(fn: string, name: unknown): asserts name is string {
   if (typeof name !== "string") throw dillError("EINVAL", fn, "name", "name must be a string");
   if (name.length === 0) throw dillError("EINVAL", fn, "name", "name is empty");
   if (name.includes("\0")) throw dillError("EINVAL", fn, "name", "name contains a NUL byte");
-  if (name.length > NAME_MAX) throw dillError("ENAMETOOLONG", fn, "name", `name is ${name.length} characters long, a host name has at most ${NAME_MAX}`);
+  if (name.length > NAME_MAX)
+    throw dillError(
+      "ENAMETOOLONG",
+      fn,
+      "name",
+      `name is ${name.length} characters long, a host name has at most ${NAME_MAX}`,
+    );
 }
 
 /**
@@ -207,7 +232,10 @@ export function ipaddr_local(name: string | null, port: number, mode: number): I
   else if (m === IPADDR_PREF_IPV6 && v6 !== null) v4 = null;
   if (v4 !== null) return make(AF_INET, v4, port);
   if (v6 !== null) return make(AF_INET6, literal(v6, true) ?? v6, port);
-  const why = iface === undefined ? `'${name}' is neither an IP address nor a local network interface` : `interface '${name}' has no address of the family mode asks for`;
+  const why =
+    iface === undefined
+      ? `'${name}' is neither an IP address nor a local network interface`
+      : `interface '${name}' has no address of the family mode asks for`;
   throw dillError("ENODEV", fn, "name", why);
 }
 
@@ -277,7 +305,13 @@ function* resolve(name: string, port: number, mode: number, max: number, deadlin
   park(cr, fn, deadline, unblockLookup, l);
   const addrs = (yield BLOCK) as IpAddr[];
   const err = l.err;
-  return { addrs, why: err === null ? `'${name}' has no address of the family mode asks for` : `cannot resolve '${name}' (${err.code ?? err.message})` };
+  return {
+    addrs,
+    why:
+      err === null
+        ? `'${name}' has no address of the family mode asks for`
+        : `cannot resolve '${name}' (${err.code ?? err.message})`,
+  };
 }
 
 /**
@@ -323,10 +357,17 @@ export function* ipaddr_remote(name: string, port: number, mode: number, deadlin
  * const addrs = yield* ipaddr_remotes("localhost", 8080, 0, 4, now() + 1000);
  * ```
  */
-export function* ipaddr_remotes(name: string, port: number, mode: number, naddrs: number, deadline: number): Op<IpAddr[]> {
+export function* ipaddr_remotes(
+  name: string,
+  port: number,
+  mode: number,
+  naddrs: number,
+  deadline: number,
+): Op<IpAddr[]> {
   const fn = "ipaddr_remotes";
   canBlock(fn);
-  if (!Number.isSafeInteger(naddrs) || naddrs < 1) throw dillError("EINVAL", fn, "naddrs", `naddrs must be a positive integer, got ${String(naddrs)}`);
+  if (!Number.isSafeInteger(naddrs) || naddrs < 1)
+    throw dillError("EINVAL", fn, "naddrs", `naddrs must be a positive integer, got ${String(naddrs)}`);
   return (yield* resolve(name, port, mode, naddrs, deadline, fn)).addrs;
 }
 
@@ -405,7 +446,14 @@ export function ipaddr_equal(addr1: IpAddr, addr2: IpAddr, ignore_port: boolean 
   checkIpAddr("ipaddr_equal", "addr1", addr1);
   checkIpAddr("ipaddr_equal", "addr2", addr2);
   if (typeof ignore_port !== "boolean" && typeof ignore_port !== "number") {
-    throw dillError("EINVAL", "ipaddr_equal", "ignore_port", `ignore_port must be a boolean or a number, got ${String(ignore_port)}`);
+    throw dillError(
+      "EINVAL",
+      "ipaddr_equal",
+      "ignore_port",
+      `ignore_port must be a boolean or a number, got ${String(ignore_port)}`,
+    );
   }
-  return addr1.family === addr2.family && addr1.address === addr2.address && (!!ignore_port || addr1.port === addr2.port);
+  return (
+    addr1.family === addr2.family && addr1.address === addr2.address && (!!ignore_port || addr1.port === addr2.port)
+  );
 }

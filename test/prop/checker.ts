@@ -74,13 +74,24 @@ export function check(r: Run, exact = true): string[] {
         for (const c of e.covers) if (!cancelAt.has(c)) cancelAt.set(c, i);
         break;
       case "chclose":
-        terms.push({ at: i, t: e.t, done: false, lines: new Set([0, 1].flatMap((end) => [line(e.ch, end, true), line(e.ch, end, false)])) });
+        terms.push({
+          at: i,
+          t: e.t,
+          done: false,
+          lines: new Set([0, 1].flatMap((end) => [line(e.ch, end, true), line(e.ch, end, false)])),
+        });
         break;
       case "chdone":
         if (e.err === null) {
-          if (doneEnds.has(`${e.ch}${e.end}`)) bad.push(`a second chdone(${endName(e.ch, e.end)}) (#${i}) succeeded: it must fail with EPIPE`);
+          if (doneEnds.has(`${e.ch}${e.end}`))
+            bad.push(`a second chdone(${endName(e.ch, e.end)}) (#${i}) succeeded: it must fail with EPIPE`);
           doneEnds.add(`${e.ch}${e.end}`);
-          terms.push({ at: i, t: e.t, done: true, lines: new Set([line(e.ch, e.end, true), line(e.ch, 1 - e.end, false)]) });
+          terms.push({
+            at: i,
+            t: e.t,
+            done: true,
+            lines: new Set([line(e.ch, e.end, true), line(e.ch, 1 - e.end, false)]),
+          });
         } else if (e.err !== "EPIPE" || !doneEnds.has(`${e.ch}${e.end}`)) {
           bad.push(`chdone(${endName(e.ch, e.end)}) (#${i}) failed with ${e.err}, but it was the first on that end`);
         }
@@ -101,11 +112,16 @@ export function check(r: Run, exact = true): string[] {
   });
   /** The ways `q` waits: [channel, end, sending?] of its call, or of each choose arm. */
   const lines = (q: CallRec): [number, End, boolean][] =>
-    q.call.op === "chsend" || q.call.op === "chrecv" ? [[q.call.ch!, q.call.end!, q.call.op === "chsend"]] : q.call.op === "choose" ? q.call.arms!.map((a) => [a.ch, a.end, a.send]) : [];
+    q.call.op === "chsend" || q.call.op === "chrecv"
+      ? [[q.call.ch!, q.call.end!, q.call.op === "chsend"]]
+      : q.call.op === "choose"
+        ? q.call.arms!.map((a) => [a.ch, a.end, a.send])
+        : [];
   /** Index of the first of `q`'s ways that `term` ends, or -1. */
   const ends = (term: Term, q: CallRec) => lines(q).findIndex(([c, e, s]) => term.lines.has(line(c, e, s)));
   /** The index of the first of `q`'s ways already done when it was called (a choose stops there), or Infinity. */
-  const doneAt = (q: CallRec) => Math.min(Infinity, ...terms.filter((x) => x.done && x.at < q.at && ends(x, q) >= 0).map((x) => ends(x, q)));
+  const doneAt = (q: CallRec) =>
+    Math.min(Infinity, ...terms.filter((x) => x.done && x.at < q.at && ends(x, q) >= 0).map((x) => ends(x, q)));
   const cancelledBefore = (cr: number, i: number) => {
     const c = cancelAt.get(cr);
     return c !== undefined && c < i;
@@ -124,7 +140,9 @@ export function check(r: Run, exact = true): string[] {
   const walk = (n: Node): void => {
     const e = exit.get(n.id);
     if (n.parent !== -1 && e !== undefined && exit.has(n.parent) && exit.get(n.parent)! < e) {
-      bad.push(`cr${n.id} outlived cr${n.parent}, which launched it (it finished at #${e}, after cr${n.parent} at #${exit.get(n.parent)})`);
+      bad.push(
+        `cr${n.id} outlived cr${n.parent}, which launched it (it finished at #${e}, after cr${n.parent} at #${exit.get(n.parent)})`,
+      );
     }
     for (const s of n.steps) {
       if (s.op === "go") walk(s.node);
@@ -139,7 +157,8 @@ export function check(r: Run, exact = true): string[] {
     for (const c of e.covers) {
       const s = start.get(c);
       if (s !== undefined && s > i) bad.push(`cr${c} started after hclose of its handle returned (#${i})`);
-      else if (!finishedBefore(c, i)) bad.push(`hclose by ${who(e.cr)} returned (#${i}) while cr${c}, which it covers, was still running`);
+      else if (!finishedBefore(c, i))
+        bad.push(`hclose by ${who(e.cr)} returned (#${i}) while cr${c}, which it covers, was still running`);
     }
   });
 
@@ -147,8 +166,10 @@ export function check(r: Run, exact = true): string[] {
   ev.forEach((e, i) => {
     if (e.k !== "launch" || e.cr === HARNESS) return;
     const cancelled = cancelledBefore(e.cr, i);
-    if (e.err === null && cancelled) bad.push(`cr${e.cr} launched cr${e.child} (#${i}) after it was cancelled: the launch should fail with ECANCELED`);
-    else if (e.err === "ECANCELED" && !cancelled) bad.push(`launch of cr${e.child} failed with ECANCELED, but cr${e.cr} was not cancelled`);
+    if (e.err === null && cancelled)
+      bad.push(`cr${e.cr} launched cr${e.child} (#${i}) after it was cancelled: the launch should fail with ECANCELED`);
+    else if (e.err === "ECANCELED" && !cancelled)
+      bad.push(`launch of cr${e.child} failed with ECANCELED, but cr${e.cr} was not cancelled`);
     else if (e.err !== null && e.err !== "ECANCELED") bad.push(`launch of cr${e.child} failed with ${e.err}`);
   });
 
@@ -163,41 +184,59 @@ export function check(r: Run, exact = true): string[] {
     }
     const c = cancelAt.get(call.cr);
     if (ret.err === "ECANCELED") {
-      if (!(c !== undefined && c < rec.retAt)) bad.push(`${name} failed with ECANCELED, but cr${call.cr} was not cancelled`);
+      if (!(c !== undefined && c < rec.retAt))
+        bad.push(`${name} failed with ECANCELED, but cr${call.cr} was not cancelled`);
       continue;
     }
     if (c !== undefined && c < rec.at) {
-      bad.push(`${name} was called after cr${call.cr} was cancelled (#${c}) and ${ret.err === null ? "succeeded" : `failed with ${ret.err}`}: it must fail with ECANCELED`);
+      bad.push(
+        `${name} was called after cr${call.cr} was cancelled (#${c}) and ${ret.err === null ? "succeeded" : `failed with ${ret.err}`}: it must fail with ECANCELED`,
+      );
       continue;
     }
     // A call on a direction already done fails with EPIPE (a choose may first perform an earlier clause).
     const firstDone = doneAt(rec);
-    if (firstDone < Infinity && ret.err !== "EPIPE" && !(call.op === "choose" && ret.err === null && ret.idx! < firstDone)) {
-      bad.push(`${name} was called after chdone on its channel end and ${ret.err === null ? "succeeded" : `failed with ${ret.err}`}: it must fail with EPIPE`);
+    if (
+      firstDone < Infinity &&
+      ret.err !== "EPIPE" &&
+      !(call.op === "choose" && ret.err === null && ret.idx! < firstDone)
+    ) {
+      bad.push(
+        `${name} was called after chdone on its channel end and ${ret.err === null ? "succeeded" : `failed with ${ret.err}`}: it must fail with EPIPE`,
+      );
     }
     const expected = call.dl === 0 ? call.t : Math.max(call.t, call.dl);
     if (ret.err === "ETIMEDOUT") {
       if (call.op === "msleep" || call.op === "dill_yield") bad.push(`${name} failed with ETIMEDOUT`);
       else if (call.dl === -1) bad.push(`${name} failed with ETIMEDOUT without a deadline`);
       else if (ret.t < expected) bad.push(`${name} timed out early: at ${t(ret.t)}, its deadline is ${t(expected)}`);
-      else if (exact && ret.t > expected) bad.push(`${name} timed out late: at ${t(ret.t)}, its deadline is ${t(expected)}`);
+      else if (exact && ret.t > expected)
+        bad.push(`${name} timed out late: at ${t(ret.t)}, its deadline is ${t(expected)}`);
     } else if (ret.err === "EPIPE") {
-      if (!terms.some((x) => x.at < rec.retAt && ends(x, rec) >= 0)) bad.push(`${name} failed with EPIPE, but its channel was neither closed nor done`);
+      if (!terms.some((x) => x.at < rec.retAt && ends(x, rec) >= 0))
+        bad.push(`${name} failed with EPIPE, but its channel was neither closed nor done`);
     } else if (ret.err !== null) {
       bad.push(`${name} failed with ${ret.err}`);
     } else if (call.op === "msleep") {
       if (call.dl === -1) bad.push(`${name} with no deadline returned without being cancelled`);
       else if (ret.t < expected) bad.push(`${name} returned early: at ${t(ret.t)}, its deadline is ${t(expected)}`);
-      else if (exact && ret.t > expected) bad.push(`${name} returned late: at ${t(ret.t)}, its deadline is ${t(expected)}`);
+      else if (exact && ret.t > expected)
+        bad.push(`${name} returned late: at ${t(ret.t)}, its deadline is ${t(expected)}`);
     } else if (call.op === "dill_yield") {
-      if (exact && ret.t !== call.t) bad.push(`${name}: time moved from ${t(call.t)} to ${t(ret.t)} while the coroutine was ready to run`);
+      if (exact && ret.t !== call.t)
+        bad.push(`${name}: time moved from ${t(call.t)} to ${t(ret.t)} while the coroutine was ready to run`);
     } else {
       if (exact && call.dl === 0 && ret.t !== call.t) bad.push(`${name} with deadline 0 waited until ${t(ret.t)}`);
-      if (exact && call.dl > 0 && ret.t >= call.dl && ret.t !== call.t) bad.push(`${name} succeeded at ${t(ret.t)}, at or after its deadline ${t(call.dl)}: the deadline should have fired first`);
+      if (exact && call.dl > 0 && ret.t >= call.dl && ret.t !== call.t)
+        bad.push(
+          `${name} succeeded at ${t(ret.t)}, at or after its deadline ${t(call.dl)}: the deadline should have fired first`,
+        );
       if (call.op === "bundle_wait") {
         for (const m of call.covers!) {
-          if (!finishedBefore(m, rec.retAt)) bad.push(`${name} returned while cr${m}, a member of the bundle, was still running`);
-          else if (c !== undefined && c < rec.retAt && !finishedBefore(m, c)) bad.push(`${name} returned after cr${call.cr} was cancelled, although cr${m} finished only then`);
+          if (!finishedBefore(m, rec.retAt))
+            bad.push(`${name} returned while cr${m}, a member of the bundle, was still running`);
+          else if (c !== undefined && c < rec.retAt && !finishedBefore(m, c))
+            bad.push(`${name} returned after cr${call.cr} was cancelled, although cr${m} finished only then`);
         }
       }
     }
@@ -210,7 +249,8 @@ export function check(r: Run, exact = true): string[] {
   const fired = new Map<number, CallRec[]>();
   for (const rec of exact ? calls : []) {
     const ret = rec.ret;
-    if (ret === null || rec.call.dl <= rec.call.t || ret.t !== rec.call.dl || cancelledBefore(rec.call.cr, rec.retAt)) continue;
+    if (ret === null || rec.call.dl <= rec.call.t || ret.t !== rec.call.dl || cancelledBefore(rec.call.cr, rec.retAt))
+      continue;
     if (ret.err === "ETIMEDOUT" || (ret.err === null && rec.call.op === "msleep")) {
       const same = fired.get(rec.call.dl) ?? [];
       same.push(rec);
@@ -221,7 +261,10 @@ export function check(r: Run, exact = true): string[] {
     for (let k = 1; k < recs.length; k++) {
       const a = recs[k - 1]!;
       const b = recs[k]!;
-      if (b.retAt < a.retAt) bad.push(`deadline ${t(dl)} fired out of order: cr${b.call.cr}'s ${b.call.op} (set at #${b.at}) returned before cr${a.call.cr}'s ${a.call.op} (set at #${a.at})`);
+      if (b.retAt < a.retAt)
+        bad.push(
+          `deadline ${t(dl)} fired out of order: cr${b.call.cr}'s ${b.call.op} (set at #${b.at}) returned before cr${a.call.cr}'s ${a.call.op} (set at #${a.at})`,
+        );
     }
   }
 
@@ -257,7 +300,9 @@ export function check(r: Run, exact = true): string[] {
   const matchedInTime = (x: Transfer, peer: Transfer) => {
     const c = cancelAt.get(x.cr);
     if (c !== undefined && c > x.rec.at && c < x.rec.retAt && !(peer.rec.retAt < c && peer.rec.at < c)) {
-      bad.push(`cr${x.cr}'s ${x.rec.call.op} (#${x.rec.at}) was in progress when cr${x.cr} was cancelled (#${c}) and still completed with "${x.val}", matched only later by cr${peer.cr}`);
+      bad.push(
+        `cr${x.cr}'s ${x.rec.call.op} (#${x.rec.at}) was in progress when cr${x.cr} was cancelled (#${c}) and still completed with "${x.val}", matched only later by cr${peer.cr}`,
+      );
     }
   };
   for (const g of got) {
@@ -265,11 +310,14 @@ export function check(r: Run, exact = true): string[] {
     const n = (count.get(g.val) ?? 0) + 1;
     count.set(g.val, n);
     if (s === undefined) {
-      bad.push(`cr${g.cr} received ${JSON.stringify(g.val)} on ${endName(g.ch, g.end)} (#${g.rec.retAt}), ${failed.has(g.val) ? "but its send failed" : "which nobody sent"}`);
+      bad.push(
+        `cr${g.cr} received ${JSON.stringify(g.val)} on ${endName(g.ch, g.end)} (#${g.rec.retAt}), ${failed.has(g.val) ? "but its send failed" : "which nobody sent"}`,
+      );
       continue;
     }
     if (n > 1) bad.push(`${JSON.stringify(g.val)} was received ${n} times (again by cr${g.cr} at #${g.rec.retAt})`);
-    if (s.ch !== g.ch || s.end === g.end) bad.push(`${JSON.stringify(g.val)} was sent on ${endName(s.ch, s.end)} but received on ${endName(g.ch, g.end)}`);
+    if (s.ch !== g.ch || s.end === g.end)
+      bad.push(`${JSON.stringify(g.val)} was sent on ${endName(s.ch, s.end)} but received on ${endName(g.ch, g.end)}`);
     matchedInTime(g, s);
     matchedInTime(s, g);
     peer.set(g.rec, s.rec);
@@ -278,7 +326,10 @@ export function check(r: Run, exact = true): string[] {
     met.set(s.rec, [s.ch, s.end, true]);
   }
   for (const s of sent.values()) {
-    if (!count.has(s.val)) bad.push(`cr${s.cr}'s send of ${JSON.stringify(s.val)} on ${endName(s.ch, s.end)} succeeded (#${s.rec.retAt}) but nobody received it`);
+    if (!count.has(s.val))
+      bad.push(
+        `cr${s.cr}'s send of ${JSON.stringify(s.val)} on ${endName(s.ch, s.end)} succeeded (#${s.rec.retAt}) but nobody received it`,
+      );
   }
 
   // Rendezvous order (exact clock only, where the log tells when each wait ended). A call that
@@ -299,14 +350,23 @@ export function check(r: Run, exact = true): string[] {
   };
   /** A call parked at event `i` waiting on (`ch`, `end`) in direction `send`, other than `not`, that began before `before`. */
   const waiting = (ch: number, end: End, send: boolean, i: number, before: number, not: CallRec | null) =>
-    calls.find((q) => q !== not && q.at < before && lines(q).some(([c, e, s]) => c === ch && e === end && s === send) && parkedAt(q, i));
+    calls.find(
+      (q) =>
+        q !== not &&
+        q.at < before &&
+        lines(q).some(([c, e, s]) => c === ch && e === end && s === send) &&
+        parkedAt(q, i),
+    );
   if (exact) {
     // No missed rendezvous: a call made while a peer waits on its channel end completes at once.
     for (const c of calls) {
       if (c.ret === null || (c.ret.err === null && c.retAt === c.at + 1) || cancelledBefore(c.call.cr, c.at)) continue;
       for (const [ch, e, s] of lines(c).slice(0, doneAt(c))) {
         const q = waiting(ch, (1 - e) as End, !s, c.at, c.at, c);
-        if (q !== undefined) bad.push(`cr${c.call.cr}'s ${c.call.op} (#${c.at}) on ${endName(ch, e)} did not meet cr${q.call.cr}'s ${q.call.op} (#${q.at}), which was waiting on ${endName(ch, (1 - e) as End)}`);
+        if (q !== undefined)
+          bad.push(
+            `cr${c.call.cr}'s ${c.call.op} (#${c.at}) on ${endName(ch, e)} did not meet cr${q.call.cr}'s ${q.call.op} (#${q.at}), which was waiting on ${endName(ch, (1 - e) as End)}`,
+          );
       }
     }
     for (const [a, p] of peer) {
@@ -315,12 +375,18 @@ export function check(r: Run, exact = true): string[] {
       if (line !== undefined) {
         const [c, e, s] = line;
         const q = waiting(c, e, s, a.at, p.at, p);
-        if (q !== undefined) bad.push(`cr${a.call.cr}'s ${a.call.op} (#${a.at}) met cr${p.call.cr}'s ${p.call.op} (#${p.at}) on ${endName(c, e)}, though cr${q.call.cr}'s ${q.call.op} (#${q.at}) had been waiting there longer`);
+        if (q !== undefined)
+          bad.push(
+            `cr${a.call.cr}'s ${a.call.op} (#${a.at}) met cr${p.call.cr}'s ${p.call.op} (#${p.at}) on ${endName(c, e)}, though cr${q.call.cr}'s ${q.call.op} (#${q.at}) had been waiting there longer`,
+          );
       }
       if (a.call.op === "choose" && a.ret.idx !== undefined) {
         a.call.arms!.slice(0, a.ret.idx).forEach((arm, j) => {
           const q = waiting(arm.ch, (1 - arm.end) as End, !arm.send, a.at, a.at, null);
-          if (q !== undefined) bad.push(`cr${a.call.cr}'s choose (#${a.at}) performed clause ${a.ret!.idx}, but clause ${j} was ready too (cr${q.call.cr}'s ${q.call.op}, #${q.at}, was waiting): the earliest ready clause wins`);
+          if (q !== undefined)
+            bad.push(
+              `cr${a.call.cr}'s choose (#${a.at}) performed clause ${a.ret!.idx}, but clause ${j} was ready too (cr${q.call.cr}'s ${q.call.op}, #${q.at}, was waiting): the earliest ready clause wins`,
+            );
         });
       }
     }
@@ -335,7 +401,9 @@ export function check(r: Run, exact = true): string[] {
       if (ret.err === "ETIMEDOUT" && call.dl > 0 && call.dl <= x.t) continue; // its deadline had fired already
       const p = peer.get(rec);
       if (ret.err === null && p !== undefined && p.retAt < x.at) continue; // it had been matched already
-      bad.push(`cr${call.cr}'s ${call.op} (#${rec.at}) was waiting on a channel end when ${x.done ? "chdone" : "hclose"} ended it (#${x.at}), and got ${ret.err ?? "a value"} (#${rec.retAt}) instead of EPIPE`);
+      bad.push(
+        `cr${call.cr}'s ${call.op} (#${rec.at}) was waiting on a channel end when ${x.done ? "chdone" : "hclose"} ended it (#${x.at}), and got ${ret.err ?? "a value"} (#${rec.retAt}) instead of EPIPE`,
+      );
     }
   }
 
@@ -353,6 +421,7 @@ export function check(r: Run, exact = true): string[] {
       if (y !== x) bad.push(`${what} left behind: ${y} after the run, ${x} before`);
     }
   }
-  for (const e of r.errors) bad.push(`an exception escaped: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  for (const e of r.errors)
+    bad.push(`an exception escaped: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   return bad;
 }

@@ -25,7 +25,16 @@ import {
   now,
   type Op,
 } from "../../src/index.js";
-import { type Arm, CHANNELS, type Deadline, type End, MAX_CHANNELS, type Node, type Program, valueOf } from "./program.js";
+import {
+  type Arm,
+  CHANNELS,
+  type Deadline,
+  type End,
+  MAX_CHANNELS,
+  type Node,
+  type Program,
+  valueOf,
+} from "./program.js";
 
 /** The harness that runs main: the launcher of cr0, and the closer of everything at the end. */
 export const HARNESS = -1;
@@ -37,7 +46,19 @@ export type Event =
   | { k: "start"; cr: number; t: number }
   | { k: "exit"; cr: number; t: number }
   /** A blocking call begins. `dl` is the absolute deadline passed (or -1, 0). */
-  | { k: "call"; cr: number; call: number; op: CallOp; dl: number; t: number; ch?: number; end?: End; val?: string; arms?: (Arm & { val?: string })[]; covers?: number[] }
+  | {
+      k: "call";
+      cr: number;
+      call: number;
+      op: CallOp;
+      dl: number;
+      t: number;
+      ch?: number;
+      end?: End;
+      val?: string;
+      arms?: (Arm & { val?: string })[];
+      covers?: number[];
+    }
   /** It returned (`err` null, with `value` and for choose `idx`) or threw a DillError (`err` is its code). */
   | { k: "ret"; cr: number; call: number; t: number; err: string | null; value?: unknown; idx?: number }
   /** hclose of a coroutine or bundle handle begins; `covers` are the coroutines launched through it. */
@@ -91,7 +112,13 @@ function code(e: unknown): string {
   throw e;
 }
 
-function* call(r: Run, cr: number, ev: Omit<Extract<Event, { k: "call" }>, "k" | "cr" | "call" | "t">, op: Op<unknown>, choice?: ChooseClause[]) {
+function* call(
+  r: Run,
+  cr: number,
+  ev: Omit<Extract<Event, { k: "call" }>, "k" | "cr" | "call" | "t">,
+  op: Op<unknown>,
+  choice?: ChooseClause[],
+) {
   const id = r.calls++;
   r.log({ k: "call", cr, call: id, t: now(), ...ev });
   try {
@@ -150,8 +177,14 @@ function* step(r: Run, node: Node, i: number, held: Held[]) {
     case "choose": {
       if (s.arms.some((a) => handleOf(r, a.ch, a.end) < 0)) return;
       const dl = r.deadline(s.dl);
-      const arms: (Arm & { val?: string })[] = s.arms.map((a, k) => (a.send ? { ...a, val: valueOf(cr, i, k) } : { ...a }));
-      const clauses: ChooseClause[] = arms.map((a) => (a.send ? { op: CHSEND, ch: handleOf(r, a.ch, a.end), val: a.val } : { op: CHRECV, ch: handleOf(r, a.ch, a.end) }));
+      const arms: (Arm & { val?: string })[] = s.arms.map((a, k) =>
+        a.send ? { ...a, val: valueOf(cr, i, k) } : { ...a },
+      );
+      const clauses: ChooseClause[] = arms.map((a) =>
+        a.send
+          ? { op: CHSEND, ch: handleOf(r, a.ch, a.end), val: a.val }
+          : { op: CHRECV, ch: handleOf(r, a.ch, a.end) },
+      );
       yield* call(r, cr, { op: "choose", dl, arms }, choose(clauses, dl), clauses);
       return;
     }

@@ -40,7 +40,8 @@ export interface Node {
 }
 
 /** A step with the coroutines it launches numbered. */
-export type CStep = Exclude<Step, { op: "go" } | { op: "bundle" }> | { op: "go"; node: Node } | { op: "bundle"; nodes: Node[] };
+export type CStep =
+  Exclude<Step, { op: "go" } | { op: "bundle" }> | { op: "go"; node: Node } | { op: "bundle"; nodes: Node[] };
 
 /** Channels the harness makes for every program: c0 and c1, each with ends a and b. */
 export const CHANNELS = 2;
@@ -74,7 +75,9 @@ export class Program {
 
   /** Pseudo-code, one step a line, numbered as the interpreter numbers coroutines and values. */
   toString(): string {
-    const out = [`program (main is closed at +${this.horizon} ms; c0, c1 exist, chmake() makes c2, c3 in the order the calls run)`];
+    const out = [
+      `program (main is closed at +${this.horizon} ms; c0, c1 exist, chmake() makes c2, c3 in the order the calls run)`,
+    ];
     const body = (n: Node, ind: string): void => {
       out.push(`${ind}cr${n.id}:${n.steps.length === 0 ? " (empty)" : ""}`);
       n.steps.forEach((s, i) => {
@@ -162,7 +165,14 @@ const arm: fc.Arbitrary<Arm> = fc.oneof(
 const leaves: fc.WeightedArbitrary<Step>[] = [
   { weight: 4, arbitrary: fc.record({ op: fc.constant("send" as const), ch, end: sendEnd, dl: deadline }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant("recv" as const), ch, end: recvEnd, dl: deadline }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant("choose" as const), arms: fc.array(arm, { minLength: 1, maxLength: 3 }), dl: deadline }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant("choose" as const),
+      arms: fc.array(arm, { minLength: 1, maxLength: 3 }),
+      dl: deadline,
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("sleep" as const), dl: deadline }) },
   { weight: 1, arbitrary: fc.constant({ op: "yield" as const }) },
   { weight: 2, arbitrary: fc.constant({ op: "chmake" as const }) },
@@ -172,7 +182,10 @@ const leaves: fc.WeightedArbitrary<Step>[] = [
 ];
 
 /** Half the bodies end with a long sleep, so that what they launched has time to run before it is closed. */
-const linger = fc.option(fc.record({ op: fc.constant("sleep" as const), dl: fc.oneof(fc.integer({ min: 1, max: 100 }), fc.constant(-1)) }), { freq: 2 });
+const linger = fc.option(
+  fc.record({ op: fc.constant("sleep" as const), dl: fc.oneof(fc.integer({ min: 1, max: 100 }), fc.constant(-1)) }),
+  { freq: 2 },
+);
 
 function withLinger(steps: fc.Arbitrary<Step[]>): fc.Arbitrary<Step[]> {
   return fc.tuple(steps, linger).map(([s, l]) => (l === null ? s : [...s, l]));
@@ -184,7 +197,13 @@ function body(depth: number, len: number): fc.Arbitrary<Step[]> {
   const inner = body(depth - 1, 5);
   const launches: fc.WeightedArbitrary<Step>[] = [
     { weight: 4, arbitrary: fc.record({ op: fc.constant("go" as const), body: inner }) },
-    { weight: 3, arbitrary: fc.record({ op: fc.constant("bundle" as const), members: fc.array(inner, { minLength: 1, maxLength: 3 }) }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        op: fc.constant("bundle" as const),
+        members: fc.array(inner, { minLength: 1, maxLength: 3 }),
+      }),
+    },
   ];
   const step: fc.Arbitrary<Step> = fc.oneof(...leaves, ...launches);
   return withLinger(fc.array(step, { maxLength: len }));

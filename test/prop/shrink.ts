@@ -19,9 +19,12 @@ function* edits(body: Step[]): Generator<Step[]> {
       for (const b of edits(s.body)) yield put({ op: "go", body: b });
     } else if (s.op === "bundle") {
       for (const m of s.members) yield put({ op: "go", body: m });
-      if (s.members.length > 1) for (let j = 0; j < s.members.length; j++) yield put({ op: "bundle", members: s.members.filter((_, k) => k !== j) });
+      if (s.members.length > 1)
+        for (let j = 0; j < s.members.length; j++)
+          yield put({ op: "bundle", members: s.members.filter((_, k) => k !== j) });
       for (let j = 0; j < s.members.length; j++) {
-        for (const b of edits(s.members[j]!)) yield put({ op: "bundle", members: s.members.map((m, k) => (k === j ? b : m)) });
+        for (const b of edits(s.members[j]!))
+          yield put({ op: "bundle", members: s.members.map((m, k) => (k === j ? b : m)) });
       }
     } else if (s.op === "choose" && s.arms.length > 1) {
       for (let j = 0; j < s.arms.length; j++) yield put({ ...s, arms: s.arms.filter((_, k) => k !== j) });
@@ -68,7 +71,7 @@ function* candidates(p: Program): Generator<Program> {
 /** The smallest program reachable from `p` by single edits that all keep `fails` true. */
 export async function minimize(p: Program, fails: (p: Program) => Promise<boolean>, budget = 5000): Promise<Program> {
   let tries = 0;
-  for (let progress = true; progress && tries < budget; ) {
+  for (let progress = true; progress && tries < budget;) {
     progress = false;
     for (const c of candidates(p)) {
       if (++tries > budget) break;

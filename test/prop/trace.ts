@@ -38,13 +38,21 @@ export function trace(r: Run, max = 80): string {
         let args = "";
         if (e.op === "chsend") args = `${endName(e.ch!, e.end!)}, "${e.val}", `;
         else if (e.op === "chrecv") args = `${endName(e.ch!, e.end!)}, `;
-        else if (e.op === "choose") args = `[${e.arms!.map((a) => (a.send ? `send ${endName(a.ch, a.end)} "${a.val}"` : `recv ${endName(a.ch, a.end)}`)).join(", ")}], `;
+        else if (e.op === "choose")
+          args = `[${e.arms!.map((a) => (a.send ? `send ${endName(a.ch, a.end)} "${a.val}"` : `recv ${endName(a.ch, a.end)}`)).join(", ")}], `;
         else if (e.op === "bundle_wait") args = `{${e.covers!.map((c) => `cr${c}`).join(" ")}}, `;
         return `${at}${t(e.t)} cr${e.cr} ${e.op}(${args}${e.op === "dill_yield" ? "" : dl(e.dl)})`;
       }
       case "ret": {
         const c = calls.get(e.call)!;
-        const what = e.err !== null ? e.err : c.op === "choose" ? `${e.idx}${e.value !== undefined ? ` "${e.value}"` : ""}` : e.value !== undefined ? `"${e.value}"` : "ok";
+        const what =
+          e.err !== null
+            ? e.err
+            : c.op === "choose"
+              ? `${e.idx}${e.value !== undefined ? ` "${e.value}"` : ""}`
+              : e.value !== undefined
+                ? `"${e.value}"`
+                : "ok";
         return `${at}${t(e.t)} cr${e.cr} ${c.op} -> ${what}`;
       }
     }
