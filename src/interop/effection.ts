@@ -27,6 +27,7 @@ import {
   launch,
   park,
   reportFailure,
+  suspended,
   wake,
   wakeWithError,
 } from "../runtime/sched.js";
@@ -136,6 +137,7 @@ function onTaskError(this: EffectionWait, e: unknown): void {
  */
 export function* effection_call<T>(op: () => Operation<T>, deadline: number): Op<T> {
   const cr = canBlock("effection_call");
+  if (cr === null) return yield* suspended();
   checkDeadline("effection_call", deadline);
   if (typeof op !== "function")
     throw dillError(
@@ -192,6 +194,7 @@ function wakeDrainers(): void {
  */
 export function* effection_drain(deadline: number): Op<void> {
   const cr = canBlock("effection_drain");
+  if (cr === null) return yield* suspended();
   checkDeadline("effection_drain", deadline);
   if (lingering === 0) return;
   if (expired(deadline)) throw quickError("ETIMEDOUT", "effection_drain");
@@ -276,7 +279,6 @@ export function effection_go<T>(expr: Iterator<unknown, T, unknown>): Operation<
       site: null,
     };
     launch(cr, body, goExit, g);
-    cr.detached = true;
     g.site = cr.site;
     return () => {
       g.live = false;
