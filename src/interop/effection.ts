@@ -244,7 +244,7 @@ function deliver(g: GoLink): void {
 /**
  * An effection operation that runs a generator as a tsdill coroutine and returns what it
  * returns: `const v = yield* effection_go(worker(a, b))` inside effection code. The coroutine
- * starts at the next scheduling point, as with `go`. Halting the effection task cancels it: its
+ * starts at the next scheduling point (not inside the call, as `go` starts one). Halting the effection task cancels it: its
  * blocking call fails with `ECANCELED` and its `finally` blocks run before the halt goes on.
  * An exception escaping the coroutine is thrown by the operation, the same object (a
  * `DillError` keeps its `code`). Like `go(expr)`, it runs `expr` once: evaluate the operation

@@ -31,12 +31,13 @@ let depth = 0;
 
 /**
  * How many coroutine steps may nest on the JavaScript stack. A coroutine started by `go()` runs
- * on its launcher's stack, and one cancelled by `hclose()` runs on its closer's: each level costs
- * about a kilobyte of Node's stack (984 KB by default) with tsdill's frames and a small body.
- * Past this depth `go()` queues the new coroutine instead of running it at once, and `hclose()`
- * marks the coroutine cancelled and leaves its unwinding to the nearest enclosing level that is
- * shallower, so that no chain of launches or cancellations, however long, can overflow the stack.
- * 64 levels use at most a few percent of the stack and leave the rest to user code.
+ * on its launcher's stack, and one cancelled by `hclose()` runs on its closer's. Measured on
+ * Node 20, a level costs about 0.8 KB of stack with a small body (unbounded, launches nested in
+ * launches overflow Node's default 984 KB stack near 1,280 levels). Past this depth `go()` queues
+ * the new coroutine instead of running it at once, and `hclose()` marks the coroutine cancelled
+ * and leaves its unwinding to the nearest shallower level, so that no chain of launches or
+ * cancellations, however long, can overflow the stack. 64 levels take about 50 KB, a twentieth of
+ * the stack, and leave the rest to user code.
  */
 export const NESTING = 64;
 
