@@ -145,7 +145,7 @@ export function bundle_go_mem(bndl: number, expr: Coroutine, mem: CoroutineStora
 }
 
 function unwait(cr: CrBase): void {
-  const w = (cr.waitObj as Group).waiters;
+  const w = (cr.waitObj as Group).waiters!;
   const i = w.indexOf(cr);
   if (i >= 0) w.splice(i, 1);
 }
@@ -185,7 +185,7 @@ export function* bundle_wait(bndl: number, deadline: number): Op<void> {
   checkDeadline("bundle_wait", deadline);
   if (g.count === 0) return surface(g);
   if (expired(deadline)) throw quickError("ETIMEDOUT", "bundle_wait");
-  g.waiters.push(cr);
+  (g.waiters ??= []).push(cr);
   park(cr, "bundle_wait", deadline, unwait, g);
   yield BLOCK;
   surface(g);

@@ -40,8 +40,8 @@ export abstract class Group extends Storage {
   count = 0;
   /** Its handle was closed: the group is freed once `count` is 0. */
   closed = false;
-  /** Coroutines parked in `bundle_wait` on it. */
-  waiters: CrBase[] = [];
+  /** Coroutines parked in `bundle_wait` on it; made by the first wait (most groups never have one). */
+  waiters: CrBase[] | null = null;
   /** The first exception that escaped a member since the last `bundle_wait`, to surface there. */
   failure: unknown = undefined;
   failed = false;

@@ -24,7 +24,8 @@ export function join(g: Group, cr: CrBase): void {
 /** A member of `g` has finished: one member fewer; wake the waiters when none is left, free a closed group. */
 export function leave(g: Group): void {
   if (--g.count !== 0) return;
-  if (g.waiters.length > 0) for (const w of g.waiters.splice(0)) resume(w, undefined);
+  const ws = g.waiters;
+  if (ws !== null && ws.length > 0) for (const w of ws.splice(0)) resume(w, undefined);
   if (g.closed) g.free();
 }
 

@@ -28,6 +28,8 @@ let live = 0;
  * for each coroutine started inside `go()` or finished inside `hclose()` from there.
  */
 let depth = 0;
+/** Cancellations deferred to a shallower step and not finished yet (see `defer`). */
+let pending = 0;
 
 /**
  * How many coroutine steps may nest on the JavaScript stack. A coroutine started by `go()` runs
@@ -165,7 +167,7 @@ function step(cr: CrBase): void {
     current = prev;
     depth--;
     finish(cr, e, true);
-    if (deferredHead < deferred.length) drain();
+    if (pending !== 0) drain();
     return;
   }
   current = prev;
@@ -173,7 +175,7 @@ function step(cr: CrBase): void {
   if (r.done) finish(cr, r.value, false);
   else if (r.value !== BLOCK) strayYield(cr);
   else if (cr.cancelled) parkedCancelled(cr);
-  if (deferredHead < deferred.length) drain();
+  if (pending !== 0) drain();
 }
 
 /** A bare `yield x` instead of `yield* op`: tell the coroutine where it went wrong. */
@@ -495,6 +497,7 @@ function defer(cr: CrBase): void {
   cr.seq++; // its run-queue entries are stale: only the drain runs it now
   deferred.push(cr);
   deferredIds.push(cr.id);
+  pending++;
 }
 
 /** Finish the deferred cancellations, one after the other, at a depth where that is allowed. */
@@ -504,6 +507,7 @@ function drain(): void {
   try {
     while (deferredHead < deferred.length) {
       const i = deferredHead++;
+      pending--;
       const cr = deferred[i]!;
       deferred[i] = null;
       // The record may have finished, and even been reused, since it was deferred.
