@@ -9,9 +9,9 @@ function* hello(name: string) {
 
 const answer = await run(function* main() {
   console.log("main: starting");
-  const cr = go(hello("world")); // returns a handle at once
-  console.log(`main: launched coroutine, handle ${cr}; it has not run yet`);
-  yield* msleep(now() + 50); // a scheduling point: hello runs now
+  const cr = go(hello("world")); // hello runs at once, until its first blocking call
+  console.log(`main: go returned handle ${cr}; hello is asleep`);
+  yield* msleep(now() + 50); // main blocks too: hello wakes up and finishes meanwhile
   console.log("main: closing the handle");
   hclose(cr); // hello has already finished: this just frees the handle
   return 42;

@@ -22,11 +22,17 @@ function* worker(name: string) {
   }
 }
 
-function* never() {
-  console.log("this line is never printed");
+function* starter() {
+  console.log("starter: runs inside go(), up to its first blocking call");
+  try {
+    yield* msleep(-1);
+  } finally {
+    console.log("starter: cancelled there, its finally runs");
+  }
 }
 
 function* selfCloser(me: { h: number }) {
+  yield* msleep(now() + 1); // by now go() has returned, and me.h is set
   hclose(me.h); // closing your own handle marks you cancelled...
   console.log("selfCloser: still running after hclose on itself");
   try {
@@ -43,9 +49,8 @@ await run(function* main() {
   hclose(cr); // returns only after the worker has exited
   console.log("main: hclose returned, the worker is gone");
 
-  const n = go(never());
-  hclose(n); // closed before it ever ran: it never runs
-  console.log("main: closed a coroutine before it ran");
+  hclose(go(starter())); // starter has already run up to its msleep
+  console.log("main: hclose(go(starter())) returned");
 
   const me = { h: -1 };
   me.h = go(selfCloser(me));

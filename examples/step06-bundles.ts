@@ -6,6 +6,7 @@ import {
   DillError,
   dill_configure,
   dill_stats,
+  go,
   hclose,
   msleep,
   now,
@@ -51,8 +52,7 @@ await run(function* main() {
   }
   hclose(b); // cancels both stragglers and returns once they exited
 
-  const b2 = bundle();
-  bundle_go(b2, broken());
+  const b2 = go(broken()); // the handle go() returns is a bundle too, of one coroutine
   try {
     yield* bundle_wait(b2, -1); // the exception is reported, and surfaces here too
   } catch (e) {

@@ -546,11 +546,11 @@ const TABLE: Record<string, Row[]> = {
     (m) => bundle_mem(m),
   ),
   bundle_go: [
-    ...badHandles("bndl", ["b"], (h) => bundle_go(h, forever())),
+    ...badHandles("bndl", ["b", "cr"], (h) => bundle_go(h, forever())),
     ...badBodies("expr", (e, c) => bundle_go(c.b, e)),
   ],
   bundle_go_mem: [
-    ...badHandles("bndl", ["b"], (h) => bundle_go_mem(h, forever(), new CoroutineStorage())),
+    ...badHandles("bndl", ["b", "cr"], (h) => bundle_go_mem(h, forever(), new CoroutineStorage())),
     ...badBodies("expr", (e, c) => bundle_go_mem(c.b, e, new CoroutineStorage())),
     ...badMems(
       CoroutineStorage,
@@ -559,7 +559,7 @@ const TABLE: Record<string, Row[]> = {
     ),
   ],
   bundle_wait: [
-    ...badHandles("bndl", ["b"], (h) => bundle_wait(h, -1)),
+    ...badHandles("bndl", ["b", "cr"], (h) => bundle_wait(h, -1)),
     ...badDeadlines((d, c) => bundle_wait(c.b, d)),
   ],
   msleep: badDeadlines((d) => msleep(d)),

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BUNDLE_TYPE,
   BundleStorage,
@@ -115,22 +115,65 @@ describe("bundle and bundle_mem", () => {
 });
 
 describe("bundle_go and bundle_go_mem", () => {
-  it("launches coroutines into the bundle; they start at the next scheduling point", async () => {
+  it("launches coroutines into the bundle; each starts at once and runs until it first blocks before bundle_go returns", async () => {
     await run(function* () {
-      const log: number[] = [];
+      const log: string[] = [];
       const b = dill_bundle();
       for (let i = 0; i < 3; i++) {
         dill_bundle_go(
           b,
           (function* () {
+            log.push(`start ${i}`);
+            yield* dill_yield();
+            log.push(`end ${i}`);
+          })(),
+        );
+        log.push(`launched ${i}`);
+      }
+      expect(log).toEqual(["start 0", "launched 0", "start 1", "launched 1", "start 2", "launched 2"]);
+      yield* dill_bundle_wait(b, now() + LONG);
+      expect(log.slice(6)).toEqual(["end 0", "end 1", "end 2"]);
+      hclose(b);
+    });
+  });
+
+  it("lets a member close its own bundle while it starts: bundle_go returns, the others are cancelled", async () => {
+    await run(function* () {
+      const log: string[] = [];
+      const b = bundle();
+      bundle_go(b, forever(log, "first"));
+      bundle_go(
+        b,
+        (function* (own: number) {
+          hclose(own); // inside bundle_go: this member is on the stack, marked cancelled
+          log.push("closed its bundle");
+          log.push(yield* codeOf(msleep(-1)));
+        })(b),
+      );
+      log.push("bundle_go returned");
+      expect(log).toEqual(["first", "closed its bundle", "ECANCELED", "bundle_go returned"]);
+      expect(thrown(() => hclose(b)).code).toBe("EBADF");
+      expect(dill_stats().coroutines).toBe(1);
+      expect(dill_stats().pool.used).toBe(1);
+    });
+  });
+
+  it("takes a go() handle as a bundle: its members join the coroutine go() launched", async () => {
+    await run(function* () {
+      const log: number[] = [];
+      const h = go(noop());
+      for (let i = 0; i < 3; i++) {
+        dill_bundle_go(
+          h,
+          (function* () {
+            yield* dill_yield();
             log.push(i);
           })(),
         );
       }
-      expect(log).toEqual([]);
-      yield* dill_bundle_wait(b, now() + LONG);
+      yield* dill_bundle_wait(h, now() + LONG);
       expect(log).toEqual([0, 1, 2]);
-      hclose(b);
+      hclose(h);
     });
   });
 
@@ -178,10 +221,7 @@ describe("bundle_go and bundle_go_mem", () => {
       const [a, c] = chmake();
       const e2 = thrown(() => bundle_go(a, noop()));
       expect(e2.code).toBe("ENOTSUP");
-      const h = go(forever());
-      expect(thrown(() => bundle_go(h, noop())).code).toBe("ENOTSUP");
       expect(thrown(() => bundle_go_mem(a, noop(), new CoroutineStorage())).code).toBe("ENOTSUP");
-      hclose(h);
       hclose(a);
       hclose(c);
       expect(dill_stats().pool.used).toBe(used);
@@ -629,21 +669,25 @@ describe("hclose on a bundle", () => {
     });
   });
 
-  it("cancels members that have not run yet: they never run", async () => {
+  it("has run every member up to its first blocking call: closing right after bundle_go cancels them there", async () => {
     await run(function* () {
       const b = bundle();
-      let ran = 0;
+      const log: string[] = [];
       for (let i = 0; i < 3; i++) {
         bundle_go(
           b,
           (function* () {
-            ran++;
+            log.push(`ran ${i}`);
+            try {
+              yield* msleep(-1);
+            } catch (e) {
+              log.push(`${i}: ${(e as { code: string }).code}`);
+            }
           })(),
         );
       }
       hclose(b);
-      yield* dill_yield();
-      expect(ran).toBe(0);
+      expect(log).toEqual(["ran 0", "ran 1", "ran 2", "0: ECANCELED", "1: ECANCELED", "2: ECANCELED"]);
       expect(dill_stats().coroutines).toBe(1);
     });
   });
@@ -776,6 +820,103 @@ describe("libdill scenarios", () => {
       yield* bundle_wait(b, -1);
       expect(n).toBe(N);
       hclose(b);
+    });
+  });
+});
+
+describe("libdill's tests/bundle.c, ported", () => {
+  beforeAll(() => dill_configure({ clock: "virtual" }));
+  afterAll(() => dill_configure({ clock: "real" }));
+
+  /** What each worker2 got from its sleep (libdill asserts ECANCELED inside the coroutine). */
+  const codes: string[] = [];
+  function* worker1() {}
+  function* worker2() {
+    codes.push(yield* codeOf(msleep(now() + 100_000)));
+  }
+  function* worker3(delay: number) {
+    yield* msleep(now() + delay);
+  }
+
+  it("closes empty bundles, bundles of finished and of sleeping members, and bundle_go_mem members", async () => {
+    await run(function* () {
+      hclose(bundle());
+
+      const h2 = bundle();
+      bundle_go(h2, worker1());
+      hclose(h2);
+
+      const h3 = bundle();
+      bundle_go(h3, worker1());
+      yield* msleep(now() + 100);
+      hclose(h3);
+
+      const h4 = bundle();
+      bundle_go(h4, worker2());
+      yield* msleep(now() + 100);
+      hclose(h4);
+
+      const h5 = bundle();
+      bundle_go(h5, worker3(50));
+      bundle_go(h5, worker3(50));
+      yield* msleep(now() + 100);
+      hclose(h5);
+
+      const h6 = bundle();
+      bundle_go(h6, worker2());
+      bundle_go(h6, worker2());
+      yield* msleep(now() + 100);
+      hclose(h6);
+
+      const h7 = bundle();
+      bundle_go_mem(h7, worker1(), new CoroutineStorage());
+      hclose(h7);
+      expect(dill_stats().coroutines).toBe(1);
+      expect(codes.splice(0)).toEqual(["ECANCELED", "ECANCELED", "ECANCELED"]);
+    });
+  });
+
+  it("makes a bundle with go() and launches a second coroutine into it with bundle_go", async () => {
+    await run(function* () {
+      const h8 = go(worker1());
+      bundle_go(h8, worker1());
+      yield* msleep(now() + 100);
+      hclose(h8);
+    });
+  });
+
+  it("waits on an empty bundle, on a go() handle, and on a bundle of two; launches again after the wait", async () => {
+    await run(function* () {
+      const h9 = bundle();
+      yield* bundle_wait(h9, -1);
+      hclose(h9);
+
+      const h10 = go(worker3(50));
+      const t10 = now();
+      yield* bundle_wait(h10, -1);
+      expect(now() - t10).toBe(50);
+      hclose(h10);
+
+      const h11 = bundle();
+      bundle_go(h11, worker3(50));
+      bundle_go(h11, worker3(100));
+      const t11 = now();
+      yield* bundle_wait(h11, -1);
+      expect(now() - t11).toBe(100);
+      bundle_go(h11, worker1());
+      hclose(h11);
+    });
+  });
+
+  it("waits on a go() handle with a deadline: in time, and ETIMEDOUT", async () => {
+    await run(function* () {
+      const h12 = go(worker3(50));
+      yield* bundle_wait(h12, now() + 1000);
+      hclose(h12);
+      const h13 = go(worker2());
+      expect(yield* codeOf(bundle_wait(h13, now() + 50))).toBe("ETIMEDOUT");
+      hclose(h13);
+      expect(codes.splice(0)).toEqual(["ECANCELED"]);
     });
   });
 });

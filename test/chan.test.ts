@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BundleStorage,
   ChannelStorage,
@@ -549,6 +549,144 @@ describe("hclose on channel ends", () => {
       expect(yield* codeOf(chsend(b, 1, 0))).toBe("ETIMEDOUT");
       expect(dill_stats().handlesByKind).toEqual({ channel: 1 });
       hclose(b);
+    });
+  });
+});
+
+describe("libdill's tests/chan.c, ported", () => {
+  beforeAll(() => dill_configure({ clock: "virtual" }));
+  afterAll(() => dill_configure({ clock: "real" }));
+
+  /** What the coroutines saw: libdill asserts inside them, here the test checks it afterwards. */
+  const seen: string[] = [];
+  function* sender(ch: number, doyield: boolean, val: unknown) {
+    if (doyield) yield* dill_yield();
+    yield* chsend(ch, val, -1);
+    seen.push(`sent ${String(val)}`);
+  }
+  function* receiver(ch: number, expected: unknown) {
+    const v = yield* chrecv(ch, -1);
+    seen.push(v === expected ? `received ${String(v)}` : `received ${String(v)}, expected ${String(expected)}`);
+  }
+  function* receiver2(ch: number) {
+    seen.push(`receiver2 ${yield* codeOf(chrecv(ch, -1))}`);
+    yield* chsend(ch, 0, -1);
+  }
+  function* sender2(ch: number) {
+    seen.push(`sender2 ${yield* codeOf(chsend(ch, 0, -1))}`);
+  }
+  function* receiver3(ch: number) {
+    seen.push(`receiver3 ${yield* codeOf(chrecv(ch, -1))}`);
+  }
+  function* cancelled(ch: number) {
+    seen.push(`cancel ${yield* codeOf(chrecv(ch, -1))}`);
+    seen.push(`cancel ${yield* codeOf(chrecv(ch, -1))}`);
+  }
+
+  it("the receiver waits for the sender, and the sender for the receiver", async () => {
+    await run(function* () {
+      const ch1 = chmake();
+      const h1 = go(sender(ch1[0], true, 333));
+      expect(yield* chrecv(ch1[1], -1)).toBe(333);
+      close(ch1[1], ch1[0], h1);
+
+      const ch2 = chmake();
+      const h2 = go(sender(ch2[0], false, 444));
+      expect(yield* chrecv(ch2[1], -1)).toBe(444);
+      close(ch2[1], ch2[0], h2);
+      expect(seen.splice(0)).toEqual(["sent 333", "sent 444"]);
+    });
+  });
+
+  it("two simultaneous senders are served in the order they came, and so are two receivers", async () => {
+    await run(function* () {
+      const ch3 = chmake();
+      const h3 = [go(sender(ch3[0], false, 888)), go(sender(ch3[0], false, 999))];
+      expect(yield* chrecv(ch3[1], -1)).toBe(888);
+      yield* dill_yield();
+      expect(yield* chrecv(ch3[1], -1)).toBe(999);
+      close(ch3[1], ch3[0], ...h3);
+
+      const ch4 = chmake();
+      const h4 = [go(receiver(ch4[0], 333)), go(receiver(ch4[0], 444))];
+      yield* chsend(ch4[1], 333, -1);
+      yield* chsend(ch4[1], 444, -1);
+      close(ch4[1], ch4[0], ...h4);
+      expect(seen.splice(0)).toEqual(["sent 888", "sent 999", "received 333", "received 444"]);
+    });
+  });
+
+  it("chdone: receives on the other end fail with EPIPE, every time", async () => {
+    await run(function* () {
+      const ch8 = chmake();
+      chdone(ch8[0]);
+      for (let i = 0; i < 3; i++) expect(yield* codeOf(chrecv(ch8[1], -1))).toBe("EPIPE");
+      close(ch8[1], ch8[0]);
+    });
+  });
+
+  it("chdone unblocks every receiver, which can still send back", async () => {
+    await run(function* () {
+      const ch12 = chmake();
+      const h6 = [go(receiver2(ch12[0])), go(receiver2(ch12[0]))];
+      chdone(ch12[1]);
+      expect(yield* chrecv(ch12[1], -1)).toBe(0);
+      expect(yield* chrecv(ch12[1], -1)).toBe(0);
+      close(ch12[1], ch12[0], ...h6);
+      expect(seen.splice(0)).toEqual(["receiver2 EPIPE", "receiver2 EPIPE"]);
+    });
+  });
+
+  it("blocked senders get EPIPE once the channel is closed, and so do blocked receivers", async () => {
+    await run(function* () {
+      const ch15 = chmake();
+      const h8 = [go(sender2(ch15[0])), go(sender2(ch15[0])), go(sender2(ch15[0]))];
+      yield* msleep(now() + 50);
+      chdone(ch15[1]);
+      close(ch15[1], ch15[0], ...h8);
+
+      const ch16 = chmake();
+      const h9 = [go(receiver3(ch16[0])), go(receiver3(ch16[0]))];
+      yield* msleep(now() + 50);
+      close(ch16[1], ch16[0], ...h9);
+      expect(seen.splice(0)).toEqual([
+        "sender2 EPIPE",
+        "sender2 EPIPE",
+        "sender2 EPIPE",
+        "receiver3 EPIPE",
+        "receiver3 EPIPE",
+      ]);
+    });
+  });
+
+  it("cancellation: the blocked receive and the next one fail with ECANCELED", async () => {
+    await run(function* () {
+      const ch17 = chmake();
+      const h10 = go(cancelled(ch17[0]));
+      hclose(h10);
+      close(ch17[1], ch17[0]);
+      expect(seen.splice(0)).toEqual(["cancel ECANCELED", "cancel ECANCELED"]);
+    });
+  });
+
+  it("empty messages, both ways round, and a timed-out receive on caller storage", async () => {
+    await run(function* () {
+      const ch18 = chmake();
+      const h11 = go(sender(ch18[0], true, undefined));
+      expect(yield* chrecv(ch18[1], -1)).toBeUndefined();
+      close(ch18[1], ch18[0], h11);
+
+      const ch19 = chmake();
+      const h12 = go(sender(ch19[0], false, undefined));
+      expect(yield* chrecv(ch19[1], -1)).toBeUndefined();
+      close(ch19[1], ch19[0], h12);
+
+      const ch20 = chmake_mem(new ChannelStorage());
+      const t = now();
+      expect(yield* codeOf(chrecv(ch20[0], now() + 50))).toBe("ETIMEDOUT");
+      expect(now() - t).toBe(50);
+      close(ch20[1], ch20[0]);
+      expect(seen.splice(0)).toEqual(["sent undefined", "sent undefined"]);
     });
   });
 });

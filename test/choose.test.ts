@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CHRECV,
   CHSEND,
@@ -14,6 +14,7 @@ import {
   chrecv,
   chsend,
   dill_choose,
+  dill_configure,
   dill_stats,
   dill_yield,
   go,
@@ -457,6 +458,193 @@ describe("choose", () => {
         expect(e.code).toBe("EINVAL");
         expect(e.message).toContain("clauses");
       }
+    });
+  });
+});
+
+describe("libdill's tests/choose.c, ported", () => {
+  beforeAll(() => dill_configure({ clock: "virtual" }));
+  afterAll(() => dill_configure({ clock: "real" }));
+
+  /** What the coroutines saw: libdill asserts inside them, here the test checks it afterwards. */
+  const seen: string[] = [];
+  function* sender1(ch: number, val: unknown) {
+    yield* chsend(ch, val, -1);
+  }
+  function* sender2(ch: number, val: unknown) {
+    yield* dill_yield();
+    yield* chsend(ch, val, -1);
+  }
+  function* sender3(ch: number, val: unknown, deadline: number) {
+    yield* msleep(deadline);
+    yield* chsend(ch, val, -1);
+  }
+  function* receiver1(ch: number, expected: unknown) {
+    const v = yield* chrecv(ch, -1);
+    seen.push(v === expected ? "ok" : `received ${String(v)}, expected ${String(expected)}`);
+  }
+  function* receiver2(ch: number, expected: unknown) {
+    yield* dill_yield();
+    const v = yield* chrecv(ch, -1);
+    seen.push(v === expected ? "ok" : `received ${String(v)}, expected ${String(expected)}`);
+  }
+  function* choosesender(ch: number, val: unknown) {
+    seen.push(`choosesender ${yield* choose([{ op: CHSEND, ch, val }], -1)}`);
+  }
+
+  it("a non-blocking and a blocking receiver, a non-blocking and a blocking sender", async () => {
+    await run(function* () {
+      const ch1 = chmake();
+      const h1 = go(sender1(ch1[0], 555));
+      const cls1: ChooseClause[] = [{ op: CHRECV, ch: ch1[1] }];
+      expect(yield* choose(cls1, -1)).toBe(0);
+      expect(cls1[0]!.val).toBe(555);
+      close(ch1[1], ch1[0], h1);
+
+      const ch2 = chmake();
+      const h2 = go(sender2(ch2[0], 666));
+      const cls2: ChooseClause[] = [{ op: CHRECV, ch: ch2[1] }];
+      expect(yield* choose(cls2, -1)).toBe(0);
+      expect(cls2[0]!.val).toBe(666);
+      close(ch2[1], ch2[0], h2);
+
+      const ch3 = chmake();
+      const h3 = go(receiver1(ch3[0], 777));
+      expect(yield* choose([{ op: CHSEND, ch: ch3[1], val: 777 }], -1)).toBe(0);
+      close(ch3[1], ch3[0], h3);
+
+      const ch4 = chmake();
+      const h4 = go(receiver2(ch4[0], 888));
+      expect(yield* choose([{ op: CHSEND, ch: ch4[1], val: 888 }], -1)).toBe(0);
+      close(ch4[1], ch4[0], h4);
+      expect(seen.splice(0)).toEqual(["ok", "ok"]);
+    });
+  });
+
+  it("two channels: the one with a sender wins, then the other once its sender comes", async () => {
+    await run(function* () {
+      const ch5 = chmake();
+      const ch6 = chmake();
+      const h5a = go(sender1(ch6[0], 555));
+      const cls5: ChooseClause[] = [
+        { op: CHRECV, ch: ch5[1] },
+        { op: CHRECV, ch: ch6[1] },
+      ];
+      expect(yield* choose(cls5, -1)).toBe(1);
+      expect(cls5[1]!.val).toBe(555);
+      const h5b = go(sender2(ch5[0], 666));
+      expect(yield* choose(cls5, -1)).toBe(0);
+      expect(cls5[0]!.val).toBe(666);
+      close(h5a, h5b, ch5[1], ch5[0], ch6[1], ch6[0]);
+    });
+  });
+
+  it("an immediate timeout, and an empty clause list", async () => {
+    await run(function* () {
+      const ch9 = chmake();
+      expect(yield* codeOf(choose([{ op: CHRECV, ch: ch9[0] }], 0))).toBe("ETIMEDOUT");
+      close(ch9[1], ch9[0]);
+      expect(yield* codeOf(choose([], 0))).toBe("ETIMEDOUT");
+    });
+  });
+
+  it("two simultaneous senders, and two simultaneous receivers, against choose", async () => {
+    await run(function* () {
+      const ch10 = chmake();
+      const h7 = [go(sender1(ch10[0], 888)), go(sender1(ch10[0], 999))];
+      const cls8: ChooseClause[] = [{ op: CHRECV, ch: ch10[1] }];
+      expect(yield* choose(cls8, -1)).toBe(0);
+      expect(cls8[0]!.val).toBe(888);
+      expect(yield* choose(cls8, -1)).toBe(0);
+      expect(cls8[0]!.val).toBe(999);
+      close(...h7, ch10[1], ch10[0]);
+
+      const ch11 = chmake();
+      const h8 = [go(receiver1(ch11[0], 333)), go(receiver1(ch11[0], 444))];
+      expect(yield* choose([{ op: CHSEND, ch: ch11[1], val: 333 }], -1)).toBe(0);
+      expect(yield* choose([{ op: CHSEND, ch: ch11[1], val: 444 }], -1)).toBe(0);
+      close(...h8, ch11[1], ch11[0]);
+      expect(seen.splice(0)).toEqual(["ok", "ok"]);
+    });
+  });
+
+  it("choose against choose, and a large object waited for with bundle_wait on the go() handle", async () => {
+    await run(function* () {
+      const ch12 = chmake();
+      const h9 = go(choosesender(ch12[0], 111));
+      const cls10: ChooseClause[] = [{ op: CHRECV, ch: ch12[1] }];
+      expect(yield* choose(cls10, -1)).toBe(0);
+      expect(cls10[0]!.val).toBe(111);
+      close(h9, ch12[1], ch12[0]);
+
+      const ch17 = chmake();
+      const large = new Uint8Array(1024);
+      const h10 = go(sender1(ch17[0], large));
+      const cls14: ChooseClause[] = [{ op: CHRECV, ch: ch17[1] }];
+      expect(yield* choose(cls14, -1)).toBe(0);
+      expect(cls14[0]!.val).toBe(large);
+      close(ch17[1], ch17[0]);
+      yield* bundle_wait(h10, -1);
+      hclose(h10);
+      expect(seen.splice(0)).toEqual(["choosesender 0"]);
+    });
+  });
+
+  it("a receive on a done channel fires with EPIPE and the clause's index", async () => {
+    await run(function* () {
+      const ch18 = chmake();
+      chdone(ch18[0]);
+      const e = yield* failure(choose([{ op: CHRECV, ch: ch18[1] }], -1));
+      expect([e.code, e.index]).toEqual(["EPIPE", 0]);
+      close(ch18[1], ch18[0]);
+    });
+  });
+
+  it("a deadline that expires, and one that does not", async () => {
+    await run(function* () {
+      const ch21 = chmake();
+      let start = now();
+      expect(yield* codeOf(choose([{ op: CHRECV, ch: ch21[1] }], start + 50))).toBe("ETIMEDOUT");
+      expect(now() - start).toBe(50);
+      close(ch21[1], ch21[0]);
+
+      const ch22 = chmake();
+      start = now();
+      const h11 = go(sender3(ch22[0], 4444, start + 50));
+      const cls18: ChooseClause[] = [{ op: CHRECV, ch: ch22[1] }];
+      expect(yield* choose(cls18, start + 1000)).toBe(0);
+      expect(cls18[0]!.val).toBe(4444);
+      expect(now() - start).toBe(50);
+      close(h11, ch22[0], ch22[1]);
+    });
+  });
+
+  it("the first channel in the array is prioritized", async () => {
+    await run(function* () {
+      const ch23 = chmake();
+      const ch24 = chmake();
+      // Each sender runs inside go() until it parks in chsend: both are waiting before choose.
+      const h12 = go(sender1(ch23[0], 0));
+      const h13 = go(sender1(ch24[0], 0));
+      const cls19: ChooseClause[] = [
+        { op: CHRECV, ch: ch24[1] },
+        { op: CHRECV, ch: ch23[1] },
+      ];
+      expect(yield* choose(cls19, -1)).toBe(0);
+      yield* chrecv(ch23[1], -1);
+      close(h13, h12, ch23[1], ch23[0], ch24[1], ch24[0]);
+    });
+  });
+
+  it("the same channel twice in one choose is pointless but harmless", async () => {
+    await run(function* () {
+      const ch25 = chmake();
+      const cls20: ChooseClause[] = [
+        { op: CHRECV, ch: ch25[1] },
+        { op: CHRECV, ch: ch25[1] },
+      ];
+      expect(yield* codeOf(choose(cls20, now() + 50))).toBe("ETIMEDOUT");
+      close(ch25[1], ch25[0]);
     });
   });
 });

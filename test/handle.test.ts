@@ -211,7 +211,12 @@ describe("hquery", () => {
       const h = hmake(a.vfs);
       expect(hquery(h, QUACK)).toBe(a.quack);
       hclose(h);
-      const h2 = hmake(b.vfs);
+      // Freed numbers go round the whole free list before they come back.
+      let h2 = hmake(b.vfs);
+      for (let i = 0; h2 !== h && i < 10_000; i++) {
+        hclose(h2);
+        h2 = hmake(b.vfs);
+      }
       expect(h2).toBe(h);
       expect(hquery(h2, QUACK)).toBe(b.quack);
       hclose(h2);
@@ -361,37 +366,70 @@ describe("hclose", () => {
 });
 
 describe("the handle table", () => {
-  it("reuses the numbers of closed handles", async () => {
+  it("hands freed numbers out again in the order they were freed, after the numbers free before them", async () => {
     await run(function* () {
       const hs = [hmake(duck().vfs), hmake(duck().vfs), hmake(duck().vfs)];
       expect(new Set(hs).size).toBe(3);
-      const freed = hs[1]!;
-      hclose(freed);
-      const again = hmake(duck().vfs);
-      expect(again).toBe(freed);
-      hclose(hs[0]!);
       hclose(hs[2]!);
-      hclose(again);
-      const numbers = new Set<number>();
-      for (let i = 0; i < 100; i++) {
+      hclose(hs[0]!);
+      // The table keeps more than 8 free slots: neither number comes back within the next 8 handles.
+      const next: number[] = [];
+      for (let i = 0; i < 8; i++) next.push(hmake(duck().vfs));
+      expect(next).not.toContain(hs[0]);
+      expect(next).not.toContain(hs[2]);
+      for (const h of next) hclose(h);
+      // Further on, they come back first-freed first.
+      const order: number[] = [];
+      for (let i = 0; i < 10_000 && order.length < 2; i++) {
         const h = hmake(duck().vfs);
-        numbers.add(h);
+        if (h === hs[0] || h === hs[2]) order.push(h);
         hclose(h);
       }
-      expect(numbers.size).toBe(1);
+      expect(order).toEqual([hs[2], hs[0]]);
+      hclose(hs[1]!);
     });
   });
 
-  it("keeps numbers small: after many open and close cycles the table does not grow", async () => {
+  it("makes a mistaken second hclose fail with EBADF instead of closing the object opened right after", async () => {
     await run(function* () {
-      const first: number[] = [];
-      for (let i = 0; i < 50; i++) first.push(hmake(duck().vfs));
-      const max = Math.max(...first);
-      for (const h of first) hclose(h);
-      const second: number[] = [];
-      for (let i = 0; i < 50; i++) second.push(hmake(duck().vfs));
-      expect(Math.max(...second)).toBe(max);
-      for (const h of second) hclose(h);
+      const first = duck();
+      const second = duck();
+      const h = hmake(first.vfs);
+      hclose(h);
+      const h2 = hmake(second.vfs);
+      expect(h2).not.toBe(h);
+      expect(thrown(() => hclose(h)).code).toBe("EBADF");
+      expect(second.closed).toBe(0);
+      hclose(h2);
+      // The same near the table's bound: a few slots are kept in rotation.
+      const prev = dill_stats().maxHandles;
+      dill_configure({ handles: 12 });
+      try {
+        const hs: number[] = [];
+        for (let i = 0; i < 11; i++) hs.push(hmake(duck().vfs));
+        const last = hs.pop()!;
+        hclose(last);
+        const again = hmake(duck().vfs);
+        expect(again).not.toBe(last);
+        hs.push(again);
+        for (const x of hs) hclose(x);
+      } finally {
+        dill_configure({ handles: prev });
+      }
+    });
+  });
+
+  it("keeps numbers small: open and close cycles go round the table without growing it", async () => {
+    await run(function* () {
+      const max = [0, 0];
+      for (let round = 0; round < 200; round++) {
+        const hs: number[] = [];
+        for (let i = 0; i < 50; i++) hs.push(hmake(duck().vfs));
+        max[round < 100 ? 0 : 1] = Math.max(max[round < 100 ? 0 : 1]!, ...hs);
+        for (const h of hs) hclose(h);
+      }
+      // The numbers went round the table in the first hundred rounds and reach no further later.
+      expect(max[1]).toBe(max[0]);
     });
   });
 

@@ -93,14 +93,15 @@ describe("the scheduler, on random programs under the virtual clock", () => {
       expect(r.errors).toEqual([]);
       const ops = new Map<number, string>();
       for (const e of r.events) {
-        if (e.k === "call") ops.set(e.call, e.op);
+        if (e.k === "call") ops.set(e.call, e.op === "bundle_wait" ? `bundle_wait(${e.on})` : e.op);
         else if (e.k === "ret") seen.add(`${ops.get(e.call)} ${e.err ?? "ok"}`);
-        else if (e.k === "launch") seen.add(`launch ${e.err ?? "ok"}`);
+        else if (e.k === "launch") seen.add(`launch ${e.err ?? "ok"}`).add(`launch ${e.via} ${e.err ?? "ok"}`);
       }
     }
     const outcomes = ["ok", "ETIMEDOUT", "ECANCELED"].flatMap((o) =>
-      ["chsend", "chrecv", "choose", "bundle_wait"].map((op) => `${op} ${o}`),
+      ["chsend", "chrecv", "choose", "bundle_wait(bundle)", "bundle_wait(go)"].map((op) => `${op} ${o}`),
     );
+    outcomes.push("launch go ok", "launch bundle ok", "launch join ok");
     outcomes.push(
       "chsend EPIPE",
       "chrecv EPIPE",

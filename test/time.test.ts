@@ -407,7 +407,8 @@ describe("libdill scenarios", () => {
       const early: number[] = [];
       let late = 0;
       const b = bundle();
-      const start = { t0: 0 };
+      // Each sleeper registers as it is launched (inside bundle_go); give them ample time to.
+      const start = { t0: now() + 300 };
       for (const off of offsets) {
         bundle_go(
           b,
@@ -423,8 +424,6 @@ describe("libdill scenarios", () => {
           })(),
         );
       }
-      // The sleepers run after this point; give them ample time to register.
-      start.t0 = now() + 300;
       yield* bundle_wait(b, -1);
       expect(early).toEqual([]);
       expect(woke.length + late).toBe(N);

@@ -100,6 +100,7 @@ describe("dill_tree", () => {
         (function* x() {
           const y = go(
             (function* y() {
+              yield* dill_yield(); // until go() has returned x's handle
               box.x = hown(box.x); // y takes over the handle of x, which made y
               yield* msleep(-1);
             })(),

@@ -2,9 +2,12 @@
  * The handle table, after libdill's handle.c.
  *
  * Handles are small non-negative integers, like file descriptors. Each slot holds the object's
- * virtual-function table ({@link HandleVfs}); free slots form a LIFO list threaded through `next`,
- * so a freed number is the next one handed out. Checking a handle is one array read and one
- * compare, and `hquery` caches its last answer per slot, as libdill does.
+ * virtual-function table ({@link HandleVfs}). Free slots form a FIFO list threaded through `next`:
+ * a freed number goes to the back and is handed out again only after the numbers freed before it,
+ * and the table grows (doubling, from 256 slots) while {@link ROTATION} or fewer are free, so
+ * that even near its size a number is not reused at once. A handle closed twice by mistake thus
+ * fails with `EBADF` instead of closing whatever was opened right after it. Checking a handle is
+ * one array read and one compare, and `hquery` caches its last answer per slot, as libdill does.
  *
  * The table is bounded: when `capacity` slots are in use, making a handle fails with `EMFILE`.
  */
@@ -37,7 +40,16 @@ export interface HandleVfs {
 /** Default bound on the number of open handles (configurable with `dill_configure`). */
 export const DEFAULT_MAX_HANDLES = 1 << 20;
 
+/**
+ * The table grows while this many slots or fewer are free (libdill keeps 8), so that freed
+ * numbers go round a queue of at least that many before they are handed out again.
+ */
+export const ROTATION = 8;
+
 const IN_USE = -2;
+const END = -1;
+/** Slots made at the first handle. */
+const INITIAL = 256;
 
 // Parallel arrays: one record per slot would be one more object per handle for the GC to walk.
 const objs: (HandleVfs | null)[] = [];
@@ -47,25 +59,41 @@ const cacheVal: unknown[] = [];
 /** Launch number of the coroutine that made each handle (0: made outside any), for `dill_tree`. */
 const owners: number[] = [];
 let ownerOf: () => number = noOwner;
-let unused = -1;
+/** The free list, oldest first: handed out from `first`, freed slots appended at `last`. */
+let first = END;
+let last = END;
 let open = 0;
 let capacity = DEFAULT_MAX_HANDLES;
 
-/** Put `vfs` behind a fresh handle. `fn` names the public call, for the `EMFILE` message. */
-export function handleMake(vfs: HandleVfs, fn: string): number {
-  let h = unused;
-  if (h >= 0) {
-    unused = next[h]!;
-  } else {
-    if (objs.length >= capacity)
-      throw dillError("EMFILE", fn, undefined, `the handle table is full (${capacity} handles open)`);
-    h = objs.length;
+/** Append free slot `h` to the back of the free list. */
+function enqueueFree(h: number): void {
+  next[h] = END;
+  if (last === END) first = h;
+  else next[last] = h;
+  last = h;
+}
+
+/** Add free slots: double the table (at least {@link INITIAL} slots), up to the capacity. */
+function grow(): void {
+  const n = objs.length;
+  const size = Math.min(Math.max(INITIAL, n * 2), capacity);
+  for (let h = n; h < size; h++) {
     objs.push(null);
-    next.push(IN_USE);
+    next.push(END);
     cacheType.push(null);
     cacheVal.push(undefined);
     owners.push(0);
+    enqueueFree(h);
   }
+}
+
+/** Put `vfs` behind a fresh handle. `fn` names the public call, for the `EMFILE` message. */
+export function handleMake(vfs: HandleVfs, fn: string): number {
+  if (objs.length - open <= ROTATION && objs.length < capacity) grow();
+  const h = first;
+  if (h === END) throw dillError("EMFILE", fn, undefined, `the handle table is full (${capacity} handles open)`);
+  first = next[h]!;
+  if (first === END) last = END;
   objs[h] = vfs;
   owners[h] = ownerOf();
   next[h] = IN_USE;
@@ -124,8 +152,7 @@ export function handleRelease(h: number, fn: string): HandleVfs {
   objs[h] = null;
   cacheType[h] = null;
   cacheVal[h] = undefined;
-  next[h] = unused;
-  unused = h;
+  enqueueFree(h);
   open--;
   return v;
 }
@@ -193,14 +220,9 @@ export function setHandleCapacity(n: number, fn: string): void {
     cacheType.length = n;
     cacheVal.length = n;
     owners.length = n;
-    // Rebuild the free list from the remaining free slots.
-    unused = -1;
-    for (let i = n - 1; i >= 0; i--) {
-      if (!objs[i]) {
-        next[i] = unused;
-        unused = i;
-      }
-    }
+    // Rebuild the free list from the remaining free slots, lowest first.
+    first = last = END;
+    for (let i = 0; i < n; i++) if (!objs[i]) enqueueFree(i);
   }
   capacity = n;
 }

@@ -27,6 +27,7 @@ import {
   launch,
   park,
   reportFailure,
+  suspended,
   wake,
   wakeWithError,
 } from "../runtime/sched.js";
@@ -136,6 +137,7 @@ function onTaskError(this: EffectionWait, e: unknown): void {
  */
 export function* effection_call<T>(op: () => Operation<T>, deadline: number): Op<T> {
   const cr = canBlock("effection_call");
+  if (cr === null) return yield* suspended();
   checkDeadline("effection_call", deadline);
   if (typeof op !== "function")
     throw dillError(
@@ -192,6 +194,7 @@ function wakeDrainers(): void {
  */
 export function* effection_drain(deadline: number): Op<void> {
   const cr = canBlock("effection_drain");
+  if (cr === null) return yield* suspended();
   checkDeadline("effection_drain", deadline);
   if (lingering === 0) return;
   if (expired(deadline)) throw quickError("ETIMEDOUT", "effection_drain");
@@ -241,7 +244,7 @@ function deliver(g: GoLink): void {
 /**
  * An effection operation that runs a generator as a tsdill coroutine and returns what it
  * returns: `const v = yield* effection_go(worker(a, b))` inside effection code. The coroutine
- * starts at the next scheduling point, as with `go`. Halting the effection task cancels it: its
+ * starts at the next scheduling point (not inside the call, as `go` starts one). Halting the effection task cancels it: its
  * blocking call fails with `ECANCELED` and its `finally` blocks run before the halt goes on.
  * An exception escaping the coroutine is thrown by the operation, the same object (a
  * `DillError` keeps its `code`). Like `go(expr)`, it runs `expr` once: evaluate the operation
@@ -276,7 +279,6 @@ export function effection_go<T>(expr: Iterator<unknown, T, unknown>): Operation<
       site: null,
     };
     launch(cr, body, goExit, g);
-    cr.detached = true;
     g.site = cr.site;
     return () => {
       g.live = false;

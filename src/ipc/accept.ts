@@ -5,12 +5,13 @@ import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
 import { handleQuery } from "../handles/table.js";
-import { canBlock } from "../runtime/sched.js";
+import { canBlock, suspended } from "../runtime/sched.js";
 import { IPC_LISTENER_TYPE, type IpcListener } from "./listener.js";
 import { connStorages, IpcStorage } from "./storage.js";
 
 function* accept(ls: number, mem: IpcStorage | null, deadline: number, fn: string): Op<number> {
   const cr = canBlock(fn);
+  if (cr === null) return yield* suspended();
   const l = handleQuery(ls, IPC_LISTENER_TYPE, fn, "ls") as IpcListener;
   checkDeadline(fn, deadline);
   if (l.waiter !== null) throw dillError("EBUSY", fn, "ls", "another coroutine is already accepting on this listener");

@@ -4,7 +4,7 @@ import { dillError, isDillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { handleGet, handleQuery, handleRelease } from "../handles/table.js";
 import type { CrBase } from "../runtime/cr.js";
-import { canBlock } from "../runtime/sched.js";
+import { canBlock, suspended } from "../runtime/sched.js";
 import { IPC_LISTENER_TYPE } from "./listener.js";
 import { IPC_TYPE, type IpcConn } from "./socket.js";
 
@@ -27,12 +27,12 @@ import { IPC_TYPE, type IpcConn } from "./socket.js";
  * ```
  */
 export function* ipc_done(s: number, deadline: number): Op<void> {
-  doneOn(s, deadline, IPC_TYPE, "ipc_done");
+  yield* doneOn(s, deadline, IPC_TYPE, "ipc_done");
 }
 
 /** `*_done` for the connections answering `type` (IPC or TCP): close the sending half. */
-export function doneOn(s: number, deadline: number, type: symbol, fn: string): void {
-  canBlock(fn);
+export function* doneOn(s: number, deadline: number, type: symbol, fn: string): Op<void> {
+  if (canBlock(fn) === null) return yield* suspended();
   const c = handleQuery(s, type, fn, "s") as IpcConn;
   checkDeadline(fn, deadline);
   c.shutdownWrite(fn);
@@ -84,7 +84,7 @@ export function* closeOn(
   }
   const c = vfs.query(type) as IpcConn | undefined;
   if (!c) throw dillError("ENOTSUP", fn, "s", `handle ${s} (${vfs.kind ?? "user"}) is not ${what}`);
-  let cr: CrBase;
+  let cr: CrBase | null;
   try {
     cr = canBlock(fn);
   } catch (e) {
@@ -92,6 +92,10 @@ export function* closeOn(
     if (isDillError(e, "ECANCELED")) handleRelease(s, fn).close();
     throw e;
   }
-  handleRelease(s, fn);
+  const released = handleRelease(s, fn);
+  if (cr === null) {
+    released.close(); // the coroutine ignores its cancellation and is being stopped: closed all the same
+    return yield* suspended();
+  }
   yield* c.closeOrderly(cr, deadline, fn);
 }

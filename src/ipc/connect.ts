@@ -3,12 +3,13 @@ import { checkDeadline } from "../handles/args.js";
 import { quickError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
-import { canBlock, expired } from "../runtime/sched.js";
+import { canBlock, expired, suspended } from "../runtime/sched.js";
 import { checkAddress } from "./address.js";
 import { connStorages, IpcStorage } from "./storage.js";
 
 function* connect(addr: string, mem: IpcStorage | null, deadline: number, fn: string): Op<number> {
   const cr = canBlock(fn);
+  if (cr === null) return yield* suspended();
   checkAddress(fn, addr);
   checkDeadline(fn, deadline);
   const st = mem === null ? connStorages.take(fn) : claim(mem, IpcStorage, fn);

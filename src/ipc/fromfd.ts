@@ -12,7 +12,7 @@ import { Socket } from "node:net";
 import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
-import { canBlock } from "../runtime/sched.js";
+import { canBlock, suspended } from "../runtime/sched.js";
 import { fromNode } from "./errno.js";
 import { startListener } from "./listen.js";
 import type { IpcConn } from "./socket.js";
@@ -130,6 +130,7 @@ export function ipc_fromfd_mem(fd: number, mem: IpcStorage): number {
 
 function* listenerFromfd(fd: number, mem: IpcListenerStorage | null, fn: string): Op<number> {
   const cr = canBlock(fn);
+  if (cr === null) return yield* suspended();
   checkSocketFd(fn, fd, true);
   const st = mem === null ? listenerStorages.take(fn) : claim(mem, IpcListenerStorage, fn);
   return yield* startListener(st, cr, { fd }, fn);

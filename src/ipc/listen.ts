@@ -21,7 +21,7 @@ import { BLOCK, type Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
 import { handleMake } from "../handles/table.js";
 import type { CrBase } from "../runtime/cr.js";
-import { canBlock, park } from "../runtime/sched.js";
+import { canBlock, park, suspended } from "../runtime/sched.js";
 import { checkAddress, checkDirectory, IPC_ADDR_MAX } from "./address.js";
 import { fromNode, nodeCode } from "./errno.js";
 import { type IpcListener, unblockListener } from "./listener.js";
@@ -208,6 +208,7 @@ function* listen(
   fn: string,
 ): Op<number> {
   const cr = canBlock(fn);
+  if (cr === null) return yield* suspended();
   checkAddress(fn, addr);
   checkCount(fn, "backlog", backlog);
   if (backlog > 0x7fffffff) throw dillError("EINVAL", fn, "backlog", `backlog must be at most ${0x7fffffff}`);

@@ -10,7 +10,7 @@ import { BLOCK, type Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
 import { handleRelease } from "../handles/table.js";
 import type { CrBase } from "../runtime/cr.js";
-import { canBlock, flush, park, wake } from "../runtime/sched.js";
+import { canBlock, flush, park, suspended, wake } from "../runtime/sched.js";
 import { fromNode } from "./errno.js";
 import { IpcPairStorage, pairStorages } from "./storage.js";
 
@@ -55,6 +55,7 @@ function unblockPair(cr: CrBase): void {
 
 function* pair(mem: IpcPairStorage | null, fn: string): Op<[number, number]> {
   const cr = canBlock(fn);
+  if (cr === null) return yield* suspended();
   const st = mem === null ? pairStorages.take(fn) : claim(mem, IpcPairStorage, fn);
   const w = new PairWait(cr);
   const addr = `\0tsdill-pair-${process.pid}-${++serial}-${Math.random().toString(36).slice(2)}`;

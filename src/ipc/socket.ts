@@ -428,8 +428,11 @@ export class IpcConn implements HandleVfs, Bytestream {
     return sock;
   }
 
-  /** canBlock, counting a cancellation as a failure of the direction, as libdill does. */
-  private enter(fn: string, recv: boolean): CrBase {
+  /**
+   * canBlock, counting a cancellation as a failure of the direction, as libdill does; null when
+   * the call must suspend for good (see canBlock).
+   */
+  private enter(fn: string, recv: boolean): CrBase | null {
     try {
       return canBlock(fn);
     } catch (e) {
@@ -447,6 +450,7 @@ export class IpcConn implements HandleVfs, Bytestream {
   /** Start a receive: complete it from the queue, fail it, or park `cr` on it. */
   startRecv(first: IoList, _last: IoList, deadline: number, fn: string): IteratorResult<unknown, void> {
     const cr = this.enter(fn, true);
+    if (cr === null) return parked();
     if (this.rx !== null) throw dillError("EBUSY", fn, "s", "another coroutine is already receiving on this socket");
     if (this.indone) throw quickError("EPIPE", fn);
     if (this.inerr) throw quickError("ECONNRESET", fn);
@@ -492,6 +496,7 @@ export class IpcConn implements HandleVfs, Bytestream {
    */
   startRecvSome(buf: Uint8Array, len: number, deadline: number, fn: string): IteratorResult<unknown, number> {
     const cr = this.enter(fn, true);
+    if (cr === null) return parked();
     if (this.rx !== null) throw dillError("EBUSY", fn, "s", "another coroutine is already receiving on this socket");
     if (this.indone) throw quickError("EPIPE", fn);
     if (this.inerr) throw quickError("ECONNRESET", fn);
@@ -530,6 +535,7 @@ export class IpcConn implements HandleVfs, Bytestream {
   /** Start a send: hand the bytes to Node; done if Node wrote them all at once, else park `cr`. */
   startSend(first: IoList, last: IoList, deadline: number, fn: string): IteratorResult<unknown, void> {
     const cr = this.enter(fn, false);
+    if (cr === null) return parked();
     if (this.tx !== null) throw dillError("EBUSY", fn, "s", "another coroutine is already sending on this socket");
     if (this.outdone) throw quickError("EPIPE", fn);
     const sock = this.sendable(fn);

@@ -1,18 +1,19 @@
 /**
  * Bundles: a handle owning a group of coroutines (libdill's `bundle`, `bundle_go`, `bundle_wait`).
- * Members have no handles of their own; a member that returns frees its slot at once.
+ * Members have no handles of their own; a member that returns frees its slot at once. A `go()`
+ * handle is a bundle too (of one coroutine, at first): every call here takes either kind.
  */
 import { checkDeadline } from "../handles/args.js";
 import { quickError } from "../handles/errors.js";
 import { BLOCK, type Op } from "../handles/op.js";
-import { claim, FreeList, Storage } from "../handles/pool.js";
+import { claim, FreeList } from "../handles/pool.js";
 import { type HandleVfs, handleMake, handleQuery } from "../handles/table.js";
-import { type CrBase, DONE } from "./cr.js";
-import { checkBody, type Coroutine, CoroutineStorage, records, release } from "./coroutine.js";
-import { canBlock, cancel, expired, isOwnCancellation, launch, park, reportUncaught, resume } from "./sched.js";
+import { type CrBase, Group } from "./cr.js";
+import { checkBody, type Coroutine, CoroutineStorage, records } from "./coroutine.js";
+import { BUNDLE_TYPE, closeGroup, join, memberExit } from "./group.js";
+import { canBlock, expired, park, start, suspended } from "./sched.js";
 
-/** Interface id a bundle handle answers in `hquery`. */
-export const BUNDLE_TYPE: unique symbol = Symbol("bundle");
+export { BUNDLE_TYPE };
 
 /**
  * Storage for one bundle, for `bundle_mem`. Reusable once the bundle's handle is closed.
@@ -25,28 +26,19 @@ export const BUNDLE_TYPE: unique symbol = Symbol("bundle");
  * hclose(b); // mem can serve another bundle_mem now
  * ```
  */
-export class BundleStorage extends Storage implements HandleVfs {
+export class BundleStorage extends Group implements HandleVfs {
   readonly kind = "bundle";
-  head: CrBase | null = null;
-  tail: CrBase | null = null;
-  count = 0;
-  closed = false;
-  waiters: CrBase[] = [];
-  /** The first exception that escaped a member since the last bundle_wait, to surface there. */
-  failure: unknown = undefined;
-  failed = false;
   query(type: symbol): unknown {
     return type === BUNDLE_TYPE ? this : undefined;
   }
   close(): void {
-    this.closed = true;
-    for (let c = this.head; c !== null;) {
-      const next = c.next;
-      if (c.state !== DONE) cancel(c);
-      c = next;
-    }
-    // A member that closed its own bundle is still on the stack: the last exit frees the storage.
-    if (this.count === 0) bundles.release(this);
+    closeGroup(this, null);
+  }
+  free(): void {
+    this.head = this.tail = null;
+    this.failure = undefined;
+    this.failed = false;
+    bundles.release(this);
   }
 }
 
@@ -101,47 +93,23 @@ export function bundle_mem(mem: BundleStorage): number {
   return init(claim(mem, BundleStorage, "bundle_mem"), "bundle_mem");
 }
 
-function memberExit(cr: CrBase, value: unknown, threw: boolean): void {
-  const b = cr.owner as BundleStorage;
-  if (threw && !isOwnCancellation(cr, value)) {
-    reportUncaught(cr, value);
-    if (!b.failed && !b.closed) {
-      b.failed = true;
-      b.failure = value;
-    }
-  }
-  if (cr.prev !== null) cr.prev.next = cr.next;
-  else b.head = cr.next;
-  if (cr.next !== null) cr.next.prev = cr.prev;
-  else b.tail = cr.prev;
-  b.count--;
-  release(cr);
-  if (b.count === 0) {
-    if (b.waiters.length > 0) for (const w of b.waiters.splice(0)) resume(w, undefined);
-    if (b.closed) bundles.release(b);
-  }
-}
-
-function join(fn: string, bndl: number, body: Coroutine, cr: CoroutineStorage): void {
-  let b: BundleStorage;
+function launchInto(fn: string, bndl: number, body: Coroutine, cr: CoroutineStorage): void {
+  let g: Group;
   try {
-    b = handleQuery(bndl, BUNDLE_TYPE, fn, "bndl") as BundleStorage;
+    g = handleQuery(bndl, BUNDLE_TYPE, fn, "bndl") as Group;
   } catch (e) {
     records.release(cr);
     throw e;
   }
-  cr.prev = b.tail;
-  cr.next = null;
-  if (b.tail !== null) b.tail.next = cr;
-  else b.head = cr;
-  b.tail = cr;
-  b.count++;
-  launch(cr, body, memberExit, b);
+  join(g, cr);
+  // Nothing touches `g` after this: the new member may close the bundle while it runs.
+  start(cr, body, memberExit, g);
 }
 
 /**
- * Launches a coroutine into bundle `bndl`. It starts at the next scheduling point and lives
- * until it returns or the bundle is closed.
+ * Launches a coroutine into bundle `bndl`: a handle from `bundle()`, or from `go()`, which is a
+ * bundle of one. As with `go`, the coroutine starts at once and runs until its first blocking
+ * call (or its end) before `bundle_go` returns. It lives until it returns or the bundle is closed.
  *
  * @throws `EBADF` for a bad handle; `ENOTSUP` when `bndl` is not a bundle; `EINVAL` for a bad
  * `expr`; `ECANCELED` when the caller is cancelled; `ENOMEM` when the storage pool is used up.
@@ -150,11 +118,13 @@ function join(fn: string, bndl: number, body: Coroutine, cr: CoroutineStorage): 
  * ```ts
  * const b = bundle();
  * bundle_go(b, worker());
+ * const cr = go(worker());
+ * bundle_go(cr, worker()); // two workers behind one handle now
  * ```
  */
 export function bundle_go(bndl: number, expr: Coroutine): void {
   const body = checkBody("bundle_go", expr);
-  join("bundle_go", bndl, body, records.take("bundle_go"));
+  launchInto("bundle_go", bndl, body, records.take("bundle_go"));
 }
 
 /**
@@ -171,30 +141,31 @@ export function bundle_go(bndl: number, expr: Coroutine): void {
  */
 export function bundle_go_mem(bndl: number, expr: Coroutine, mem: CoroutineStorage): void {
   const body = checkBody("bundle_go_mem", expr);
-  join("bundle_go_mem", bndl, body, claim(mem, CoroutineStorage, "bundle_go_mem"));
+  launchInto("bundle_go_mem", bndl, body, claim(mem, CoroutineStorage, "bundle_go_mem"));
 }
 
 function unwait(cr: CrBase): void {
-  const w = (cr.waitObj as BundleStorage).waiters;
+  const w = (cr.waitObj as Group).waiters!;
   const i = w.indexOf(cr);
   if (i >= 0) w.splice(i, 1);
 }
 
 /** Rethrow, once, the first exception that escaped a member: the owner that waits sees it. */
-function surface(b: BundleStorage): void {
-  if (!b.failed) return;
-  const e = b.failure;
-  b.failed = false;
-  b.failure = undefined;
+function surface(g: Group): void {
+  if (!g.failed) return;
+  const e = g.failure;
+  g.failed = false;
+  g.failure = undefined;
   throw e;
 }
 
 /**
- * Waits until every coroutine in the bundle has finished. Returns at once for an empty bundle.
+ * Waits until every coroutine in the bundle has finished: on a `go()` handle, until that
+ * coroutine (and any added with `bundle_go`) has returned. Returns at once for an empty bundle.
  * When an exception escaped a member since the last `bundle_wait` (it was also reported to the
  * `onUncaught` handler), the first such exception is thrown here, after all members finished.
  *
- * @param bndl the bundle.
+ * @param bndl the bundle, or a `go()` handle.
  * @param deadline absolute time in ms (`-1` never, `0` do not wait).
  * @throws `EBADF`, `ENOTSUP`, `ECANCELED`, `ETIMEDOUT`, `EINVAL` (bad deadline); a member's
  * escaped exception, as described above.
@@ -202,16 +173,20 @@ function surface(b: BundleStorage): void {
  * @example
  * ```ts
  * yield* bundle_wait(b, -1);
+ * const cr = go(worker());
+ * yield* bundle_wait(cr, now() + 1000); // worker() has returned
+ * hclose(cr);
  * ```
  */
 export function* bundle_wait(bndl: number, deadline: number): Op<void> {
   const cr = canBlock("bundle_wait");
-  const b = handleQuery(bndl, BUNDLE_TYPE, "bundle_wait", "bndl") as BundleStorage;
+  if (cr === null) return yield* suspended();
+  const g = handleQuery(bndl, BUNDLE_TYPE, "bundle_wait", "bndl") as Group;
   checkDeadline("bundle_wait", deadline);
-  if (b.count === 0) return surface(b);
+  if (g.count === 0) return surface(g);
   if (expired(deadline)) throw quickError("ETIMEDOUT", "bundle_wait");
-  b.waiters.push(cr);
-  park(cr, "bundle_wait", deadline, unwait, b);
+  (g.waiters ??= []).push(cr);
+  park(cr, "bundle_wait", deadline, unwait, g);
   yield BLOCK;
-  surface(b);
+  surface(g);
 }

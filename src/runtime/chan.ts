@@ -254,6 +254,7 @@ class ChSend extends FastOp<void> {
     if (this.begun) return finished(v as undefined);
     this.begun = true;
     const cr = canBlock("chsend");
+    if (cr === null) return parked();
     const hc = half(this.ch, "chsend").other;
     const deadline = this.deadline;
     checkDeadline("chsend", deadline);
@@ -305,6 +306,7 @@ class ChRecv<T> extends FastOp<T> {
     if (this.begun) return finished(v as T);
     this.begun = true;
     const cr = canBlock("chrecv");
+    if (cr === null) return parked();
     const hc = half(this.ch, "chrecv");
     const deadline = this.deadline;
     checkDeadline("chrecv", deadline);

@@ -59,6 +59,7 @@ class Choose extends FastOp<number> {
     if (this.begun) return finished(v as number);
     this.begun = true;
     const cr = canBlock("choose");
+    if (cr === null) return parked();
     const clauses = this.clauses;
     const deadline = this.deadline;
     if (!Array.isArray(clauses)) throw dillError("EINVAL", "choose", "clauses", "clauses must be an array");

@@ -1,13 +1,16 @@
 /**
- * Coroutines behind handles: `go`, `go_mem` and `hclose` on a coroutine handle (libdill's cr.c).
+ * Coroutines behind handles: `go`, `go_mem` and `hclose` on their handles (libdill's cr.c). In
+ * libdill 2 the handle of `go()` is a bundle holding the coroutine; here that bundle of one is
+ * the coroutine's own record, which becomes a bundle of more when `bundle_go` adds members.
  */
 import { dillError, quickError } from "../handles/errors.js";
 import { claim, FreeList } from "../handles/pool.js";
 import { type HandleVfs, handleMake } from "../handles/table.js";
-import { CrBase, DONE } from "./cr.js";
-import { cancel, current, isOwnCancellation, launch, reportUncaught, scrub } from "./sched.js";
+import { CrBase } from "./cr.js";
+import { BUNDLE_TYPE, closeGroup, failed, leave } from "./group.js";
+import { current, isOwnCancellation, scrub, start } from "./sched.js";
 
-/** Interface id a coroutine handle answers in `hquery`. */
+/** Interface id a `go()` handle answers in `hquery`, besides `BUNDLE_TYPE`. */
 export const COROUTINE_TYPE: unique symbol = Symbol("coroutine");
 
 /** A coroutine body: the generator object made by calling a generator function. */
@@ -15,7 +18,9 @@ export type Coroutine = Iterator<unknown, unknown, unknown>;
 
 /**
  * Storage for one coroutine, for `go_mem` and `bundle_go_mem`: make it once, reuse it after the
- * coroutine's handle is closed (or, in a bundle, after the coroutine finished).
+ * coroutine's handle is closed (or, in a bundle, after the coroutine finished). For `go_mem` it
+ * also holds the bundle that the handle is, as libdill's `go_mem` places the bundle in the
+ * caller's memory.
  *
  * @example
  * ```ts
@@ -30,16 +35,18 @@ export type Coroutine = Iterator<unknown, unknown, unknown>;
 export class CoroutineStorage extends CrBase implements HandleVfs {
   readonly kind = "coroutine";
   query(type: symbol): unknown {
-    return type === COROUTINE_TYPE ? this : undefined;
+    return type === BUNDLE_TYPE || type === COROUTINE_TYPE ? this : undefined;
   }
   close(): void {
-    if (this.state === DONE) {
+    if (this.count === 0) {
+      // The coroutine has finished and nothing was added: the common case of hclose(go(...)).
       release(this);
       return;
     }
-    // Released by goExit once it has run to completion.
-    this.detached = true;
-    cancel(this);
+    closeGroup(this, this);
+  }
+  free(): void {
+    release(this);
   }
 }
 
@@ -67,12 +74,13 @@ export function checkBody(fn: string, body: unknown, arg = "expr"): Coroutine {
   return body as Coroutine;
 }
 
+/** Exit hook of a `go()` coroutine: it leaves the bundle of one that its own record is. */
 function goExit(cr: CrBase, value: unknown, threw: boolean): void {
-  if (threw && !isOwnCancellation(cr, value)) reportUncaught(cr, value);
-  if (cr.detached) release(cr);
+  if (threw && !isOwnCancellation(cr, value)) failed(cr, cr, value);
+  leave(cr);
 }
 
-function start(fn: string, body: Coroutine, cr: CoroutineStorage): number {
+function begin(fn: string, body: Coroutine, cr: CoroutineStorage): number {
   let h: number;
   try {
     h = handleMake(cr, fn);
@@ -80,39 +88,45 @@ function start(fn: string, body: Coroutine, cr: CoroutineStorage): number {
     records.release(cr);
     throw e;
   }
-  launch(cr, body, goExit, null);
+  cr.count = 1;
+  start(cr, body, goExit, null);
   return h;
 }
 
 /**
- * Launches a coroutine and returns its handle at once; the coroutine starts running at the next
- * scheduling point. Closing the handle cancels the coroutine (its blocking calls fail with
- * `ECANCELED`, its `finally` blocks run) and returns once it has exited. The return value of the
- * coroutine is discarded; an exception that escapes it is reported (see `dill_configure`).
+ * Launches a coroutine and returns its handle. As in libdill, the coroutine starts at once: it
+ * runs inside `go()` until its first blocking call (or its end), then `go()` returns. The handle
+ * is a bundle holding the coroutine (libdill 2): `bundle_wait(h, deadline)` waits for it to
+ * finish, `bundle_go(h, expr)` adds coroutines to it, and `hclose(h)` cancels what still runs
+ * there (its blocking calls fail with `ECANCELED`, its `finally` blocks run) and returns once it
+ * has exited. The coroutine's return value is discarded; an exception that escapes it is
+ * reported (see `dill_configure`) and rethrown by the next `bundle_wait` on the handle.
  *
  * @param expr a generator object: call the generator function, `go(worker(a, b))`.
- * @returns the coroutine's handle.
+ * @returns the handle of the bundle holding the coroutine.
  * @throws `EINVAL` when `expr` is not a generator object; `ECANCELED` when the calling coroutine
  * is cancelled; `ENOMEM` when the storage pool is used up; `EMFILE` when the handle table is full.
  *
  * @example
  * ```ts
  * function* worker(ch: number) {
- *   yield* chsend(ch, 42, -1);
+ *   yield* chsend(ch, 42, -1); // runs inside go() up to here, then waits for the receiver
  * }
  * const [a, b] = chmake();
  * const cr = go(worker(a));
  * const v = yield* chrecv(b, -1); // 42
+ * yield* bundle_wait(cr, -1); // worker has returned
  * hclose(cr);
  * ```
  */
 export function go(expr: Coroutine): number {
   const body = checkBody("go", expr);
-  return start("go", body, records.take("go"));
+  return begin("go", body, records.take("go"));
 }
 
 /**
- * Like {@link go}, with the coroutine's record in caller storage: nothing is allocated.
+ * Like {@link go}, with the coroutine's record (and the bundle the handle is) in caller storage:
+ * nothing is allocated.
  *
  * @param mem a `CoroutineStorage`, not in use by another open coroutine handle.
  * @throws as `go`, plus `EINVAL` for a `mem` that is not a `CoroutineStorage` and `EBUSY` for one in use.
@@ -126,5 +140,5 @@ export function go(expr: Coroutine): number {
  */
 export function go_mem(expr: Coroutine, mem: CoroutineStorage): number {
   const body = checkBody("go_mem", expr);
-  return start("go_mem", body, claim(mem, CoroutineStorage, "go_mem"));
+  return begin("go_mem", body, claim(mem, CoroutineStorage, "go_mem"));
 }

@@ -3,6 +3,10 @@
  * It holds the generator, the scheduling state and the single wait registration a parked
  * coroutine has (what it waits on, how to undo that, its deadline). Behaviour lives elsewhere:
  * the scheduler (`sched.ts`) runs it, `coroutine.ts` and `bundle.ts` own it.
+ *
+ * Every record is also a {@link Group}: in libdill 2 the handle `go()` returns is a bundle
+ * holding the new coroutine, and tsdill makes that bundle of one the coroutine's own record, so
+ * `go` allocates one object. `bundle_go` on such a handle links further members to the record.
  */
 import { Storage } from "../handles/pool.js";
 
@@ -22,15 +26,38 @@ export type ExitHook = (cr: CrBase, value: unknown, threw: boolean) => void;
 /** Undoes a parked coroutine's wait registration (unlinks it from a channel, a socket…). */
 export type Unblock = (cr: CrBase) => void;
 
-export abstract class CrBase extends Storage {
+/**
+ * A bundle's state: its members, the coroutines waiting in `bundle_wait`, and the first exception
+ * that escaped a member. Two kinds of object are groups: a `BundleStorage` (from `bundle()`) and
+ * a coroutine record (the bundle of one that `go()` makes; its own coroutine counts as a member
+ * but is not in the member list).
+ */
+export abstract class Group extends Storage {
+  /** Members launched with `bundle_go`, in launch order. */
+  head: CrBase | null = null;
+  tail: CrBase | null = null;
+  /** Members that have not finished yet, a `go()` coroutine itself included. */
+  count = 0;
+  /** Its handle was closed: the group is freed once `count` is 0. */
+  closed = false;
+  /** Coroutines parked in `bundle_wait` on it; made by the first wait (most groups never have one). */
+  waiters: CrBase[] | null = null;
+  /** The first exception that escaped a member since the last `bundle_wait`, to surface there. */
+  failure: unknown = undefined;
+  failed = false;
+  /** Give the group's storage back (called once: the handle is closed and no member is left). */
+  abstract free(): void;
+}
+
+export abstract class CrBase extends Group {
   gen: Iterator<unknown, unknown, unknown> | null = null;
   /** Launch number, unique for the life of the process (a record reused gets a new one); 0 when free. */
   id = 0;
   state = NEW;
   /** Sticky: once set, every blocking call fails with ECANCELED. */
   cancelled = false;
-  /** Its handle was closed (or it never had one): the record is freed when it finishes. */
-  detached = false;
+  /** Blocking calls refused with ECANCELED since the cancellation (see `canBlock`). */
+  refused = 0;
   /** What the next resumption passes in: a value for `next`, an error for `throw`. */
   resumeValue: unknown = undefined;
   resumeThrow = false;
@@ -45,9 +72,9 @@ export abstract class CrBase extends Storage {
   heapIdx = -1;
   timerSeq = 0;
   onExit: ExitHook | null = null;
-  /** The bundle it belongs to, or the run() record for a root coroutine. */
+  /** The group it is a member of (a bundle, or a `go()` record), the run() record of a root, or null. */
   owner: unknown = null;
-  /** Neighbours in its bundle's member list. */
+  /** Neighbours in its group's member list. */
   prev: CrBase | null = null;
   next: CrBase | null = null;
   /** Channel clauses reused from one wait to the next (owned by chan.ts). */

@@ -7,7 +7,18 @@ import { DillError, dillError, quickError } from "../handles/errors.js";
 import { BLOCK, type Op } from "../handles/op.js";
 import type { CrBase } from "./cr.js";
 import { checkBody, records, release } from "./coroutine.js";
-import { canBlock, cancel, expired, flush, isOwnCancellation, launch, park, wake, wakeWithError } from "./sched.js";
+import {
+  canBlock,
+  cancel,
+  expired,
+  flush,
+  isOwnCancellation,
+  launch,
+  park,
+  suspended,
+  wake,
+  wakeWithError,
+} from "./sched.js";
 
 interface Root {
   resolve(v: unknown): void;
@@ -103,7 +114,6 @@ export function run<T>(
     const cr = records.take("run");
     const root: Root = { resolve, reject, signal, onAbort: null };
     launch(cr, body, rootExit, root);
-    cr.detached = true;
     roots.add(cr);
     if (signal !== null) {
       root.onAbort = () => cancel(cr);
@@ -163,6 +173,7 @@ export function* await_promise<T>(
   deadline: number,
 ): Op<T> {
   const cr = canBlock("await_promise");
+  if (cr === null) return yield* suspended();
   checkDeadline("await_promise", deadline);
   let abort: AbortController | null = null;
   let p: PromiseLike<T>;

@@ -13,6 +13,7 @@ import { dillError, isDillError, quickError } from "../handles/errors.js";
 import { advanceVirtual, now, setVirtual, virtual } from "./clock.js";
 import { BLOCKED, type CrBase, DONE, type ExitHook, NEW, READY, RUNNING, type Unblock } from "./cr.js";
 import { timerAdd, timerCount, timerFirst, timerPop, timerRemove } from "./timers.js";
+import { generatorName } from "./crname.js";
 import { setOwnerSource } from "../handles/table.js";
 
 export { BLOCK };
@@ -22,6 +23,35 @@ export let current: CrBase | null = null;
 
 /** Number of coroutines made and not yet finished. */
 let live = 0;
+/**
+ * Coroutine steps on the JavaScript stack right now: 1 while the loop runs a coroutine, one more
+ * for each coroutine started inside `go()` or finished inside `hclose()` from there.
+ */
+let depth = 0;
+/** Cancellations deferred to a shallower step and not finished yet (see `defer`). */
+let pending = 0;
+
+/**
+ * How many coroutine steps may nest on the JavaScript stack. A coroutine started by `go()` runs
+ * on its launcher's stack, and one cancelled by `hclose()` runs on its closer's. Measured on
+ * Node 20, a level costs about 0.8 KB of stack with a small body (unbounded, launches nested in
+ * launches overflow Node's default 984 KB stack near 1,280 levels). Past this depth `go()` queues
+ * the new coroutine instead of running it at once, and `hclose()` marks the coroutine cancelled
+ * and leaves its unwinding to the nearest shallower level, so that no chain of launches or
+ * cancellations, however long, can overflow the stack. 64 levels take about 50 KB, a twentieth of
+ * the stack, and leave the rest to user code.
+ */
+export const NESTING = 64;
+
+/**
+ * Blocking calls a cancelled coroutine may have refused with ECANCELED before tsdill concludes it
+ * ignores its cancellation (it catches ECANCELED and keeps calling): the next call suspends it,
+ * and the scheduler stops it with `return()`, which runs its remaining `finally` blocks.
+ */
+export const REFUSALS = 10_000;
+
+/** How many times a stopped coroutine's `return()` is retried while its `finally` blocks keep suspending. */
+const RETURNS = 16;
 /** The last launch number handed out (see `CrBase.id`). */
 let launched = 0;
 
@@ -122,6 +152,7 @@ function step(cr: CrBase): void {
   const prev = current;
   current = cr;
   cr.state = RUNNING;
+  depth++;
   const v = cr.resumeValue;
   cr.resumeValue = undefined;
   let r: IteratorResult<unknown, unknown>;
@@ -134,23 +165,43 @@ function step(cr: CrBase): void {
     }
   } catch (e) {
     current = prev;
+    depth--;
     finish(cr, e, true);
+    if (pending !== 0) drain();
     return;
   }
   current = prev;
-  if (r.done) {
-    finish(cr, r.value, false);
-  } else if (r.value !== BLOCK) {
-    // A bare `yield x` instead of `yield* op`: tell the coroutine where it went wrong.
-    cr.resumeThrow = true;
-    cr.resumeValue = dillError(
-      "EINVAL",
-      "yield",
-      undefined,
-      "a coroutine yielded a value; blocking calls are made with yield*, e.g. yield* msleep(d)",
-    );
-    enqueue(cr);
+  depth--;
+  if (r.done) finish(cr, r.value, false);
+  else if (r.value !== BLOCK) strayYield(cr);
+  else if (cr.cancelled) parkedCancelled(cr);
+  if (pending !== 0) drain();
+}
+
+/** A bare `yield x` instead of `yield* op`: tell the coroutine where it went wrong. */
+function strayYield(cr: CrBase): void {
+  if (cr.cancelled && ++cr.refused > REFUSALS) {
+    stop(cr, "yield");
+    return;
   }
+  cr.resumeThrow = true;
+  cr.resumeValue = dillError(
+    "EINVAL",
+    "yield",
+    undefined,
+    "a coroutine yielded a value; blocking calls are made with yield*, e.g. yield* msleep(d)",
+  );
+  enqueue(cr);
+}
+
+/**
+ * A cancelled coroutine suspended. Either {@link canBlock} refused it for good (it ignores its
+ * cancellation), or it was cancelled while it was running and then parked in a call that had
+ * already passed `canBlock`: its cancellation is completed now.
+ */
+function parkedCancelled(cr: CrBase): void {
+  if (cr.waitObj === STOPPED) stop(cr, cr.waitOp);
+  else defer(cr);
 }
 
 function finish(cr: CrBase, value: unknown, threw: boolean): void {
@@ -164,23 +215,38 @@ function finish(cr: CrBase, value: unknown, threw: boolean): void {
 }
 
 // ---- launching -------------------------------------------------------------------------------
-/**
- * Set up `cr` around `gen` and queue it; it runs at the next scheduling point. It stays NEW
- * until then, so that closing it before it ran just drops the generator, none of its code run.
- */
-export function launch(cr: CrBase, gen: Iterator<unknown, unknown, unknown>, onExit: ExitHook, owner: unknown): void {
+function prepare(cr: CrBase, gen: Iterator<unknown, unknown, unknown>, onExit: ExitHook, owner: unknown): void {
   cr.gen = gen;
   cr.id = ++launched;
   cr.state = NEW;
   cr.cancelled = false;
-  cr.detached = false;
+  cr.refused = 0;
   cr.onExit = onExit;
   cr.owner = owner;
   cr.site = traceLaunch ? launchSite() : null;
   cr.resumeValue = undefined;
   cr.resumeThrow = false;
   live++;
+}
+
+/**
+ * Set up `cr` around `gen` and queue it: it starts at the next scheduling point (`run()`, and
+ * effection's `effection_go`, which start from outside the scheduler's own calls).
+ */
+export function launch(cr: CrBase, gen: Iterator<unknown, unknown, unknown>, onExit: ExitHook, owner: unknown): void {
+  prepare(cr, gen, onExit, owner);
   push(cr);
+}
+
+/**
+ * Set up `cr` around `gen` and run it at once, on the caller's stack, until it first parks or
+ * finishes (`go()` and `bundle_go()`, as libdill switches to a new coroutine inside `go()`). Past
+ * {@link NESTING} levels of coroutines started inside one another it is queued instead.
+ */
+export function start(cr: CrBase, gen: Iterator<unknown, unknown, unknown>, onExit: ExitHook, owner: unknown): void {
+  prepare(cr, gen, onExit, owner);
+  if (depth < NESTING) step(cr);
+  else push(cr);
 }
 
 /** Reset a finished record before it goes back to its storage. */
@@ -195,14 +261,26 @@ export function scrub(cr: CrBase): void {
   cr.site = null;
   cr.prev = null;
   cr.next = null;
+  cr.head = null;
+  cr.tail = null;
+  cr.count = 0;
+  cr.closed = false;
+  cr.failure = undefined;
+  cr.failed = false;
 }
 
 // ---- parking and waking ----------------------------------------------------------------------
 /**
  * Entry check of every blocking call: the running coroutine, or an error when there is none
  * (`EPERM`) or when it has been cancelled (`ECANCELED`, sticky: cleanup code cannot block).
+ *
+ * A cancelled coroutine that has had {@link REFUSALS} calls refused and keeps calling ignores its
+ * cancellation (it catches ECANCELED in a loop), and throwing at it again would only spin: the
+ * call is then suspended for good instead. `canBlock` returns `null`, and the blocking call must
+ * suspend at once: a small op returns `parked()`, a generator op does `yield* suspended()`. The
+ * scheduler then reports the coroutine and stops it with `return()`.
  */
-export function canBlock(fn: string): CrBase {
+export function canBlock(fn: string): CrBase | null {
   const cr = current;
   if (cr === null)
     throw dillError(
@@ -211,8 +289,38 @@ export function canBlock(fn: string): CrBase {
       undefined,
       "blocking calls run only inside a coroutine (use yield* inside run() or go())",
     );
-  if (cr.cancelled) throw quickError("ECANCELED", fn);
+  if (cr.cancelled) return refuse(cr, fn);
   return cr;
+}
+
+function refuse(cr: CrBase, fn: string): null {
+  if (++cr.refused <= REFUSALS) throw quickError("ECANCELED", fn);
+  cr.state = BLOCKED;
+  cr.waitOp = fn;
+  cr.waitObj = STOPPED;
+  cr.unblock = null;
+  return null;
+}
+
+/** waitObj of a coroutine that ignores its cancellation, suspended by {@link canBlock} to be stopped. */
+const STOPPED = { stopped: true };
+
+/**
+ * The rest of a generator op whose {@link canBlock} returned null: it suspends here, and the
+ * coroutine is stopped with `return()`; nothing after this point runs.
+ *
+ * (Not as `canBlock(fn) ?? (yield* suspended())`: the CommonJS build lowers `??` into a closure,
+ * where `yield*` is not allowed.)
+ *
+ * @example
+ * ```ts
+ * const cr = canBlock(fn);
+ * if (cr === null) return yield* suspended();
+ * ```
+ */
+export function* suspended(): Generator<unknown, never, unknown> {
+  yield BLOCK;
+  throw new Error("tsdill: a stopped coroutine was resumed");
 }
 
 /** True when a wait with this deadline must not block: `0`, or a time already past. */
@@ -293,9 +401,13 @@ export function wakeWithError(cr: CrBase, err: unknown): void {
 /**
  * Cancel `cr` and run it, synchronously, until it has exited: its blocked call fails with
  * ECANCELED, its `finally` blocks run, any later blocking call fails at once. No tick passes.
- * A coroutine that is on the stack right now (it closed its own handle, or an ancestor of the
- * current call chain) cannot be finished from here: it is marked cancelled and ends at its next
- * blocking call.
+ *
+ * Two cases finish later. A coroutine that is on the stack right now (it closed its own handle,
+ * or an ancestor of the current call chain) cannot be finished from here: it is marked cancelled
+ * and ends at its next blocking call. And past {@link NESTING} nested steps (a chain of
+ * coroutines each closing the next one in its `finally`), `cr` is marked and queued for the
+ * nearest shallower step, which finishes it before that step returns: the stack never overflows
+ * and no `finally` block is skipped, but the `hclose` at that depth returns first.
  */
 export function cancel(cr: CrBase): void {
   if (cr.state === DONE) return;
@@ -306,59 +418,106 @@ export function cancel(cr: CrBase): void {
     if (cr.state === DONE) return;
   }
   if (cr.state === RUNNING) return;
-  if (cr.state === NEW) {
-    // Never ran: there is no code to unwind. Closing the generator runs nothing. When it is the
-    // newest run-queue entry (hclose(go(...))), drop the entry so the queue does not fill with
-    // stale ones in a loop that never yields.
-    const last = (qhead + qsize - 1) & qmask;
-    if (qsize > 0 && qcr[last] === cr) {
-      qcr[last] = null;
-      qsize--;
-    }
-    cr.seq++;
-    const gen = cr.gen!;
-    if (gen.return === generatorReturn) {
-      // A generator that never started has no code to run: return() would only mark it closed,
-      // at about a third of the cost of hclose(go(...)). It is dropped as it is instead.
-      finish(cr, undefined, false);
-      return;
-    }
-    // A hand-written iterator: its return() may release something of its own.
-    const prev = current;
-    current = cr;
-    cr.state = RUNNING;
-    let value: unknown;
-    let threw = false;
-    try {
-      value = gen.return?.(undefined).value;
-    } catch (e) {
-      value = e;
-      threw = true;
-    }
-    current = prev;
-    finish(cr, value, threw);
+  if (depth >= NESTING) {
+    defer(cr);
     return;
   }
-  // BLOCKED: fail its parked call with ECANCELED. READY (woken with a result, or yielding): drop
-  // its queue entry and resume it here with what it was going to get; its next blocking call
-  // fails. Repeat until it is done (it parks again only if it ignores ECANCELED).
-  for (let guard = 0; cr.state === READY || cr.state === BLOCKED; guard++) {
-    if (cr.state === BLOCKED) interruptNow(cr, quickError("ECANCELED", cr.waitOp));
-    cr.seq++;
-    if (guard > 10_000) {
-      reportUncaught(
-        cr,
-        dillError(
-          "ECANCELED",
-          "hclose",
-          undefined,
-          "a cancelled coroutine kept blocking; it was stopped with return()",
-        ),
-      );
-      forceReturn(cr);
+  unwind(cr);
+}
+
+/**
+ * Run the cancelled `cr` until it has exited. BLOCKED: fail its parked call with ECANCELED. READY
+ * (woken with a result, or yielding): drop its queue entry and resume it here with what it was
+ * going to get; its next blocking call fails. Each step ends it or refuses one more blocking call
+ * (see {@link canBlock}), so this ends. NEW: see {@link dropUnstarted}.
+ */
+function unwind(cr: CrBase): void {
+  for (;;) {
+    const s = cr.state;
+    if (s === NEW) {
+      dropUnstarted(cr);
       return;
     }
+    if (s === BLOCKED) interruptNow(cr, quickError("ECANCELED", cr.waitOp));
+    else if (s !== READY) return;
+    cr.seq++;
     step(cr);
+  }
+}
+
+/**
+ * Cancel a coroutine that was queued and never started (a `run()` root, an `effection_go`
+ * coroutine, or a launch queued past the nesting bound): there is no code to unwind, since no
+ * `try` was entered, and none of its code runs. A generator is dropped as it is (its `return()`
+ * would only mark it closed); a hand-written iterator gets its `return()` called, since that may
+ * release something of its own.
+ */
+function dropUnstarted(cr: CrBase): void {
+  // When it is the newest run-queue entry, drop the entry so the queue does not fill with stale ones.
+  const last = (qhead + qsize - 1) & qmask;
+  if (qsize > 0 && qcr[last] === cr) {
+    qcr[last] = null;
+    qsize--;
+  }
+  cr.seq++;
+  const gen = cr.gen!;
+  if (gen.return === generatorReturn || typeof gen.return !== "function") {
+    finish(cr, undefined, false);
+    return;
+  }
+  const prev = current;
+  current = cr;
+  cr.state = RUNNING;
+  depth++;
+  let value: unknown;
+  let threw = false;
+  try {
+    value = gen.return(undefined).value;
+  } catch (e) {
+    value = e;
+    threw = true;
+  }
+  current = prev;
+  depth--;
+  finish(cr, value, threw);
+}
+
+/** The `return` of every generator object (`%GeneratorPrototype%.return`). */
+const generatorReturn = Object.getPrototypeOf(function* () {}).prototype.return as unknown;
+
+// Cancellations left to a shallower step: (record, launch number) pairs, in the order they came.
+const deferred: (CrBase | null)[] = [];
+const deferredIds: number[] = [];
+let deferredHead = 0;
+let draining = false;
+
+/** Leave the cancelled `cr` to the nearest step whose depth is below {@link NESTING}. */
+function defer(cr: CrBase): void {
+  if (cr.state === BLOCKED) interruptNow(cr, quickError("ECANCELED", cr.waitOp));
+  cr.seq++; // its run-queue entries are stale: only the drain runs it now
+  deferred.push(cr);
+  deferredIds.push(cr.id);
+  pending++;
+}
+
+/** Finish the deferred cancellations, one after the other, at a depth where that is allowed. */
+function drain(): void {
+  if (draining || depth >= NESTING) return;
+  draining = true;
+  try {
+    while (deferredHead < deferred.length) {
+      const i = deferredHead++;
+      pending--;
+      const cr = deferred[i]!;
+      deferred[i] = null;
+      // The record may have finished, and even been reused, since it was deferred.
+      if (cr.id === deferredIds[i]) unwind(cr);
+    }
+    deferred.length = 0;
+    deferredIds.length = 0;
+    deferredHead = 0;
+  } finally {
+    draining = false;
   }
 }
 
@@ -378,18 +537,46 @@ function interruptNow(cr: CrBase, err: unknown): void {
   cr.state = READY;
 }
 
-/** The `return` of every generator object (`%GeneratorPrototype%.return`). */
-const generatorReturn = Object.getPrototypeOf(function* () {}).prototype.return as unknown;
-
-function forceReturn(cr: CrBase): void {
-  const prev = current;
-  current = cr;
-  try {
-    cr.gen?.return?.(undefined);
-  } catch {
-    // Nothing more can be done for a coroutine that refuses to end.
+/**
+ * Stop a coroutine that ignores its cancellation (it was suspended in blocking call `fn`): report
+ * it, then end it with `return()`, which runs its remaining `finally` blocks (their blocking calls
+ * fail with ECANCELED as before). A `finally` block that suspends again is returned from again, a
+ * few times; then the generator is dropped as it is.
+ */
+function stop(cr: CrBase, fn: string): void {
+  const name = generatorName(cr.gen) || "anonymous";
+  reportUncaught(
+    cr,
+    dillError(
+      "ECANCELED",
+      fn,
+      undefined,
+      `coroutine ${cr.id} (${name}) ignored its cancellation: after ${REFUSALS} blocking calls refused with ECANCELED it kept making more; it was stopped with return(), which ran its remaining finally blocks`,
+    ),
+  );
+  for (let round = 0; round < RETURNS; round++) {
+    cr.refused = 0;
+    cr.waitObj = null;
+    const gen = cr.gen!;
+    if (typeof gen.return !== "function") break;
+    const prev = current;
+    current = cr;
+    cr.state = RUNNING;
+    depth++;
+    let r: IteratorResult<unknown, unknown>;
+    try {
+      r = gen.return(undefined);
+    } catch (e) {
+      current = prev;
+      depth--;
+      finish(cr, e, true);
+      return;
+    }
+    current = prev;
+    depth--;
+    if (r.done) break;
   }
-  current = prev;
+  cr.seq++;
   finish(cr, undefined, false);
 }
 

@@ -27,6 +27,7 @@ class Sleep extends FastOp<void> {
     if (this.begun) return finished(v as undefined);
     this.begun = true;
     const cr = canBlock("msleep");
+    if (cr === null) return parked();
     const deadline = this.deadline;
     checkDeadline("msleep", deadline);
     if (deadline !== -1 && expired(deadline)) {
@@ -70,7 +71,8 @@ class Yield extends FastOp<void> {
   next(v?: unknown): IteratorResult<unknown, void> {
     if (this.begun) return finished(v as undefined);
     this.begun = true;
-    enqueue(canBlock("yield")); // resumes with undefined: step() cleared resumeValue
+    const cr = canBlock("yield");
+    if (cr !== null) enqueue(cr); // resumes with undefined: step() cleared resumeValue
     return parked();
   }
 }

@@ -104,11 +104,13 @@ export function dill_tree(): string {
   for (const cr of roots) top.push(add(cr, -1));
   handleEach((h: number, vfs: HandleVfs, owner: number) => {
     let n: Node;
-    if (vfs instanceof CoroutineStorage) {
+    if (vfs instanceof CoroutineStorage && vfs.head === null) {
       n = add(vfs, h);
-    } else if (vfs instanceof BundleStorage) {
+    } else if (vfs instanceof BundleStorage || vfs instanceof CoroutineStorage) {
+      // A bundle, or a go() handle that bundle_go made a bundle of more than its own coroutine.
       const count = vfs.count;
       n = { label: `bundle ${h}: ${count} coroutine${count === 1 ? "" : "s"}`, children: [] };
+      if (vfs instanceof CoroutineStorage && vfs.state !== DONE) n.children.push(add(vfs, h));
       for (let c = vfs.head; c !== null; c = c.next) {
         n.children.push(add(c, -1));
         members.push(c);

@@ -6,7 +6,7 @@ import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
 import { handleQuery } from "../handles/table.js";
 import type { IpcListener } from "../ipc/listener.js";
-import { canBlock } from "../runtime/sched.js";
+import { canBlock, suspended } from "../runtime/sched.js";
 import { TCP_LISTENER_TYPE } from "./family.js";
 import { AF_INET, AF_INET6, checkIpAddr, type IpAddr, ipaddrSet } from "./ipaddr.js";
 import { TcpStorage, tcpConnStorages } from "./storage.js";
@@ -21,6 +21,7 @@ function peer(host: string | undefined, family: string | undefined, port: number
 
 function* accept(ls: number, addr: IpAddr | null, mem: TcpStorage | null, deadline: number, fn: string): Op<number> {
   const cr = canBlock(fn);
+  if (cr === null) return yield* suspended();
   const l = handleQuery(ls, TCP_LISTENER_TYPE, fn, "ls") as IpcListener;
   if (addr !== null) checkIpAddr(fn, "addr", addr);
   checkDeadline(fn, deadline);

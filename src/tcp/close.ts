@@ -22,7 +22,7 @@ import { TCP_LISTENER_TYPE, TCP_TYPE } from "./family.js";
  * ```
  */
 export function* tcp_done(s: number, deadline: number): Op<void> {
-  doneOn(s, deadline, TCP_TYPE, "tcp_done");
+  yield* doneOn(s, deadline, TCP_TYPE, "tcp_done");
 }
 
 /**

@@ -3,12 +3,13 @@ import { checkDeadline } from "../handles/args.js";
 import { quickError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
-import { canBlock, expired } from "../runtime/sched.js";
+import { canBlock, expired, suspended } from "../runtime/sched.js";
 import { AF_INET6, checkIpAddr, type IpAddr } from "./ipaddr.js";
 import { TcpStorage, tcpConnStorages } from "./storage.js";
 
 function* connect(addr: IpAddr, mem: TcpStorage | null, deadline: number, fn: string): Op<number> {
   const cr = canBlock(fn);
+  if (cr === null) return yield* suspended();
   checkIpAddr(fn, "addr", addr);
   checkDeadline(fn, deadline);
   const st = mem === null ? tcpConnStorages.take(fn) : claim(mem, TcpStorage, fn);

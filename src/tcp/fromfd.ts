@@ -14,7 +14,7 @@ import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
 import { adoptFd, socketInode } from "../ipc/fromfd.js";
 import { startListener } from "../ipc/listen.js";
-import { canBlock } from "../runtime/sched.js";
+import { canBlock, suspended } from "../runtime/sched.js";
 import { TcpListenerStorage, TcpStorage, tcpConnStorages, tcpListenerStorages } from "./storage.js";
 
 /** TCP states in the `st` column of /proc/net/tcp (include/net/tcp_states.h). */
@@ -100,6 +100,7 @@ export function tcp_fromfd_mem(fd: number, mem: TcpStorage): number {
 
 function* listenerFromfd(fd: number, mem: TcpListenerStorage | null, fn: string): Op<number> {
   const cr = canBlock(fn);
+  if (cr === null) return yield* suspended();
   checkTcpFd(fn, fd, true);
   const st = mem === null ? tcpListenerStorages.take(fn) : claim(mem, TcpListenerStorage, fn);
   return yield* startListener(st, cr, { fd }, fn);

@@ -16,7 +16,7 @@ import { checkDeadline } from "../handles/args.js";
 import { dillError, quickError } from "../handles/errors.js";
 import { BLOCK, type Op } from "../handles/op.js";
 import type { CrBase } from "../runtime/cr.js";
-import { canBlock, expired, flush, park, wake } from "../runtime/sched.js";
+import { canBlock, expired, flush, park, suspended, wake } from "../runtime/sched.js";
 
 /** The address family of IPv4 addresses (Linux's `AF_INET`), as `ipaddr_family` reports it. */
 export const AF_INET = 2;
@@ -291,6 +291,7 @@ interface Found {
 
 function* resolve(name: string, port: number, mode: number, max: number, deadline: number, fn: string): Op<Found> {
   const cr = canBlock(fn);
+  if (cr === null) return yield* suspended();
   checkName(fn, name);
   checkPort(fn, port);
   const m = checkMode(fn, mode);
@@ -365,7 +366,7 @@ export function* ipaddr_remotes(
   deadline: number,
 ): Op<IpAddr[]> {
   const fn = "ipaddr_remotes";
-  canBlock(fn);
+  if (canBlock(fn) === null) return yield* suspended();
   if (!Number.isSafeInteger(naddrs) || naddrs < 1)
     throw dillError("EINVAL", fn, "naddrs", `naddrs must be a positive integer, got ${String(naddrs)}`);
   return (yield* resolve(name, port, mode, naddrs, deadline, fn)).addrs;

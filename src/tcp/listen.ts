@@ -5,12 +5,13 @@ import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
 import { startListener } from "../ipc/listen.js";
-import { canBlock } from "../runtime/sched.js";
+import { canBlock, suspended } from "../runtime/sched.js";
 import { checkIpAddr, type IpAddr, ipaddrSet } from "./ipaddr.js";
 import { TcpListenerStorage, tcpListenerStorages } from "./storage.js";
 
 function* listen(addr: IpAddr, backlog: number, mem: TcpListenerStorage | null, fn: string): Op<number> {
   const cr = canBlock(fn);
+  if (cr === null) return yield* suspended();
   checkIpAddr(fn, "addr", addr);
   checkCount(fn, "backlog", backlog);
   if (backlog > 0x7fffffff) throw dillError("EINVAL", fn, "backlog", `backlog must be at most ${0x7fffffff}`);

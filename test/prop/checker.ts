@@ -1,7 +1,9 @@
 /**
  * The invariants every run of every program must keep, checked on the interpreter's event log:
- * structured concurrency (hclose and bundle_wait return after what they cover has finished, no
- * coroutine outlives the one that launched it, every started coroutine's `finally` ran), sticky
+ * child-first start (a launched coroutine runs inside go() or bundle_go() until it first blocks
+ * or ends, and nothing else runs meanwhile), structured concurrency (hclose and bundle_wait return
+ * after what they cover has finished, on a bundle and on a go() handle alike, no coroutine
+ * outlives the one that launched it, every started coroutine's `finally` ran), sticky
  * cancellation, exact deadlines on the virtual clock, exactly-once channel delivery, and no leaks.
  */
 import { type Event, HARNESS, type Run } from "./interpreter.js";
@@ -51,6 +53,7 @@ export function check(r: Run, exact = true): string[] {
   const start = new Map<number, number>();
   const exit = new Map<number, number>();
   const launched = new Map<number, number>();
+  const launching = new Map<number, number>();
   const cancelAt = new Map<number, number>();
   const calls: CallRec[] = [];
   const byId = new Map<number, CallRec>();
@@ -66,6 +69,9 @@ export function check(r: Run, exact = true): string[] {
         break;
       case "exit":
         exit.set(e.cr, i);
+        break;
+      case "launching":
+        launching.set(e.child, i);
         break;
       case "launch":
         if (e.err === null) launched.set(e.child, i);
@@ -131,8 +137,46 @@ export function check(r: Run, exact = true): string[] {
   // Lifetimes: every started coroutine finished (its finally ran), before the one that launched it.
   for (const [cr, i] of start) {
     if (!launched.has(cr)) bad.push(`cr${cr} started without a successful launch`);
-    else if (launched.get(cr)! > i) bad.push(`cr${cr} started before its launch returned`);
+    else if (launched.get(cr)! < i)
+      bad.push(`cr${cr} started after its launch returned: go() and bundle_go() start it at once`);
+    else if (launching.get(cr)! > i) bad.push(`cr${cr} started before it was launched`);
     if (!exit.has(cr)) bad.push(`cr${cr} started but never finished: its finally block did not run`);
+  }
+
+  // Child-first: while go() or bundle_go() runs, only the new coroutine and what it launches run
+  // (a coroutine it closes is among them), and the call returns once the new coroutine has
+  // finished or is parked in a blocking call.
+  const parentOf = new Map<number, number>();
+  const family = (n: Node): void => {
+    parentOf.set(n.id, n.parent);
+    for (const s of n.steps) {
+      if (s.op === "go" || s.op === "join") family(s.node);
+      else if (s.op === "bundle") s.nodes.forEach(family);
+    }
+  };
+  family(r.program.main);
+  const within = (cr: number, root: number): boolean => {
+    for (let c: number | undefined = cr; c !== undefined && c !== -1; c = parentOf.get(c)) if (c === root) return true;
+    return false;
+  };
+  for (const [child, end] of launched) {
+    const begin = launching.get(child)!;
+    for (let i = begin + 1; i < end; i++) {
+      const e = ev[i]!;
+      if (!within(e.cr, child)) {
+        bad.push(`${who(e.cr)} ran (#${i}) while the launch of cr${child} was starting it (#${begin}-#${end})`);
+        break;
+      }
+    }
+    if (!start.has(child)) continue; // a run already abandoned
+    const done = (exit.get(child) ?? Infinity) < end;
+    const parked = calls.some(
+      (q) => q.call.cr === child && q.at > begin && q.at < end && (q.retAt === -1 || q.retAt > end),
+    );
+    if (!done && !parked)
+      bad.push(
+        `the launch of cr${child} returned (#${end}) while cr${child} was neither finished nor parked in a call`,
+      );
   }
   for (const cr of launched.keys()) {
     if (!start.has(cr) && !cancelAt.has(cr)) bad.push(`cr${cr} was launched, never started, and never closed`);

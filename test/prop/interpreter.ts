@@ -41,8 +41,14 @@ export const HARNESS = -1;
 
 export type CallOp = "chsend" | "chrecv" | "choose" | "msleep" | "dill_yield" | "bundle_wait";
 
+/** How a coroutine was launched: `go()`, `bundle_go` into a bundle, or `bundle_go` into a `go()` handle. */
+export type Via = "go" | "bundle" | "join";
+
 export type Event =
-  | { k: "launch"; cr: number; child: number; err: string | null }
+  /** A launch begins: go() or bundle_go() is called; the child starts inside the call. */
+  | { k: "launching"; cr: number; child: number; via: Via }
+  /** The launch call returned (`err` null), or failed with `err`. */
+  | { k: "launch"; cr: number; child: number; err: string | null; via: Via }
   | { k: "start"; cr: number; t: number }
   | { k: "exit"; cr: number; t: number }
   /** A blocking call begins. `dl` is the absolute deadline passed (or -1, 0). */
@@ -58,6 +64,8 @@ export type Event =
       val?: string;
       arms?: (Arm & { val?: string })[];
       covers?: number[];
+      /** For bundle_wait: whether the handle waited on came from `go()` or `bundle()`. */
+      on?: "go" | "bundle";
     }
   /** It returned (`err` null, with `value` and for choose `idx`) or threw a DillError (`err` is its code). */
   | { k: "ret"; cr: number; call: number; t: number; err: string | null; value?: unknown; idx?: number }
@@ -98,10 +106,15 @@ export class Run {
   }
 }
 
-/** A handle a coroutine holds: a `go` coroutine, a bundle and the members launched into it, or a channel it made. */
+/**
+ * A handle a coroutine holds: a `go` coroutine (and what was launched into it), a bundle and its
+ * members, or a channel it made.
+ */
 interface Held {
   h: number;
   bundle: boolean;
+  /** A `go()` handle: a bundle of one, until `join` steps add to it. */
+  go: boolean;
   covers: number[];
   /** For a channel: its number in the run's channel table; -1 otherwise. */
   ch: number;
@@ -146,6 +159,12 @@ function release(r: Run, cr: number, held: Held): void {
   r.log({ k: "close", cr, covers: held.covers.slice(), t: now() });
   hclose(held.h);
   r.log({ k: "closed", cr, covers: held.covers.slice(), t: now() });
+}
+
+/** The newest handle held that is a bundle or a `go()` handle (a bundle of one), if any. */
+function newestGroup(held: Held[]): Held | undefined {
+  for (let k = held.length - 1; k >= 0; k--) if (held[k]!.ch < 0) return held[k];
+  return undefined;
 }
 
 /** The handle of end `end` of channel `ch`, or -1 when that channel is not made yet or already closed. */
@@ -197,11 +216,11 @@ function* step(r: Run, node: Node, i: number, held: Held[]) {
       yield* call(r, cr, { op: "dill_yield", dl: -1 }, dill_yield());
       return;
     case "wait": {
-      let b: Held | undefined;
-      for (let k = held.length - 1; k >= 0 && b === undefined; k--) if (held[k]!.bundle) b = held[k];
-      if (b === undefined) return; // no bundle open: nothing to wait for
+      const b = newestGroup(held);
+      if (b === undefined) return; // no bundle or go() handle open: nothing to wait for
       const dl = r.deadline(s.dl);
-      yield* call(r, cr, { op: "bundle_wait", dl, covers: b.covers.slice() }, bundle_wait(b.h, dl));
+      const on = b.go ? "go" : "bundle";
+      yield* call(r, cr, { op: "bundle_wait", dl, covers: b.covers.slice(), on }, bundle_wait(b.h, dl));
       return;
     }
     case "close": {
@@ -226,31 +245,48 @@ function* step(r: Run, node: Node, i: number, held: Held[]) {
       if (r.chans.length >= MAX_CHANNELS) return;
       const ch = r.chans.length;
       r.chans.push({ ends: chmake(), open: true });
-      held.push({ h: -1, bundle: false, covers: [], ch });
+      held.push({ h: -1, bundle: false, go: false, covers: [], ch });
       r.log({ k: "chmake", cr, ch, t: now() });
       return;
     }
     case "go": {
       const child = s.node.id;
+      r.log({ k: "launching", cr, child, via: "go" });
       try {
         const h = go(coroutine(r, s.node));
-        held.push({ h, bundle: false, covers: [child], ch: -1 });
-        r.log({ k: "launch", cr, child, err: null });
+        held.push({ h, bundle: false, go: true, covers: [child], ch: -1 });
+        r.log({ k: "launch", cr, child, err: null, via: "go" });
       } catch (e) {
-        r.log({ k: "launch", cr, child, err: code(e) });
+        r.log({ k: "launch", cr, child, err: code(e), via: "go" });
+      }
+      return;
+    }
+    case "join": {
+      const b = newestGroup(held);
+      if (b === undefined) return; // nothing to launch into: the body is not launched
+      const child = s.node.id;
+      const via = b.go ? "join" : "bundle";
+      r.log({ k: "launching", cr, child, via });
+      try {
+        bundle_go(b.h, coroutine(r, s.node));
+        b.covers.push(child);
+        r.log({ k: "launch", cr, child, err: null, via });
+      } catch (e) {
+        r.log({ k: "launch", cr, child, err: code(e), via });
       }
       return;
     }
     case "bundle": {
-      const b: Held = { h: bundle(), bundle: true, covers: [], ch: -1 };
+      const b: Held = { h: bundle(), bundle: true, go: false, covers: [], ch: -1 };
       held.push(b);
       for (const m of s.nodes) {
+        r.log({ k: "launching", cr, child: m.id, via: "bundle" });
         try {
           bundle_go(b.h, coroutine(r, m));
           b.covers.push(m.id);
-          r.log({ k: "launch", cr, child: m.id, err: null });
+          r.log({ k: "launch", cr, child: m.id, err: null, via: "bundle" });
         } catch (e) {
-          r.log({ k: "launch", cr, child: m.id, err: code(e) });
+          r.log({ k: "launch", cr, child: m.id, err: code(e), via: "bundle" });
         }
       }
       return;
@@ -283,15 +319,16 @@ export function* harness(r: Run): Generator<unknown, void, unknown> {
   try {
     for (let k = 0; k < CHANNELS; k++) r.chans.push({ ends: chmake(), open: true });
     const b = bundle();
+    r.log({ k: "launching", cr: HARNESS, child: 0, via: "bundle" });
     bundle_go(b, coroutine(r, r.program.main));
-    r.log({ k: "launch", cr: HARNESS, child: 0, err: null });
+    r.log({ k: "launch", cr: HARNESS, child: 0, err: null, via: "bundle" });
     try {
       yield* bundle_wait(b, r.t0 + r.program.horizon);
     } catch (e) {
       if (!(e instanceof DillError && e.code === "ETIMEDOUT")) r.errors.push(e);
     }
-    release(r, HARNESS, { h: b, bundle: true, covers: [0], ch: -1 });
-    for (let k = 0; k < CHANNELS; k++) release(r, HARNESS, { h: -1, bundle: false, covers: [], ch: k });
+    release(r, HARNESS, { h: b, bundle: true, go: false, covers: [0], ch: -1 });
+    for (let k = 0; k < CHANNELS; k++) release(r, HARNESS, { h: -1, bundle: false, go: false, covers: [], ch: k });
   } catch (e) {
     r.errors.push(e);
   }

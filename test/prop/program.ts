@@ -1,8 +1,9 @@
 /**
  * A small language of coroutine programs, for property-based tests of the scheduler: a program is
  * a tree of coroutine bodies, each body a list of steps (chmake, chsend, chrecv, choose, chdone,
- * msleep, dill_yield, go, bundle + bundle_go, bundle_wait, hclose). This module has the syntax, the fast-check generator and the printer, which
- * shows a program as readable pseudo-code when a property fails.
+ * msleep, dill_yield, go, bundle + bundle_go, bundle_go into a `go()` handle, bundle_wait on a
+ * bundle or a `go()` handle, hclose). This module has the syntax, the fast-check generator and the
+ * printer, which shows a program as readable pseudo-code when a property fails.
  */
 import fc from "fast-check";
 
@@ -21,6 +22,8 @@ export interface Arm {
 export type Step =
   | { op: "go"; body: Step[] }
   | { op: "bundle"; members: Step[][] }
+  /** bundle_go into the newest `go()` or `bundle()` handle held: a `go()` handle is a bundle too. */
+  | { op: "join"; body: Step[] }
   | { op: "wait"; dl: Deadline }
   | { op: "close"; nth: number }
   | { op: "send"; ch: number; end: End; dl: Deadline }
@@ -41,7 +44,10 @@ export interface Node {
 
 /** A step with the coroutines it launches numbered. */
 export type CStep =
-  Exclude<Step, { op: "go" } | { op: "bundle" }> | { op: "go"; node: Node } | { op: "bundle"; nodes: Node[] };
+  | Exclude<Step, { op: "go" } | { op: "bundle" } | { op: "join" }>
+  | { op: "go"; node: Node }
+  | { op: "join"; node: Node }
+  | { op: "bundle"; nodes: Node[] };
 
 /** Channels the harness makes for every program: c0 and c1, each with ends a and b. */
 export const CHANNELS = 2;
@@ -63,7 +69,7 @@ export class Program {
     const compile = (steps: Step[], parent: number): Node => {
       const node: Node = { id: next++, parent, steps: [] };
       for (const s of steps) {
-        if (s.op === "go") node.steps.push({ op: "go", node: compile(s.body, node.id) });
+        if (s.op === "go" || s.op === "join") node.steps.push({ op: s.op, node: compile(s.body, node.id) });
         else if (s.op === "bundle") node.steps.push({ op: "bundle", nodes: s.members.map((m) => compile(m, node.id)) });
         else node.steps.push(s);
       }
@@ -84,6 +90,9 @@ export class Program {
         const at = `${ind}  ${i} `;
         if (s.op === "go") {
           out.push(`${at}go`);
+          body(s.node, `${ind}      `);
+        } else if (s.op === "join") {
+          out.push(`${at}bundle_go(newest go or bundle handle)`);
           body(s.node, `${ind}      `);
         } else if (s.op === "bundle") {
           out.push(`${at}bundle`);
@@ -134,7 +143,7 @@ function stepText(s: CStep, cr: number, i: number): string {
     case "done":
       return `chdone(${endName(s.ch, s.end)})`;
     case "wait":
-      return `bundle_wait(newest bundle, ${dlText(s.dl)})`;
+      return `bundle_wait(newest go or bundle handle, ${dlText(s.dl)})`;
     case "close":
       return `hclose(${s.nth === 0 ? "newest handle" : `handle newest-${s.nth}`})`;
     default:
@@ -197,6 +206,7 @@ function body(depth: number, len: number): fc.Arbitrary<Step[]> {
   const inner = body(depth - 1, 5);
   const launches: fc.WeightedArbitrary<Step>[] = [
     { weight: 4, arbitrary: fc.record({ op: fc.constant("go" as const), body: inner }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant("join" as const), body: inner }) },
     {
       weight: 3,
       arbitrary: fc.record({

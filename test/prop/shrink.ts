@@ -14,9 +14,10 @@ function* edits(body: Step[]): Generator<Step[]> {
     const s = body[i]!;
     const put = (...r: Step[]) => [...body.slice(0, i), ...r, ...body.slice(i + 1)];
     yield put();
-    if (s.op === "go") {
+    if (s.op === "go" || s.op === "join") {
       yield put(...s.body);
-      for (const b of edits(s.body)) yield put({ op: "go", body: b });
+      if (s.op === "join") yield put({ op: "go", body: s.body });
+      for (const b of edits(s.body)) yield put({ op: s.op, body: b });
     } else if (s.op === "bundle") {
       for (const m of s.members) yield put({ op: "go", body: m });
       if (s.members.length > 1)
@@ -41,7 +42,8 @@ function renameChannel(body: Step[], from: number, to: number): Step[] {
   return body.map((s): Step => {
     switch (s.op) {
       case "go":
-        return { op: "go", body: renameChannel(s.body, from, to) };
+      case "join":
+        return { op: s.op, body: renameChannel(s.body, from, to) };
       case "bundle":
         return { op: "bundle", members: s.members.map((m) => renameChannel(m, from, to)) };
       case "send":

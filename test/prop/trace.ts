@@ -17,8 +17,10 @@ export function trace(r: Run, max = 80): string {
   const lines = r.events.map((e, i) => {
     const at = `#${i}`.padEnd(5);
     switch (e.k) {
+      case "launching":
+        return `${at}${" ".repeat(7)} ${who(e.cr)} ${e.via === "go" ? "go" : "bundle_go"}(cr${e.child})${e.via === "join" ? " into a go() handle" : ""}`;
       case "launch":
-        return `${at}${" ".repeat(7)} ${who(e.cr)} launches cr${e.child}${e.err === null ? "" : `: ${e.err}`}`;
+        return `${at}${" ".repeat(7)} ${who(e.cr)}: the launch of cr${e.child} ${e.err === null ? "returns" : `fails: ${e.err}`}`;
       case "start":
         return `${at}${t(e.t)} cr${e.cr} starts`;
       case "exit":
@@ -40,7 +42,7 @@ export function trace(r: Run, max = 80): string {
         else if (e.op === "chrecv") args = `${endName(e.ch!, e.end!)}, `;
         else if (e.op === "choose")
           args = `[${e.arms!.map((a) => (a.send ? `send ${endName(a.ch, a.end)} "${a.val}"` : `recv ${endName(a.ch, a.end)}`)).join(", ")}], `;
-        else if (e.op === "bundle_wait") args = `{${e.covers!.map((c) => `cr${c}`).join(" ")}}, `;
+        else if (e.op === "bundle_wait") args = `${e.on} handle of {${e.covers!.map((c) => `cr${c}`).join(" ")}}, `;
         return `${at}${t(e.t)} cr${e.cr} ${e.op}(${args}${e.op === "dill_yield" ? "" : dl(e.dl)})`;
       }
       case "ret": {
