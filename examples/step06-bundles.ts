@@ -10,7 +10,7 @@ import {
   msleep,
   now,
   run,
-} from "../src/index.js";
+} from "tsdill";
 
 function* job(id: number, ms: number) {
   yield* msleep(now() + ms);
