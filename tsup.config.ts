@@ -1,3 +1,6 @@
+import { build } from "esbuild";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { defineConfig, type Options } from "tsup";
 
 /** The library's entries: "tsdill" and "tsdill/effection". */
@@ -16,9 +19,45 @@ const common: Options = {
   tsconfig: "tsconfig.build.json",
 };
 
-export default defineConfig([
-  // ESM: the library entries and the `tsdill` command (bin).
-  { ...common, entry: { ...library, cli: "src/cli/main.ts" }, format: ["esm"] },
-  // CommonJS: the library entries only.
-  { ...common, entry: library, format: ["cjs"] },
-]);
+/**
+ * Node's entry for `import`: a small ES module per library entry that re-exports the CommonJS
+ * build (`dist/index.mjs` for `dist/index.cjs`). A process that both imports and requires tsdill
+ * then loads the runtime once: one scheduler, one handle table, one `DillError` class. The names
+ * are the entry's value exports, as esbuild sees them in the sources.
+ */
+async function writeNodeEsmEntries(outDir: string): Promise<void> {
+  for (const [name, source] of Object.entries(library)) {
+    const { metafile } = await build({
+      entryPoints: [source],
+      bundle: true,
+      write: false,
+      metafile: true,
+      format: "esm",
+      platform: "node",
+      packages: "external",
+      outfile: "entry.js",
+      logLevel: "error",
+    });
+    const keys = Object.values(metafile.outputs)
+      .flatMap((o) => o.exports)
+      .sort();
+    if (keys.length === 0) throw new Error(`${source}: no exports found`);
+    const base = name.slice(name.lastIndexOf("/") + 1);
+    const text =
+      `// Node's entry for \`import\`: the CommonJS build holds tsdill's runtime, once per process.\n` +
+      `import cjs from "./${base}.cjs";\n` +
+      `export const {\n${keys.map((k) => `  ${k},\n`).join("")}} = cjs;\n`;
+    writeFileSync(join(outDir, `${name}.mjs`), text);
+  }
+}
+
+export default defineConfig((flags) => {
+  const outDir = flags.outDir ?? "dist";
+  return [
+    // ESM: the library entries, for bundlers (the "module" condition: tree-shaken, one copy per
+    // bundle), and the `tsdill` command (bin).
+    { ...common, entry: { ...library, cli: "src/cli/main.ts" }, format: ["esm"] },
+    // CommonJS: the library entries, for `require` and, through the .mjs entries, for `import`.
+    { ...common, entry: library, format: ["cjs"], onSuccess: () => writeNodeEsmEntries(outDir) },
+  ];
+});

@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: "forks",
+    // The default reporter counts skipped tests; this one also lists them, each saying why.
+    reporters: ["default", "./test/skipped-reporter.ts"],
   },
 });

@@ -8,8 +8,8 @@
  * Run: npx tsx examples/effection.ts   (effection is a dev dependency of tsdill)
  */
 import { type Operation, run as effectionRun, sleep, spawn, suspend } from "effection";
-import { DillError, dill_stats, msleep, now, run } from "../src/index.js";
-import { effection_call, effection_drain, effection_go } from "../src/interop/effection.js";
+import { DillError, dill_stats, msleep, now, run } from "tsdill";
+import { effection_call, effection_drain, effection_go } from "tsdill/effection";
 
 // ---- effection inside tsdill ------------------------------------------------------------------
 function* effectionWork(): Operation<number> {

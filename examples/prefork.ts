@@ -28,7 +28,7 @@ import {
   ipc_listener_fromfd,
   now,
   run,
-} from "../src/index.js";
+} from "tsdill";
 
 const WORKERS = 2;
 

@@ -1,4 +1,4 @@
-import { bundle, bundle_go, bundle_wait, chmake, chrecv, chsend, go, hclose, msleep, now, run } from "../src/index.js";
+import { bundle, bundle_go, bundle_wait, chmake, chrecv, chsend, go, hclose, msleep, now, run } from "tsdill";
 
 function* worker(id: number, ch: number) {
   yield* msleep(now() + 10 * id); // pretend to work for a while

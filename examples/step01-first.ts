@@ -1,5 +1,5 @@
 // Step 1: run() and a first coroutine.
-import { go, hclose, msleep, now, run } from "../src/index.js";
+import { go, hclose, msleep, now, run } from "tsdill";
 
 function* hello(name: string) {
   console.log(`hello, ${name}`);

@@ -1,5 +1,5 @@
 // Step 2: go() and hclose(): cancellation runs finally blocks, synchronously.
-import { DillError, go, hclose, msleep, now, run } from "../src/index.js";
+import { DillError, go, hclose, msleep, now, run } from "tsdill";
 
 let ticks = 0;
 

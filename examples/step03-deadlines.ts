@@ -1,5 +1,5 @@
 // Step 3: deadlines. Every blocking call takes an absolute deadline on the now() clock.
-import { chmake, chrecv, DillError, hclose, msleep, now, run } from "../src/index.js";
+import { chmake, chrecv, DillError, hclose, msleep, now, run } from "tsdill";
 
 await run(function* main() {
   const start = now();

@@ -1,5 +1,5 @@
 // Step 4: channels. Unbuffered: a send completes only when a receiver takes the value.
-import { chdone, chmake, chrecv, chsend, DillError, go, hclose, isDillError, now, run } from "../src/index.js";
+import { chdone, chmake, chrecv, chsend, DillError, go, hclose, isDillError, now, run } from "tsdill";
 
 function* producer(ch: number) {
   for (const word of ["one", "two", "three"]) {

@@ -13,7 +13,7 @@ import {
   msleep,
   now,
   run,
-} from "../src/index.js";
+} from "tsdill";
 
 function* numbers(ch: number) {
   for (let i = 1; i <= 3; i++) {

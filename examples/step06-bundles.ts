@@ -11,7 +11,7 @@ import {
   msleep,
   now,
   run,
-} from "../src/index.js";
+} from "tsdill";
 
 function* job(id: number, ms: number) {
   yield* msleep(now() + ms);

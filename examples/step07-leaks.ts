@@ -1,6 +1,6 @@
 // Step 7: leak checking with dill_stats(). Structured concurrency means nothing outlives its owner;
 // dill_stats() shows what is still open, so a test or a teacher can check it.
-import { bundle, bundle_go, chmake, dill_configure, dill_stats, go, hclose, msleep, now, run } from "../src/index.js";
+import { bundle, bundle_go, chmake, dill_configure, dill_stats, go, hclose, msleep, now, run } from "tsdill";
 
 function* forever() {
   yield* msleep(-1);

@@ -1,7 +1,7 @@
 // Step 8: Promises. run() turns a coroutine into a Promise; await_promise waits for a Promise
 // inside a coroutine, and can be cancelled or time out like any other blocking call.
 import { setTimeout as delay } from "node:timers/promises";
-import { await_promise, DillError, go, hclose, msleep, now, run } from "../src/index.js";
+import { await_promise, DillError, go, hclose, msleep, now, run } from "tsdill";
 
 function* fetcher() {
   try {

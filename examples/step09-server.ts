@@ -18,7 +18,7 @@ import {
   ipc_listen,
   type Op,
   run,
-} from "../src/index.js";
+} from "tsdill";
 
 /** Reads bytes up to a newline; one byte per brecv keeps the example short, not fast. */
 function* readLine(s: number, deadline: number): Op<string> {

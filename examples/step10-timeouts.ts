@@ -22,7 +22,7 @@ import {
   now,
   type Op,
   run,
-} from "../src/index.js";
+} from "tsdill";
 
 const CONVERSATION_MS = 500; // how long a client may take, from accept to goodbye
 

@@ -25,7 +25,7 @@ import {
   now,
   type Op,
   run,
-} from "../src/index.js";
+} from "tsdill";
 
 function* readLine(s: number, deadline: number): Op<string> {
   const bytes: number[] = [];

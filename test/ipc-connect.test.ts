@@ -32,6 +32,7 @@ import {
   tempDirPerFile,
   unprivileged,
 } from "./ipc-helpers.js";
+import { needs } from "./prerequisites.js";
 
 let dir: string;
 let peerBin: string | null = null;
@@ -116,45 +117,39 @@ describe("ipc_connect", () => {
     });
   });
 
-  it.runIf(hasCommand("cc"))(
-    "fails with ETIMEDOUT when the listener's backlog stays full until the deadline",
-    async () => {
-      const addr = fresh();
-      const p = await fullListener(addr);
-      try {
-        await run(function* () {
-          const c1 = yield* ipc_connect(addr, now() + 2000);
-          const t0 = now();
-          expect(yield* codeOf(ipc_connect(addr, now() + 150))).toBe("ETIMEDOUT");
-          expect(now() - t0).toBeGreaterThanOrEqual(100);
-          hclose(c1);
-        });
-      } finally {
-        await stop(p);
-      }
-    },
-  );
+  needs("cc").it("fails with ETIMEDOUT when the listener's backlog stays full until the deadline", async () => {
+    const addr = fresh();
+    const p = await fullListener(addr);
+    try {
+      await run(function* () {
+        const c1 = yield* ipc_connect(addr, now() + 2000);
+        const t0 = now();
+        expect(yield* codeOf(ipc_connect(addr, now() + 150))).toBe("ETIMEDOUT");
+        expect(now() - t0).toBeGreaterThanOrEqual(100);
+        hclose(c1);
+      });
+    } finally {
+      await stop(p);
+    }
+  });
 
-  it.runIf(hasCommand("cc"))(
-    "fails with ECANCELED when its coroutine is cancelled while it waits for room",
-    async () => {
-      const addr = fresh();
-      const p = await fullListener(addr);
-      try {
-        await run(function* () {
-          const c1 = yield* ipc_connect(addr, now() + 2000);
-          const out = { code: "" };
-          const cr = go(worker(addr, out));
-          yield* msleep(now() + 30);
-          hclose(cr);
-          expect(out.code).toBe("ECANCELED");
-          hclose(c1);
-        });
-      } finally {
-        await stop(p);
-      }
-    },
-  );
+  needs("cc").it("fails with ECANCELED when its coroutine is cancelled while it waits for room", async () => {
+    const addr = fresh();
+    const p = await fullListener(addr);
+    try {
+      await run(function* () {
+        const c1 = yield* ipc_connect(addr, now() + 2000);
+        const out = { code: "" };
+        const cr = go(worker(addr, out));
+        yield* msleep(now() + 30);
+        hclose(cr);
+        expect(out.code).toBe("ECANCELED");
+        hclose(c1);
+      });
+    } finally {
+      await stop(p);
+    }
+  });
 
   it("fails with ECANCELED when called from a cancelled coroutine (its cleanup cannot block)", async () => {
     const addr = fresh();

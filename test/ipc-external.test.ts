@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import {
   await_promise,
   brecv,
@@ -21,14 +21,14 @@ import {
   now,
   run,
 } from "../src/index.js";
-import { buildPeer, codeOf, expectNoFdLeak, hasCommand, pattern, tempDirPerFile } from "./ipc-helpers.js";
+import { buildPeer, codeOf, expectNoFdLeak, pattern, tempDirPerFile } from "./ipc-helpers.js";
+import { needs, onPath } from "./prerequisites.js";
 
 const MiB = 1 << 20;
 const CHUNK = 65536;
 let dir: string;
 let peerBin = "";
-const haveCc = hasCommand("cc");
-const haveSocat = hasCommand("socat");
+const haveCc = onPath("cc");
 
 expectNoFdLeak();
 tempDirPerFile((d) => {
@@ -103,7 +103,7 @@ function* echoClient(addr: string, data: Uint8Array): Generator<unknown, Buffer,
   return Buffer.from(got);
 }
 
-describe.runIf(haveCc)("tsdill and a C program with plain POSIX sockets", () => {
+needs("cc").describe("tsdill and a C program with plain POSIX sockets", () => {
   it("a tsdill server echoes 1 MiB to the C client byte for byte", async () => {
     const addr = path.join(dir, "c-client.ipc");
     await run(function* () {
@@ -135,7 +135,7 @@ describe.runIf(haveCc)("tsdill and a C program with plain POSIX sockets", () => 
   });
 });
 
-describe.runIf(haveSocat)("tsdill and socat", () => {
+needs("socat").describe("tsdill and socat", () => {
   it("a tsdill server echoes 1 MiB to a socat client byte for byte", async () => {
     const addr = path.join(dir, "socat-client.ipc");
     const data = pattern(MiB, 12);
@@ -169,6 +169,3 @@ describe.runIf(haveSocat)("tsdill and socat", () => {
     });
   });
 });
-
-if (!haveSocat) it.skip("socat is not installed here: the socat interoperability tests are skipped", () => {});
-if (!haveCc) it.skip("cc is not installed here: the C interoperability tests are skipped", () => {});

@@ -34,6 +34,7 @@ import {
   runChild,
   tempDirPerFile,
 } from "./ipc-helpers.js";
+import { needs } from "./prerequisites.js";
 
 let dir: string;
 let peerBin = "";
@@ -140,52 +141,49 @@ describe("ipc_fromfd and ipc_listener_fromfd, resources", () => {
   });
 });
 
-describe.runIf(hasCommand("cc"))(
-  "handles around inherited fds (a C program passes the socket as fd 3 to a child)",
-  () => {
-    it("ipc_fromfd wraps an inherited connected socket: the child echoes 256 KiB over it, then closes it", async () => {
-      const addr = path.join(dir, "inherit-conn.ipc");
-      const data = pattern(N, 5);
-      await run(function* () {
-        const ls = yield* ipc_listen(addr, 10);
-        const child = runChild(["fromfd-echo", String(N)], { wrap: [peerBin, "exec-connected", addr] });
-        const s = yield* ipc_accept(ls, now() + 10_000);
-        const cr = go(sender(s, data));
-        const got = new Uint8Array(N);
-        yield* brecv(s, got, N, now() + 10_000);
-        expect(Buffer.compare(got, data)).toBe(0);
-        yield* ipc_close(s, now() + 5000); // both sides close at once: each sees the other's end
-        const r = yield* await_promise(child, now() + 15_000);
-        expect(childJson(r).result).toBe("OK");
-        hclose(cr);
-        hclose(ls);
-      });
+needs("cc").describe("handles around inherited fds (a C program passes the socket as fd 3 to a child)", () => {
+  it("ipc_fromfd wraps an inherited connected socket: the child echoes 256 KiB over it, then closes it", async () => {
+    const addr = path.join(dir, "inherit-conn.ipc");
+    const data = pattern(N, 5);
+    await run(function* () {
+      const ls = yield* ipc_listen(addr, 10);
+      const child = runChild(["fromfd-echo", String(N)], { wrap: [peerBin, "exec-connected", addr] });
+      const s = yield* ipc_accept(ls, now() + 10_000);
+      const cr = go(sender(s, data));
+      const got = new Uint8Array(N);
+      yield* brecv(s, got, N, now() + 10_000);
+      expect(Buffer.compare(got, data)).toBe(0);
+      yield* ipc_close(s, now() + 5000); // both sides close at once: each sees the other's end
+      const r = yield* await_promise(child, now() + 15_000);
+      expect(childJson(r).result).toBe("OK");
+      hclose(cr);
+      hclose(ls);
     });
+  });
 
-    it("ipc_listener_fromfd wraps an inherited listening socket, and closing it removes no file", async () => {
-      const addr = path.join(dir, "inherit-ls.ipc");
-      const data = pattern(N, 6);
-      await run(function* () {
-        const child = runChild(["listener-fromfd", String(N)], { wrap: [peerBin, "exec-listening", addr] });
-        let s = -1;
-        for (let i = 0; i < 500 && s < 0; i++) {
-          try {
-            s = yield* ipc_connect(addr, now() + 1000);
-          } catch {
-            yield* msleep(now() + 10); // the child is still starting
-          }
+  it("ipc_listener_fromfd wraps an inherited listening socket, and closing it removes no file", async () => {
+    const addr = path.join(dir, "inherit-ls.ipc");
+    const data = pattern(N, 6);
+    await run(function* () {
+      const child = runChild(["listener-fromfd", String(N)], { wrap: [peerBin, "exec-listening", addr] });
+      let s = -1;
+      for (let i = 0; i < 500 && s < 0; i++) {
+        try {
+          s = yield* ipc_connect(addr, now() + 1000);
+        } catch {
+          yield* msleep(now() + 10); // the child is still starting
         }
-        const cr = go(sender(s, data));
-        const got = new Uint8Array(N);
-        yield* brecv(s, got, N, now() + 10_000);
-        expect(Buffer.compare(got, data)).toBe(0);
-        yield* ipc_close(s, now() + 5000);
-        const r = yield* await_promise(child, now() + 15_000);
-        expect(childJson(r).result).toBe("OK");
-        expect(fs.statSync(addr).isSocket()).toBe(true);
-        hclose(cr);
-      });
-      fs.unlinkSync(addr);
+      }
+      const cr = go(sender(s, data));
+      const got = new Uint8Array(N);
+      yield* brecv(s, got, N, now() + 10_000);
+      expect(Buffer.compare(got, data)).toBe(0);
+      yield* ipc_close(s, now() + 5000);
+      const r = yield* await_promise(child, now() + 15_000);
+      expect(childJson(r).result).toBe("OK");
+      expect(fs.statSync(addr).isSocket()).toBe(true);
+      hclose(cr);
     });
-  },
-);
+    fs.unlinkSync(addr);
+  });
+});

@@ -22,6 +22,7 @@ import {
   run,
 } from "../src/index.js";
 import { childJson, expectNoFdLeak, runChild, tempDirPerFile } from "./ipc-helpers.js";
+import { when } from "./prerequisites.js";
 
 let dir: string;
 expectNoFdLeak();
@@ -216,39 +217,39 @@ describe("the socket file of ipc_listen", () => {
   const canSwitchUser =
     spawnSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, "-e", ""]).status ===
     0;
-  it.runIf(canSwitchUser)(
-    "refuses a process of another user (EACCES) when the mode is 0o600, admits it with 0o666",
-    async () => {
-      // skipped where setpriv cannot switch to nobody (not root, or no setpriv): no other user to try with
-      const sub = fs.mkdtempSync(path.join(dir, "o"));
-      // nobody may pass through the directories to the socket file, not list them
-      fs.chmodSync(dir, 0o711);
-      fs.chmodSync(sub, 0o711);
-      const connectAs = (addr: string): Promise<string> =>
-        new Promise((resolve) => {
-          const script = `const s = require("net").createConnection(process.argv[1]);
+  when(
+    canSwitchUser,
+    "setpriv cannot switch to the user nobody here: it needs root and setpriv (Debian: util-linux)",
+  ).it("refuses a process of another user (EACCES) when the mode is 0o600, admits it with 0o666", async () => {
+    // skipped where setpriv cannot switch to nobody (not root, or no setpriv): no other user to try with
+    const sub = fs.mkdtempSync(path.join(dir, "o"));
+    // nobody may pass through the directories to the socket file, not list them
+    fs.chmodSync(dir, 0o711);
+    fs.chmodSync(sub, 0o711);
+    const connectAs = (addr: string): Promise<string> =>
+      new Promise((resolve) => {
+        const script = `const s = require("net").createConnection(process.argv[1]);
           s.on("connect", () => { console.log("OK"); s.destroy(); });
           s.on("error", (e) => console.log(e.code));`;
-          const c = spawn(
-            "setpriv",
-            ["--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, "-e", script, addr],
-            { stdio: ["ignore", "pipe", "inherit"] },
-          );
-          let o = "";
-          c.stdout.setEncoding("utf8").on("data", (d: string) => (o += d));
-          c.on("close", () => resolve(o.trim()));
-        });
-      await run(function* () {
-        const closed = path.join(sub, "closed.ipc");
-        const ls1 = yield* ipc_listen(closed, 10, { mode: 0o600 });
-        expect(yield* await_promise(connectAs(closed), now() + 15_000)).toBe("EACCES");
-        hclose(ls1);
-        const open = path.join(sub, "open.ipc");
-        const ls2 = yield* ipc_listen(open, 10, { mode: 0o666 });
-        expect(yield* await_promise(connectAs(open), now() + 15_000)).toBe("OK");
-        hclose(yield* ipc_accept(ls2, now() + 5000));
-        hclose(ls2);
+        const c = spawn(
+          "setpriv",
+          ["--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, "-e", script, addr],
+          { stdio: ["ignore", "pipe", "inherit"] },
+        );
+        let o = "";
+        c.stdout.setEncoding("utf8").on("data", (d: string) => (o += d));
+        c.on("close", () => resolve(o.trim()));
       });
-    },
-  );
+    await run(function* () {
+      const closed = path.join(sub, "closed.ipc");
+      const ls1 = yield* ipc_listen(closed, 10, { mode: 0o600 });
+      expect(yield* await_promise(connectAs(closed), now() + 15_000)).toBe("EACCES");
+      hclose(ls1);
+      const open = path.join(sub, "open.ipc");
+      const ls2 = yield* ipc_listen(open, 10, { mode: 0o666 });
+      expect(yield* await_promise(connectAs(open), now() + 15_000)).toBe("OK");
+      hclose(yield* ipc_accept(ls2, now() + 5000));
+      hclose(ls2);
+    });
+  });
 });

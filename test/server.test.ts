@@ -8,11 +8,11 @@ import { createConnection, type Socket } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { hasCommand, ROOT, tempDirPerFile } from "./ipc-helpers.js";
+import { ROOT, tempDirPerFile } from "./ipc-helpers.js";
+import { needs } from "./prerequisites.js";
 
 const exec = promisify(execFile);
 const CLI = path.join(ROOT, "src/cli/main.ts");
-const haveSocat = hasCommand("socat");
 let dir = "";
 let serial = 0;
 tempDirPerFile((d) => (dir = d));
@@ -73,7 +73,7 @@ async function stop(s: Running, sig: NodeJS.Signals = "SIGINT"): Promise<number 
 }
 
 describe("tsdill serve", () => {
-  it.skipIf(!haveSocat)("answers a socat session: PING, SET, GET, DEL, ECHO, errors, STATS, QUIT", async () => {
+  needs("socat").it("answers a socat session: PING, SET, GET, DEL, ECHO, errors, STATS, QUIT", async () => {
     const s = await serve();
     try {
       const input =

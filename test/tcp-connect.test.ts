@@ -32,16 +32,8 @@ import {
   TcpStorage,
 } from "../src/index.js";
 import { failure } from "./expect-dill.js";
-import {
-  childJson,
-  codeOf,
-  exhaustPool,
-  expectNoFdLeak,
-  fillHandleTable,
-  hasCommand,
-  ROOT,
-  TEST_DIR,
-} from "./ipc-helpers.js";
+import { childJson, codeOf, exhaustPool, expectNoFdLeak, fillHandleTable, ROOT, TEST_DIR } from "./ipc-helpers.js";
+import { needs } from "./prerequisites.js";
 import { closedPort, haveIpv6Loopback } from "./tcp-helpers.js";
 
 expectNoFdLeak();
@@ -273,7 +265,7 @@ describe("tcp_connect and tcp_accept", () => {
     });
   });
 
-  it.runIf(hasCommand("python3"))(
+  needs("python3").it(
     "tcp_connect fails with ETIMEDOUT at its deadline and ECANCELED when cancelled, while the peer's queue is full",
     async () => {
       const { port, proc } = await fullListener();

@@ -3,7 +3,7 @@
  * for byte. socat uses 4 KiB blocks (`-b 4096`), as in the IPC tests.
  */
 import { spawn } from "node:child_process";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import {
   await_promise,
   brecv,
@@ -21,12 +21,12 @@ import {
   tcp_done,
   tcp_listen,
 } from "../src/index.js";
-import { codeOf, expectNoFdLeak, hasCommand, pattern } from "./ipc-helpers.js";
+import { codeOf, expectNoFdLeak, pattern } from "./ipc-helpers.js";
+import { needs } from "./prerequisites.js";
 import { closedPort } from "./tcp-helpers.js";
 
 const MiB = 1 << 20;
 const CHUNK = 65536;
-const haveSocat = hasCommand("socat");
 
 expectNoFdLeak();
 
@@ -63,7 +63,7 @@ function* sendAll(s: number, data: Uint8Array) {
   yield* tcp_done(s, now() + 10_000);
 }
 
-describe.runIf(haveSocat)("tsdill TCP and socat", () => {
+needs("socat").describe("tsdill TCP and socat", () => {
   it("a tsdill server echoes 1 MiB to a socat client byte for byte", async () => {
     const data = pattern(MiB, 31);
     await run(function* () {
@@ -109,5 +109,3 @@ describe.runIf(haveSocat)("tsdill TCP and socat", () => {
     });
   });
 });
-
-if (!haveSocat) it.skip("socat is not installed here: the socat interoperability tests are skipped", () => {});

@@ -31,7 +31,8 @@ import {
   tcp_listen,
   tcp_recv_some,
 } from "../src/index.js";
-import { codeOf, expectNoFdLeak, hasCommand, pattern, iol, sendAll } from "./ipc-helpers.js";
+import { codeOf, expectNoFdLeak, pattern, iol, sendAll } from "./ipc-helpers.js";
+import { needs } from "./prerequisites.js";
 import { tcpPair } from "./tcp-helpers.js";
 
 expectNoFdLeak();
@@ -158,7 +159,7 @@ describe("bsend and brecv on TCP connections", () => {
     });
   });
 
-  it.runIf(hasCommand("python3"))(
+  needs("python3").it(
     "fail with ECONNRESET when the peer process is killed with bytes unread, EPIPE when it had read everything",
     async () => {
       // A peer that connects and then sleeps without reading (or reads everything first, when told "read").

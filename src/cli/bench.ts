@@ -8,6 +8,9 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+/** Where the sources live: the same address as package.json's `repository`. */
+const REPOSITORY = "https://github.com/tsdill/tsdill";
+
 function findRepo(): string | null {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 4; i++) {
@@ -24,7 +27,7 @@ export async function bench(argv: readonly string[]): Promise<number> {
     console.error(
       [
         "tsdill bench: the benchmark suite is not part of the installed package. Run it from a clone:",
-        "  git clone <the tsdill repository> && cd tsdill && npm ci && npm run bench",
+        `  git clone ${REPOSITORY} && cd tsdill && npm ci && npm run bench`,
       ].join("\n"),
     );
     return 1;
