@@ -128,7 +128,8 @@ export async function prefork(cfg: PreforkConfig): Promise<number> {
       code = c !== null && c !== 0 ? c : 1;
     }
     const what = removeIfOurs(path, id);
-    if (what !== "gone" || !fine) console.log(removal(path, what));
+    // The supervisor removes the file at the stop and says so; this is for a supervisor that could not.
+    if (what === "removed" || (what === "foreign" && !fine)) console.log(removal(path, what));
   });
   return code;
 }
