@@ -523,12 +523,16 @@ describe("attacks on one server, one after the other", () => {
     const peers = Array.from({ length: 2 }, () =>
       spawn(process.execPath, ["-e", script, s.socket], { stdio: ["ignore", "pipe", "inherit"] }),
     );
-    await Promise.all(
-      peers.map((p) => new Promise<void>((r) => p.stdout!.on("data", (d: Buffer) => d.includes("ready") && r()))),
-    );
-    await until(() => fdsOf(s.pid) >= fds0 + 24, "the server to hold the 24 connections");
-    for (const p of peers) p.kill("SIGKILL");
-    await Promise.all(peers.map((p) => new Promise((r) => p.on("exit", r))));
+    const gone = peers.map((p) => new Promise((r) => p.on("exit", r)));
+    try {
+      await Promise.all(
+        peers.map((p) => new Promise<void>((r) => p.stdout!.on("data", (d: Buffer) => d.includes("ready") && r()))),
+      );
+      await until(() => fdsOf(s.pid) >= fds0 + 24, "the server to hold the 24 connections");
+    } finally {
+      for (const p of peers) p.kill("SIGKILL");
+    }
+    await Promise.all(gone);
     await unharmed("killed peers", rssOf(s.pid));
   }, 30_000);
 
