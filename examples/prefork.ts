@@ -3,12 +3,13 @@
  * ipc_listen and hands the listening socket to two worker processes as their fd 3; each worker
  * wraps it with ipc_listener_fromfd and serves with its own scheduler, and the kernel gives each
  * incoming connection to one of them. The parent then makes 20 requests, stops the workers with
- * SIGTERM, waits for them and removes the socket file.
+ * SIGTERM, waits for them and removes the socket file, if it is still the one it made.
+ * (`tsdill serve --workers N` adds a supervisor that restarts workers: see docs/server.md.)
  *
  * Usage: npx tsx examples/prefork.ts
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, linkSync, mkdtempSync, rmSync, unlinkSync } from "node:fs";
+import { existsSync, linkSync, lstatSync, mkdtempSync, rmSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -86,6 +87,7 @@ function* parent() {
     const priv = join(dir, ".private.sock");
     const ls = yield* ipc_listen(priv, 128);
     linkSync(priv, path);
+    const made = lstatSync(path); // which file is ours: another may replace it meanwhile
     const children: ChildProcess[] = [];
     for (let i = 0; i < WORKERS; i++) {
       const args = [...process.execArgv, process.argv[1]!, "worker"];
@@ -100,7 +102,8 @@ function* parent() {
     for (const c of children) c.kill("SIGTERM");
     const codes = yield* await_promise(Promise.all(children.map(exited)), now() + 10_000);
     console.log(`workers exited with codes ${codes.join(", ")}`);
-    unlinkSync(path);
+    const there = lstatSync(path, { throwIfNoEntry: false });
+    if (there !== undefined && there.dev === made.dev && there.ino === made.ino) unlinkSync(path);
     console.log(`socket file removed: ${!existsSync(path)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -2,28 +2,21 @@
  * `tsdill serve`, `load` and the command line, as users run them: the server in a child
  * process on a socket in a temp dir, driven by socat, by raw sockets and by `tsdill load`.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { createConnection, type Socket } from "node:net";
+import { execFile, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { ROOT, tempDirPerFile } from "./ipc-helpers.js";
 import { needs } from "./prerequisites.js";
+import { connect, killLeftovers, type Running, startServer, until } from "./server-helpers.js";
 
 const exec = promisify(execFile);
 const CLI = path.join(ROOT, "src/cli/main.ts");
 let dir = "";
 let serial = 0;
 tempDirPerFile((d) => (dir = d));
-
-interface Running {
-  child: ChildProcess;
-  socket: string;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
+afterEach(() => killLeftovers());
 
 function cli(args: string[], timeout = 60_000) {
   return exec(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, timeout }).then(
@@ -32,44 +25,14 @@ function cli(args: string[], timeout = 60_000) {
   );
 }
 
-async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Start `tsdill serve` on a fresh socket; resolves once it listens. */
-async function serve(...args: string[]): Promise<Running> {
-  const socket = path.join(dir, `s${++serial}.sock`);
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, "serve", "--socket", socket, ...args], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
-  const exit = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-  await until(() => out.includes("listening on") || child.exitCode !== null, "the server to listen");
-  return { child, socket, stdout: () => out, stderr: () => err, exit };
-}
-
-/** A raw client: connect, and read what arrives. */
-async function connect(socket: string): Promise<{ sock: Socket; got: () => string; closed: Promise<void> }> {
-  const sock = createConnection(socket);
-  let got = "";
-  sock.setEncoding("utf8").on("data", (d: string) => (got += d));
-  const closed = new Promise<void>((r) => sock.on("close", () => r()));
-  sock.on("error", () => {});
-  await new Promise<void>((r) => sock.once("connect", () => r()));
-  return { sock, got: () => got, closed };
+/** Start `tsdill serve` (from the sources) on a fresh socket; resolves once it listens. */
+function serve(...args: string[]): Promise<Running> {
+  return startServer(path.join(dir, `s${++serial}.sock`), args);
 }
 
 async function stop(s: Running, sig: NodeJS.Signals = "SIGINT"): Promise<number | null> {
-  s.child.kill(sig);
-  return s.exit;
+  s.kill(sig);
+  return (await s.exit).code;
 }
 
 describe("tsdill serve", () => {
@@ -98,7 +61,9 @@ describe("tsdill serve", () => {
         'ERR EINVAL unknown command "BOGUS"',
       ]);
       expect(lines[9]).toBe("ERR EINVAL usage: SET key len, then len bytes");
-      expect(lines[10]).toMatch(/^STATS connections=1 open=1 requests=9 errors=2 timeouts=0 keys=0 /);
+      expect(lines[10]).toMatch(
+        /^STATS pid=\d+ connections=1 open=1 refused=0 dropped=0 failed=0 requests=9 errors=2 timeouts=0 idle_timeouts=0 line_timeouts=0 nomem=0 keys=0 store_bytes=0 /,
+      );
       expect(lines[11]).toBe("BYE");
     } finally {
       expect(await stop(s)).toBe(0);
@@ -131,9 +96,11 @@ describe("tsdill serve", () => {
     await until(() => !existsSync(s.socket), "the socket file to go");
     await c.closed; // answered, then closed by the server
     expect(c.got()).toBe("PONG\nOK\n");
-    expect(await s.exit).toBe(0);
+    expect((await s.exit).code).toBe(0);
     expect(s.stdout()).toContain("server: stopped (SIGINT)");
-    expect(s.stdout()).toContain("connections: 1 accepted, 0 refused, 0 cancelled at shutdown");
+    expect(s.stdout()).toContain(
+      "connections: 1 accepted, 0 refused (EBUSY), 0 dropped (EMFILE), 0 cancelled at shutdown",
+    );
     expect(s.stdout()).toContain("left open: 0 coroutines, 0 handles");
     expect(existsSync(s.socket)).toBe(false);
   });
@@ -148,7 +115,9 @@ describe("tsdill serve", () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(150); // it waited for the grace period first
     await c.closed;
     expect(s.stdout()).toContain("server: stopped (SIGTERM)");
-    expect(s.stdout()).toContain("connections: 1 accepted, 0 refused, 1 cancelled at shutdown");
+    expect(s.stdout()).toContain(
+      "connections: 1 accepted, 0 refused (EBUSY), 0 dropped (EMFILE), 1 cancelled at shutdown",
+    );
     expect(s.stdout()).toContain("left open: 0 coroutines, 0 handles");
     expect(existsSync(s.socket)).toBe(false);
   });
@@ -169,17 +138,22 @@ describe("tsdill serve", () => {
     }
   });
 
-  it("prints the live tree on SIGUSR2 with --trace", async () => {
-    const s = await serve("--trace", "--trace-interval", "60000");
+  it("prints the live tree on SIGUSR2 with --trace, headed by the time and its name, as docs/server.md shows it", async () => {
+    const s = await serve("--trace", "--trace-interval", "600000");
     try {
       const c = await connect(s.socket);
       c.sock.write("PING\n");
       await until(() => c.got() === "PONG\n", "PONG");
-      s.child.kill("SIGUSR2");
-      await until(() => s.stderr().includes("handler"), "the tree");
-      expect(s.stderr()).toMatch(/coroutine \d+ \(serveMain\)/);
-      expect(s.stderr()).toMatch(/coroutine \d+ \(acceptLoop, handle \d+\) in ipc_accept/);
-      expect(s.stderr()).toMatch(/bundle \d+: 1 coroutine\n.*coroutine \d+ \(handler\) in ipc_recv_some ── ipc \d+/);
+      s.kill("SIGUSR2");
+      await until(() => s.stderr().includes("(tracer"), "the tree");
+      const printed = s.stderr().trimEnd().split("\n");
+      const docs = readFileSync(path.join(ROOT, "docs/server.md"), "utf8");
+      const section = docs.slice(docs.indexOf("## The server's structure"));
+      const shown = /```\n([\s\S]*?)\n```/.exec(section)![1]!.split("\n");
+      // The same lines but for the time and the numbers (ids, handles, pid).
+      const shape = (l: string) => l.replace(/^\[[^\]]+\]/, "[time]").replace(/\d+/g, "N");
+      expect(printed.map(shape)).toEqual(shown.map(shape));
+      expect(printed[0]).toMatch(/^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\] server \(pid \d+\):$/);
       c.sock.end();
       await c.closed;
     } finally {
@@ -208,7 +182,9 @@ describe("tsdill serve", () => {
     } finally {
       expect(await stop(s)).toBe(0);
     }
-    expect(s.stdout()).toContain("connections: 500 accepted, 0 refused, 0 cancelled at shutdown");
+    expect(s.stdout()).toContain(
+      "connections: 500 accepted, 0 refused (EBUSY), 0 dropped (EMFILE), 0 cancelled at shutdown",
+    );
   });
 
   it("serves with --workers 2: both workers share the socket, drain on SIGINT, the socket file goes", async () => {
@@ -292,7 +268,25 @@ describe("tsdill load", () => {
       "--quiet",
     ]);
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.stdout)).toMatchObject({ ok: 0, failed: 15, errors: { ENOENT: 3 } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: 0,
+      failed: 0,
+      notSent: 15,
+      connectFailed: 3,
+      errors: { ENOENT: 3 },
+    });
+  });
+
+  it("says it could not connect, and counts the requests it never sent apart from failed ones", async () => {
+    const socket = path.join(dir, "nobody.sock");
+    const r = await cli(["load", "--socket", socket, "--clients", "4", "--requests", "5", "--quiet"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      "could not connect: 4 of 4 clients (ENOENT: there is no socket file: is the server running, on this --socket?)",
+    );
+    expect(r.stdout).toContain("requests: 0 ok, 0 failed, 20 never sent");
+    expect(r.stdout).toContain("latency ms: none measured (no request was answered)");
+    expect(r.stdout).not.toMatch(/p50 0\.00/);
   });
 });
 
@@ -311,28 +305,55 @@ describe("the soak test", () => {
 
 describe("the tsdill command", () => {
   it("prints its help and each command's help", async () => {
-    const top = await cli(["--help"]);
-    expect(top.code).toBe(0);
-    expect(top.stdout).toMatch(/Usage: tsdill <command>[\s\S]*serve[\s\S]*load[\s\S]*demo[\s\S]*bench/);
-    for (const cmd of ["serve", "load", "demo"]) {
-      const r = await cli([cmd, "--help"]);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toContain(`Usage: tsdill ${cmd}`);
-    }
+    const [top, ...cmds] = await Promise.all(
+      [["--help"], ...["serve", "load", "demo"].map((c) => [c, "--help"])].map((a) => cli(a)),
+    );
+    expect(top!.code).toBe(0);
+    expect(top!.stdout).toMatch(/Usage: tsdill <command>[\s\S]*serve[\s\S]*load[\s\S]*demo[\s\S]*bench/);
+    ["serve", "load", "demo"].forEach((cmd, i) => {
+      expect(cmds[i]!.code).toBe(0);
+      expect(cmds[i]!.stdout).toContain(`Usage: tsdill ${cmd}`);
+    });
+    expect(cmds[0]!.stdout).not.toContain("--parent-pipe"); // options one process passes to another
   });
 
   it("rejects a bad option, a bad value and an unknown command with a clear message and exit code 2", async () => {
-    const bad = await cli(["serve", "--no-such-option"]);
+    const [bad, value, range, cmd, proto] = await Promise.all([
+      cli(["serve", "--no-such-option"]),
+      cli(["load", "--clients", "many"]),
+      cli(["load", "--size", "9-3"]),
+      cli(["frobnicate"]),
+      cli(["toString"]),
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("tsdill serve: unknown option --no-such-option");
-    const value = await cli(["load", "--clients", "many"]);
     expect(value.code).toBe(2);
     expect(value.stderr).toContain('--clients must be a positive integer, got "many"');
-    const range = await cli(["load", "--size", "9-3"]);
     expect(range.code).toBe(2);
     expect(range.stderr).toContain("--size must be N or MIN-MAX");
-    const cmd = await cli(["frobnicate"]);
     expect(cmd.code).toBe(2);
     expect(cmd.stderr).toContain('unknown command "frobnicate"');
+    expect(proto.code).toBe(2);
+    expect(proto.stderr).toContain('unknown command "toString"');
+  });
+
+  it("validates --backlog and bounds --workers with the other options: exit code 2, the flag named", async () => {
+    const [backlog, many, more, keys] = await Promise.all([
+      cli(["serve", "--socket", path.join(dir, "b.sock"), "--backlog", "99999999999"]),
+      cli(["serve", "--socket", path.join(dir, "w.sock"), "--workers", "100000"]),
+      cli(["serve", "--socket", path.join(dir, "w.sock"), "--workers", "9", "--max-workers", "8"]),
+      cli(["serve", "--max-keys", "16777216"]),
+    ]);
+    expect(backlog.code).toBe(2);
+    expect(backlog.stderr).toContain("tsdill serve: --backlog must be at most 2147483647, got 99999999999");
+    expect(many.code).toBe(2);
+    expect(many.stderr).toMatch(
+      /tsdill serve: --workers 100000 is more than --max-workers \(\d+: 4 per available core\); raise --max-workers to start more/,
+    );
+    expect(more.code).toBe(2);
+    expect(more.stderr).toContain("--workers 9 is more than --max-workers (8)");
+    expect(existsSync(path.join(dir, "w.sock"))).toBe(false);
+    expect(keys.code).toBe(2);
+    expect(keys.stderr).toContain("--max-keys must be at most 16777215, got 16777216");
   });
 });

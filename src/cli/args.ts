@@ -1,10 +1,12 @@
 /**
- * Command-line options: a small parser shared by the subcommands. Options are `--name value`
- * (or `--name=value`) and flags `--name`; anything unknown or malformed is a {@link UsageError},
- * which the entry point reports with the command's usage and exit code 2.
+ * Command-line options of the subcommands. `node:util`'s `parseArgs` splits the command line
+ * into options (`--name value`, `--name=value`, flags `--name`, `-h`) and positionals; this module
+ * checks them against a spec and turns the values into numbers and ranges. Anything unknown or
+ * malformed is a {@link UsageError} naming the flag, which the entry point reports with exit code 2.
  */
+import { parseArgs as tokenize } from "node:util";
 
-/** A bad command line: printed with the usage text, exit code 2. */
+/** A bad command line: printed with a pointer to the usage text, exit code 2. */
 export class UsageError extends Error {
   override readonly name = "UsageError";
 }
@@ -18,6 +20,10 @@ export interface OptionSpec {
   help: string;
   /** Shown in `--help` as the value's name. */
   value?: string;
+  /** The largest value accepted (`count` and `int`). */
+  max?: number;
+  /** Left out of `--help` (options one tsdill process passes to another). */
+  internal?: boolean;
 }
 
 export type Spec = Record<string, OptionSpec>;
@@ -33,6 +39,8 @@ function parseValue(name: string, spec: OptionSpec, raw: string): string | numbe
           `--${name} must be a ${spec.kind === "count" ? "positive" : "non-negative"} integer, got "${raw}"`,
         );
       }
+      if (spec.max !== undefined && n > spec.max)
+        throw new UsageError(`--${name} must be at most ${spec.max}, got ${raw}`);
       return n;
     }
     case "range": {
@@ -49,42 +57,49 @@ function parseValue(name: string, spec: OptionSpec, raw: string): string | numbe
 }
 
 /**
- * Parse `argv` against `spec`. `--help`/`-h` gives `{ help: true }`. Positional arguments are
- * refused unless `rest` is set, in which case everything from the first one on is returned in `_`.
+ * Parse `argv` against `spec`. `--help` or `-h` gives `help: true`. Positional arguments, unknown
+ * options, a missing value, a value given to a flag and a malformed value are each a
+ * {@link UsageError} that names the flag.
  */
 export function parseArgs(argv: readonly string[], spec: Spec): { opts: Parsed; help: boolean } {
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+  };
+  for (const [name, s] of Object.entries(spec)) options[name] = { type: s.kind === "flag" ? "boolean" : "string" };
+  // Not strict: every token comes back, and the errors below are worded here, naming the flag.
+  const { tokens } = tokenize({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
   const opts: Parsed = {};
   let help = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === "--help" || a === "-h") {
+  for (const t of tokens) {
+    if (t.kind === "positional") throw new UsageError(`unexpected argument "${t.value}"`);
+    if (t.kind === "option-terminator") throw new UsageError('unexpected argument "--"');
+    if (t.name === "help") {
+      if (t.value !== undefined) throw new UsageError(`${t.rawName} takes no value`);
       help = true;
       continue;
     }
-    if (!a.startsWith("--")) throw new UsageError(`unexpected argument "${a}"`);
-    const eq = a.indexOf("=");
-    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
-    const s = spec[name];
-    if (s === undefined) throw new UsageError(`unknown option --${name}`);
+    const s = Object.hasOwn(spec, t.name) ? spec[t.name] : undefined;
+    if (s === undefined || t.rawName !== `--${t.name}`) throw new UsageError(`unknown option ${t.rawName}`);
     if (s.kind === "flag") {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      opts[name] = true;
+      if (t.value !== undefined) throw new UsageError(`--${t.name} takes no value`);
+      opts[t.name] = true;
       continue;
     }
-    let raw: string | undefined;
-    if (eq >= 0) raw = a.slice(eq + 1);
-    else raw = argv[++i];
-    if (raw === undefined) throw new UsageError(`--${name} needs a value`);
-    opts[name] = parseValue(name, s, raw);
+    // `--socket --trace` takes "--trace" as the value: a forgotten value, most likely.
+    if (t.value === undefined || (!t.inlineValue && t.value.startsWith("--")))
+      throw new UsageError(
+        `--${t.name} needs a value${t.value === undefined ? "" : ` (write --${t.name}=${t.value} if "${t.value}" is the value)`}`,
+      );
+    opts[t.name] = parseValue(t.name, s, t.value);
   }
   return { opts, help };
 }
 
 /** The options part of a `--help` text. */
 export function optionHelp(spec: Spec): string {
-  const rows = Object.entries(spec).map(
-    ([name, s]) => [`--${name}${s.kind === "flag" ? "" : ` ${s.value ?? "N"}`}`, s.help] as const,
-  );
+  const rows = Object.entries(spec)
+    .filter(([, s]) => s.internal !== true)
+    .map(([name, s]) => [`--${name}${s.kind === "flag" ? "" : ` ${s.value ?? "N"}`}`, s.help] as const);
   const w = Math.max(...rows.map((r) => r[0].length));
   return rows.map(([l, h]) => `  ${l.padEnd(w)}  ${h}`).join("\n");
 }

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { bundle, bundle_go, bundle_wait, dill_stats, dill_tree, hclose, ipc_listen, now, run } from "../index.js";
 import { optionHelp, parseArgs, type Spec } from "./args.js";
 import { clean, formatLoad, type LoadSummary, runLoad } from "./loadgen.js";
-import { DEFAULT_OPTIONS, Server, serveListener, summary } from "./server.js";
+import { serveListener } from "./server.js";
+import { DEFAULT_OPTIONS, Server, summary } from "./state.js";
 import { onSignals } from "./signals.js";
 
 const SPEC: Spec = {
@@ -69,7 +70,7 @@ export async function demo(argv: readonly string[]): Promise<number> {
       const ls = yield* ipc_listen(path, 1024);
       console.log(`server listening on ${path}`);
       const server = bundle();
-      bundle_go(server, serveListener(ls, srv, stop.promise));
+      bundle_go(server, serveListener(ls, srv, stop));
       let shown = false;
       try {
         result = yield* runLoad({

@@ -50,7 +50,12 @@ export interface LoadSummary {
   requestsPerClient: number;
   requests: number;
   ok: number;
+  /** Requests sent (or being sent) and not answered right. */
   failed: number;
+  /** Requests never sent: their client could not connect, or its connection failed before them. */
+  notSent: number;
+  /** Clients that could not connect. */
+  connectFailed: number;
   seconds: number;
   requestsPerSecond: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
@@ -70,6 +75,8 @@ class Load {
   received = 0;
   errors: Record<string, number> = {};
   failed = 0;
+  notSent = 0;
+  connectFailed = 0;
   checked = 0;
   lost = 0;
   duplicated = 0;
@@ -102,9 +109,13 @@ function* client(id: number, L: Load) {
   const o = L.o;
   let s = -1;
   let done = 0;
+  /** Requests sent, or being sent. */
+  let attempted = 0;
+  let connected = false;
   let inflight = false;
   try {
     s = yield* ipc_connect(o.socket, now() + 10_000);
+    connected = true;
     const rd = new LineReader(s, 64);
     const [lo, hi] = o.size;
     const minSize = o.verify ? Math.max(lo, HEADER) : lo;
@@ -122,6 +133,7 @@ function* client(id: number, L: Load) {
       const off = rand(0, POOL - size);
       const t0 = performance.now();
       const deadline = now() + o.timeout;
+      attempted++;
       if (o.verify) {
         const rest = L.pool.subarray(off + HEADER, off + size);
         hv.setUint32(0, id);
@@ -172,7 +184,9 @@ function* client(id: number, L: Load) {
     if (!(e instanceof DillError)) throw e;
     if (e.code === "ECANCELED") throw e;
     L.error(e.code);
-    L.failed += o.requests - done;
+    if (!connected) L.connectFailed++;
+    L.failed += attempted - done;
+    L.notSent += o.requests - attempted;
     if (o.verify && inflight) L.lost++; // sent, never answered
   } finally {
     if (s >= 0) hclose(s);
@@ -186,7 +200,7 @@ function* reporter(L: Load, t0: number) {
     o.progress!({
       done: L.n,
       total: o.clients * o.requests,
-      errors: L.failed,
+      errors: L.failed + L.notSent,
       elapsed: (performance.now() - t0) / 1000,
     });
   }
@@ -222,6 +236,8 @@ export function* runLoad(o: LoadOptions): Op<LoadSummary> {
     requests: o.clients * o.requests,
     ok: L.n,
     failed: L.failed,
+    notSent: L.notSent,
+    connectFailed: L.connectFailed,
     seconds: r3(secs),
     requestsPerSecond: Math.round(L.n / secs),
     latencyMs: {
@@ -242,17 +258,34 @@ function mb(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`;
 }
 
+/** What an error of ipc_connect most likely means, for the summary. */
+const CONNECT_HINTS: Record<string, string> = {
+  ENOENT: "there is no socket file: is the server running, on this --socket?",
+  ECONNREFUSED: "nothing listens on the socket file: a server that stopped without removing it?",
+  EACCES: "no permission to connect to the socket file",
+  ETIMEDOUT: "the server did not accept in time",
+};
+
 /** The summary as text lines. */
 export function formatLoad(s: LoadSummary, socket: string): string {
   const errs = Object.entries(s.errors).map(([k, v]) => `${k} ${v}`);
   const l = s.latencyMs;
-  const lines = [
-    `load: ${s.clients} clients x ${s.requestsPerClient} requests on ${socket}`,
-    `  requests: ${s.ok} ok, ${s.failed} failed in ${s.seconds.toFixed(2)} s = ${s.requestsPerSecond} requests/s`,
-    `  latency ms: p50 ${l.p50.toFixed(2)}  p90 ${l.p90.toFixed(2)}  p99 ${l.p99.toFixed(2)}  max ${l.max.toFixed(2)}`,
+  const lines = [`load: ${s.clients} clients x ${s.requestsPerClient} requests on ${socket}`];
+  if (s.connectFailed > 0) {
+    const codes = Object.keys(s.errors);
+    const hint = codes.length === 1 ? CONNECT_HINTS[codes[0]!] : undefined;
+    lines.push(
+      `  could not connect: ${s.connectFailed} of ${s.clients} clients${hint ? ` (${codes[0]}: ${hint})` : ""}`,
+    );
+  }
+  lines.push(
+    `  requests: ${s.ok} ok, ${s.failed} failed, ${s.notSent} never sent, in ${s.seconds.toFixed(2)} s = ${s.requestsPerSecond} requests/s`,
+    s.ok > 0
+      ? `  latency ms: p50 ${l.p50.toFixed(2)}  p90 ${l.p90.toFixed(2)}  p99 ${l.p99.toFixed(2)}  max ${l.max.toFixed(2)}`
+      : "  latency ms: none measured (no request was answered)",
     `  bytes: ${mb(s.bytesSent)} sent, ${mb(s.bytesReceived)} received`,
     `  errors: ${errs.length ? errs.join(", ") : "none"}`,
-  ];
+  );
   if (s.verify)
     lines.push(
       `  verify: ${s.verify.checked} answers checked, ${s.verify.lost} lost, ${s.verify.duplicated} duplicated, ${s.verify.corrupted} corrupted`,
@@ -264,6 +297,7 @@ export function formatLoad(s: LoadSummary, socket: string): string {
 export function clean(s: LoadSummary): boolean {
   return (
     s.failed === 0 &&
+    s.notSent === 0 &&
     Object.keys(s.errors).length === 0 &&
     (s.verify === null || (s.verify.lost === 0 && s.verify.duplicated === 0 && s.verify.corrupted === 0))
   );

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 /**
- * The `tsdill` command: `serve`, `load`, `demo` and `bench`, one module each. A bad command line
- * prints what is wrong and the usage, and exits with code 2.
+ * The `tsdill` command: `serve`, `load`, `demo` and `bench`, one module each, and `--version`. A
+ * bad command line prints what is wrong and the usage, and exits with code 2.
  */
 import { UsageError } from "./args.js";
 import { bench } from "./bench.js";
 import { demo } from "./demo.js";
 import { load } from "./load.js";
 import { serve } from "./serve.js";
+import { version } from "./version.js";
 
 const COMMANDS: Record<string, { run: (argv: readonly string[]) => Promise<number>; summary: string }> = {
   serve: { run: serve, summary: "run the key-value server on a Unix socket (graceful shutdown, --workers N)" },
@@ -26,6 +27,10 @@ ${Object.entries(COMMANDS)
   .map(([n, c]) => `  ${n.padEnd(6)}  ${c.summary}`)
   .join("\n")}
 
+Options:
+  --help, -h     this text
+  --version, -v  the version of tsdill
+
 Run "tsdill <command> --help" for a command's options.`;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -34,9 +39,13 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(HELP);
     return cmd === undefined ? 2 : 0;
   }
-  const c = COMMANDS[cmd];
+  if (cmd === "--version" || cmd === "-v") {
+    console.log(`tsdill ${version()}`);
+    return 0;
+  }
+  const c = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
   if (c === undefined) {
-    console.error(`tsdill: unknown command "${cmd}"\n\n${HELP}`);
+    console.error(`tsdill: unknown ${cmd.startsWith("-") ? "option" : "command"} "${cmd}"\n\n${HELP}`);
     return 2;
   }
   try {
@@ -48,12 +57,13 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// process.exit, not an exit once the event loop is empty: on the way out that way Node stops its
+// signal watchers and the signals' default actions return, so a signal arriving in that moment
+// (Ctrl-C pressed again) would kill the process with code 128 + its number after all went well.
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (e: unknown) => {
     console.error(e);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );

@@ -1,125 +1,135 @@
 /**
- * `tsdill serve --workers N`: pre-forked workers. The parent listens with `ipc_listen`, hands
- * the listening socket to N worker processes as their fd 3 (child_process stdio), and each worker
- * wraps it with `ipc_listener_fromfd` and serves with its own scheduler; the kernel spreads the
- * connections among them. The parent forwards SIGINT and SIGTERM, waits for every worker to
- * drain and exit, removes the socket file and exits.
+ * `tsdill serve --workers N`, the process the user starts: it makes the listening socket and its
+ * file, hands the socket to a supervisor process, and waits for it.
  *
- * The parent binds a private name first and links the socket file into place only once it is
- * ready; then it closes its own listener at once (Node would otherwise accept connections in the
- * parent too). Closing removes the private name; the socket lives on in the workers' fds.
+ * Node accepts connections on every listening socket it holds, so a process that keeps one
+ * serves on it (or drops what arrives): this one listens with `ipc_listen` only long enough to
+ * start the supervisor (`tsdill serve --workers N --listen-fd 3`, see supervisor.ts) with the
+ * socket as its fd 3, then closes its own listener. The supervisor holds the socket without
+ * listening on it, so that it can give it to the workers it restarts.
+ *
+ * It binds a private name first and links the socket file into place only once it is ready;
+ * closing its listener removes the private name, while the socket lives on in the supervisor.
+ * Signals (SIGINT, SIGTERM, SIGHUP, and SIGUSR2 with --trace) are forwarded to the supervisor.
+ * When the supervisor has ended, the socket file is removed if it is still the one made here.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { linkSync, unlinkSync } from "node:fs";
+import { linkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { await_promise, hclose, ipc_listen, ipc_listener_fd, isDillError, run } from "../index.js";
 import { onSignals } from "./signals.js";
+import { fileId, removal, removeIfOurs } from "./socketfile.js";
 
-/** Arguments of `serve` minus those only the parent uses. */
-function workerArgs(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const name = a.startsWith("--") ? a.slice(2).split("=")[0]! : "";
-    if (name === "workers" || name === "socket" || name === "backlog") {
-      if (!a.includes("=")) i++;
-      continue;
-    }
-    out.push(a);
-  }
-  return out;
+export interface PreforkConfig {
+  path: string;
+  backlog: number;
+  workers: number;
+  /** Arguments for the supervisor besides the socket (--workers, the restart policy, the workers' options). */
+  supervisorArgs: string[];
+  trace: boolean;
 }
 
-function exited(child: ChildProcess): Promise<number> {
+function ended(child: ChildProcess): Promise<[number | null, NodeJS.Signals | null]> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.on("close", (code, sig) => resolve(code ?? (sig ? 128 : 1)));
+    child.on("error", () => {
+      if (child.pid === undefined) resolve([1, null]);
+    });
+    child.on("close", (code, sig) => resolve([code, sig]));
   });
 }
 
-/** A worker and the signal to give it once it can take one. */
-interface Worker {
-  child: ChildProcess;
-  ready: boolean;
-  pending: NodeJS.Signals | null;
-}
-
-/**
- * Relay a worker's output; it is ready for signals once it says it serves (before that, a
- * signal would kill it while it is still starting up, so it is held back until then).
- */
-function watch(w: Worker): void {
-  w.child.stdout!.setEncoding("utf8").on("data", (d: string) => {
-    process.stdout.write(d);
-    if (!w.ready && d.includes("serving on")) {
-      w.ready = true;
-      if (w.pending !== null) w.child.kill(w.pending);
+/** Runs `tsdill serve --workers N`; resolves with the exit code. */
+export async function prefork(cfg: PreforkConfig): Promise<number> {
+  const { path } = cfg;
+  let sup: ChildProcess | null = null;
+  /** The supervisor handles signals (it said so). */
+  let up = false;
+  /** A stop was requested; `early`: before the supervisor handled signals (it may die of it). */
+  let stopped = false;
+  let early = false;
+  const names: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  if (cfg.trace) names.push("SIGUSR2");
+  onSignals(names, (sig) => {
+    if (sig === "SIGUSR2") {
+      if (up) sup!.kill(sig);
+      return;
     }
-  });
-}
-
-export async function prefork(path: string, backlog: number, n: number, argv: readonly string[]): Promise<number> {
-  const workers: Worker[] = [];
-  const stop = onSignals(["SIGINT", "SIGTERM"], (sig) => {
-    for (const w of workers) {
-      if (w.child.exitCode !== null) continue;
-      if (w.ready) w.child.kill(sig);
-      else w.pending = sig;
-    }
+    stopped = true;
+    if (!up) early = true;
+    if (sup !== null && sup.exitCode === null && sup.signalCode === null) sup.kill(sig);
   });
   let code = 0;
-  try {
-    await run(function* preforkMain() {
-      const priv = join(dirname(path), `.tsdill-${process.pid}.sock`);
-      let ls: number;
-      try {
-        ls = yield* ipc_listen(priv, backlog);
-      } catch (e) {
-        if (!isDillError(e)) throw e;
-        console.error(`tsdill serve: cannot listen in ${dirname(path)}: ${e.code}`);
-        code = 1;
-        return;
-      }
-      try {
-        linkSync(priv, path); // fails if the path exists: libdill's EADDRINUSE
-      } catch (e) {
-        hclose(ls);
-        const c = (e as NodeJS.ErrnoException).code;
-        console.error(
-          `tsdill serve: cannot listen on ${path}: ${c === "EEXIST" ? "EADDRINUSE (another server runs there, or a stale socket file was left: remove it)" : c}`,
-        );
-        code = 1;
-        return;
-      }
-      const fd = ipc_listener_fd(ls);
-      const script = process.argv[1]!;
-      for (let i = 1; i <= n; i++) {
-        const child = spawn(
-          process.execPath,
-          [...process.execArgv, script, "serve", "--listen-fd", "3", "--name", `worker ${i}`, ...workerArgs(argv)],
-          {
-            stdio: ["ignore", "pipe", "inherit", fd],
-          },
-        );
-        const w: Worker = { child, ready: false, pending: null };
-        watch(w);
-        workers.push(w);
-      }
-      const children = workers.map((w) => w.child);
-      hclose(ls); // the workers hold the socket now
-      console.log(`listening on ${path} with ${n} workers (pids ${children.map((c) => c.pid).join(", ")})`);
-      const codes = yield* await_promise(Promise.all(children.map(exited)), -1);
-      try {
-        unlinkSync(path);
-      } catch {
-        // already gone
-      }
-      const bad = codes.filter((c) => c !== 0).length;
-      console.log(`all ${n} workers exited${bad ? `, ${bad} with an error` : ""}; removed ${path}`);
-      if (bad) code = 1;
+  await run(function* preforkMain() {
+    const priv = join(dirname(path), `.tsdill-${process.pid}.sock`);
+    let ls: number;
+    try {
+      ls = yield* ipc_listen(priv, cfg.backlog);
+    } catch (e) {
+      if (!isDillError(e)) throw e;
+      console.error(`tsdill serve: cannot listen in ${dirname(path)}: ${e.code}`);
+      code = 1;
+      return;
+    }
+    try {
+      linkSync(priv, path); // fails if the path exists: libdill's EADDRINUSE
+    } catch (e) {
+      hclose(ls);
+      const c = (e as NodeJS.ErrnoException).code;
+      console.error(
+        `tsdill serve: cannot listen on ${path}: ${c === "EEXIST" ? "EADDRINUSE (another server runs there, or a stale socket file was left: remove it)" : c}`,
+      );
+      code = 1;
+      return;
+    }
+    const id = fileId(path)!;
+    if (stopped) {
+      // Stopped while binding: nothing was started.
+      hclose(ls);
+      removeIfOurs(path, id);
+      return;
+    }
+    let child: ChildProcess;
+    try {
+      child = spawn(
+        process.execPath,
+        [
+          ...process.execArgv,
+          process.argv[1]!,
+          "serve",
+          "--listen-fd",
+          "3",
+          "--socket",
+          path,
+          "--socket-id",
+          id,
+          "--parent-pipe",
+          ...cfg.supervisorArgs,
+        ],
+        { stdio: ["pipe", "pipe", "inherit", ipc_listener_fd(ls)], detached: true },
+      );
+    } finally {
+      hclose(ls); // the supervisor holds the socket now
+    }
+    sup = child;
+    child.stdin!.on("error", () => {});
+    let tail = "";
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+      process.stdout.write(d);
+      if (up) return;
+      tail = (tail + d).slice(-256);
+      up = tail.includes("supervisor (pid");
     });
-  } finally {
-    stop.dispose();
-  }
+    const [c, sig] = yield* await_promise(ended(child), -1);
+    const fine = c === 0 || (sig !== null && early);
+    if (!fine) {
+      console.error(
+        `tsdill serve: the supervisor (pid ${child.pid}) ${sig !== null ? `was killed by ${sig}` : `exited with code ${c}`}`,
+      );
+      code = c !== null && c !== 0 ? c : 1;
+    }
+    const what = removeIfOurs(path, id);
+    // The supervisor removes the file at the stop and says so; this is for a supervisor that could not.
+    if (what === "removed" || (what === "foreign" && !fine)) console.log(removal(path, what));
+  });
   return code;
 }

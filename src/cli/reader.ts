@@ -4,7 +4,7 @@
  * chunks, so a line costs one receive at most, never one per byte; a long body is received with
  * `brecv` straight into its buffer once the buffered part has been copied.
  */
-import { brecv, DillError, ipc_recv_some, type Op } from "../index.js";
+import { brecv, DillError, ipc_recv_some, now, type Op } from "../index.js";
 
 const NL = 10;
 
@@ -28,12 +28,19 @@ export class LineReader {
   }
 
   /**
-   * The next line, decoded as UTF-8, without its `\n` (and without a `\r` before it, for
-   * terminals). Fails with the receive's error (`EPIPE` at the peer's end), or `EMSGSIZE` when no
-   * `\n` comes within `maxLine` bytes.
+   * The next line without its `\n` (and without a `\r` before it, for terminals), as a string of
+   * one character per byte (latin1): the bytes as they came, whatever they are. Fails with the
+   * receive's error (`EPIPE` at the peer's end, `ETIMEDOUT`), or `EMSGSIZE` when no `\n` comes
+   * within `maxLine` bytes.
+   *
+   * `deadline` bounds the wait for the line. With `lineMs` >= 0, it bounds only the wait for the
+   * line's first byte: from the moment part of the line is here, the rest must come within
+   * `lineMs` ms (a server's idle timeout and request-line timeout). {@link buffered} tells after
+   * an `ETIMEDOUT` which of the two expired.
    */
-  *line(deadline: number): Op<string> {
+  *line(deadline: number, lineMs = -1): Op<string> {
     let scan = this.start;
+    let started = false;
     for (;;) {
       const buf = this.buf;
       let i = scan;
@@ -43,7 +50,7 @@ export class LineReader {
           throw new DillError("EMSGSIZE", "line", `no end of line within ${this.maxLine} bytes`);
         let e = i;
         if (e > this.start && this.buf[e - 1] === 13) e--;
-        const text = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.start, e - this.start).toString("utf8");
+        const text = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.start, e - this.start).toString("latin1");
         this.start = i + 1;
         if (this.start === this.end) this.start = this.end = 0;
         return text;
@@ -57,6 +64,10 @@ export class LineReader {
         scan -= this.start;
         this.end -= this.start;
         this.start = 0;
+      }
+      if (!started && lineMs >= 0 && this.end > this.start) {
+        started = true;
+        deadline = now() + lineMs;
       }
       this.end += yield* ipc_recv_some(this.s, this.buf.subarray(this.end), this.buf.length - this.end, deadline);
     }

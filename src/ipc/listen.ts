@@ -9,10 +9,22 @@
  * found at the path by then. With an explicit mode, the temporary name is inside a fresh private
  * directory (mode 0700) next to `addr`, so nobody can reach the socket before it has its mode.
  * When the temporary name would not fit a socket address (a directory name of about 100 bytes),
- * the socket is bound at `addr` directly.
+ * the socket is bound under it through a short path, `/proc/self/fd/N/<name>` with N an fd of
+ * the directory; only where that is not available (no /proc) is it bound at `addr` directly, and
+ * Node then removes `addr` on close whatever file is there.
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, linkSync, lstatSync, mkdtempSync, rmdirSync, unlinkSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdtempSync,
+  openSync,
+  rmdirSync,
+  unlinkSync,
+} from "node:fs";
 import { createServer, type ListenOptions, type Server } from "node:net";
 import { dirname, join } from "node:path";
 import { checkCount } from "../handles/args.js";
@@ -83,10 +95,18 @@ interface Placement {
   /** The private directory holding `tmp` (explicit modes), removed once the file is placed. */
   dir: string | null;
   mode: number | null;
+  /** The path to bind when `tmp` is too long for a socket address: `tmp` through `dirFd`. */
+  via: string | null;
+  /** An fd of `tmp`'s directory for `via` (-1: none), closed once the file is placed. */
+  dirFd: number;
 }
 
 /** Remove the temporary name and the private directory of `p`, whatever is left of them. */
 function cleanUp(p: Placement): void {
+  if (p.dirFd >= 0) {
+    closeSync(p.dirFd);
+    p.dirFd = -1;
+  }
   if (p.tmp !== null) {
     try {
       unlinkSync(p.tmp);
@@ -176,10 +196,26 @@ export function* startListener(
   }
 }
 
-/** A hidden name next to `addr` to bind under, or null when it would not fit a socket address. */
-function tempName(addr: string): string | null {
-  const tmp = join(dirname(addr), `.${randomBytes(6).toString("base64url")}`);
-  return Buffer.byteLength(tmp, "utf8") <= IPC_ADDR_MAX ? tmp : null;
+/**
+ * A hidden name next to `addr` to bind under. When it would not fit a socket address, it is bound
+ * through an fd of the directory (`via`); without /proc, not at all (`tmp` null: bind at `addr`).
+ */
+function tempName(addr: string, mode: number | null, fn: string): Placement {
+  const name = `.${randomBytes(6).toString("base64url")}`;
+  const tmp = join(dirname(addr), name);
+  const p: Placement = { addr, tmp, dir: null, mode, via: null, dirFd: -1 };
+  if (Buffer.byteLength(tmp, "utf8") <= IPC_ADDR_MAX) return p;
+  if (!existsSync("/proc/self/fd")) {
+    p.tmp = null;
+    return p;
+  }
+  try {
+    p.dirFd = openSync(dirname(addr), "r");
+  } catch (e) {
+    throw fromNode(e, fn, "EINVAL", "addr");
+  }
+  p.via = `/proc/self/fd/${p.dirFd}/${name}`;
+  return p;
 }
 
 /**
@@ -195,9 +231,9 @@ function placement(addr: string, mode: number | null, fn: string): Placement {
     } catch (e) {
       throw fromNode(e, fn, "EINVAL", "addr");
     }
-    return { addr, tmp: join(dir, "s"), dir, mode };
+    return { addr, tmp: join(dir, "s"), dir, mode, via: null, dirFd: -1 };
   }
-  return { addr, tmp: tempName(addr), dir: null, mode };
+  return tempName(addr, mode, fn);
 }
 
 function* listen(
@@ -223,7 +259,7 @@ function* listen(
     st.listenerClosed();
     throw e;
   }
-  return yield* startListener(st, cr, { path: p.tmp ?? addr, backlog }, fn, p);
+  return yield* startListener(st, cr, { path: p.via ?? p.tmp ?? addr, backlog }, fn, p);
 }
 
 /**
