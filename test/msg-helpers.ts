@@ -124,10 +124,14 @@ export const el = (base: Uint8Array | null, len: number, next: IoList | null = n
  * Launch `body` in a bundle of its own and return the bundle: `bundle_wait` waits for it,
  * `hclose` cancels it (the same whether `go` returns a coroutine or a bundle handle).
  */
-export function spawn(body: Coroutine): number {
+export function spawn(body: Coroutine | Op<unknown>): number {
   const b = bundle();
-  bundle_go(b, body);
+  bundle_go(b, "next" in body ? body : run1(body));
   return b;
+}
+
+function* run1(op: Op<unknown>) {
+  yield* op;
 }
 
 /** Start the python3 peer (test/msg-peer.py) with `args`; resolves with its exit code and stderr. */

@@ -10,6 +10,8 @@ import {
   brecv,
   bsend,
   bundle_wait,
+  dill_yield,
+  msleep,
   chmake,
   dill_stats,
   hclose,
@@ -36,7 +38,15 @@ import {
   tcp_connect,
   tcp_listen,
 } from "../src/index.js";
-import { codeOf, codeOfCall, expectNoFdLeak, pattern, tempDirPerFile } from "./ipc-helpers.js";
+import {
+  codeOf,
+  codeOfCall,
+  exhaustPool,
+  expectNoFdLeak,
+  fillHandleTable,
+  pattern,
+  tempDirPerFile,
+} from "./ipc-helpers.js";
 import { el, pythonPeer, recvText, spawn, userPair } from "./msg-helpers.js";
 
 expectNoFdLeak();
@@ -341,6 +351,182 @@ describe("prefix's errors, for real", () => {
       expect(yield* codeOf(mrecv(s1, new Uint8Array(20), 20, now() + 1000))).toBe("EPIPE");
       expect(yield* codeOf(mrecv(s1, new Uint8Array(20), 20, now() + 1000))).toBe("ECONNRESET");
       hclose(s1);
+    });
+  });
+});
+
+describe("prefix's deadlines, cancellation and concurrent use", () => {
+  it("fails a receive with ETIMEDOUT at its deadline, and with deadline 0 when no message is there; receiving is then over", async () => {
+    await run(function* () {
+      const [a, b] = yield* ipc_pair();
+      const s0 = prefix_attach(a, 4, 0);
+      const s1 = prefix_attach(b, 4, 0);
+      yield* msend(s0, "now", 3, -1);
+      yield* dill_yield();
+      yield* msleep(now() + 5);
+      expect(yield* recvText(s1, 0)).toBe("now"); // already there: deadline 0 is enough
+      expect(yield* codeOf(mrecv(s1, new Uint8Array(4), 4, 0))).toBe("ETIMEDOUT");
+      expect(yield* codeOf(mrecv(s1, new Uint8Array(4), 4, now() + 20))).toBe("ECONNRESET");
+      const [c, d] = yield* ipc_pair();
+      const s2 = prefix_attach(c, 4, 0);
+      const t0 = now();
+      expect(yield* codeOf(mrecv(s2, new Uint8Array(4), 4, now() + 30))).toBe("ETIMEDOUT");
+      expect(now() - t0).toBeGreaterThanOrEqual(29);
+      for (const h of [s0, s1, s2, d]) hclose(h);
+    });
+  });
+
+  it("fails a send with ETIMEDOUT when the peer does not read, and sending is then over", async () => {
+    await run(function* () {
+      const [a, b] = yield* ipc_pair();
+      const s0 = prefix_attach(a, 4, 0);
+      const big = new Uint8Array(16 << 20);
+      expect(yield* codeOf(msend(s0, big, big.length, now() + 50))).toBe("ETIMEDOUT");
+      expect(yield* codeOf(msend(s0, "x", 1, -1))).toBe("ECONNRESET");
+      expect(codeOfCall(() => prefix_detach(s0))).toBe("ECONNRESET");
+      hclose(b);
+    });
+  });
+
+  it("fails a parked receive and a parked send with ECANCELED when their coroutine is cancelled", async () => {
+    await run(function* () {
+      const [a, b] = yield* ipc_pair();
+      const [c, d] = yield* ipc_pair();
+      const s0 = prefix_attach(c, 4, 0);
+      const s1 = prefix_attach(b, 4, 0);
+      const out = { recv: "", send: "", after: "" };
+      const r = spawn(
+        (function* () {
+          out.recv = yield* codeOf(mrecv(s1, new Uint8Array(8), 8, -1));
+          out.after = yield* codeOf(msend(s1, "x", 1, -1));
+        })(),
+      );
+      const big = new Uint8Array(16 << 20);
+      const w = spawn(
+        (function* () {
+          out.send = yield* codeOf(msend(s0, big, big.length, -1));
+        })(),
+      );
+      yield* dill_yield();
+      yield* msleep(now() + 10);
+      hclose(r);
+      hclose(w);
+      expect(out).toEqual({ recv: "ECANCELED", send: "ECANCELED", after: "ECANCELED" });
+      expect(yield* codeOf(mrecv(s1, new Uint8Array(8), 8, 0))).toBe("ECONNRESET");
+      expect(yield* codeOf(msend(s0, "x", 1, 0))).toBe("ECONNRESET");
+      for (const h of [a, d, s0, s1]) hclose(h);
+    });
+  });
+
+  it("refuses a second receiver and a second sender with EBUSY, and the first ones go on unharmed", async () => {
+    await run(function* () {
+      const [a, b] = yield* ipc_pair();
+      const s0 = prefix_attach(a, 4, 0);
+      const s1 = prefix_attach(b, 4, 0);
+      const big = pattern(8 << 20);
+      const got = new Uint8Array(big.length);
+      const sizes: number[] = [];
+      const r = spawn(
+        (function* () {
+          sizes.push(yield* mrecv(s1, got, got.length, now() + 10_000));
+        })(),
+      );
+      const w = spawn(
+        (function* () {
+          yield* msend(s0, big, big.length, now() + 10_000);
+        })(),
+      );
+      yield* dill_yield();
+      expect(yield* codeOf(mrecv(s1, new Uint8Array(8), 8, -1))).toBe("EBUSY");
+      expect(yield* codeOf(msend(s0, "x", 1, -1))).toBe("EBUSY");
+      expect(codeOfCall(() => prefix_detach(s1))).toBe("EBUSY");
+      expect(codeOfCall(() => prefix_detach(s0))).toBe("EBUSY");
+      yield* bundle_wait(w, now() + 10_000);
+      yield* bundle_wait(r, now() + 10_000);
+      expect(sizes).toEqual([big.length]);
+      expect(Buffer.compare(got, big)).toBe(0);
+      hclose(r);
+      hclose(w);
+      hclose(prefix_detach(s0));
+      hclose(prefix_detach(s1));
+    });
+  });
+});
+
+describe("prefix's storages and limits", () => {
+  it("keeps a socket in caller storage: EBUSY while in use, free again after hclose or prefix_detach", async () => {
+    await run(function* () {
+      const [a, b] = yield* ipc_pair();
+      const mem = new PrefixStorage();
+      const poolBefore = dill_stats().pool.used;
+      const s = prefix_attach_mem(a, 4, 0, mem);
+      expect(dill_stats().pool.used).toBe(poolBefore);
+      expect(mem.inUse).toBe(true);
+      expect(codeOfCall(() => prefix_attach_mem(b, 4, 0, mem))).toBe("EBUSY");
+      expect(codeOfCall(() => hclose(b))).toBe("EBADF"); // the failed attach closed b
+      const u = prefix_detach(s);
+      expect(mem.inUse).toBe(false);
+      const s2 = prefix_attach_mem(u, 2, PREFIX_LITTLE_ENDIAN, mem);
+      hclose(s2);
+      expect(mem.inUse).toBe(false);
+    });
+  });
+
+  it("fails with ENOMEM when the pool is used up, closing s, and works again once there is room", async () => {
+    await run(function* () {
+      const [a, b] = yield* ipc_pair();
+      const restore = exhaustPool();
+      try {
+        expect(codeOfCall(() => prefix_attach(a, 4, 0))).toBe("ENOMEM");
+      } finally {
+        restore();
+      }
+      expect(codeOfCall(() => hclose(a))).toBe("EBADF");
+      hclose(prefix_attach(b, 4, 0));
+    });
+  });
+
+  it("fails with EMFILE when the handle table is full, closing s and leaving nothing behind", async () => {
+    await run(function* () {
+      const [a, b] = yield* ipc_pair();
+      const before = dill_stats().handles;
+      const pool = dill_stats().pool.used;
+      const restore = fillHandleTable();
+      try {
+        expect(codeOfCall(() => prefix_attach(a, 4, 0))).toBe("EMFILE");
+      } finally {
+        restore();
+      }
+      expect(dill_stats().handles).toBe(before - 1);
+      expect(dill_stats().pool.used).toBe(pool); // the prefix storage went back
+      // One free slot is enough: s moves to it, and the prefix socket takes the number s had.
+      const restore1 = fillHandleTable(1);
+      try {
+        hclose(prefix_attach(b, 4, 0));
+      } finally {
+        restore1();
+      }
+    });
+  });
+
+  it("detaches right after the last message: the bytes behind it, sent in the same write, are the stream's", async () => {
+    await run(function* () {
+      const [a, b] = yield* ipc_pair();
+      const s1 = prefix_attach(b, 2, 0);
+      yield* bsend(a, Buffer.from([0, 3, 65, 66, 67, 0, 2, 68, 69, 120, 121, 122]), 12, -1);
+      yield* dill_yield();
+      yield* msleep(now() + 5); // all of it has arrived in one piece
+      expect(yield* recvText(s1, now() + 1000)).toBe("ABC");
+      expect(yield* recvText(s1, now() + 1000)).toBe("DE");
+      const raw = prefix_detach(s1);
+      const rest = new Uint8Array(3);
+      yield* brecv(raw, rest, 3, now() + 1000);
+      expect(Buffer.from(rest).toString()).toBe("xyz");
+      const again = prefix_attach(raw, 1, 0);
+      yield* bsend(a, Buffer.from([1, 70]), 2, -1);
+      expect(yield* recvText(again, now() + 1000)).toBe("F");
+      hclose(again);
+      hclose(a);
     });
   });
 });
