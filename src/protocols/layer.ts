@@ -201,6 +201,31 @@ export abstract class LayerOp<T> implements Op<T>, Iterator<unknown, T, unknown>
   }
 }
 
+/**
+ * `n` bytes of `src` from `off`, as a plain view (no copy). Making a view costs about as much as
+ * copying a hundred bytes, so the hot paths keep the views they need (see `copyBytes`).
+ */
+export function view(src: Uint8Array, off: number, n: number): Uint8Array {
+  return new Uint8Array(src.buffer, src.byteOffset + off, n);
+}
+
+/**
+ * Copy `n` bytes of `src` from `srcOff` to `dst` at `dstOff`: a loop for up to 64 bytes (cheaper
+ * than making a view), else one `set` of a view. `src` should be a plain Uint8Array: a Buffer's
+ * `subarray` makes a Buffer, which costs several times as much.
+ */
+export function copyBytes(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, n: number): void {
+  if (n <= 64) for (let i = 0; i < n; i++) dst[dstOff + i] = src[srcOff + i]!;
+  else dst.set(srcOff === 0 && n === src.length ? src : src.subarray(srcOff, srcOff + n), dstOff);
+}
+
+/** Plain views of `buf` from each offset below `n`, for reads that continue behind kept bytes. */
+export function offsetViews(buf: Uint8Array, n: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) out.push(view(buf, i, buf.length - i));
+  return out;
+}
+
 /** True when `u` lets a protocol read ahead: it can receive what is there and take bytes back. */
 export function canReadAhead(u: Bytestream): boolean {
   return typeof u.unrecv === "function" && (typeof u.startRecvSome === "function" || typeof u.brecvsome === "function");
@@ -239,10 +264,7 @@ export class ListCursor {
       let k = it.iol_len - ioff;
       if (k > n) k = n;
       const base = it.iol_base;
-      if (base !== null) {
-        if (k <= 16) for (let i = 0; i < k; i++) base[ioff + i] = src[off + i]!;
-        else base.set(src.subarray(off, off + k), ioff);
-      }
+      if (base !== null) copyBytes(base, ioff, src, off, k);
       off += k;
       ioff += k;
       n -= k;

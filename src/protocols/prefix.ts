@@ -4,9 +4,12 @@
  * order) or last (`PREFIX_LITTLE_ENDIAN`). There is no handshake at either end.
  *
  * A send is one write on the bytestream: a small message is copied behind its header into one
- * buffer kept by the socket, a large one goes as the list header + message. A receive reads the
- * header, then exactly the message into the caller's list, so nothing is read ahead and
- * `prefix_detach` has nothing to hand back.
+ * buffer kept by the socket, a large one goes as the list header + message. A receive reads
+ * ahead when the bytestream lets it (IPC and TCP connections do): what has arrived goes into a
+ * buffer of the socket's, and headers and messages are taken from there, so that a message costs
+ * one read at most, and several small ones that came together cost one read in all;
+ * `prefix_detach` hands what was read beyond the last message back to the bytestream. Otherwise
+ * it reads the header, then exactly the message into the caller's list.
  */
 import { checkCount } from "../handles/args.js";
 import { BSOCK_TYPE, type Bytestream, type IoList } from "../handles/bytestream.js";
@@ -15,7 +18,18 @@ import { MSOCK_TYPE, type MessageSocket } from "../handles/msock.js";
 import { finished, type Op } from "../handles/op.js";
 import { checkMem, claim, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleQuery, handleRelease } from "../handles/table.js";
-import { attachChecks, closeQuietly, LayerOp, publish, takeOver } from "./layer.js";
+import {
+  attachChecks,
+  canReadAhead,
+  closeQuietly,
+  copyBytes,
+  LayerOp,
+  ListCursor,
+  offsetViews,
+  publish,
+  takeOver,
+  view,
+} from "./layer.js";
 
 /** The size field's most significant byte comes first on the wire (network byte order; the default). */
 export const PREFIX_BIG_ENDIAN = 0;
@@ -29,6 +43,8 @@ export const PREFIX_TYPE: unique symbol = Symbol("prefix");
 export const PREFIX_MAX_HDRLEN = 64;
 /** Messages up to this size are copied behind their header and sent in one piece. */
 const COALESCE = 16 * 1024;
+/** Bytes read ahead at most, per socket. */
+const READ_AHEAD = 8 * 1024;
 
 /** A prefix socket: the protocol's state over the underlying bytestream `u`. */
 export class PrefixSock implements HandleVfs, MessageSocket {
@@ -52,6 +68,18 @@ export class PrefixSock implements HandleVfs, MessageSocket {
   readonly outIol: IoList = { iol_base: null, iol_len: 0, iol_next: null, iol_rsvd: 0 };
   /** The one-element list a dropped message is skipped with. */
   readonly skipIol: IoList = { iol_base: null, iol_len: 0, iol_next: null, iol_rsvd: 0 };
+  /** The largest message the size field can carry. */
+  maxMsg = 0;
+  /** Whether the bytestream lets this socket read ahead; what was read, `rbuf[rpos..rend)`. */
+  ahead = false;
+  rbuf: Uint8Array | null = null;
+  /** Views of `rbuf` from each offset a read ahead can start at (below `hdrlen`). */
+  at: Uint8Array[] = [];
+  rpos = 0;
+  rend = 0;
+  /** Where a message read ahead goes in the caller's list, and the rest of that list for a long one. */
+  readonly cursor = new ListCursor();
+  readonly restIol: IoList = { iol_base: null, iol_len: 0, iol_next: null, iol_rsvd: 0 };
 
   constructor(readonly home: PrefixStorage) {}
 
@@ -68,6 +96,13 @@ export class PrefixSock implements HandleVfs, MessageSocket {
     if (this.hdr.length < hdrlen) this.hdr = new Uint8Array(hdrlen);
     this.hdrIol.iol_base = this.hdr;
     this.hdrIol.iol_len = hdrlen;
+    this.maxMsg = hdrlen >= 7 ? Number.MAX_SAFE_INTEGER : 256 ** hdrlen - 1;
+    this.ahead = canReadAhead(ub);
+    this.rpos = this.rend = 0;
+    if (this.ahead) {
+      if (this.rbuf === null) this.rbuf = new Uint8Array(READ_AHEAD);
+      if (this.at.length < hdrlen) this.at = offsetViews(this.rbuf, hdrlen);
+    }
   }
 
   /** hclose: closes the underlying handle too. */
@@ -88,13 +123,12 @@ export class PrefixSock implements HandleVfs, MessageSocket {
     }
   }
 
-  /** The size in the received header, or -1 when it exceeds what a number holds exactly. */
-  getSize(): number {
+  /** The size in the header at `buf[off..]`, or -1 when it exceeds what a number holds exactly. */
+  getSize(buf: Uint8Array, off: number): number {
     const len = this.hdrlen;
-    const hdr = this.hdr;
     let n = 0;
     for (let i = 0; i < len; i++) {
-      n = n * 256 + hdr[this.bigEndian ? i : len - 1 - i]!;
+      n = n * 256 + buf[off + (this.bigEndian ? i : len - 1 - i)]!;
       if (n > Number.MAX_SAFE_INTEGER) return -1;
     }
     return n;
@@ -104,14 +138,9 @@ export class PrefixSock implements HandleVfs, MessageSocket {
     return new PrefixSend(this, first, last, deadline, fn);
   }
 
-  mrecvl(first: IoList | null, last: IoList | null, deadline: number, fn: string): Op<number> {
-    return new PrefixRecv(this, first, last, deadline, fn);
+  mrecvl(first: IoList | null, _last: IoList | null, deadline: number, fn: string): Op<number> {
+    return new PrefixRecv(this, first, deadline, fn);
   }
-}
-
-/** Largest size a header of `hdrlen` bytes can carry. */
-function maxSize(hdrlen: number): number {
-  return hdrlen >= 7 ? Number.MAX_SAFE_INTEGER : 256 ** hdrlen - 1;
 }
 
 /** One message out: header and message in one bytestream send. */
@@ -137,7 +166,7 @@ class PrefixSend extends LayerOp<void> {
     let size = 0;
     for (let it: IoList | null = this.first; it !== null; it = it.iol_next) size += it.iol_len;
     const hdrlen = p.hdrlen;
-    if (size > maxSize(hdrlen))
+    if (size > p.maxMsg)
       throw dillError("EMSGSIZE", fn, undefined, `a message of ${size} bytes does not fit a ${hdrlen}-byte size field`);
     p.sending = true;
     this.phase = 1;
@@ -150,9 +179,7 @@ class PrefixSend extends LayerOp<void> {
       let off = hdrlen;
       for (let it: IoList | null = this.first; it !== null; it = it.iol_next) {
         const n = it.iol_len;
-        const base = it.iol_base!;
-        if (n <= 16) for (let i = 0; i < n; i++) out[off + i] = base[i]!;
-        else out.set(n === base.length ? base : base.subarray(0, n), off);
+        copyBytes(out, off, it.iol_base!, 0, n);
         off += n;
       }
       iol.iol_base = out;
@@ -187,10 +214,20 @@ class PrefixSend extends LayerOp<void> {
   }
 }
 
-/** One message in: its header, then exactly its bytes into the caller's list. */
+/**
+ * One message in. Reading ahead: what has arrived is taken into the socket's buffer, the header
+ * and the message are taken from there (a message longer than the buffer is received straight
+ * into the caller's list once its first part is copied). Reading exactly: the header, then
+ * exactly the message into the caller's list.
+ */
 class PrefixRecv extends LayerOp<number> {
+  /** 0: not begun; 1: exact header read; 2: exact message read; 3: a read ahead is under way. */
   private phase = 0;
-  private size = 0;
+  /** It passed the checks and holds the receiving direction. */
+  private owns = false;
+  /** The message's size once its header was read, else -1; how much of it is still to come. */
+  private size = -1;
+  private left = 0;
   /** The element the message ends in, trimmed for the receive, and what it held before. */
   private cut: IoList | null = null;
   private cutLen = 0;
@@ -198,58 +235,154 @@ class PrefixRecv extends LayerOp<number> {
   constructor(
     private readonly p: PrefixSock,
     private readonly first: IoList | null,
-    private readonly last: IoList | null,
     private readonly deadline: number,
     private readonly fn: string,
   ) {
     super();
   }
 
-  protected step(): IteratorResult<unknown, number> {
+  protected step(v: unknown): IteratorResult<unknown, number> {
     const p = this.p;
     const fn = this.fn;
-    if (this.phase === 0) {
-      if (p.receiving) throw dillError("EBUSY", fn, "s", "another coroutine is already receiving on this socket");
-      if (p.inerr) throw quickError("ECONNRESET", fn);
-      p.receiving = true;
-      this.phase = 1;
-      const r = this.recvOn(p.ub!, p.hdrIol, p.hdrIol, this.deadline, fn);
-      if (!r.done) return r as IteratorResult<unknown, number>;
-    }
-    if (this.phase === 1) {
-      const size = p.getSize();
-      if (size < 0) throw dillError("EMSGSIZE", fn, undefined, "the size field holds more than 2^53 - 1");
-      this.size = size;
-      this.phase = 2;
-      let first = this.first;
-      let last = this.last;
-      if (first === null) {
-        if (size === 0) return this.done();
-        first = last = p.skipIol;
-        p.skipIol.iol_len = size;
-      } else {
-        // Trim the list to the message: the element it ends in is cut short for the receive.
-        let rest = size;
-        let it: IoList = first;
-        while (it.iol_len < rest) {
-          rest -= it.iol_len;
-          const nx = it.iol_next;
-          if (nx === null)
-            throw dillError("EMSGSIZE", fn, undefined, `a message of ${size} bytes does not fit the buffer`);
-          it = nx;
+    switch (this.phase) {
+      case 0:
+        if (p.receiving) throw dillError("EBUSY", fn, "s", "another coroutine is already receiving on this socket");
+        if (p.inerr) throw quickError("ECONNRESET", fn);
+        p.receiving = true;
+        this.owns = true;
+        if (p.ahead) {
+          p.cursor.reset(this.first);
+          return this.ahead();
         }
-        if (size === 0) return this.done();
-        this.cut = it;
-        this.cutLen = it.iol_len;
-        this.cutNext = it.iol_next;
-        it.iol_len = rest;
-        it.iol_next = null;
-        last = it;
-      }
-      const r = this.recvOn(p.ub!, first, last!, this.deadline, fn);
-      if (!r.done) return r as IteratorResult<unknown, number>;
+        this.phase = 1;
+        {
+          const r = this.recvOn(p.ub!, p.hdrIol, p.hdrIol, this.deadline, fn);
+          if (!r.done) return r as IteratorResult<unknown, number>;
+        }
+        return this.body(p.getSize(p.hdr, 0));
+      case 1:
+        return this.body(p.getSize(p.hdr, 0));
+      case 3:
+        p.rend += v as number;
+        return this.ahead();
+      default:
+        return this.done();
     }
-    return this.done();
+  }
+
+  /** The size is known (exact reads): receive the message into the caller's list, trimmed to it. */
+  private body(size: number): IteratorResult<unknown, number> {
+    const p = this.p;
+    this.setSize(size);
+    this.phase = 2;
+    if (size === 0) return this.done();
+    const first = this.first;
+    let last: IoList;
+    if (first === null) {
+      p.skipIol.iol_len = size;
+      const r = this.recvOn(p.ub!, p.skipIol, p.skipIol, this.deadline, this.fn);
+      return r.done ? this.done() : (r as IteratorResult<unknown, number>);
+    }
+    last = this.trim(first, size);
+    const r = this.recvOn(p.ub!, first, last, this.deadline, this.fn);
+    return r.done ? this.done() : (r as IteratorResult<unknown, number>);
+  }
+
+  /** Take the message from what was read ahead, reading more as needed. */
+  private ahead(): IteratorResult<unknown, number> {
+    const p = this.p;
+    const rbuf = p.rbuf!;
+    const hdrlen = p.hdrlen;
+    for (;;) {
+      const avail = p.rend - p.rpos;
+      if (this.size < 0) {
+        if (avail >= hdrlen) {
+          this.setSize(p.getSize(rbuf, p.rpos));
+          p.rpos += hdrlen;
+          continue;
+        }
+      } else {
+        const n = this.left < avail ? this.left : avail;
+        if (n > 0) {
+          p.cursor.put(rbuf, p.rpos, n); // fits: the size was checked against the list
+          p.rpos += n;
+          this.left -= n;
+        }
+        if (this.left === 0) {
+          if (p.rpos === p.rend) p.rpos = p.rend = 0;
+          return this.done();
+        }
+        if (this.left > rbuf.length) return this.rest();
+      }
+      // More bytes are needed: keep the unread ones at the front, read behind them.
+      const keep = p.rend - p.rpos;
+      if (keep > 0 && p.rpos > 0) rbuf.copyWithin(0, p.rpos, p.rend);
+      p.rpos = 0;
+      p.rend = keep;
+      this.phase = 3;
+      const r = this.recvSomeOn(p.ub!, p.at[keep]!, rbuf.length - keep, this.deadline, this.fn);
+      if (!r.done) return r as IteratorResult<unknown, number>;
+      p.rend += r.value as number;
+    }
+  }
+
+  /** The rest of a long message goes straight into the caller's list, from where the copying stopped. */
+  private rest(): IteratorResult<unknown, number> {
+    const p = this.p;
+    const cur = p.cursor;
+    const left = this.left;
+    this.phase = 2;
+    let first: IoList;
+    let last: IoList;
+    if (cur.drop) {
+      first = last = p.skipIol;
+      p.skipIol.iol_len = left;
+    } else {
+      let it = cur.it!;
+      let ioff = cur.ioff;
+      while (ioff === it.iol_len) {
+        it = it.iol_next!;
+        ioff = 0;
+      }
+      const r = p.restIol;
+      r.iol_base = it.iol_base === null ? null : view(it.iol_base, ioff, it.iol_len - ioff);
+      r.iol_len = it.iol_len - ioff;
+      r.iol_next = it.iol_next;
+      first = r;
+      last = this.trim(r, left);
+    }
+    this.left = 0;
+    const res = this.recvOn(p.ub!, first, last, this.deadline, this.fn);
+    return res.done ? this.done() : (res as IteratorResult<unknown, number>);
+  }
+
+  /** The size from the header: `EMSGSIZE` when it is beyond a number or the caller's list. */
+  private setSize(size: number): void {
+    const fn = this.fn;
+    if (size < 0) throw dillError("EMSGSIZE", fn, undefined, "the size field holds more than 2^53 - 1");
+    if (this.first !== null) {
+      let room = 0;
+      for (let it: IoList | null = this.first; it !== null && room < size; it = it.iol_next) room += it.iol_len;
+      if (room < size) throw dillError("EMSGSIZE", fn, undefined, `a message of ${size} bytes does not fit the buffer`);
+    }
+    this.size = size;
+    this.left = size;
+  }
+
+  /** Cut the list from `first` short after `size` bytes (it holds them); its new last element. */
+  private trim(first: IoList, size: number): IoList {
+    let rest = size;
+    let it: IoList = first;
+    while (it.iol_len < rest) {
+      rest -= it.iol_len;
+      it = it.iol_next!;
+    }
+    this.cut = it;
+    this.cutLen = it.iol_len;
+    this.cutNext = it.iol_next;
+    it.iol_len = rest;
+    it.iol_next = null;
+    return it;
   }
 
   private untrim(): void {
@@ -263,16 +396,21 @@ class PrefixRecv extends LayerOp<number> {
 
   private done(): IteratorResult<unknown, number> {
     this.untrim();
-    this.p.receiving = false;
+    const p = this.p;
+    p.receiving = false;
+    p.cursor.clear();
+    p.restIol.iol_base = p.restIol.iol_next = null;
     return finished(this.size);
   }
 
   protected failed(): void {
-    if (this.phase === 0) return;
+    if (!this.owns) return; // refused before it began (EBUSY, ECONNRESET): nothing to undo
     this.untrim();
     const p = this.p;
     p.receiving = false;
     p.inerr = true;
+    p.cursor.clear();
+    p.restIol.iol_base = p.restIol.iol_next = null;
   }
 }
 
@@ -378,7 +516,7 @@ export function prefix_attach_mem(s: number, hdrlen: number, flags: number, mem:
 
 /**
  * Ends the PREFIX protocol and returns the underlying bytestream, positioned right after the
- * last message received: nothing is read ahead, nothing is lost. PREFIX has no closing
+ * last message received: what was read ahead beyond it is handed back first, nothing is lost. PREFIX has no closing
  * handshake, so this does not wait. When a send or a receive on `s` had failed, the stream is in
  * an unknown place: both `s` and the bytestream are closed and the call fails with `ECONNRESET`.
  *
@@ -403,6 +541,8 @@ export function prefix_detach(s: number): number {
     throw dillError("ECONNRESET", fn, "s", "an earlier send or receive failed: the stream was closed");
   }
   const u = p.u;
+  if (p.rend > p.rpos) p.ub!.unrecv!(view(p.rbuf!, p.rpos, p.rend - p.rpos));
+  p.rpos = p.rend = 0;
   p.u = -1;
   p.ub = null;
   prefixStorages.release(p.home);

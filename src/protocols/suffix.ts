@@ -18,7 +18,18 @@ import { finished, type Op } from "../handles/op.js";
 import { checkMem, claim, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleQuery, handleRelease } from "../handles/table.js";
 import { canBlock } from "../runtime/sched.js";
-import { attachChecks, canReadAhead, closeQuietly, LayerOp, ListCursor, publish, takeOver } from "./layer.js";
+import {
+  attachChecks,
+  canReadAhead,
+  closeQuietly,
+  copyBytes,
+  LayerOp,
+  ListCursor,
+  offsetViews,
+  publish,
+  takeOver,
+  view,
+} from "./layer.js";
 
 /** Interface id a suffix socket answers in `hquery` (besides `MSOCK_TYPE`): what `suffix_detach` asks for. */
 export const SUFFIX_TYPE: unique symbol = Symbol("suffix");
@@ -30,7 +41,7 @@ const READ_AHEAD = 8 * 1024;
 /** Messages up to this size are copied before their delimiter and sent in one piece. */
 const COALESCE = 16 * 1024;
 
-const EMPTY = Buffer.alloc(0);
+const EMPTY = new Uint8Array(0);
 
 /** A suffix socket: the protocol's state over the underlying bytestream `u`. */
 export class SuffixSock implements HandleVfs, MessageSocket {
@@ -48,15 +59,15 @@ export class SuffixSock implements HandleVfs, MessageSocket {
   sending = false;
   receiving = false;
   /**
-   * Received bytes not yet taken by a message: `rbuf[rpos..rend)`. Between receives, `rbuf[0..rend)`
-   * is also `win` (a view to search in, made once per read). Views of `rbuf` from each offset a
-   * read can start at (below the delimiter's length) are kept in `at`.
+   * Received bytes not yet taken by a message: `rbuf[rpos..rend)`. Views of `rbuf` from each
+   * offset a read can start at (below the delimiter's length) are kept in `at`.
    */
   rbuf: Buffer | null = null;
-  win: Buffer | null = null;
+  /** The same bytes as a plain Uint8Array, whose `subarray` is cheaper, to copy messages out of. */
+  rplain: Uint8Array = EMPTY;
   rpos = 0;
   rend = 0;
-  at: Buffer[] = [];
+  at: Uint8Array[] = [];
   /** The list element exact reads and large sends use. */
   readonly rIol: IoList = { iol_base: null, iol_len: 0, iol_next: null, iol_rsvd: 0 };
   readonly outIol: IoList = { iol_base: null, iol_len: 0, iol_next: null, iol_rsvd: 0 };
@@ -82,13 +93,14 @@ export class SuffixSock implements HandleVfs, MessageSocket {
     this.outerr = this.inerr = this.sending = this.receiving = false;
     this.rpos = this.rend = 0;
     // An exact read starts below the delimiter's length and takes at most that many bytes.
-    const size = this.ahead ? READ_AHEAD : 2 * SUFFIX_MAX_LEN;
+    // One byte more than is ever read: the search's sentinel (see `find`).
+    const size = (this.ahead ? READ_AHEAD : 2 * SUFFIX_MAX_LEN) + 1;
     if (this.rbuf === null || this.rbuf.length < size) {
-      this.rbuf = Buffer.allocUnsafe(size);
-      this.at = [];
-      for (let i = 0; i < SUFFIX_MAX_LEN; i++) this.at.push(this.rbuf.subarray(i));
+      const rbuf = Buffer.allocUnsafeSlow(size);
+      this.rbuf = rbuf;
+      this.rplain = view(rbuf, 0, size);
+      this.at = offsetViews(view(rbuf, 0, size - 1), SUFFIX_MAX_LEN);
     }
-    this.win = EMPTY;
   }
 
   close(): void {
@@ -99,10 +111,28 @@ export class SuffixSock implements HandleVfs, MessageSocket {
     suffixStorages.release(this.home);
   }
 
-  /** Where the delimiter starts in `rbuf[from..rend)`, or -1. */
+  /**
+   * Where the delimiter starts in `rbuf[from..rend)`, or -1: Buffer's search for its first byte
+   * (memchr), then a check of the rest (Buffer's search of a sequence costs more per call). The
+   * delimiter's first byte is put at `rend` first, so the search never runs past the bytes read.
+   */
   find(from: number): number {
-    const win = this.win!;
-    return this.k === 1 ? win.indexOf(this.delim[0]!, from) : win.indexOf(this.delim, from);
+    const rbuf = this.rbuf!;
+    const d = this.delim;
+    const d0 = d[0]!;
+    const k = this.k;
+    const end = this.rend;
+    rbuf[end] = d0;
+    for (;;) {
+      const i = rbuf.indexOf(d0, from);
+      if (i >= end) return -1;
+      if (k === 1) return i;
+      if (i + k > end) return -1;
+      let j = 1;
+      while (j < k && rbuf[i + j] === d[j]) j++;
+      if (j === k) return i;
+      from = i + 1;
+    }
   }
 
   /**
@@ -162,9 +192,7 @@ class SuffixSend extends LayerOp<void> {
       let off = 0;
       for (let it: IoList | null = this.first; it !== null; it = it.iol_next) {
         const n = it.iol_len;
-        const base = it.iol_base!;
-        if (n <= 16) for (let i = 0; i < n; i++) out[off + i] = base[i]!;
-        else out.set(n === base.length ? base : base.subarray(0, n), off);
+        copyBytes(out, off, it.iol_base!, 0, n);
         off += n;
       }
       const d = p.delim;
@@ -235,11 +263,10 @@ class SuffixRecv extends LayerOp<number> {
       const rpos = p.rpos;
       const i = p.find(rpos);
       if (i >= 0) {
-        this.put(rbuf, rpos, i - rpos);
+        this.put(p.rplain, rpos, i - rpos);
         p.rpos = i + k;
         if (p.rpos === p.rend) {
           p.rpos = p.rend = 0;
-          p.win = EMPTY;
         }
         p.receiving = false;
         cur.clear();
@@ -247,7 +274,7 @@ class SuffixRecv extends LayerOp<number> {
       }
       // No delimiter: all but its length less one are message bytes; keep those at the front.
       const safe = p.rend - (k - 1);
-      if (safe > rpos) this.put(rbuf, rpos, safe - rpos);
+      if (safe > rpos) this.put(p.rplain, rpos, safe - rpos);
       const keep = p.rend - Math.max(safe, rpos);
       if (keep > 0 && p.rend - keep > 0) rbuf.copyWithin(0, p.rend - keep, p.rend);
       p.rpos = 0;
@@ -255,7 +282,7 @@ class SuffixRecv extends LayerOp<number> {
       let r: IteratorResult<unknown, unknown>;
       if (p.ahead) {
         this.phase = 2;
-        r = this.recvSomeOn(p.ub!, p.at[keep]!, rbuf.length - keep, this.deadline, fn);
+        r = this.recvSomeOn(p.ub!, p.at[keep]!, rbuf.length - 1 - keep, this.deadline, fn);
         if (!r.done) return r as IteratorResult<unknown, number>;
         this.read(r.value as number);
       } else {
@@ -276,7 +303,6 @@ class SuffixRecv extends LayerOp<number> {
   private read(n: number): void {
     const p = this.p;
     p.rend += n;
-    p.win = p.rbuf!.subarray(0, p.rend);
     this.phase = 1;
   }
 
