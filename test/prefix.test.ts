@@ -37,6 +37,7 @@ import {
   tcp_accept,
   tcp_connect,
   tcp_listen,
+  type Op,
 } from "../src/index.js";
 import {
   codeOf,
@@ -529,4 +530,59 @@ describe("prefix's storages and limits", () => {
       hclose(a);
     });
   });
+});
+
+describe("prefix reads every message however the stream is cut", () => {
+  const streams: [string, () => Op<[number, number]>][] = [
+    ["ipc_pair (read ahead)", ipc_pair],
+    [
+      "a user's bytestream that reads ahead through ops",
+      function* () {
+        return userPair(true);
+      },
+    ],
+    [
+      "a user's bytestream without read-ahead",
+      function* () {
+        return userPair(false);
+      },
+    ],
+  ];
+  for (const [name, make] of streams) {
+    it(`over ${name}: sizes from 0 to beyond the read-ahead buffer, headers split across reads, then raw bytes`, async () => {
+      await run(function* () {
+        const [a, b] = yield* make();
+        const sizes = [0, 1, 3, 64, 255, 8190, 8191, 8192, 20_000, 2, 0, 70_000, 5];
+        const parts: Buffer[] = [];
+        for (const [i, n] of sizes.entries())
+          parts.push(Buffer.from([0, n >> 16, (n >> 8) & 255, n & 255]), pattern(n, i + 1));
+        parts.push(Buffer.from("TAIL"));
+        const wire = Buffer.concat(parts);
+        const w = spawn(
+          (function* () {
+            // Pieces of 1, 2, 3 ... 700 bytes, so that headers and messages are cut everywhere.
+            for (let off = 0, k = 1; off < wire.length; k = (k % 700) + 1) {
+              const n = Math.min(k, wire.length - off);
+              yield* bsend(a, wire.subarray(off, off + n), n, -1);
+              off += n;
+            }
+          })(),
+        );
+        const s = prefix_attach(b, 4, 0);
+        const buf = new Uint8Array(80_000);
+        for (const [i, n] of sizes.entries()) {
+          expect(yield* mrecv(s, buf, buf.length, now() + 10_000)).toBe(n);
+          expect(Buffer.compare(buf.subarray(0, n), pattern(n, i + 1))).toBe(0);
+        }
+        const raw = prefix_detach(s);
+        const tail = new Uint8Array(4);
+        yield* brecv(raw, tail, 4, now() + 10_000);
+        expect(Buffer.from(tail).toString()).toBe("TAIL");
+        yield* bundle_wait(w, now() + 10_000);
+        hclose(w);
+        hclose(raw);
+        hclose(a);
+      });
+    });
+  }
 });

@@ -277,13 +277,12 @@ class PrefixRecv extends LayerOp<number> {
     this.phase = 2;
     if (size === 0) return this.done();
     const first = this.first;
-    let last: IoList;
     if (first === null) {
       p.skipIol.iol_len = size;
       const r = this.recvOn(p.ub!, p.skipIol, p.skipIol, this.deadline, this.fn);
       return r.done ? this.done() : (r as IteratorResult<unknown, number>);
     }
-    last = this.trim(first, size);
+    const last = this.trim(first, size);
     const r = this.recvOn(p.ub!, first, last, this.deadline, this.fn);
     return r.done ? this.done() : (r as IteratorResult<unknown, number>);
   }
