@@ -88,6 +88,43 @@ export {
   ipc_listener_fromfd_mem as dill_ipc_listener_fromfd_mem,
 } from "./ipc/fromfd.js";
 
+// Message sockets, and the protocols that attach over bytestreams and message sockets.
+export { MSOCK_TYPE, type MessageSocket, mrecv, mrecvl, msend, msendl } from "./handles/msock.js";
+export {
+  PREFIX_BIG_ENDIAN,
+  PREFIX_LITTLE_ENDIAN,
+  PrefixStorage,
+  prefix_attach,
+  prefix_attach_mem,
+  prefix_detach,
+} from "./protocols/prefix.js";
+export { SuffixStorage, suffix_attach, suffix_attach_mem, suffix_detach } from "./protocols/suffix.js";
+export { TermStorage, term_attach, term_attach_mem, term_detach, term_done } from "./protocols/term.js";
+export {
+  mrecv as dill_mrecv,
+  mrecvl as dill_mrecvl,
+  msend as dill_msend,
+  msendl as dill_msendl,
+} from "./handles/msock.js";
+export {
+  PREFIX_BIG_ENDIAN as DILL_PREFIX_BIG_ENDIAN,
+  PREFIX_LITTLE_ENDIAN as DILL_PREFIX_LITTLE_ENDIAN,
+  prefix_attach as dill_prefix_attach,
+  prefix_attach_mem as dill_prefix_attach_mem,
+  prefix_detach as dill_prefix_detach,
+} from "./protocols/prefix.js";
+export {
+  suffix_attach as dill_suffix_attach,
+  suffix_attach_mem as dill_suffix_attach_mem,
+  suffix_detach as dill_suffix_detach,
+} from "./protocols/suffix.js";
+export {
+  term_attach as dill_term_attach,
+  term_attach_mem as dill_term_attach_mem,
+  term_detach as dill_term_detach,
+  term_done as dill_term_done,
+} from "./protocols/term.js";
+
 // TCP sockets and IP addresses.
 export { TCP_LISTENER_TYPE, TCP_TYPE } from "./tcp/family.js";
 export { TcpListenerStorage, TcpStorage } from "./tcp/storage.js";

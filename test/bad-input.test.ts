@@ -99,8 +99,26 @@ import {
   now,
   run,
   type Op,
+  mrecv,
+  mrecvl,
+  msend,
+  msendl,
+  prefix_attach,
+  prefix_attach_mem,
+  prefix_detach,
+  PrefixStorage,
+  suffix_attach,
+  suffix_attach_mem,
+  suffix_detach,
+  SuffixStorage,
+  term_attach,
+  term_attach_mem,
+  term_detach,
+  term_done,
+  TermStorage,
 } from "../src/index.js";
 import { expectNoFdLeak, tempDirPerFile } from "./ipc-helpers.js";
+import { userPair } from "./msg-helpers.js";
 
 let dir: string;
 expectNoFdLeak();
@@ -129,6 +147,12 @@ interface Ctx {
   t2: number;
   /** A user handle (hmake). */
   user: number;
+  /** A message socket (prefix, over a user's bytestream), its storage, and the stream's other end. */
+  m: number;
+  m2: number;
+  busyPrefix: PrefixStorage;
+  /** Handles a row made for itself (a fresh stream an attach takes over...), closed after it if still open. */
+  extra: number[];
   /** A handle number that was closed. */
   closed: number;
   /** A storage of each kind in use by one of the handles above. */
@@ -151,8 +175,8 @@ interface Row {
 }
 
 /** The kinds of handle a call may be handed by mistake. */
-type Kind = "ch" | "cr" | "b" | "ls" | "s" | "tls" | "t" | "user";
-const KINDS: Kind[] = ["ch", "cr", "b", "ls", "s", "tls", "t", "user"];
+type Kind = "ch" | "cr" | "b" | "ls" | "s" | "tls" | "t" | "user" | "m";
+const KINDS: Kind[] = ["ch", "cr", "b", "ls", "s", "tls", "t", "user", "m"];
 /** The kinds that are bytestreams (`bsend`, `brecv`...): IPC and TCP connections. */
 const STREAMS: Kind[] = ["s", "t"];
 
@@ -915,7 +939,209 @@ const TABLE: Record<string, Row[]> = {
     ),
   ],
   tcp_listener_fd: badHandles("ls", ["tls"], (h) => tcp_listener_fd(h)),
+  // Message sockets and the protocols. An attach takes its handle over and closes it when it
+  // fails, so its rows attach to fresh handles of their own (`fresh`, `freshMsg`).
+  msend: [
+    ...badHandles("s", ["m"], (h) => msend(h, "ABCD", 4, -1)),
+    ...badCounts("len", (n, c) => msend(c.m, buf4(), n, -1)),
+    { what: "len beyond the buffer", call: (c) => msend(c.m, buf4(), 5, -1), code: "EINVAL", arg: "len" },
+    ...[null, undefined, 5, [1, 2, 3, 4], new ArrayBuffer(4)].map((b) => ({
+      what: `buf = ${b === null || b === undefined ? String(b) : (b as object).constructor.name}`,
+      call: (c: Ctx) => msend(c.m, b as never, 4, -1),
+      code: "EINVAL" as const,
+      arg: "buf",
+    })),
+    ...badDeadlines((d, c) => msend(c.m, buf4(), 4, d)),
+  ],
+  mrecv: [
+    ...badHandles("s", ["m"], (h) => mrecv(h, buf4(), 4, 0)),
+    ...badCounts("len", (n, c) => mrecv(c.m, buf4(), n, 0)),
+    { what: "len beyond the buffer", call: (c) => mrecv(c.m, buf4(), 5, 0), code: "EINVAL", arg: "len" },
+    ...[undefined, 5, "ABCD", [1, 2, 3, 4]].map((b) => ({
+      what: `buf = ${b === undefined ? "undefined" : typeof b === "string" ? "a string" : (b as object).constructor.name}`,
+      call: (c: Ctx) => mrecv(c.m, b as never, 4, 0),
+      code: "EINVAL" as const,
+      arg: "buf",
+    })),
+    ...badDeadlines((d, c) => mrecv(c.m, buf4(), 4, d)),
+  ],
+  msendl: [
+    ...badHandles("s", ["m"], (h) => {
+      const a = el(buf4(), 4);
+      return msendl(h, a, a, -1);
+    }),
+    ...badLists(false, (first, last, c) => msendl(c.m, first, last, -1)),
+    ...badDeadlines((d, c) => {
+      const a = el(buf4(), 4);
+      return msendl(c.m, a, a, d);
+    }),
+  ],
+  mrecvl: [
+    ...badHandles("s", ["m"], (h) => mrecvl(h, null, null, 0)),
+    ...badLists(true, (first, last, c) => mrecvl(c.m, first, last, 0)),
+    ...badDeadlines((d, c) => mrecvl(c.m, null, null, d)),
+  ],
+  prefix_attach: attachRows("bytestream", (s) => prefix_attach(s, 4, 0), [
+    ...badCounts("hdrlen", (n, c) => prefix_attach(fresh(c), n, 0), [0, 65]),
+    ...badFlags((f, c) => prefix_attach(fresh(c), 4, f)),
+  ]),
+  prefix_attach_mem: attachRows("bytestream", (s) => prefix_attach_mem(s, 4, 0, new PrefixStorage()), [
+    ...badCounts("hdrlen", (n, c) => prefix_attach_mem(fresh(c), n, 0, new PrefixStorage()), [0, 65]),
+    ...badFlags((f, c) => prefix_attach_mem(fresh(c), 4, f, new PrefixStorage())),
+    ...badMems(
+      PrefixStorage,
+      (c) => c.busyPrefix,
+      (m, c) => prefix_attach_mem(fresh(c), 4, 0, m),
+    ),
+  ]),
+  prefix_detach: [
+    ...badHandles("s", ["m"], (h) => prefix_detach(h)),
+    { what: "s a suffix socket", call: (c) => prefix_detach(freshSuffix(c)), code: "ENOTSUP", arg: "s" },
+  ],
+  suffix_attach: attachRows("bytestream", (s) => suffix_attach(s, "\n", 1), [
+    ...badSuffixes((sfx, n, c) => suffix_attach(fresh(c), sfx, n)),
+  ]),
+  suffix_attach_mem: attachRows("bytestream", (s) => suffix_attach_mem(s, "\n", 1, new SuffixStorage()), [
+    ...badSuffixes((sfx, n, c) => suffix_attach_mem(fresh(c), sfx, n, new SuffixStorage())),
+    ...badMems(
+      SuffixStorage,
+      (c) => {
+        const mem = new SuffixStorage();
+        c.extra.push(suffix_attach_mem(fresh(c), "\n", 1, mem));
+        return mem;
+      },
+      (m, c) => suffix_attach_mem(fresh(c), "\n", 1, m),
+    ),
+  ]),
+  suffix_detach: [
+    ...badHandles("s", ["m"], (h) => suffix_detach(h, -1)),
+    { what: "s a prefix socket", call: (c) => suffix_detach(c.m, -1), code: "ENOTSUP", arg: "s" },
+    ...badDeadlines((d, c) => suffix_detach(freshSuffix(c), d)),
+  ],
+  term_attach: attachRows("message", (s) => term_attach(s, "STOP", 4), [
+    ...badTerms((buf, n, c) => term_attach(freshMsg(c), buf, n)),
+  ]),
+  term_attach_mem: attachRows("message", (s) => term_attach_mem(s, "STOP", 4, new TermStorage()), [
+    ...badTerms((buf, n, c) => term_attach_mem(freshMsg(c), buf, n, new TermStorage())),
+    ...badMems(
+      TermStorage,
+      (c) => {
+        const mem = new TermStorage();
+        c.extra.push(term_attach_mem(freshMsg(c), "", 0, mem));
+        return mem;
+      },
+      (m, c) => term_attach_mem(freshMsg(c), "STOP", 4, m),
+    ),
+  ]),
+  term_done: [
+    ...badHandles("s", ["m"], (h) => term_done(h, -1)),
+    { what: "s a prefix socket", call: (c) => term_done(c.m, -1), code: "ENOTSUP", arg: "s" },
+    ...badDeadlines((d, c) => term_done(freshTerm(c), d)),
+  ],
+  term_detach: [
+    ...badHandles("s", ["m"], (h) => term_detach(h, -1)),
+    { what: "s a prefix socket", call: (c) => term_detach(c.m, -1), code: "ENOTSUP", arg: "s" },
+    ...badDeadlines((d, c) => term_detach(freshTerm(c), d)),
+  ],
 };
+
+/** A fresh bytestream (a user's, over channels) for a row to hand to an attach; closed after the row. */
+function fresh(c: Ctx): number {
+  const [a, b] = userPair();
+  c.extra.push(a, b);
+  return a;
+}
+
+/** A fresh message socket (prefix over a fresh bytestream). */
+function freshMsg(c: Ctx): number {
+  const m = prefix_attach(fresh(c), 4, 0);
+  c.extra.push(m);
+  return m;
+}
+
+/** A fresh suffix socket. */
+function freshSuffix(c: Ctx): number {
+  const s = suffix_attach(fresh(c), "\n", 1);
+  c.extra.push(s);
+  return s;
+}
+
+/** A fresh term socket. */
+function freshTerm(c: Ctx): number {
+  const t = term_attach(freshMsg(c), "", 0);
+  c.extra.push(t);
+  return t;
+}
+
+/**
+ * Rows for an attach's `s`: numbers that are no handle and a closed one (`EBADF`), and fresh
+ * handles of kinds that do not offer the interface it needs (`EPROTO`), then the call's own rows.
+ */
+function attachRows(need: "bytestream" | "message", f: (s: number) => unknown, own: Row[]): Row[] {
+  const rows = badHandles("s", [...KINDS], (h) => f(h)).filter((r) => r.code === "EBADF");
+  const wrong: [string, (c: Ctx) => number][] = [
+    [
+      "a channel",
+      (c) => {
+        const [a, b] = chmake();
+        c.extra.push(a, b);
+        return a;
+      },
+    ],
+    [
+      "a user handle without interfaces",
+      (c) => {
+        const h = hmake({ query: () => undefined, close() {} });
+        c.extra.push(h);
+        return h;
+      },
+    ],
+    need === "bytestream" ? ["a message socket", freshMsg] : ["a bytestream", fresh],
+  ];
+  for (const [what, make] of wrong) rows.push({ what: `s ${what}`, call: (c) => f(make(c)), code: "EPROTO", arg: "s" });
+  return [...rows, ...own];
+}
+
+/** Rows for prefix's `flags`. */
+function badFlags(f: (flags: number, c: Ctx) => unknown): Row[] {
+  return [2, -1, 1.5, "0", null, undefined].map((v) => ({
+    what: `flags = ${typeof v === "string" ? `"${v}"` : String(v)}`,
+    call: (c: Ctx) => f(v as number, c),
+    code: "EINVAL" as const,
+    arg: "flags",
+  }));
+}
+
+/** Rows for suffix's delimiter and its length. */
+function badSuffixes(f: (suffix: Uint8Array | string, n: number, c: Ctx) => unknown): Row[] {
+  return [
+    ...[5, null, undefined, {}, [10]].map((v) => ({
+      what: `suffix = ${Array.isArray(v) ? "an array" : String(v)}`,
+      call: (c: Ctx) => f(v as never, 1, c),
+      code: "EINVAL" as const,
+      arg: "suffix",
+    })),
+    ...badCounts("suffixlen", (n, c) => f("\r\n", n, c), [0]),
+    { what: "suffixlen 33", call: (c) => f("x".repeat(40), 33, c), code: "EINVAL", arg: "suffixlen" },
+    { what: "suffixlen beyond the suffix", call: (c) => f("\n", 2, c), code: "EINVAL", arg: "suffixlen" },
+  ];
+}
+
+/** Rows for term's terminal message and its length. */
+function badTerms(f: (buf: Uint8Array | string | null, n: number, c: Ctx) => unknown): Row[] {
+  return [
+    ...[5, undefined, {}, [1]].map((v) => ({
+      what: `buf = ${Array.isArray(v) ? "an array" : String(v)}`,
+      call: (c: Ctx) => f(v as never, 1, c),
+      code: "EINVAL" as const,
+      arg: "buf",
+    })),
+    { what: "buf null with len 4", call: (c) => f(null, 4, c), code: "EINVAL", arg: "buf" },
+    ...badCounts("len", (n, c) => f("STOP", n, c)),
+    { what: "len 33", call: (c) => f("x".repeat(40), 33, c), code: "EINVAL", arg: "len" },
+    { what: "len beyond buf", call: (c) => f("STOP", 5, c), code: "EINVAL", arg: "len" },
+  ];
+}
 
 /** Exported functions without bad-input rows, and why. */
 const EXEMPT: Record<string, string> = {
@@ -953,6 +1179,9 @@ function* makeCtx(): Generator<unknown, Ctx, unknown> {
   const busyTcp = new TcpStorage();
   const t2 = yield* tcp_accept_mem(tls, null, busyTcp, now() + 5000);
   const user = hmake({ query: () => undefined, close() {} });
+  const [m0, m2] = userPair();
+  const busyPrefix = new PrefixStorage();
+  const m = prefix_attach_mem(m0, 4, 0, busyPrefix);
   const [x, y] = chmake();
   hclose(x);
   hclose(y);
@@ -971,6 +1200,10 @@ function* makeCtx(): Generator<unknown, Ctx, unknown> {
     t,
     t2,
     user,
+    m,
+    m2,
+    busyPrefix,
+    extra: [],
     closed: x,
     busyCr,
     busyBundle,
@@ -981,7 +1214,14 @@ function* makeCtx(): Generator<unknown, Ctx, unknown> {
 }
 
 function closeCtx(c: Ctx): void {
-  for (const h of [c.ch, c.ch2, c.cr, c.b, c.ls, c.s, c.s2, c.tls, c.t, c.t2, c.user]) hclose(h);
+  for (const h of c.extra) {
+    try {
+      hclose(h);
+    } catch (e) {
+      if (!(e instanceof DillError && e.code === "EBADF")) throw e; // the call took it over and closed it
+    }
+  }
+  for (const h of [c.ch, c.ch2, c.cr, c.b, c.ls, c.s, c.s2, c.tls, c.t, c.t2, c.user, c.m, c.m2]) hclose(h);
   fs.closeSync(c.fileFd);
 }
 
@@ -1024,6 +1264,7 @@ function* stillWorks(c: Ctx): Generator<unknown, void, unknown> {
     yield* brecv(a!, one, 1, now() + 5000);
   }
   expect(one[0]).toBe(7);
+  expect(hquery(c.m, api.MSOCK_TYPE)).toBeTruthy();
   const cr = go(
     (function* () {
       yield* chsend(c.ch, 42, now() + 5000);

@@ -58,13 +58,27 @@ export interface Bytestream {
   startSend?(first: IoList, last: IoList, deadline: number, fn: string): IteratorResult<unknown, void>;
   /** `brecvl` without an op object, run in the calling coroutine (optional). */
   startRecv?(first: IoList, last: IoList, deadline: number, fn: string): IteratorResult<unknown, void>;
+  /**
+   * Receives at least one and at most `len` bytes into `buf`: what has arrived, or else the first
+   * bytes to arrive; evaluates to their count (optional). With `unrecv` it lets a protocol on top
+   * read ahead (a delimiter search takes what is there instead of one byte at a time).
+   */
+  brecvsome?(buf: Uint8Array, len: number, deadline: number, fn: string): Op<number>;
+  /** `brecvsome` without an op object, run in the calling coroutine (optional). */
+  startRecvSome?(buf: Uint8Array, len: number, deadline: number, fn: string): IteratorResult<unknown, number>;
+  /**
+   * Puts `bytes` back in front of the inbound stream, copied: the next receive gets them first
+   * (optional). A protocol that read ahead hands back what it did not use when it is detached, so
+   * that no byte is lost to the next protocol or the user.
+   */
+  unrecv?(bytes: Uint8Array): void;
 }
 
 function stream(s: number, fn: string): Bytestream {
   return handleQuery(s, BSOCK_TYPE, fn, "s") as Bytestream;
 }
 
-function checkBuf(fn: string, buf: unknown, len: number, recv: boolean): void {
+export function checkBuf(fn: string, buf: unknown, len: number, recv: boolean): void {
   checkCount(fn, "len", len);
   if (buf === null && recv) return;
   if (!(buf instanceof Uint8Array))
@@ -84,7 +98,7 @@ function checkBuf(fn: string, buf: unknown, len: number, recv: boolean): void {
  * marked through `iol_rsvd` while walking and unmarked afterwards, so the list is the same after
  * the call as before, whatever the outcome.
  */
-function checkList(fn: string, first: IoList, last: IoList, recv: boolean): void {
+export function checkList(fn: string, first: IoList, last: IoList, recv: boolean): void {
   if (first === null || typeof first !== "object")
     throw dillError("EINVAL", fn, "first", "first must be an iolist element");
   if (last === null || typeof last !== "object")

@@ -93,6 +93,20 @@ export class Inbound {
     this.bytes += chunk.length - off;
   }
 
+  /** Queue `chunk` in front of what is queued: it is taken first. */
+  unshift(chunk: Buffer): void {
+    if (this.count > 0 && this.off > 0) {
+      // The first chunk's offset applies to it alone: keep only its unread part.
+      this.q[this.head] = this.q[this.head]!.subarray(this.off);
+    }
+    if (this.count === this.q.length) this.grow();
+    this.head = (this.head - 1) & (this.q.length - 1);
+    this.q[this.head] = chunk;
+    this.count++;
+    this.off = 0;
+    this.bytes += chunk.length;
+  }
+
   /** Move queued bytes into the target (or drop them all when discarding). */
   take(): void {
     const mask = this.q.length - 1;

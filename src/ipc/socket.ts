@@ -528,6 +528,17 @@ export class IpcConn implements HandleVfs, Bytestream {
     return parked();
   }
 
+  /**
+   * Put `bytes` (copied) back in front of the inbound queue, for a protocol that read ahead and is
+   * detached: the next receive gets them first, even after the peer's end-of-stream.
+   */
+  unrecv(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    if (this.rx !== null) throw dillError("EBUSY", "unrecv", "s", "a coroutine is receiving on this socket");
+    this.rxq.unshift(Buffer.from(bytes));
+    this.indone = false;
+  }
+
   bsendl(first: IoList, last: IoList, deadline: number, fn: string): Op<void> {
     return startedOp(this, false, first, last, deadline, fn);
   }

@@ -54,4 +54,11 @@ int ipc_connect(const char *addr, int64_t deadline);
 int ipc_close(int s, int64_t deadline);
 int ipc_pair(int s[2]);
 
+/* Message sockets, and the PREFIX and SUFFIX protocols over a bytestream. */
+#include <sys/types.h>
+int msend(int s, const void *buf, size_t len, int64_t deadline);
+ssize_t mrecv(int s, void *buf, size_t len, int64_t deadline);
+int prefix_attach(int s, size_t hdrlen, int flags);
+int suffix_attach(int s, const void *suffix, size_t suffixlen);
+
 #endif
