@@ -59,6 +59,7 @@ import {
   brecvl,
   bsend,
   bsendl,
+  bundle,
   bundle_go,
   bundle_go_mem,
   bundle_mem,
@@ -99,12 +100,22 @@ import {
   now,
   run,
   type Op,
+  tls_attach_client,
+  tls_attach_client_mem,
+  tls_attach_server,
+  tls_attach_server_mem,
+  tls_detach,
+  tls_done,
+  TlsStorage,
 } from "../src/index.js";
 import { expectNoFdLeak, tempDirPerFile } from "./ipc-helpers.js";
+import { type Certs, certsPerFile } from "./tls-helpers.js";
 
 let dir: string;
 expectNoFdLeak();
 tempDirPerFile((d) => (dir = d));
+let certs: Certs;
+certsPerFile((x) => (certs = x));
 
 /** Valid objects of every kind, made fresh for each row and closed after it. */
 interface Ctx {
@@ -516,6 +527,72 @@ function recvSomeRows(
   ];
 }
 
+/**
+ * Rows for the handle of a TLS attach: as `badHandles`, but a handle that is no bytestream is
+ * EPROTO (libdill's errno here), and it is left open and working.
+ */
+function tlsAttachHandles(f: (h: number) => unknown): Row[] {
+  return badHandles("s", STREAMS, (h) => f(h)).map((r) => (r.code === "ENOTSUP" ? { ...r, code: "EPROTO" } : r));
+}
+
+/** Rows for the TLS socket of tls_done and tls_detach: the context has none, so every kind is ENOTSUP. */
+function tlsHandles(f: (h: number) => unknown): Row[] {
+  return [
+    ...badHandles("s", ["s"], (h) => f(h)),
+    { what: "s an IPC socket (without TLS)", call: (c) => f(c.s), code: "ENOTSUP", arg: "s" },
+    { what: "s a TCP socket (without TLS)", call: (c) => f(c.t), code: "ENOTSUP", arg: "s" },
+  ];
+}
+
+/** Rows for a file path of tls_attach_server: not a string, a NUL byte, a file that is not there. */
+function badPaths(arg: string, f: (p: string, c: Ctx) => unknown): Row[] {
+  return [
+    ...[null, undefined, 5, {}, Buffer.from("cert.pem")].map((p) => ({
+      what: `${arg} = ${p === null || p === undefined ? String(p) : Buffer.isBuffer(p) ? "a Buffer" : JSON.stringify(p)}`,
+      call: (c: Ctx) => f(p as never, c),
+      code: "EINVAL" as const,
+      arg,
+    })),
+    { what: `${arg} with a NUL byte`, call: (c) => f(`${certs.cert}\0`, c), code: "EINVAL", arg },
+    { what: `${arg} a file that does not exist`, call: (c) => f(`${dir}/missing.pem`, c), code: "EFAULT", arg },
+    { what: `${arg} empty`, call: (c) => f("", c), code: "EFAULT", arg },
+  ];
+}
+
+/**
+ * Run `f` on the server end of a fresh TLS connection over an IPC pair, closing everything after
+ * (both ends, whatever `f` did with its own).
+ */
+function* onTls(f: (s: number) => Op<unknown>): Op<unknown> {
+  const [a, b] = yield* ipc_pair();
+  const cr = bundle();
+  let client = -1;
+  bundle_go(
+    cr,
+    (function* () {
+      client = yield* tls_attach_client(b, now() + 5000);
+    })(),
+  );
+  const s = yield* tls_attach_server(a, certs.cert, certs.key, now() + 5000);
+  yield* bundle_wait(cr, now() + 5000);
+  hclose(cr);
+  try {
+    return yield* f(s);
+  } finally {
+    for (const h of [s, client]) if (isOpen(h)) hclose(h);
+  }
+}
+
+/** True when `h` is still an open handle. */
+function isOpen(h: number): boolean {
+  try {
+    hquery(h, Symbol("probe"));
+  } catch (e) {
+    return (e as DillError).code !== "EBADF";
+  }
+  return true;
+}
+
 const TABLE: Record<string, Row[]> = {
   hclose: badHandles("h", [...KINDS], (h) => hclose(h)),
   hown: badHandles("h", [...KINDS], (h) => hown(h)),
@@ -915,6 +992,30 @@ const TABLE: Record<string, Row[]> = {
     ),
   ],
   tcp_listener_fd: badHandles("ls", ["tls"], (h) => tcp_listener_fd(h)),
+  tls_attach_client: [
+    ...tlsAttachHandles((h) => tls_attach_client(h, -1)),
+    ...badDeadlines((d, c) => tls_attach_client(c.s, d)),
+  ],
+  tls_attach_client_mem: [
+    ...tlsAttachHandles((h) => tls_attach_client_mem(h, new TlsStorage(), -1)),
+    ...badMems(TlsStorage, null, (m, c) => tls_attach_client_mem(c.s, m, -1)),
+    ...badDeadlines((d, c) => tls_attach_client_mem(c.s, new TlsStorage(), d)),
+  ],
+  tls_attach_server: [
+    ...tlsAttachHandles((h) => tls_attach_server(h, certs.cert, certs.key, -1)),
+    ...badPaths("cert", (p, c) => tls_attach_server(c.s, p, certs.key, -1)),
+    ...badPaths("pkey", (p, c) => tls_attach_server(c.s, certs.cert, p, -1)),
+    ...badDeadlines((d, c) => tls_attach_server(c.s, certs.cert, certs.key, d)),
+  ],
+  tls_attach_server_mem: [
+    ...tlsAttachHandles((h) => tls_attach_server_mem(h, certs.cert, certs.key, new TlsStorage(), -1)),
+    ...badPaths("cert", (p, c) => tls_attach_server_mem(c.s, p, certs.key, new TlsStorage(), -1)),
+    ...badPaths("pkey", (p, c) => tls_attach_server_mem(c.s, certs.cert, p, new TlsStorage(), -1)),
+    ...badMems(TlsStorage, null, (m, c) => tls_attach_server_mem(c.s, certs.cert, certs.key, m, -1)),
+    ...badDeadlines((d, c) => tls_attach_server_mem(c.s, certs.cert, certs.key, new TlsStorage(), d)),
+  ],
+  tls_done: [...tlsHandles((h) => tls_done(h, -1)), ...badDeadlines((d) => onTls((s) => tls_done(s, d)))],
+  tls_detach: [...tlsHandles((h) => tls_detach(h, -1)), ...badDeadlines((d) => onTls((s) => tls_detach(s, d)))],
 };
 
 /** Exported functions without bad-input rows, and why. */
