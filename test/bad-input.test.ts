@@ -528,11 +528,69 @@ function recvSomeRows(
 }
 
 /**
- * Rows for the handle of a TLS attach: as `badHandles`, but a handle that is no bytestream is
- * EPROTO (libdill's errno here), and it is left open and working.
+ * Run an attach `f` on a fresh handle made by `make`: an attach takes its handle over and closes
+ * it when it fails, so its rows never give it one of the context's. A failure must have closed the
+ * handle (else the row fails); the row's other handles are closed after it.
  */
-function tlsAttachHandles(f: (h: number) => unknown): Row[] {
-  return badHandles("s", STREAMS, (h) => f(h)).map((r) => (r.code === "ENOTSUP" ? { ...r, code: "EPROTO" } : r));
+function* freshAttach(make: () => Op<number[]>, f: (s: number) => Op<unknown>): Op<unknown> {
+  const hs = yield* make();
+  const s = hs[0]!;
+  try {
+    return yield* f(s);
+  } catch (e) {
+    if (isOpen(s)) throw new Error(`the failed attach left s open (${String(e)})`);
+    throw e;
+  } finally {
+    for (const h of hs.slice(1)) if (isOpen(h)) hclose(h);
+  }
+}
+
+/** A fresh IPC pair: the end an attach takes over, then the other. */
+function* freshPair(): Op<number[]> {
+  return yield* ipc_pair();
+}
+
+/** An attach row's call on a fresh IPC pair. */
+function fresh(f: (s: number) => Op<unknown>): () => Op<unknown> {
+  return () => freshAttach(freshPair, f);
+}
+
+/**
+ * Rows for the handle of a TLS attach: numbers that are no handle and a closed one (`EBADF`,
+ * nothing closed), then fresh handles that are no bytestream: `EPROTO` (libdill's errno here),
+ * and the handle is closed.
+ */
+function tlsAttachHandles(f: (h: number) => Op<unknown>): Row[] {
+  const rows = badHandles("s", STREAMS, (h) => f(h)).filter((r) => r.code === "EBADF");
+  const wrong: [string, () => Op<number[]>][] = [
+    [
+      "a channel",
+      function* () {
+        return chmake();
+      },
+    ],
+    [
+      "a bundle",
+      function* () {
+        return [bundle()];
+      },
+    ],
+    [
+      "a user handle without interfaces",
+      function* () {
+        return [hmake({ query: () => undefined, close() {} })];
+      },
+    ],
+    [
+      "an IPC listener",
+      function* () {
+        return [yield* ipc_listen(`${dir}/tls-ls-${++serial}.ipc`, 1)];
+      },
+    ],
+  ];
+  for (const [what, make] of wrong)
+    rows.push({ what: `s ${what}`, call: () => freshAttach(make, f), code: "EPROTO", arg: "s" });
+  return rows;
 }
 
 /** Rows for the TLS socket of tls_done and tls_detach: the context has none, so every kind is ENOTSUP. */
@@ -545,17 +603,17 @@ function tlsHandles(f: (h: number) => unknown): Row[] {
 }
 
 /** Rows for a file path of tls_attach_server: not a string, a NUL byte, a file that is not there. */
-function badPaths(arg: string, f: (p: string, c: Ctx) => unknown): Row[] {
+function badPaths(arg: string, f: (p: string) => unknown): Row[] {
   return [
     ...[null, undefined, 5, {}, Buffer.from("cert.pem")].map((p) => ({
       what: `${arg} = ${p === null || p === undefined ? String(p) : Buffer.isBuffer(p) ? "a Buffer" : JSON.stringify(p)}`,
-      call: (c: Ctx) => f(p as never, c),
+      call: () => f(p as never),
       code: "EINVAL" as const,
       arg,
     })),
-    { what: `${arg} with a NUL byte`, call: (c) => f(`${certs.cert}\0`, c), code: "EINVAL", arg },
-    { what: `${arg} a file that does not exist`, call: (c) => f(`${dir}/missing.pem`, c), code: "EFAULT", arg },
-    { what: `${arg} empty`, call: (c) => f("", c), code: "EFAULT", arg },
+    { what: `${arg} with a NUL byte`, call: () => f(`${certs.cert}\0`), code: "EINVAL", arg },
+    { what: `${arg} a file that does not exist`, call: () => f(`${dir}/missing.pem`), code: "EFAULT", arg },
+    { what: `${arg} empty`, call: () => f(""), code: "EFAULT", arg },
   ];
 }
 
@@ -994,25 +1052,25 @@ const TABLE: Record<string, Row[]> = {
   tcp_listener_fd: badHandles("ls", ["tls"], (h) => tcp_listener_fd(h)),
   tls_attach_client: [
     ...tlsAttachHandles((h) => tls_attach_client(h, -1)),
-    ...badDeadlines((d, c) => tls_attach_client(c.s, d)),
+    ...badDeadlines((d) => fresh((s) => tls_attach_client(s, d))()),
   ],
   tls_attach_client_mem: [
     ...tlsAttachHandles((h) => tls_attach_client_mem(h, new TlsStorage(), -1)),
-    ...badMems(TlsStorage, null, (m, c) => tls_attach_client_mem(c.s, m, -1)),
-    ...badDeadlines((d, c) => tls_attach_client_mem(c.s, new TlsStorage(), d)),
+    ...badMems(TlsStorage, null, (m) => fresh((s) => tls_attach_client_mem(s, m, -1))()),
+    ...badDeadlines((d) => fresh((s) => tls_attach_client_mem(s, new TlsStorage(), d))()),
   ],
   tls_attach_server: [
     ...tlsAttachHandles((h) => tls_attach_server(h, certs.cert, certs.key, -1)),
-    ...badPaths("cert", (p, c) => tls_attach_server(c.s, p, certs.key, -1)),
-    ...badPaths("pkey", (p, c) => tls_attach_server(c.s, certs.cert, p, -1)),
-    ...badDeadlines((d, c) => tls_attach_server(c.s, certs.cert, certs.key, d)),
+    ...badPaths("cert", (p) => fresh((s) => tls_attach_server(s, p, certs.key, -1))()),
+    ...badPaths("pkey", (p) => fresh((s) => tls_attach_server(s, certs.cert, p, -1))()),
+    ...badDeadlines((d) => fresh((s) => tls_attach_server(s, certs.cert, certs.key, d))()),
   ],
   tls_attach_server_mem: [
     ...tlsAttachHandles((h) => tls_attach_server_mem(h, certs.cert, certs.key, new TlsStorage(), -1)),
-    ...badPaths("cert", (p, c) => tls_attach_server_mem(c.s, p, certs.key, new TlsStorage(), -1)),
-    ...badPaths("pkey", (p, c) => tls_attach_server_mem(c.s, certs.cert, p, new TlsStorage(), -1)),
-    ...badMems(TlsStorage, null, (m, c) => tls_attach_server_mem(c.s, certs.cert, certs.key, m, -1)),
-    ...badDeadlines((d, c) => tls_attach_server_mem(c.s, certs.cert, certs.key, new TlsStorage(), d)),
+    ...badPaths("cert", (p) => fresh((s) => tls_attach_server_mem(s, p, certs.key, new TlsStorage(), -1))()),
+    ...badPaths("pkey", (p) => fresh((s) => tls_attach_server_mem(s, certs.cert, p, new TlsStorage(), -1))()),
+    ...badMems(TlsStorage, null, (m) => fresh((s) => tls_attach_server_mem(s, certs.cert, certs.key, m, -1))()),
+    ...badDeadlines((d) => fresh((s) => tls_attach_server_mem(s, certs.cert, certs.key, new TlsStorage(), d))()),
   ],
   tls_done: [...tlsHandles((h) => tls_done(h, -1)), ...badDeadlines((d) => onTls((s) => tls_done(s, d)))],
   tls_detach: [...tlsHandles((h) => tls_detach(h, -1)), ...badDeadlines((d) => onTls((s) => tls_detach(s, d)))],

@@ -118,20 +118,20 @@ function* stalledPair(): Op<[number, number, Stalling]> {
 }
 
 describe("attaching TLS to what cannot carry it", () => {
-  it("fails with EPROTO on a handle that is no bytestream, and leaves the handle alone", async () => {
+  it("fails with EPROTO on a handle that is no bytestream, and closes it: an attach takes its handle over", async () => {
     await run(function* () {
-      const [ch0, ch1] = chmake();
-      const b = bundle();
-      for (const h of [ch0, b]) {
-        const e = yield* failure(tls_attach_client(h, D()));
-        expect(e.code).toBe("EPROTO");
-        expect(e.message).toContain("'s'");
-        expect((yield* failure(tls_attach_server(h, c.cert, c.key, D()))).code).toBe("EPROTO");
+      for (const server of [false, true]) {
+        const [ch0, ch1] = chmake();
+        const b = bundle();
+        for (const h of [ch0, b]) {
+          const e = yield* failure(server ? tls_attach_server(h, c.cert, c.key, D()) : tls_attach_client(h, D()));
+          expect(e.code).toBe("EPROTO");
+          expect(e.errno).toBe(71);
+          expect(e.message).toContain("'s'");
+          expect(() => hclose(h)).toThrow(/EBADF/);
+        }
+        hclose(ch1);
       }
-      // Still open: closing them works.
-      hclose(ch0);
-      hclose(ch1);
-      hclose(b);
     });
   });
 
@@ -168,15 +168,14 @@ describe("certificates and keys", () => {
     ["a directory as the certificate", (c) => [c.dir, c.key], "cert", "EISDIR"],
   ];
   it.each(cases)(
-    "fails with EFAULT for %s, before the handshake: the socket is untouched",
+    "fails with EFAULT for %s, before the handshake, and closes the socket",
     async (_w, files, arg, why) => {
       await run(function* () {
         const [a, b] = yield* ipc_pair();
-        // The client's ClientHello is already waiting on `a` when the server fails.
-        let client = -1;
+        let code = "";
         const cr = spawnIn(
           (function* () {
-            client = yield* tls_attach_client(b, D());
+            code = yield* codeOf(tls_attach_client(b, D()));
           })(),
         );
         const [cert, key] = files(c);
@@ -185,12 +184,11 @@ describe("certificates and keys", () => {
         expect(e.errno).toBe(14);
         expect(e.message).toContain(`'${arg}'`);
         expect(e.message).toContain(why);
-        // Nothing was read from `a`: a server with good files takes the same handshake up.
-        const s = yield* tls_attach_server(a, c.cert, c.key, D());
+        // `a` was taken over and closed, its ClientHello unread: the client's handshake meets the
+        // end of the stream, or its reset.
         yield* joined(cr);
-        yield* talks(client, s);
-        hclose(s);
-        hclose(client);
+        expect(["EPIPE", "ECONNRESET"]).toContain(code);
+        expect(dill_stats().handlesByKind).toEqual({});
       });
     },
   );
@@ -222,7 +220,6 @@ describe("certificates and keys", () => {
           hclose(client);
         } else {
           expect(yield* codeOf(tls_attach_server(a, cert, key, D()))).toBe("EFAULT");
-          hclose(a);
           hclose(b);
         }
       }
@@ -521,7 +518,9 @@ describe("cancellation", () => {
       yield* dill_yield();
       hclose(cr);
       expect(codes).toEqual(["ECANCELED", "ECANCELED", "ECANCELED", "ECANCELED"]);
-      for (const h of [s, client, a, b]) hclose(h);
+      // The failed attach closed `a`, as every failed attach closes what it was given.
+      expect(() => hclose(a)).toThrow(/EBADF/);
+      for (const h of [s, client, b]) hclose(h);
     });
   });
 });

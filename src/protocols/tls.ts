@@ -46,7 +46,7 @@ import { dillError, isDillError, quickError } from "../handles/errors.js";
 import { hclose, hown } from "../handles/handle.js";
 import { BLOCK, type Op } from "../handles/op.js";
 import { FreeList, Storage, checkMem, claim } from "../handles/pool.js";
-import { type HandleVfs, handleMake, handleQuery, handleRelease } from "../handles/table.js";
+import { type HandleVfs, handleGet, handleMake, handleQuery, handleRelease } from "../handles/table.js";
 import type { CrBase } from "../runtime/cr.js";
 import { canBlock, expired, flush as runReady, interrupt, park, wake } from "../runtime/sched.js";
 import { TlsBridge, TlsEngine, type TlsPeer } from "./tlsbridge.js";
@@ -628,9 +628,20 @@ function checkPath(fn: string, arg: string, path: unknown): void {
   if (path.includes("\0")) throw dillError("EINVAL", fn, arg, `${arg} must not contain a NUL byte`);
 }
 
+/** Close `h`, whatever it is; it may be gone already. */
+function closeQuietly(h: number): void {
+  try {
+    handleRelease(h, "hclose").close();
+  } catch (e) {
+    if (!isDillError(e, "EBADF")) throw e;
+  }
+}
+
 /**
- * Every attach. Checks come first and leave `s` alone when they fail; then `s` is taken over
- * (`hown`) and the handshake runs, after which a failure closes it, as in libdill.
+ * Every attach, as libdill's: `s` is taken over whatever happens. An `s` that is no handle at all
+ * is `EBADF`, and nothing is closed; any other failure (a bad argument, a handle that is no
+ * bytestream, files that cannot be used, the pool used up, the handshake) closes `s`. On success
+ * `s` has moved to a new number (as `hown` moves it), known only to the TLS socket.
  */
 function* attach(
   fn: string,
@@ -642,26 +653,32 @@ function* attach(
   pkey: string,
   deadline: number,
 ): Op<number> {
-  if (useMem) checkMem(fn, mem, TlsStorage);
-  if (server) {
-    checkPath(fn, "cert", cert);
-    checkPath(fn, "pkey", pkey);
-  }
-  checkDeadline(fn, deadline);
+  const vfs = handleGet(s, fn, "s");
+  let cr: CrBase;
   let b: Bytestream;
+  let context: SecureContext;
+  let store: TlsStorage;
   try {
-    b = handleQuery(s, BSOCK_TYPE, fn, "s") as Bytestream;
+    if (useMem) checkMem(fn, mem, TlsStorage);
+    if (server) {
+      checkPath(fn, "cert", cert);
+      checkPath(fn, "pkey", pkey);
+    }
+    checkDeadline(fn, deadline);
+    cr = canBlock(fn);
+    const q = vfs.query(BSOCK_TYPE);
+    if (q === undefined || q === null)
+      throw dillError("EPROTO", fn, "s", `handle ${s} (${vfs.kind ?? "user"}) is not a bytestream`);
+    b = q as Bytestream;
+    context = server ? serverContext(fn, cert, pkey) : clientContext();
+    store = useMem ? claim(mem, TlsStorage, fn) : storages.take(fn);
   } catch (e) {
-    if (isDillError(e, "ENOTSUP"))
-      throw dillError("EPROTO", fn, "s", `handle ${s} is not a bytestream: TLS attaches to bytestreams only`);
+    closeQuietly(s);
     throw e;
   }
-  const cr = canBlock(fn);
-  const context = server ? serverContext(fn, cert, pkey) : clientContext();
-  const store = useMem ? claim(mem, TlsStorage, fn) : storages.take(fn);
   let u: number;
   try {
-    u = hown(s);
+    u = hown(s); // closes s when it fails
   } catch (e) {
     storages.release(store);
     throw e;
@@ -684,9 +701,8 @@ function* attach(
  * successful call on, `s` belongs to the TLS socket (its number is no longer valid);
  * {@link tls_detach} gives it back.
  *
- * If the call fails before the handshake begins (bad arguments, a handle that is no bytestream,
- * files that cannot be used), `s` is as it was. Once the handshake has begun, a failure closes
- * `s`: its stream is in the middle of a TLS exchange, as in libdill.
+ * The call takes `s` over whatever happens, as libdill's attaches do: when it fails, `s` is closed
+ * (unless it was not a handle at all, `EBADF`).
  *
  * @param s a bytestream handle (an IPC or TCP connection, one end of `ipc_pair`, another protocol).
  * @param cert path of the certificate file (PEM; the chain may follow the certificate).
