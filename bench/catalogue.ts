@@ -2,6 +2,7 @@
  * The catalogue: every workload, which systems run it, at which sizes, what stands in for the
  * tsdill primitive in each peer, and the targets of the performance plan. Nothing here measures.
  */
+import { TLS_WORKLOADS } from "./tls-workloads.js";
 
 /** The systems compared. `libdill` is C (`bench/c/`), `net` is raw `node:net` callbacks. */
 export type System = "tsdill" | "libdill" | "effection" | "effect" | "async" | "net";
@@ -439,7 +440,7 @@ const SERVER: Workload[] = [
   },
 ];
 
-export const WORKLOADS: readonly Workload[] = [...CORE, ...IPC, ...MEMORY, ...scaling(), ...SERVER];
+export const WORKLOADS: readonly Workload[] = [...CORE, ...IPC, ...TLS_WORKLOADS, ...MEMORY, ...scaling(), ...SERVER];
 
 /** The size of `w` for system `sys`, or 0 when `sys` does not run it (in this mode). */
 export function sizeOf(w: Workload, sys: System, quick: boolean): number {
