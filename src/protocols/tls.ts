@@ -53,7 +53,22 @@ import { TlsBridge, TlsEngine, type TlsPeer } from "./tlsbridge.js";
 import { clientContext, serverContext } from "./tlscontext.js";
 import type { SecureContext } from "node:tls";
 
-/** Interface id a TLS socket answers in `hquery` (besides `BSOCK_TYPE`). */
+/**
+ * Interface id a TLS socket answers in `hquery` (besides `BSOCK_TYPE`): what `tls_done` and
+ * `tls_detach` ask a handle for.
+ *
+ * @example
+ * ```ts
+ * const isTls = (h: number) => {
+ *   try {
+ *     hquery(h, TLS_TYPE);
+ *     return true;
+ *   } catch {
+ *     return false;
+ *   }
+ * };
+ * ```
+ */
 export const TLS_TYPE: unique symbol = Symbol("tls");
 
 /** A record header: content type, version, length. */
