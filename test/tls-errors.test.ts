@@ -80,7 +80,7 @@ function* talks(a: number, b: number): Op<void> {
 class Stalling implements Bytestream {
   stallSend = false;
   stallRecv = false;
-  constructor(readonly inner: number) {}
+  constructor(public inner: number) {}
   *bsendl(first: IoList, last: IoList, deadline: number, fn: string): Op<void> {
     if (this.stallSend) {
       yield* msleep(deadline);
@@ -319,6 +319,23 @@ describe("peers that do not speak TLS", () => {
       // The TLS socket and the bytestream under it are gone; only the client is left.
       expect(dill_stats().handlesByKind).toEqual({ tls: 1, ipc: 1 });
       hclose(client);
+    });
+  });
+});
+
+describe("errors of the bytestream underneath", () => {
+  it("pass through with their errno and what they said, under the name of the TLS call", async () => {
+    await run(function* () {
+      const [client, s, st] = yield* stalledPair();
+      // The client's bytestream breaks with an error of its own.
+      st.inner = -1;
+      const e = yield* failure(bsend(client, "x", 1, D()));
+      expect(e.code).toBe("EBADF");
+      expect(e.syscall).toBe("bsend");
+      expect(e.message).toContain("-1 is not an open handle");
+      expect(yield* codeOf(bsend(client, "x", 1, D()))).toBe("ECONNRESET");
+      hclose(client);
+      hclose(s);
     });
   });
 });

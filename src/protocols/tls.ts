@@ -42,7 +42,7 @@
  */
 import { checkDeadline } from "../handles/args.js";
 import { BSOCK_TYPE, type Bytestream, type IoList } from "../handles/bytestream.js";
-import { dillError, isDillError, quickError } from "../handles/errors.js";
+import { DillError, dillError, isDillError, quickError } from "../handles/errors.js";
 import { hclose, hown } from "../handles/handle.js";
 import { BLOCK, type Op } from "../handles/op.js";
 import { FreeList, Storage, checkMem, claim } from "../handles/pool.js";
@@ -86,9 +86,15 @@ function unblockTx(cr: CrBase): void {
   if (s.txWait === cr) s.txWait = null;
 }
 
-/** `e` under the name of the public call `fn`, when it came from a call on the underlying handle. */
+/**
+ * `e` under the name of the public call `fn`, when it came from a call on the underlying handle,
+ * keeping what it said (cancellations and timeouts, which say nothing more, stay stackless).
+ */
 function relabel(e: unknown, fn: string): unknown {
-  return isDillError(e) && e.syscall !== fn ? quickError(e.code, fn) : e;
+  if (!isDillError(e) || e.syscall === fn) return e;
+  if (e.code === "ECANCELED" || e.code === "ETIMEDOUT") return quickError(e.code, fn);
+  const head = `${e.syscall}: ${e.code}: `;
+  return new DillError(e.code, fn, e.message.startsWith(head) ? e.message.slice(head.length) : e.message);
 }
 
 /** The TLS socket behind a handle (libdill's `struct dill_tls_sock`), living in a {@link TlsStorage}. */
