@@ -3,6 +3,7 @@
  * tsdill primitive in each peer, and the targets of the performance plan. Nothing here measures.
  */
 import { MSG_WORKLOADS } from "./msg-workloads.js";
+import { TLS_WORKLOADS } from "./tls-workloads.js";
 
 /** The systems compared. `libdill` is C (`bench/c/`), `net` is raw `node:net` callbacks. */
 export type System = "tsdill" | "libdill" | "effection" | "effect" | "async" | "net";
@@ -440,7 +441,15 @@ const SERVER: Workload[] = [
   },
 ];
 
-export const WORKLOADS: readonly Workload[] = [...CORE, ...IPC, ...MSG_WORKLOADS, ...MEMORY, ...scaling(), ...SERVER];
+export const WORKLOADS: readonly Workload[] = [
+  ...CORE,
+  ...IPC,
+  ...MSG_WORKLOADS,
+  ...TLS_WORKLOADS,
+  ...MEMORY,
+  ...scaling(),
+  ...SERVER,
+];
 
 /** The size of `w` for system `sys`, or 0 when `sys` does not run it (in this mode). */
 export function sizeOf(w: Workload, sys: System, quick: boolean): number {

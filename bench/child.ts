@@ -13,6 +13,7 @@ async function trialsOf(system: string): Promise<Trials> {
         ...(await import("./systems/tsdill-core.js")).trials,
         ...(await import("./systems/tsdill-ipc.js")).trials,
         ...(await import("./systems/tsdill-msg.js")).trials,
+        ...(await import("./systems/tsdill-tls.js")).trials,
         ...(await import("./systems/server.js")).trials,
       };
     case "effection":
@@ -22,7 +23,11 @@ async function trialsOf(system: string): Promise<Trials> {
     case "async":
       return (await import("./systems/async.js")).trials;
     case "net":
-      return { ...(await import("./systems/net.js")).trials, ...(await import("./systems/net-msg.js")).trials };
+      return {
+        ...(await import("./systems/net.js")).trials,
+        ...(await import("./systems/net-msg.js")).trials,
+        ...(await import("./systems/net-tls.js")).trials,
+      };
     default:
       throw new Error(`no such system: ${system}`);
   }

@@ -180,3 +180,23 @@ export {
 } from "./tcp/fromfd.js";
 export { tcp_listener_fd as dill_tcp_listener_fd } from "./tcp/listenerfd.js";
 export { tcp_recv_some as dill_tcp_recv_some } from "./tcp/recvsome.js";
+
+// TLS, a bytestream protocol over any bytestream.
+export {
+  TLS_TYPE,
+  TlsStorage,
+  tls_attach_client,
+  tls_attach_client_mem,
+  tls_attach_server,
+  tls_attach_server_mem,
+  tls_detach,
+  tls_done,
+} from "./protocols/tls.js";
+export {
+  tls_attach_client as dill_tls_attach_client,
+  tls_attach_client_mem as dill_tls_attach_client_mem,
+  tls_attach_server as dill_tls_attach_server,
+  tls_attach_server_mem as dill_tls_attach_server_mem,
+  tls_detach as dill_tls_detach,
+  tls_done as dill_tls_done,
+} from "./protocols/tls.js";

@@ -59,6 +59,7 @@ import {
   brecvl,
   bsend,
   bsendl,
+  bundle,
   bundle_go,
   bundle_go_mem,
   bundle_mem,
@@ -116,13 +117,23 @@ import {
   term_detach,
   term_done,
   TermStorage,
+  tls_attach_client,
+  tls_attach_client_mem,
+  tls_attach_server,
+  tls_attach_server_mem,
+  tls_detach,
+  tls_done,
+  TlsStorage,
 } from "../src/index.js";
-import { expectNoFdLeak, tempDirPerFile } from "./ipc-helpers.js";
 import { userPair } from "./msg-helpers.js";
+import { expectNoFdLeak, tempDirPerFile } from "./ipc-helpers.js";
+import { type Certs, certsPerFile } from "./tls-helpers.js";
 
 let dir: string;
 expectNoFdLeak();
 tempDirPerFile((d) => (dir = d));
+let certs: Certs;
+certsPerFile((x) => (certs = x));
 
 /** Valid objects of every kind, made fresh for each row and closed after it. */
 interface Ctx {
@@ -538,6 +549,130 @@ function recvSomeRows(
     { what: "len beyond the buffer", call: (c) => f(c[kind], buf4(), 5, 0), code: "EINVAL", arg: "len" },
     ...badDeadlines((d, c) => f(c[kind], buf4(), 4, d)),
   ];
+}
+
+/**
+ * Run an attach `f` on a fresh handle made by `make`: an attach takes its handle over and closes
+ * it when it fails, so its rows never give it one of the context's. A failure must have closed the
+ * handle (else the row fails); the row's other handles are closed after it.
+ */
+function* freshAttach(make: () => Op<number[]>, f: (s: number) => Op<unknown>): Op<unknown> {
+  const hs = yield* make();
+  const s = hs[0]!;
+  try {
+    return yield* f(s);
+  } catch (e) {
+    if (isOpen(s)) throw new Error(`the failed attach left s open (${String(e)})`);
+    throw e;
+  } finally {
+    for (const h of hs.slice(1)) if (isOpen(h)) hclose(h);
+  }
+}
+
+/** A fresh IPC pair: the end an attach takes over, then the other. */
+function* freshPair(): Op<number[]> {
+  return yield* ipc_pair();
+}
+
+/** An attach row's call on a fresh IPC pair. */
+function freshTls(f: (s: number) => Op<unknown>): () => Op<unknown> {
+  return () => freshAttach(freshPair, f);
+}
+
+/**
+ * Rows for the handle of a TLS attach: numbers that are no handle and a closed one (`EBADF`,
+ * nothing closed), then fresh handles that are no bytestream: `EPROTO` (libdill's errno here),
+ * and the handle is closed.
+ */
+function tlsAttachHandles(f: (h: number) => Op<unknown>): Row[] {
+  const rows = badHandles("s", STREAMS, (h) => f(h)).filter((r) => r.code === "EBADF");
+  const wrong: [string, () => Op<number[]>][] = [
+    [
+      "a channel",
+      function* () {
+        return chmake();
+      },
+    ],
+    [
+      "a bundle",
+      function* () {
+        return [bundle()];
+      },
+    ],
+    [
+      "a user handle without interfaces",
+      function* () {
+        return [hmake({ query: () => undefined, close() {} })];
+      },
+    ],
+    [
+      "an IPC listener",
+      function* () {
+        return [yield* ipc_listen(`${dir}/tls-ls-${++serial}.ipc`, 1)];
+      },
+    ],
+  ];
+  for (const [what, make] of wrong)
+    rows.push({ what: `s ${what}`, call: () => freshAttach(make, f), code: "EPROTO", arg: "s" });
+  return rows;
+}
+
+/** Rows for the TLS socket of tls_done and tls_detach: the context has none, so every kind is ENOTSUP. */
+function tlsHandles(f: (h: number) => unknown): Row[] {
+  return [
+    ...badHandles("s", ["s"], (h) => f(h)),
+    { what: "s an IPC socket (without TLS)", call: (c) => f(c.s), code: "ENOTSUP", arg: "s" },
+    { what: "s a TCP socket (without TLS)", call: (c) => f(c.t), code: "ENOTSUP", arg: "s" },
+  ];
+}
+
+/** Rows for a file path of tls_attach_server: not a string, a NUL byte, a file that is not there. */
+function badPaths(arg: string, f: (p: string) => unknown): Row[] {
+  return [
+    ...[null, undefined, 5, {}, Buffer.from("cert.pem")].map((p) => ({
+      what: `${arg} = ${p === null || p === undefined ? String(p) : Buffer.isBuffer(p) ? "a Buffer" : JSON.stringify(p)}`,
+      call: () => f(p as never),
+      code: "EINVAL" as const,
+      arg,
+    })),
+    { what: `${arg} with a NUL byte`, call: () => f(`${certs.cert}\0`), code: "EINVAL", arg },
+    { what: `${arg} a file that does not exist`, call: () => f(`${dir}/missing.pem`), code: "EFAULT", arg },
+    { what: `${arg} empty`, call: () => f(""), code: "EFAULT", arg },
+  ];
+}
+
+/**
+ * Run `f` on the server end of a fresh TLS connection over an IPC pair, closing everything after
+ * (both ends, whatever `f` did with its own).
+ */
+function* onTls(f: (s: number) => Op<unknown>): Op<unknown> {
+  const [a, b] = yield* ipc_pair();
+  const cr = bundle();
+  let client = -1;
+  bundle_go(
+    cr,
+    (function* () {
+      client = yield* tls_attach_client(b, now() + 5000);
+    })(),
+  );
+  const s = yield* tls_attach_server(a, certs.cert, certs.key, now() + 5000);
+  yield* bundle_wait(cr, now() + 5000);
+  hclose(cr);
+  try {
+    return yield* f(s);
+  } finally {
+    for (const h of [s, client]) if (isOpen(h)) hclose(h);
+  }
+}
+
+/** True when `h` is still an open handle. */
+function isOpen(h: number): boolean {
+  try {
+    hquery(h, Symbol("probe"));
+  } catch (e) {
+    return (e as DillError).code !== "EBADF";
+  }
+  return true;
 }
 
 const TABLE: Record<string, Row[]> = {
@@ -1043,6 +1178,30 @@ const TABLE: Record<string, Row[]> = {
     { what: "s a prefix socket", call: (c) => term_detach(c.m, -1), code: "ENOTSUP", arg: "s" },
     ...badDeadlines((d, c) => term_detach(freshTerm(c), d)),
   ],
+  tls_attach_client: [
+    ...tlsAttachHandles((h) => tls_attach_client(h, -1)),
+    ...badDeadlines((d) => freshTls((s) => tls_attach_client(s, d))()),
+  ],
+  tls_attach_client_mem: [
+    ...tlsAttachHandles((h) => tls_attach_client_mem(h, new TlsStorage(), -1)),
+    ...badMems(TlsStorage, null, (m) => freshTls((s) => tls_attach_client_mem(s, m, -1))()),
+    ...badDeadlines((d) => freshTls((s) => tls_attach_client_mem(s, new TlsStorage(), d))()),
+  ],
+  tls_attach_server: [
+    ...tlsAttachHandles((h) => tls_attach_server(h, certs.cert, certs.key, -1)),
+    ...badPaths("cert", (p) => freshTls((s) => tls_attach_server(s, p, certs.key, -1))()),
+    ...badPaths("pkey", (p) => freshTls((s) => tls_attach_server(s, certs.cert, p, -1))()),
+    ...badDeadlines((d) => freshTls((s) => tls_attach_server(s, certs.cert, certs.key, d))()),
+  ],
+  tls_attach_server_mem: [
+    ...tlsAttachHandles((h) => tls_attach_server_mem(h, certs.cert, certs.key, new TlsStorage(), -1)),
+    ...badPaths("cert", (p) => freshTls((s) => tls_attach_server_mem(s, p, certs.key, new TlsStorage(), -1))()),
+    ...badPaths("pkey", (p) => freshTls((s) => tls_attach_server_mem(s, certs.cert, p, new TlsStorage(), -1))()),
+    ...badMems(TlsStorage, null, (m) => freshTls((s) => tls_attach_server_mem(s, certs.cert, certs.key, m, -1))()),
+    ...badDeadlines((d) => freshTls((s) => tls_attach_server_mem(s, certs.cert, certs.key, new TlsStorage(), d))()),
+  ],
+  tls_done: [...tlsHandles((h) => tls_done(h, -1)), ...badDeadlines((d) => onTls((s) => tls_done(s, d)))],
+  tls_detach: [...tlsHandles((h) => tls_detach(h, -1)), ...badDeadlines((d) => onTls((s) => tls_detach(s, d)))],
 };
 
 /** A fresh bytestream (a user's, over channels) for a row to hand to an attach; closed after the row. */
