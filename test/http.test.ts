@@ -555,6 +555,42 @@ describe("errors", () => {
     expect(leftOpen()).toBe(0);
   });
 
+  it("wakes a call parked on a socket that is closed, which then leaves the storage to its next user", async () => {
+    await run(function* () {
+      const mem = new HttpStorage();
+      const [a, b] = yield* ipc_pair();
+      const s = http_attach_mem(a, mem);
+      let code = "";
+      const cr = spawn(
+        (function* () {
+          code = yield* codeOf(http_recvrequest(s, 8, 8, -1));
+        })(),
+      );
+      hclose(s);
+      hclose(b);
+      const [c, d] = yield* ipc_pair();
+      const again = http_attach_mem(c, mem); // the same storage, for another connection
+      let got: [string, string] = ["", ""];
+      const receiver = spawn(
+        (function* () {
+          got = yield* http_recvrequest(again, 8, 8, D());
+        })(),
+      );
+      yield* bundle_wait(cr, D());
+      hclose(cr);
+      expect(code).not.toBe("OK");
+      // Nothing of the closed socket touches the new one: it is still receiving.
+      expect(yield* codeOf(http_recvfield(again, 8, 8, D()))).toBe("EBUSY");
+      yield* bsend(d, "GET / HTTP/1.1\r\n", 16, D());
+      yield* bundle_wait(receiver, D());
+      hclose(receiver);
+      expect(got).toEqual(["GET", "/"]);
+      hclose(again);
+      hclose(d);
+    });
+    expect(leftOpen()).toBe(0);
+  });
+
   it("closes everything when http_detach fails", async () => {
     await run(function* () {
       const [a, b] = userPair(); // a send waits until the peer reads, which it does not

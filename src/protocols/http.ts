@@ -42,6 +42,11 @@ export class HttpSock implements HandleVfs {
   tm: TermSock | null = null;
   sending = false;
   receiving = false;
+  /**
+   * Counts the uses of this storage: a call woken after its socket was closed (and the storage
+   * perhaps taken by another attach) sees another epoch and leaves the flags alone.
+   */
+  epoch = 0;
   /** One received line. */
   readonly rx: Buffer = Buffer.allocUnsafeSlow(HTTP_MAX_LINE);
   readonly rxIol: IoList = { iol_base: this.rx, iol_len: HTTP_MAX_LINE, iol_next: null, iol_rsvd: 0 };
@@ -59,6 +64,7 @@ export class HttpSock implements HandleVfs {
     this.u = u;
     this.tm = tm;
     this.sending = this.receiving = false;
+    this.epoch++;
   }
 
   close(): void {
@@ -213,10 +219,11 @@ function* sendLine(p: HttpSock, n: number, deadline: number, fn: string): Op<voi
   iol.iol_base = p.tx;
   iol.iol_len = n;
   p.sending = true;
+  const epoch = p.epoch;
   try {
     yield* p.tm!.msendl(iol, iol, deadline, fn);
   } finally {
-    p.sending = false;
+    if (p.epoch === epoch) p.sending = false;
   }
 }
 
@@ -228,6 +235,7 @@ function busySending(p: HttpSock, fn: string): void {
 function* recvLine(p: HttpSock, deadline: number, fn: string): Op<number> {
   if (p.receiving) throw dillError("EBUSY", fn, "s", "another coroutine is already receiving on this socket");
   p.receiving = true;
+  const epoch = p.epoch;
   try {
     return yield* p.tm!.mrecvl(p.rxIol, p.rxIol, deadline, fn);
   } catch (e) {
@@ -235,7 +243,7 @@ function* recvLine(p: HttpSock, deadline: number, fn: string): Op<number> {
       throw dillError("EMSGSIZE", fn, undefined, `a line longer than ${HTTP_MAX_LINE} bytes`);
     throw e;
   } finally {
-    p.receiving = false;
+    if (p.epoch === epoch) p.receiving = false;
   }
 }
 
@@ -533,10 +541,11 @@ export function* http_done(s: number, deadline: number): Op<void> {
   if (canBlock(fn) === null) return yield* suspended();
   busySending(p, fn);
   p.sending = true;
+  const epoch = p.epoch;
   try {
     yield* term_done(p.u, deadline);
   } finally {
-    p.sending = false;
+    if (p.epoch === epoch) p.sending = false;
   }
 }
 
