@@ -217,6 +217,35 @@ describe("HTTP over any bytestream", () => {
       });
       expect(leftOpen()).toBe(0);
     });
+
+    needs("curl").it("serves curl over HTTPS: HTTP over TLS over TCP", async () => {
+      await run(function* () {
+        const addr = ipaddr_local("127.0.0.1", 0, 0);
+        const ls = yield* tcp_listen(addr, 10);
+        const server = spawn(
+          (function* () {
+            const conn = yield* tcp_accept(ls, null, D());
+            const h = http_attach(yield* tls_attach_server(conn, c.cert, c.key, D()));
+            const [, resource] = yield* http_recvrequest(h, 16, 256, D());
+            yield* recvFields(h);
+            const body = `secret ${resource}\n`;
+            yield* http_sendstatus(h, 200, "OK", D());
+            yield* http_sendfield(h, "Content-Length", String(body.length), D());
+            yield* http_sendfield(h, "Connection", "close", D());
+            yield* http_done(h, D());
+            const t = yield* http_detach(h, D());
+            yield* bsend(t, body, body.length, D());
+            hclose(t);
+          })(),
+        );
+        const out = yield* awaitExec("curl", ["-s", "-k", `https://127.0.0.1:${ipaddr_port(addr)}/x`]);
+        expect(out).toBe("secret /x\n");
+        yield* bundle_wait(server, D());
+        hclose(server);
+        hclose(ls);
+      });
+      expect(leftOpen()).toBe(0);
+    });
   });
 
   it("hands back the bytes read beyond the header: pipelined requests each get theirs", async () => {
