@@ -44,7 +44,7 @@ import {
   tls_attach_client,
   tls_attach_server,
 } from "../src/index.js";
-import { codeOf, codeOfCall, exhaustPool, expectNoFdLeak } from "./ipc-helpers.js";
+import { codeOf, codeOfCall, exhaustPool, expectNoFdLeak, fillHandleTable } from "./ipc-helpers.js";
 import { spawn, userPair } from "./msg-helpers.js";
 import { needs } from "./prerequisites.js";
 import { tcpPair } from "./tcp-helpers.js";
@@ -562,6 +562,43 @@ describe("errors", () => {
       hclose(b);
     });
     expect(leftOpen()).toBe(0);
+  });
+
+  it("EMFILE when the handle table is full, and the bytestream is closed", async () => {
+    await run(function* () {
+      const [a, b] = yield* ipc_pair();
+      const restore = fillHandleTable();
+      try {
+        expect(codeOfCall(() => http_attach(a))).toBe("EMFILE");
+      } finally {
+        restore();
+      }
+      expect(codeOfCall(() => hclose(a))).toBe("EBADF");
+      hclose(b);
+    });
+    expect(leftOpen()).toBe(0);
+  });
+
+  it("EPERM for a blocking call outside a coroutine", async () => {
+    let s = -1;
+    let peer = -1;
+    await run(function* () {
+      const [a, b] = yield* ipc_pair();
+      s = http_attach(a);
+      peer = b;
+    });
+    const calls: Op<unknown>[] = [
+      http_sendrequest(s, "GET", "/", -1),
+      http_recvrequest(s, 8, 8, -1),
+      http_sendstatus(s, 200, "OK", -1),
+      http_recvstatus(s, 8, -1),
+      http_sendfield(s, "a", "b", -1),
+      http_recvfield(s, 8, 8, -1),
+      http_done(s, -1),
+    ];
+    for (const op of calls) expect(codeOfCall(() => op[Symbol.iterator]().next())).toBe("EPERM");
+    hclose(s);
+    hclose(peer);
   });
 
   it("EBUSY for a second receiver or sender, and for http_detach while one is there", async () => {
