@@ -1,4 +1,4 @@
-// Step 12: an HTTP server over TCP. Keep-alive connections, a deadline for every request, and
+// Step 13: an HTTP server over TCP. Keep-alive connections, a deadline for every request, and
 // the shutdown of step 11: stop accepting, drain with a deadline, cancel the rest.
 import {
   brecv,
