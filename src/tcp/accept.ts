@@ -8,7 +8,7 @@ import { handleQuery } from "../handles/table.js";
 import type { IpcListener } from "../ipc/listener.js";
 import { canBlock, suspended } from "../runtime/sched.js";
 import { TCP_LISTENER_TYPE } from "./family.js";
-import { AF_INET, AF_INET6, checkIpAddr, type IpAddr, ipaddrSet } from "./ipaddr.js";
+import { AF_INET, AF_INET6, checkIpAddr, type IpAddr, ipaddrSet } from "../ipaddr/ipaddr.js";
 import { TcpStorage, tcpConnStorages } from "./storage.js";
 
 /** Write the peer's address of `sock` into `addr` (what libdill's accept(2) fills in). */
