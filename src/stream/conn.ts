@@ -19,7 +19,6 @@ import { flush, interrupt, wakeWithError } from "../runtime/sched.js";
 import { StreamConnector } from "./connect.js";
 import { connCode } from "./errno.js";
 
-export { HIGH_WATER, LOW_WATER } from "./receive.js";
 export type { ConnHome, StreamFamily } from "./state.js";
 
 /** A connection behind a handle: a Node socket with libdill's bytestream semantics (see above). */
