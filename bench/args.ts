@@ -1,4 +1,5 @@
 /** The command line of `npm run bench`: parsing and the help text. */
+import { SYSTEMS, type System } from "./catalogue.js";
 
 export interface Options {
   filter: RegExp | null;
@@ -10,6 +11,8 @@ export interface Options {
   md: string | null;
   /** Skip the C workloads even when libdill is installed. */
   noC: boolean;
+  /** Only these systems (`--systems`); null: all. tsdill always runs (every ratio is to it). */
+  systems: System[] | null;
   help: boolean;
 }
 
@@ -33,6 +36,8 @@ Options:
                    <!-- results:start --> and <!-- results:end -->), e.g.
                    --md docs/performance.md --svg docs/performance.svg
   --no-c           do not build or run the C workloads
+  --systems LIST   only these systems, comma-separated, from: ${SYSTEMS.join(", ")}
+                   (tsdill always runs: every ratio is to it), e.g. --systems libdill,floor
   --help           this text
 
 libdill: when 'pkg-config --exists libdill' succeeds, or LIBDILL_PREFIX names an
@@ -51,6 +56,7 @@ export function parseArgs(argv: readonly string[]): Options {
     svg: null,
     md: null,
     noC: false,
+    systems: null,
     help: false,
   };
   const value = (i: number, flag: string): string => {
@@ -99,6 +105,17 @@ export function parseArgs(argv: readonly string[]): Options {
       case "--no-c":
         o.noC = true;
         break;
+      case "--systems": {
+        const src = take();
+        const names = src.split(",").map((x) => x.trim());
+        const bad = names.filter((x) => !(SYSTEMS as readonly string[]).includes(x));
+        if (bad.length > 0 || names.length === 0)
+          throw new Error(
+            `--systems: unknown system ${bad.map((b) => `'${b}'`).join(", ")} (choose from ${SYSTEMS.join(", ")})`,
+          );
+        o.systems = SYSTEMS.filter((x) => x === "tsdill" || names.includes(x));
+        break;
+      }
       case "--help":
       case "-h":
         o.help = true;

@@ -36,6 +36,7 @@ describe("parseArgs", () => {
       svg: null,
       md: null,
       noC: false,
+      systems: null,
       help: false,
     });
   });
@@ -57,6 +58,19 @@ describe("parseArgs", () => {
     expect(o.filter?.test("IPC bulk")).toBe(true);
     expect(o.filter?.test("go")).toBe(false);
     expect(o).toMatchObject({ runs: 3, quick: true, json: "a.json", svg: "b.svg", md: "c.md", noC: true, help: true });
+  });
+
+  it("reads --systems, keeps tsdill and the catalogue's order, refuses unknown names", () => {
+    expect(parseArgs(["--systems", "libdill,floor"]).systems).toEqual(["tsdill", "libdill", "floor"]);
+    expect(parseArgs(["--systems=net,tsdill"]).systems).toEqual(["tsdill", "net"]);
+    expect(() => parseArgs(["--systems", "libdill,golang"])).toThrow(/--systems: unknown system 'golang'/);
+    expect(() => parseArgs(["--systems"])).toThrow(/needs a value/);
+    // the plan then runs only those systems on each workload
+    const systems = parseArgs(["--systems", "libdill"]).systems;
+    expect(unitsOf(workload("go"), { quick: false, cBins: { go: "/bin/go" }, systems }).map((u) => u.key)).toEqual([
+      "tsdill",
+      "libdill",
+    ]);
   });
 
   it("rejects unknown arguments, missing values, bad counts and bad patterns", () => {
@@ -174,6 +188,7 @@ describe("variants (the server with 1 and 2 workers)", () => {
     // the others: one unit per system (libdill only when its C program was built)
     expect(unitsOf(workload("go"), { quick: false, cBins: {} }).map((u) => u.key)).toEqual([
       "tsdill",
+      "floor",
       "effection",
       "effect",
       "async",
