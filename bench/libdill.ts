@@ -20,10 +20,11 @@ export interface LibdillBuild {
 }
 
 export const INSTALL_HINT = [
-  "For a live libdill column: download a libdill release tarball (2.14 or later, for the ipc_* family),",
-  "then `./configure && make && sudo make install` (or `./configure --prefix=$HOME/.local` and set",
-  "LIBDILL_PREFIX=$HOME/.local). `pkg-config --exists libdill` must succeed, or LIBDILL_PREFIX must name",
-  "the prefix; the suite then compiles bench/c/*.c with `cc -O2` and runs them beside the others.",
+  "For a live libdill column: build libdill 2.14 or later (for the ipc_* family) into a prefix, from a",
+  "release tarball (`./configure --prefix=$HOME/.local && make && make install`) or from its git",
+  "repository (`./autogen.sh` first, which needs autoconf, automake and libtool), then set",
+  "LIBDILL_PREFIX=$HOME/.local (or install it where `pkg-config --exists libdill` finds it). The suite",
+  "then compiles bench/c/*.c with `cc -O2` and runs them beside the others (docs/performance.md).",
 ].join("\n");
 
 function run(
