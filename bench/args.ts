@@ -9,6 +9,8 @@ export interface Options {
   json: string | null;
   svg: string | null;
   md: string | null;
+  /** The name of the section --md rewrites: `results`, or another (`--md-section`). */
+  mdSection: string;
   /** Skip the C workloads even when libdill is installed. */
   noC: boolean;
   /** Only these systems (`--systems`); null: all. tsdill always runs (every ratio is to it). */
@@ -35,6 +37,9 @@ Options:
   --md FILE        rewrite the results section of FILE (between the markers
                    <!-- results:start --> and <!-- results:end -->), e.g.
                    --md docs/performance.md --svg docs/performance.svg
+  --md-section NAME  rewrite the section between <!-- NAME:start --> and
+                   <!-- NAME:end --> instead (default: results), e.g. a run of
+                   some systems only beside the full one
   --no-c           do not build or run the C workloads
   --systems LIST   only these systems, comma-separated, from: ${SYSTEMS.join(", ")}
                    (tsdill always runs: every ratio is to it), e.g. --systems libdill,floor
@@ -55,6 +60,7 @@ export function parseArgs(argv: readonly string[]): Options {
     json: null,
     svg: null,
     md: null,
+    mdSection: "results",
     noC: false,
     systems: null,
     help: false,
@@ -99,6 +105,13 @@ export function parseArgs(argv: readonly string[]): Options {
       case "--md":
         o.md = take();
         break;
+      case "--md-section": {
+        const src = take();
+        if (!/^[a-z][a-z0-9-]*$/.test(src))
+          throw new Error(`--md-section: expected a name of lower-case letters, digits and -, got ${src}`);
+        o.mdSection = src;
+        break;
+      }
       case "--quick":
         o.quick = true;
         break;

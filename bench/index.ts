@@ -177,8 +177,8 @@ if (opts.svg)
   );
 if (opts.md) {
   const chart = opts.svg ? relative(dirname(resolve(opts.md)), resolve(opts.svg)) : null;
-  writeResults(opts.md, report(chart));
-  log(`bench: wrote the results section of ${opts.md}`);
+  writeResults(opts.md, report(chart), opts.mdSection);
+  log(`bench: wrote the ${opts.mdSection} section of ${opts.md}`);
 }
 if (opts.json) {
   const data = {

@@ -35,6 +35,7 @@ describe("parseArgs", () => {
       json: null,
       svg: null,
       md: null,
+      mdSection: "results",
       noC: false,
       systems: null,
       help: false,
@@ -267,6 +268,18 @@ describe("docs section", () => {
     const out = replaceResults(doc, "new table");
     expect(out).toBe(`# Title\n\nprose before\n\n${START}\nnew table\n${END}\n\nprose after\n`);
     expect(replaceResults(out, "newer")).toContain(`${START}\nnewer\n${END}\n\nprose after`);
+  });
+
+  it("replaces a named section and leaves the default one alone", () => {
+    const doc = `# T\n\n${START}\nfull run\n${END}\n\n<!-- live:start -->\nold\n<!-- live:end -->\n`;
+    expect(replaceResults(doc, "new", "live")).toBe(
+      `# T\n\n${START}\nfull run\n${END}\n\n<!-- live:start -->\nnew\n<!-- live:end -->\n`,
+    );
+    expect(replaceResults("# P\n", "t", "live")).toBe(
+      "# P\n\n## Results: live\n\n<!-- live:start -->\nt\n<!-- live:end -->\n",
+    );
+    expect(parseArgs(["--md-section", "live-libdill"]).mdSection).toBe("live-libdill");
+    expect(() => parseArgs(["--md-section", "a b"])).toThrow(/--md-section/);
   });
 
   it("appends a results section to a page without markers", () => {
