@@ -55,7 +55,7 @@ export function findLibdill(env: NodeJS.ProcessEnv = process.env): LibdillBuild 
   if (prefix) {
     const lib = join(prefix, "lib");
     return {
-      how: `LIBDILL_PREFIX=${prefix}`,
+      how: "LIBDILL_PREFIX", // not the path: the header goes into docs
       cflags: [`-I${join(prefix, "include")}`],
       libs: [`-L${lib}`, `-Wl,-rpath,${lib}`, "-ldill"],
     };
