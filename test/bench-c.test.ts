@@ -14,7 +14,7 @@ import { WORKLOADS } from "../bench/catalogue.js";
 import { buildC, C_DIR, compiler, findLibdill, haveCompiler, libdillStatus, probeC } from "../bench/libdill.js";
 import { parseResult, peakRss, spread } from "../bench/lib.js";
 import type { Cell, WorkloadResult } from "../bench/runner.js";
-import { onPath, when } from "./prerequisites.js";
+import { needs, when } from "./prerequisites.js";
 
 const base = mkdtempSync(join(tmpdir(), "tsdill-test-bench-c-"));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -38,7 +38,7 @@ function benchProgram(source: string): string {
 }
 
 describe("finding libdill with pkg-config", () => {
-  when(haveCompiler() && onPath("pkg-config"), `${noCc}, or pkg-config is not installed`).it(
+  needs("cc", "pkg-config").it(
     "adds an rpath, so that a library outside the loader's paths loads when the program runs",
     () => {
       // a stand-in libdill.so in a prefix of its own, and a .pc file that names it
