@@ -1,4 +1,5 @@
 /** The command line of `npm run bench`: parsing and the help text. */
+import { SYSTEMS, type System } from "./catalogue.js";
 
 export interface Options {
   filter: RegExp | null;
@@ -8,8 +9,12 @@ export interface Options {
   json: string | null;
   svg: string | null;
   md: string | null;
+  /** The name of the section --md rewrites: `results`, or another (`--md-section`). */
+  mdSection: string;
   /** Skip the C workloads even when libdill is installed. */
   noC: boolean;
+  /** Only these systems (`--systems`); null: all. tsdill always runs (every ratio is to it). */
+  systems: System[] | null;
   help: boolean;
 }
 
@@ -32,7 +37,12 @@ Options:
   --md FILE        rewrite the results section of FILE (between the markers
                    <!-- results:start --> and <!-- results:end -->), e.g.
                    --md docs/performance.md --svg docs/performance.svg
+  --md-section NAME  rewrite the section between <!-- NAME:start --> and
+                   <!-- NAME:end --> instead (default: results), e.g. a run of
+                   some systems only beside the full one
   --no-c           do not build or run the C workloads
+  --systems LIST   only these systems, comma-separated, from: ${SYSTEMS.join(", ")}
+                   (tsdill always runs: every ratio is to it), e.g. --systems libdill,floor
   --help           this text
 
 libdill: when 'pkg-config --exists libdill' succeeds, or LIBDILL_PREFIX names an
@@ -50,7 +60,9 @@ export function parseArgs(argv: readonly string[]): Options {
     json: null,
     svg: null,
     md: null,
+    mdSection: "results",
     noC: false,
+    systems: null,
     help: false,
   };
   const value = (i: number, flag: string): string => {
@@ -93,12 +105,30 @@ export function parseArgs(argv: readonly string[]): Options {
       case "--md":
         o.md = take();
         break;
+      case "--md-section": {
+        const src = take();
+        if (!/^[a-z][a-z0-9-]*$/.test(src))
+          throw new Error(`--md-section: expected a name of lower-case letters, digits and -, got ${src}`);
+        o.mdSection = src;
+        break;
+      }
       case "--quick":
         o.quick = true;
         break;
       case "--no-c":
         o.noC = true;
         break;
+      case "--systems": {
+        const src = take();
+        const names = src.split(",").map((x) => x.trim());
+        const bad = names.filter((x) => !(SYSTEMS as readonly string[]).includes(x));
+        if (bad.length > 0 || names.length === 0)
+          throw new Error(
+            `--systems: unknown system ${bad.map((b) => `'${b}'`).join(", ")} (choose from ${SYSTEMS.join(", ")})`,
+          );
+        o.systems = SYSTEMS.filter((x) => x === "tsdill" || names.includes(x));
+        break;
+      }
       case "--help":
       case "-h":
         o.help = true;

@@ -6,12 +6,17 @@ import { HTTP_WORKLOADS } from "./http-workloads.js";
 import { MSG_WORKLOADS } from "./msg-workloads.js";
 import { TLS_WORKLOADS } from "./tls-workloads.js";
 
-/** The systems compared. `libdill` is C (`bench/c/`), `net` is raw `node:net` callbacks. */
-export type System = "tsdill" | "libdill" | "effection" | "effect" | "async" | "net";
-export const SYSTEMS: readonly System[] = ["tsdill", "libdill", "effection", "effect", "async", "net"];
+/**
+ * The systems compared. `libdill` is C (`bench/c/`), `net` is raw `node:net` callbacks, `floor`
+ * the engine floor: the same loop over bare generator objects resumed by hand, no scheduler, no
+ * handles (the limit of any generator runtime on V8; for IPC, raw `node:net` is the floor).
+ */
+export type System = "tsdill" | "libdill" | "floor" | "effection" | "effect" | "async" | "net";
+export const SYSTEMS: readonly System[] = ["tsdill", "libdill", "floor", "effection", "effect", "async", "net"];
 export const SYSTEM_NAMES: Record<System, string> = {
   tsdill: "tsdill",
   libdill: "libdill (C)",
+  floor: "engine floor",
   effection: "effection 4",
   effect: "Effect 4",
   async: "async/await",
@@ -90,22 +95,26 @@ const VS_EFFECTION: Target = { text: "≥ 20× faster than effection", kind: "mi
 /** tsdill faster than Effect 4 (PERF.md). */
 const VS_EFFECT: Target = { text: "faster than Effect 4", kind: "minSpeedup", x: 1, vs: "effect" };
 const vsLibdill = (x: number): Target => ({ text: `≤ ${x}× libdill`, kind: "maxCost", x, vs: "libdill" });
-const VS_NET: Target = { text: "≥ 0.9× raw node:net", kind: "minSpeedup", x: 0.9, vs: "net" };
+const VS_NET: Target = { text: "≥ 1.0× raw node:net", kind: "minSpeedup", x: 1, vs: "net" };
 
 export function higherIsBetter(unit: Unit): boolean {
   return unit !== "ns" && unit !== "B";
 }
 
+/** Coroutines alive at once in the wave workloads: within libdill's cache of 64 stacks. */
+const WAVE = 64;
+
 const CORE: Workload[] = [
   {
     id: "go",
-    title: "go + hclose (worker never ran)",
+    title: "go + hclose: go() runs an empty coroutine to its end, hclose frees it; per coroutine",
     section: "core",
     unit: "ns",
     trial: "go",
     sizes: {
       tsdill: [M, 20 * K],
       libdill: [M, 20 * K],
+      floor: [M, 20 * K],
       effection: [5 * K, 500],
       effect: [100 * K, 5 * K],
       async: [M, 20 * K],
@@ -113,45 +122,51 @@ const CORE: Workload[] = [
     c: "go",
     recorded: "go",
     notes: {
+      floor: "create a generator object and run it to its end with one `next()`",
       effection: "spawn + halt",
       effect: "`forkChild` + `Fiber.interrupt` (the fiber never ran)",
       async: "`await f()` of an empty async function",
-      libdill: "`hclose(go(worker()))`: the worker runs at once",
+      libdill: "`hclose(go(worker()))`, as libdill's perf/go.c",
     },
     targets: [vsLibdill(1.5), VS_EFFECTION, VS_EFFECT],
   },
   {
     id: "goRun",
-    title: "go, run, hclose (waves of 1000)",
+    title: `go, run, hclose in waves of ${WAVE}: launch ${WAVE}, yield once, close the ${WAVE}; per coroutine`,
     section: "core",
     unit: "ns",
     trial: "goRun",
+    param: WAVE,
     sizes: {
       tsdill: [M, 20 * K],
       libdill: [M, 20 * K],
+      floor: [M, 20 * K],
       effection: [5 * K, 1 * K],
       effect: [100 * K, 5 * K],
       async: [M, 20 * K],
     },
     c: "go",
-    recorded: "go",
+    recorded: "goWave",
     notes: {
+      floor: `${WAVE} generator objects run to their end, then dropped`,
       effection: "spawn waves of 1000, wait for each task",
       effect: "`forkChild` waves of 1000, `Fiber.join` each",
       async: "waves of 1000 calls, `Promise.all`",
-      libdill: "same program as go",
+      libdill: `go.c with waves of ${WAVE}`,
     },
     targets: [vsLibdill(1.5), VS_EFFECTION, VS_EFFECT],
   },
   {
     id: "ctxswitch",
-    title: "ctxswitch (dill_yield)",
+    title: "ctxswitch, main ↔ one coroutine: each calls dill_yield in turn; per switch",
     section: "core",
     unit: "ns",
     trial: "ctxswitch",
+    param: 0,
     sizes: {
-      tsdill: [2 * M, 20 * K],
-      libdill: [10 * M, 100 * K],
+      tsdill: [4 * M, 20 * K],
+      libdill: [4 * M, 20 * K],
+      floor: [4 * M, 20 * K],
       effection: [100 * K, 2 * K],
       effect: [200 * K, 10 * K],
       async: [2 * M, 20 * K],
@@ -159,6 +174,8 @@ const CORE: Workload[] = [
     c: "ctxswitch",
     recorded: "ctxswitch",
     notes: {
+      libdill: "as libdill's perf/ctxswitch.c",
+      floor: "one `next()` resumes the coroutine up to its next yield: two switches",
       effection: "no yield: await of a resolved Promise (`until`)",
       effect: "`Effect.yieldNow`",
       async: "`await null`",
@@ -166,14 +183,28 @@ const CORE: Workload[] = [
     targets: [vsLibdill(2), VS_EFFECTION, VS_EFFECT],
   },
   {
+    id: "ctxswitch2",
+    title: "ctxswitch, coroutine ↔ coroutine: two coroutines call dill_yield in turn; per switch",
+    section: "core",
+    unit: "ns",
+    trial: "ctxswitch",
+    param: 1,
+    sizes: { tsdill: [4 * M, 20 * K], libdill: [4 * M, 20 * K], floor: [4 * M, 20 * K] },
+    c: "ctxswitch",
+    recorded: "ctxswitch2",
+    notes: { floor: "a loop resuming the two generator objects in turn, one `next()` per switch" },
+    targets: [vsLibdill(2)],
+  },
+  {
     id: "chan",
-    title: "chan ping-pong, per message",
+    title: "chan ping-pong with an echo coroutine over two unbuffered channels; per message",
     section: "core",
     unit: "ns",
     trial: "chan",
     sizes: {
-      tsdill: [M, 20 * K],
-      libdill: [5 * M, 100 * K],
+      tsdill: [2 * M, 20 * K],
+      libdill: [2 * M, 20 * K],
+      floor: [2 * M, 20 * K],
       effection: [100 * K, 2 * K],
       effect: [100 * K, 10 * K],
       async: [M, 20 * K],
@@ -181,6 +212,7 @@ const CORE: Workload[] = [
     c: "chan",
     recorded: "chan",
     notes: {
+      floor: "the value passed in and out of an echo generator by `next(v)`: one round trip",
       effection: "two `createChannel` streams (buffered: send never waits)",
       effect: "two `Queue.bounded(1)` (offer waits only when the queue is full)",
       async: "a minimal Promise-based rendezvous",
@@ -189,14 +221,21 @@ const CORE: Workload[] = [
   },
   {
     id: "choose",
-    title: "choose ping-pong, per message",
+    title: "choose ping-pong: the chan row with each send and receive a one-clause choose; per message",
     section: "core",
     unit: "ns",
     trial: "choose",
-    sizes: { tsdill: [M, 20 * K], libdill: [5 * M, 100 * K], effection: [2 * K, 200], effect: [20 * K, 2 * K] },
+    sizes: {
+      tsdill: [2 * M, 20 * K],
+      libdill: [2 * M, 20 * K],
+      floor: [2 * M, 20 * K],
+      effection: [2 * K, 200],
+      effect: [20 * K, 2 * K],
+    },
     c: "choose",
     recorded: "choose",
     notes: {
+      floor: "the chan floor (a choose of one clause has nothing more to do)",
       effection: "`race` over one operation",
       effect: "`Effect.raceAll` over one Queue offer or take",
       async: "no equivalent",
@@ -205,42 +244,64 @@ const CORE: Workload[] = [
   },
   {
     id: "done",
-    title: "done: cancel a coroutine parked in chrecv",
+    title: "done, as libdill's perf/done.c: chmake, go a reader, chdone, hclose all three; per coroutine",
+    section: "core",
+    unit: "ns",
+    trial: "donePerf",
+    sizes: { tsdill: [200 * K, 2 * K], libdill: [200 * K, 2 * K], floor: [200 * K, 2 * K] },
+    c: "done",
+    recorded: "done",
+    notes: {
+      libdill: "perf/done.c prints half of this figure (it divides by twice the coroutines)",
+      floor: "a generator run to its first yield, then `return()`: its `finally` runs",
+    },
+    targets: [vsLibdill(2)],
+  },
+  {
+    id: "doneWave",
+    title: `done in waves of ${WAVE}: chmake + go ${WAVE} readers parked in chrecv, yield, hclose each (cancelling it) and its channel; per coroutine`,
     section: "core",
     unit: "ns",
     trial: "done",
+    param: WAVE,
     sizes: {
       tsdill: [200 * K, 2 * K],
-      libdill: [M, 20 * K],
+      libdill: [200 * K, 2 * K],
+      floor: [200 * K, 2 * K],
       effection: [2 * K, 1 * K],
       effect: [20 * K, 2 * K],
       async: [50 * K, 2 * K],
     },
     c: "done",
-    recorded: "done",
+    recorded: "doneWave",
     notes: {
-      effection: "halt a task parked in a subscription's next()",
-      effect: "`Fiber.interrupt` of a fiber parked in `Queue.take` (a `Queue.bounded(1)` each)",
-      async: "an AbortController per task",
+      floor: `${WAVE} generators run to their first yield, then \`return()\` each`,
+      effection: "halt a task parked in a subscription's next(), in waves of 1000",
+      effect: "`Fiber.interrupt` of a fiber parked in `Queue.take` (a `Queue.bounded(1)` each), waves of 1000",
+      async: "an AbortController per task, waves of 1000",
     },
     targets: [vsLibdill(2), VS_EFFECTION, VS_EFFECT],
   },
   {
     id: "whispers",
-    title: "whispers, per link (incl. chmake + go)",
+    title: "whispers: a chain of n coroutines passing a number along; per link, including its chmake and go",
     section: "core",
     unit: "ns",
     trial: "whispers",
+    // 20k on every side: each libdill coroutine maps a guarded stack (two mappings), and Linux caps
+    // a process at about 65k mappings
     sizes: {
-      tsdill: [100 * K, 2 * K],
-      libdill: [10 * K, 1 * K],
+      tsdill: [20 * K, 2 * K],
+      libdill: [20 * K, 2 * K],
+      floor: [20 * K, 2 * K],
       effection: [10 * K, 500],
       effect: [20 * K, 2 * K],
-      async: [100 * K, 2 * K],
+      async: [20 * K, 2 * K],
     },
     c: "whispers",
     recorded: "whispers",
     notes: {
+      floor: "a chain of generator objects, the number passed along by `next(v)`",
       effection: "one `withResolvers` per link",
       effect: "one `Queue.bounded(1)` per link (a chain of Deferreds overflows the stack)",
       async: "one Promise per link",
@@ -249,25 +310,28 @@ const CORE: Workload[] = [
   },
   {
     id: "timer",
-    title: "timer: sleeps of 0-50 ms, CPU per timer",
+    title:
+      "timer: n coroutines each sleeping 1-51 ms, scrambled; CPU per timer (wall: perf/timer.c's first-to-last firing ÷ n)",
     section: "core",
     unit: "ns",
     trial: "timer",
-    // libdill: 20k, since each coroutine maps a guarded stack and Linux caps a process at ~65k mappings
+    // 20k on every side, as whispers
     sizes: {
-      tsdill: [100 * K, 2 * K],
+      tsdill: [20 * K, 2 * K],
       libdill: [20 * K, 2 * K],
+      floor: [20 * K, 2 * K],
       effection: [10 * K, 500],
-      effect: [100 * K, 2 * K],
-      async: [100 * K, 2 * K],
+      effect: [20 * K, 2 * K],
+      async: [20 * K, 2 * K],
     },
     c: "timer",
     recorded: "timer",
     notes: {
+      floor: "parked generators in a binary heap of deadlines under one `setTimeout`",
       effection: "`sleep` per task",
       effect: "`Effect.sleep` per fiber",
       async: "`setTimeout` per task",
-      libdill: "CPU time, as here (the recorded figure is wall time)",
+      libdill: "CPU time, as here; the wall figure is perf/timer.c's metric",
     },
     targets: [vsLibdill(1), VS_EFFECTION, VS_EFFECT],
   },

@@ -3,7 +3,7 @@
  * Loads one system's trials, runs TRIAL once at WARMUP (unless 0) for the JIT to settle, collects
  * garbage, runs it at N, and prints one result line with the figure and the peak RSS.
  */
-import { collect, RESULT_TAG, type ChildResult, type Trials } from "./lib.js";
+import { collect, peakRss, RESULT_TAG, type ChildResult, type Trials } from "./lib.js";
 
 /** One system's trials; each import is a literal so that the bundler can see it. */
 async function trialsOf(system: string): Promise<Trials> {
@@ -17,6 +17,8 @@ async function trialsOf(system: string): Promise<Trials> {
         ...(await import("./systems/tsdill-http.js")).trials,
         ...(await import("./systems/server.js")).trials,
       };
+    case "floor":
+      return (await import("./systems/floor.js")).trials;
     case "effection":
       return (await import("./systems/effection.js")).trials;
     case "effect":
@@ -44,7 +46,7 @@ await collect();
 const r = await trial(Number(n), p);
 const res: ChildResult =
   typeof r === "number" ? { value: r, maxRss: 0 } : { value: r.value, maxRss: 0, extra: r.extra };
-res.maxRss = process.resourceUsage().maxRSS * 1024;
+res.maxRss = peakRss();
 process.stdout.write(`${RESULT_TAG}${JSON.stringify(res)}\n`);
 // Sockets and timers left by a trial must not keep the process alive.
 process.exit(0);

@@ -33,20 +33,27 @@ export function machineLine(m: Machine): string {
 export const START = "<!-- results:start -->";
 export const END = "<!-- results:end -->";
 
-/**
- * `text` with everything between the results markers replaced by `section` (the markers stay);
- * without markers, the section is appended under a "Results" heading. Prose outside is kept.
- */
-export function replaceResults(text: string, section: string): string {
-  const i = text.indexOf(START);
-  const j = text.indexOf(END);
-  const body = `${START}\n${section.trim()}\n${END}`;
-  if (i >= 0 && j > i) return text.slice(0, i) + body + text.slice(j + END.length);
-  return `${text.trimEnd()}\n\n## Results\n\n${body}\n`;
+/** The markers of a named results section: `results` (the default), or another name. */
+export function markers(name = "results"): { start: string; end: string; heading: string } {
+  if (name === "results") return { start: START, end: END, heading: "Results" };
+  return { start: `<!-- ${name}:start -->`, end: `<!-- ${name}:end -->`, heading: `Results: ${name}` };
 }
 
-/** Rewrites the results section of the markdown file at `path` (created if missing). */
-export function writeResults(path: string, section: string): void {
+/**
+ * `text` with everything between the markers of section `name` replaced by `section` (the markers
+ * stay); without markers, the section is appended under a heading. Prose outside is kept.
+ */
+export function replaceResults(text: string, section: string, name = "results"): string {
+  const m = markers(name);
+  const i = text.indexOf(m.start);
+  const j = text.indexOf(m.end);
+  const body = `${m.start}\n${section.trim()}\n${m.end}`;
+  if (i >= 0 && j > i) return text.slice(0, i) + body + text.slice(j + m.end.length);
+  return `${text.trimEnd()}\n\n## ${m.heading}\n\n${body}\n`;
+}
+
+/** Rewrites the results section `name` of the markdown file at `path` (created if missing). */
+export function writeResults(path: string, section: string, name = "results"): void {
   const old = existsSync(path) ? readFileSync(path, "utf8") : "# Performance\n";
-  writeFileSync(path, replaceResults(old, section));
+  writeFileSync(path, replaceResults(old, section, name));
 }

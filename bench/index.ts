@@ -9,7 +9,17 @@ import { loadavg } from "node:os";
 import { HELP, parseArgs, type Options } from "./args.js";
 import { sizeOf, WORKLOADS, type Workload } from "./catalogue.js";
 import { machineLine, machineNow, writeResults } from "./docs.js";
-import { buildC, findLibdill, haveCompiler, INSTALL_HINT, recorded, syntaxCheck } from "./libdill.js";
+import {
+  buildC,
+  findLibdill,
+  haveCompiler,
+  INSTALL_HINT,
+  libdillStatus,
+  probeC,
+  recorded,
+  syntaxCheck,
+  type CBuild,
+} from "./libdill.js";
 import {
   rssTable,
   scalingTable,
@@ -52,22 +62,33 @@ if (selected.length === 0) {
 
 // ---- libdill: live when installed, recorded otherwise ----------------------------------------------
 let cBins: Record<string, string> = {};
-let libdillNote: string;
+let cBuild: CBuild | null = null;
+let cHow = "";
 let libdillCaveat = "";
-const build = opts.noC ? null : findLibdill();
+const wantC = !opts.noC && (opts.systems === null || opts.systems.includes("libdill"));
+const build = wantC ? findLibdill() : null;
+let notLive = opts.noC
+  ? " (--no-c)"
+  : !wantC
+    ? " (not in --systems)"
+    : " (libdill not found by pkg-config, LIBDILL_PREFIX unset)";
 if (build && haveCompiler()) {
   const names = [...new Set(selected.flatMap((w) => (w.c ? [w.c] : [])))];
-  const r = buildC(build, names);
-  cBins = r.bins;
-  for (const e of r.errors) log(`bench: could not compile ${e}`);
-  if (r.errors.length > 0) broken = true;
-  libdillNote = `libdill: live, the C workloads of bench/c/ built with \`cc -O2\` (${build.how}) and run interleaved with the others.`;
-} else {
-  const rec = recorded();
-  libdillNote = `libdill: **recorded** figures from bench/libdill-recorded.json, not measured by this run${opts.noC ? " (--no-c)" : build ? " (no C compiler found)" : " (libdill not found by pkg-config, LIBDILL_PREFIX unset)"}: ${rec.machine}.`;
-  libdillCaveat = rec.note;
-  if (!opts.noC) log(`bench: libdill is not installed: its column shows recorded figures.\n${INSTALL_HINT}`);
-  if (opts.quick && !opts.noC) {
+  cBuild = buildC(build, names);
+  process.on("exit", () => cBuild?.remove());
+  for (const e of cBuild.errors) log(`bench: could not compile ${e}`);
+  const probe = probeC(cBuild.bins);
+  for (const e of probe.errors) log(`bench: a C workload does not run: ${e}`);
+  if (cBuild.errors.length > 0 || probe.errors.length > 0) broken = true;
+  cBins = probe.bins;
+  cHow = build.how;
+  if (Object.keys(cBins).length === 0)
+    notLive = ` (the C workloads ${cBuild.errors.length > 0 ? "did not compile" : "do not run"}: ${[...cBuild.errors, ...probe.errors][0]?.split("\n")[0] ?? ""})`;
+} else if (build) notLive = " (no C compiler found)";
+if (Object.keys(cBins).length === 0) {
+  libdillCaveat = recorded().note;
+  if (wantC && !build) log(`bench: libdill is not installed: its column shows recorded figures.\n${INSTALL_HINT}`);
+  if (opts.quick && wantC) {
     if (!haveCompiler()) log("bench: no C compiler: the C workloads were not syntax-checked");
     else {
       const checks = syntaxCheck();
@@ -87,7 +108,9 @@ log(
   `bench: ${selected.length} workloads, tsdill from ${TSDILL_FROM === "dist" ? "the built package (dist/)" : "the sources (no dist/: run `npm run build`)"}`,
 );
 const child = await childCommand(log);
-const results = await runPlan({ workloads: selected, quick: opts.quick, runsOf, cBins, child });
+const results = await runPlan({ workloads: selected, quick: opts.quick, runsOf, cBins, child, systems: opts.systems });
+cBuild?.remove();
+const libdillNote = libdillStatus(results, { how: cHow, notLive, recorded: recorded() });
 const rows: Row[] = summarizeResults(results, recorded());
 const failures = results.flatMap((r) =>
   Object.entries({ ...r.cells, ...r.variants }).flatMap(([s, c]) => c.errors.map((e) => `${r.workload.id} ${s}: ${e}`)),
@@ -154,8 +177,8 @@ if (opts.svg)
   );
 if (opts.md) {
   const chart = opts.svg ? relative(dirname(resolve(opts.md)), resolve(opts.svg)) : null;
-  writeResults(opts.md, report(chart));
-  log(`bench: wrote the results section of ${opts.md}`);
+  writeResults(opts.md, report(chart), opts.mdSection);
+  log(`bench: wrote the ${opts.mdSection} section of ${opts.md}`);
 }
 if (opts.json) {
   const data = {
@@ -163,7 +186,7 @@ if (opts.json) {
     machine,
     options: { ...opts, filter: opts.filter?.source ?? null },
     tsdill: TSDILL_FROM,
-    libdill: cBins && Object.keys(cBins).length > 0 ? "live" : "recorded",
+    libdill: libdillNote.startsWith("libdill: live") ? "live" : "recorded",
     wallSeconds: wall,
     results: rows.map((r) => ({
       id: r.workload.id,

@@ -2,6 +2,7 @@
  * What every measuring process shares: clocks, garbage collection, the shape of a trial and the
  * one result line a measuring process prints (the C workloads print the same line).
  */
+import { readFileSync } from "node:fs";
 
 /** A monotonic timestamp in nanoseconds. */
 export function hrnow(): bigint {
@@ -13,21 +14,47 @@ export function since(start: bigint): number {
   return Number(process.hrtime.bigint() - start);
 }
 
+/** A monotonic time in nanoseconds as a number (exact enough for spans of minutes). */
+export function wallNow(): number {
+  return performance.now() * 1e6;
+}
+
 /** CPU time (user + system) of this process in nanoseconds. */
 export function cpuNs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) * 1000;
 }
 
-/** Deadlines spread over 0-50 ms in a scrambled order (a fixed LCG, so every run is the same). */
+/**
+ * Deadlines spread over 0-50 ms in a scrambled order: a fixed 32-bit linear congruential generator
+ * (x = x * 1103515245 + 12345 mod 2^32 from x = 12345, each value mod 51), so that every run is the
+ * same and the C timer workload (`bench_lcg` in bench/c/bench.h) draws the same sequence. The
+ * product is taken with Math.imul: in doubles it would exceed 2^53 and lose its low bits.
+ */
 export function spread(n: number, base: number): Float64Array {
   const out = new Float64Array(n);
   let x = 12345;
   for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
     out[i] = base + (x % 51);
   }
   return out;
+}
+
+/**
+ * Peak resident set size of this process in bytes: VmHWM of /proc/self/status, which belongs to
+ * the address space that exec made fresh. (`getrusage`'s maxrss, and so
+ * `process.resourceUsage().maxRSS`, carries the peak of the parent across exec on Linux.) Falls
+ * back to maxRSS where /proc is absent.
+ */
+export function peakRss(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // no /proc: below
+  }
+  return process.resourceUsage().maxRSS * 1024;
 }
 
 /** Run a full garbage collection when `--expose-gc` is on; otherwise give the collector a chance. */

@@ -120,7 +120,10 @@ function cellText(w: Workload, s: SystemSummary | undefined): string {
   if (s.summary.n === 0) return "failed";
   const m = fmtValue(s.summary.median, w.unit);
   const rss = s.extra.rssPerObject;
-  const side = rss !== undefined && Number.isFinite(rss) ? `, RSS ${fmtBytes(rss)}` : "";
+  const wall = s.extra.wallNs;
+  const side =
+    (rss !== undefined && Number.isFinite(rss) ? `, RSS ${fmtBytes(rss)}` : "") +
+    (wall !== undefined && Number.isFinite(wall) ? `, wall ${fmtValue(wall, "ns")}` : "");
   const spread = s.summary.n > 1 ? ` (${fmtRange(s.summary.min, s.summary.max, w)})` : "";
   const failed = s.failed > 0 ? ` [${s.failed} failed]` : "";
   return `${m}${spread}${side}${failed}`;

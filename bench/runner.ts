@@ -40,12 +40,15 @@ export interface Plan {
   cBins: Record<string, string>;
   /** Node arguments that start a measuring process (see bundle.ts). */
   child: readonly string[];
+  /** Only these systems (`--systems`); absent or null: all. */
+  systems?: readonly System[] | null;
 }
 
 /** The systems that run `w` in this plan (libdill only with a compiled program). */
-export function systemsOf(w: Workload, plan: Pick<Plan, "quick" | "cBins">): System[] {
+export function systemsOf(w: Workload, plan: Pick<Plan, "quick" | "cBins" | "systems">): System[] {
   return SYSTEMS.filter((s) => {
     if (sizeOf(w, s, plan.quick) === 0) return false;
+    if (plan.systems && !plan.systems.includes(s)) return false;
     if (s === "libdill") return w.c !== undefined && plan.cBins[w.c] !== undefined;
     return true;
   });
@@ -85,7 +88,7 @@ export interface RunUnit {
 }
 
 /** The units of `w` in this plan, in their order in round 0. */
-export function unitsOf(w: Workload, plan: Pick<Plan, "quick" | "cBins">): RunUnit[] {
+export function unitsOf(w: Workload, plan: Pick<Plan, "quick" | "cBins" | "systems">): RunUnit[] {
   if (w.variants !== undefined)
     return sizeOf(w, "tsdill", plan.quick) === 0
       ? []

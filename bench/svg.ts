@@ -9,6 +9,7 @@ import type { Row } from "./report.js";
 const COLORS: Record<System, string> = {
   tsdill: "#2b6cb0",
   libdill: "#2f855a",
+  floor: "#a0aec0",
   effection: "#c05621",
   effect: "#d53f8c",
   async: "#6b46c1",

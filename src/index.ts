@@ -145,7 +145,7 @@ export {
   ipaddr_remotes,
   ipaddr_setport,
   ipaddr_str,
-} from "./tcp/ipaddr.js";
+} from "./ipaddr/ipaddr.js";
 export { tcp_listen, tcp_listen_mem } from "./tcp/listen.js";
 export { tcp_accept, tcp_accept_mem } from "./tcp/accept.js";
 export { tcp_connect, tcp_connect_mem } from "./tcp/connect.js";
@@ -167,7 +167,7 @@ export {
   ipaddr_remotes as dill_ipaddr_remotes,
   ipaddr_setport as dill_ipaddr_setport,
   ipaddr_str as dill_ipaddr_str,
-} from "./tcp/ipaddr.js";
+} from "./ipaddr/ipaddr.js";
 export { tcp_listen as dill_tcp_listen, tcp_listen_mem as dill_tcp_listen_mem } from "./tcp/listen.js";
 export { tcp_accept as dill_tcp_accept, tcp_accept_mem as dill_tcp_accept_mem } from "./tcp/accept.js";
 export { tcp_connect as dill_tcp_connect, tcp_connect_mem as dill_tcp_connect_mem } from "./tcp/connect.js";

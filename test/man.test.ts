@@ -259,29 +259,33 @@ process.exit(0); // what an example left behind is reported above; it must not h
     });
   });
 
-  it.concurrent('type-check as they are written, importing from "tsdill"', async () => {
-    // The examples as the pages show them; "tsdill" is mapped to the sources by the tsconfig.
-    const dir = join(work, "types");
-    mkdirSync(dir);
-    for (const page of pages) {
-      const [program] = tsBlocks(sections(text(page)).get("Example") ?? "");
-      if (program !== undefined) writeFileSync(join(dir, page.replace(/\.md$/, ".ts")), program);
-    }
-    const tsconfig = {
-      extends: join(root, "tsconfig.json"),
-      compilerOptions: {
-        paths: { tsdill: [join(root, "src", "index.ts")], "tsdill/*": [join(root, "src", "interop", "*.ts")] },
-      },
-      include: ["*.ts"],
-    };
-    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(tsconfig));
-    const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-    const { stdout } = await exec(process.execPath, [tsc, "--noEmit", "-p", join(dir, "tsconfig.json")], {
-      cwd: root,
-      timeout: 60_000,
-    }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? String(e) }));
-    expect(stdout).toBe("");
-  });
+  it.concurrent(
+    'type-check as they are written, importing from "tsdill"',
+    async () => {
+      // The examples as the pages show them; "tsdill" is mapped to the sources by the tsconfig.
+      const dir = join(work, "types");
+      mkdirSync(dir);
+      for (const page of pages) {
+        const [program] = tsBlocks(sections(text(page)).get("Example") ?? "");
+        if (program !== undefined) writeFileSync(join(dir, page.replace(/\.md$/, ".ts")), program);
+      }
+      const tsconfig = {
+        extends: join(root, "tsconfig.json"),
+        compilerOptions: {
+          paths: { tsdill: [join(root, "src", "index.ts")], "tsdill/*": [join(root, "src", "interop", "*.ts")] },
+        },
+        include: ["*.ts"],
+      };
+      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(tsconfig));
+      const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+      const { stdout } = await exec(process.execPath, [tsc, "--noEmit", "-p", join(dir, "tsconfig.json")], {
+        cwd: root,
+        timeout: 60_000,
+      }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? String(e) }));
+      expect(stdout).toBe("");
+    },
+    120_000,
+  ); // tsc over every page's example: about 10 s alone, several times that on a loaded machine
 
   it.concurrent.each(pages)("%s: the example runs, writes nothing to stderr and leaves nothing open", async (page) => {
     expect(programs.has(page), "the page has an example").toBe(true);

@@ -18,6 +18,10 @@ export const TOOLS = {
     debian: "gcc",
     use: "a small C client with plain POSIX sockets, fds passed by a C program, the C benchmark workloads' syntax check",
   },
+  "pkg-config": {
+    debian: "pkg-config",
+    use: "finding a libdill for the benchmarks: the rpath its flags get (with a stand-in library, not libdill)",
+  },
   python3: { debian: "python3", use: "TCP peers that hold a listener's queue full or are killed with bytes unread" },
   curl: { debian: "curl", use: "an HTTP client that is not tsdill, against a tsdill HTTP server" },
   setpriv: {

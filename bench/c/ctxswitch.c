@@ -1,4 +1,6 @@
-/* ctxswitch: two coroutines calling yield() in turn; ns per switch. */
+/* ctxswitch: ns per switch, in one of two shapes.
+   PARAM 0, as libdill's perf/ctxswitch.c: the main coroutine and one other call yield() in turn.
+   PARAM 1: two coroutines of a bundle call yield() in turn while the main one waits for them. */
 #include <libdill.h>
 #include "bench.h"
 
@@ -7,17 +9,26 @@ coroutine void yielder(long n) {
         if (yield() != 0) return;
 }
 
-static double measure(long n, long param) {
-    (void)param;
+static double measure(long n, long shape) {
     long half = n / 2;
-    int b = bundle();
-    bench_check(b >= 0, "bundle");
-    int64_t t = bench_ns();
-    bench_check(bundle_go(b, yielder(half)) >= 0, "bundle_go");
-    bench_check(bundle_go(b, yielder(half)) >= 0, "bundle_go");
-    bench_check(bundle_wait(b, -1) == 0, "bundle_wait");
-    int64_t dt = bench_ns() - t;
-    hclose(b);
+    int64_t t, dt;
+    if (shape == 0) {
+        t = bench_ns();
+        int h = go(yielder(half));
+        bench_check(h >= 0, "go");
+        for (long i = 0; i < half; i++) bench_check(yield() == 0, "yield");
+        dt = bench_ns() - t;
+        hclose(h);
+    } else {
+        int b = bundle();
+        bench_check(b >= 0, "bundle");
+        t = bench_ns();
+        bench_check(bundle_go(b, yielder(half)) >= 0, "bundle_go");
+        bench_check(bundle_go(b, yielder(half)) >= 0, "bundle_go");
+        bench_check(bundle_wait(b, -1) == 0, "bundle_wait");
+        dt = bench_ns() - t;
+        hclose(b);
+    }
     return (double)dt / (double)(2 * half);
 }
 

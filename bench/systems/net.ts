@@ -35,13 +35,20 @@ function rawPong(s: net.Socket): void {
   s.on("error", () => {});
 }
 
-function rawPinger(p: string, n: number): Promise<void> {
+/** A client connected to `p`, resolved once the server has accepted it too. */
+async function connected(p: string, accepted: Promise<unknown>): Promise<net.Socket> {
+  const c = net.createConnection(p);
+  await new Promise((r) => c.once("connect", r));
+  await accepted;
+  return c;
+}
+
+/** n round trips of one 64-byte message over a connected socket. */
+function rawPinger(c: net.Socket, n: number): Promise<void> {
   return new Promise((resolve) => {
-    const c = net.createConnection(p);
     const msg = Buffer.alloc(MSG);
     let have = 0;
     let left = n;
-    c.on("connect", () => c.write(msg));
     c.on("data", (d: Buffer) => {
       have += d.length;
       while (have >= MSG) {
@@ -54,13 +61,30 @@ function rawPinger(p: string, n: number): Promise<void> {
         c.write(msg);
       }
     });
+    c.write(msg);
   });
 }
 
+/** A listener whose `accepted(k)` resolves once k connections have been accepted. */
+async function listenCounting(onConn: (s: net.Socket) => void, backlog = 128) {
+  let count = 0;
+  const waiters: { k: number; wake: () => void }[] = [];
+  const l = await listenRaw((s) => {
+    onConn(s);
+    count++;
+    for (const w of waiters.filter((x) => x.k <= count)) w.wake();
+  }, backlog);
+  const accepted = (k: number) =>
+    count >= k ? Promise.resolve() : new Promise<void>((wake) => waiters.push({ k, wake }));
+  return { ...l, accepted };
+}
+
+// The clocks start once the connections are made and accepted, as in tsdill and C.
 async function rawPingPong(n: number): Promise<number> {
-  const { server, path: p } = await listenRaw(rawPong);
+  const { server, path: p, accepted } = await listenCounting(rawPong);
+  const c = await connected(p, accepted(1));
   const t0 = process.hrtime.bigint();
-  await rawPinger(p, n);
+  await rawPinger(c, n);
   const dt = seconds(t0);
   await closeRaw(server);
   return n / dt;
@@ -70,15 +94,18 @@ async function rawBulk(total: number): Promise<number> {
   let got = 0;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
-  const { server, path: p } = await listenRaw((s) => {
+  const {
+    server,
+    path: p,
+    accepted,
+  } = await listenCounting((s) => {
     s.on("data", (d: Buffer) => {
       got += d.length;
       if (got >= total) done();
     });
     s.on("error", () => {});
   });
-  const c = net.createConnection(p);
-  await new Promise((r) => c.once("connect", r));
+  const c = await connected(p, accepted(1));
   const buf = Buffer.alloc(CHUNK);
   const t0 = process.hrtime.bigint();
   let sent = 0;
@@ -128,9 +155,10 @@ async function rawConnects(n: number): Promise<number> {
 }
 
 async function rawParallel(n: number, conns: number): Promise<number> {
+  // The clock includes connecting, as in tsdill's workload of many connections.
   const { server, path: p } = await listenRaw(rawPong, conns);
   const t0 = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: conns }, () => rawPinger(p, n)));
+  await Promise.all(Array.from({ length: conns }, async () => rawPinger(await connected(p, Promise.resolve()), n)));
   const dt = seconds(t0);
   await closeRaw(server);
   return (conns * n) / dt;

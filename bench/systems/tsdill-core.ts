@@ -6,7 +6,7 @@
 import type { ChooseClause } from "../../src/index.js";
 import lib from "../tsdill.js";
 
-import { bytesPer, cpuNs, hrnow, since, spread, type Trials } from "../lib.js";
+import { bytesPer, cpuNs, hrnow, since, spread, wallNow, type Trials } from "../lib.js";
 
 const {
   bundle,
@@ -18,6 +18,7 @@ const {
   chrecv,
   CHSEND,
   chsend,
+  chdone,
   dill_configure,
   dill_yield,
   go,
@@ -30,27 +31,41 @@ const {
 // The scaling workloads keep a million coroutines alive at once: leave room above the defaults.
 dill_configure({ handles: 1 << 22, pool: 1 << 22 });
 
-/** Coroutines launched and closed per wave in the wave-shaped workloads. */
-const WAVE = 1000;
-
 // ---- go ---------------------------------------------------------------------------------------
-function* empty() {}
+/** How many coroutine bodies ran: the go workloads check that every one did. */
+let ran = 0;
 
-function* goMain(n: number) {
-  const t = hrnow();
-  for (let i = 0; i < n; i++) hclose(go(empty()));
-  return since(t) / n;
+function* bump() {
+  ran++;
 }
 
-function* goRunMain(n: number) {
-  const hs: number[] = new Array(WAVE).fill(0);
+function checkRan(n: number): void {
+  if (ran !== n) throw new Error(`go: ${ran} coroutine bodies ran, expected ${n}`);
+}
+
+function* goMain(n: number) {
+  ran = 0;
   const t = hrnow();
-  for (let done = 0; done < n; done += WAVE) {
-    for (let k = 0; k < WAVE; k++) hs[k] = go(empty());
-    yield* dill_yield(); // every one of them runs to completion
-    for (let k = 0; k < WAVE; k++) hclose(hs[k]!);
+  for (let i = 0; i < n; i++) hclose(go(bump()));
+  const ns = since(t) / n;
+  checkRan(n);
+  return ns;
+}
+
+/** In waves of `wave` (as bench/c/go.c with a wave size). */
+function* goRunMain(n: number, wave: number) {
+  const hs: number[] = new Array(wave).fill(0);
+  const waves = Math.ceil(n / wave);
+  ran = 0;
+  const t = hrnow();
+  for (let w = 0; w < waves; w++) {
+    for (let k = 0; k < wave; k++) hs[k] = go(bump()); // each runs to its end inside go()
+    yield* dill_yield();
+    for (let k = 0; k < wave; k++) hclose(hs[k]!);
   }
-  return since(t) / n;
+  const ns = since(t) / (waves * wave);
+  checkRan(waves * wave);
+  return ns;
 }
 
 // ---- ctxswitch ----------------------------------------------------------------------------------
@@ -58,8 +73,17 @@ function* yielder(n: number) {
   for (let i = 0; i < n; i++) yield* dill_yield();
 }
 
-function* switchMain(n: number) {
+/** shape 0: the main coroutine and one other yield in turn; 1: two coroutines of a bundle do. */
+function* switchMain(n: number, shape: number) {
   const half = n >> 1;
+  if (shape === 0) {
+    const t = hrnow();
+    const h = go(yielder(half));
+    for (let i = 0; i < half; i++) yield* dill_yield();
+    const ns = since(t);
+    hclose(h);
+    return ns / (2 * half);
+  }
   const b = bundle();
   const t = hrnow();
   bundle_go(b, yielder(half));
@@ -129,26 +153,53 @@ function* reader(ch: number) {
   yield* chrecv(ch, -1);
 }
 
-function* doneMain(n: number) {
-  const hs: number[] = new Array(WAVE).fill(0);
-  const c0: number[] = new Array(WAVE).fill(0);
-  const c1: number[] = new Array(WAVE).fill(0);
+/** Reads until a call fails: EPIPE once the other end called chdone. */
+function* drain(ch: number) {
+  for (;;) {
+    try {
+      yield* chrecv(ch, -1);
+    } catch {
+      return;
+    }
+  }
+}
+
+/** As libdill's perf/done.c: one coroutine at a time, ended by chdone and hclose. */
+function* donePerfMain(n: number) {
   const t = hrnow();
-  for (let done = 0; done < n; done += WAVE) {
-    for (let k = 0; k < WAVE; k++) {
+  for (let i = 0; i < n; i++) {
+    const [x, y] = chmake();
+    const h = go(drain(x)); // runs at once and parks in chrecv
+    chdone(y);
+    hclose(h);
+    hclose(y);
+    hclose(x);
+  }
+  return since(t) / n;
+}
+
+/** In waves of `wave` (as bench/c/done.c with a wave size). */
+function* doneMain(n: number, wave: number) {
+  const hs: number[] = new Array(wave).fill(0);
+  const c0: number[] = new Array(wave).fill(0);
+  const c1: number[] = new Array(wave).fill(0);
+  const waves = Math.ceil(n / wave);
+  const t = hrnow();
+  for (let w = 0; w < waves; w++) {
+    for (let k = 0; k < wave; k++) {
       const [x, y] = chmake();
       c0[k] = x;
       c1[k] = y;
       hs[k] = go(reader(x));
     }
-    yield* dill_yield(); // every reader runs and parks in chrecv
-    for (let k = 0; k < WAVE; k++) {
+    yield* dill_yield(); // every reader has run and parked in chrecv inside go()
+    for (let k = 0; k < wave; k++) {
       hclose(hs[k]!); // cancels the parked chrecv; returns once the reader has exited
       hclose(c1[k]!);
       hclose(c0[k]!);
     }
   }
-  return since(t) / n;
+  return since(t) / (waves * wave);
 }
 
 // ---- whispers -----------------------------------------------------------------------------------
@@ -178,19 +229,26 @@ function* whispersMain(n: number) {
 }
 
 // ---- timer --------------------------------------------------------------------------------------
+/** When the first sleeper woke (ns, {@link wallNow}); 0 until then. */
+let firstWake = 0;
+
 function* sleeper(deadline: number) {
   yield* msleep(deadline);
+  if (firstWake === 0) firstWake = wallNow();
 }
 
+/** CPU per timer; beside it, libdill's perf/timer.c metric: first to last firing, wall time ÷ n. */
 function* timerMain(n: number) {
+  firstWake = 0;
   const b = bundle();
   const c = cpuNs();
   const ds = spread(n, now() + 1);
   for (let i = 0; i < n; i++) bundle_go(b, sleeper(ds[i]!));
   yield* bundle_wait(b, -1);
+  const last = wallNow();
   const cpu = cpuNs() - c;
   hclose(b);
-  return cpu / n;
+  return { value: cpu / n, extra: { wallNs: (last - firstWake) / n } };
 }
 
 // ---- many live coroutines, and memory ------------------------------------------------------------
@@ -236,11 +294,12 @@ async function memChannel(n: number) {
 
 export const trials: Trials = {
   go: (n) => run(goMain(n)),
-  goRun: (n) => run(goRunMain(n)),
-  ctxswitch: (n) => run(switchMain(n)),
+  goRun: (n, wave) => run(goRunMain(n, wave > 0 ? wave : 1000)),
+  ctxswitch: (n, shape) => run(switchMain(n, shape)),
   chan: (n) => run(chanMain(n)),
   choose: (n) => run(chooseMain(n)),
-  done: (n) => run(doneMain(n)),
+  donePerf: (n) => run(donePerfMain(n)),
+  done: (n, wave) => run(doneMain(n, wave > 0 ? wave : 1000)),
   whispers: (n) => run(whispersMain(n)),
   timer: (n) => run(timerMain(n)),
   live: (n) => run(liveMain(n)),

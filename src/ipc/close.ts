@@ -1,12 +1,8 @@
 /** `ipc_done` and `ipc_close`: the orderly ends of a connection. */
-import { checkDeadline } from "../handles/args.js";
-import { dillError, isDillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
-import { handleGet, handleQuery, handleRelease } from "../handles/table.js";
-import type { CrBase } from "../runtime/cr.js";
-import { canBlock, suspended } from "../runtime/sched.js";
+import { closeOn, doneOn } from "../stream/close.js";
 import { IPC_LISTENER_TYPE } from "./listener.js";
-import { IPC_TYPE, type IpcConn } from "./socket.js";
+import { IPC_TYPE } from "./socket.js";
 
 /**
  * Closes the sending half of a connection: the peer receives everything sent before, then its
@@ -28,14 +24,6 @@ import { IPC_TYPE, type IpcConn } from "./socket.js";
  */
 export function* ipc_done(s: number, deadline: number): Op<void> {
   yield* doneOn(s, deadline, IPC_TYPE, "ipc_done");
-}
-
-/** `*_done` for the connections answering `type` (IPC or TCP): close the sending half. */
-export function* doneOn(s: number, deadline: number, type: symbol, fn: string): Op<void> {
-  if (canBlock(fn) === null) return yield* suspended();
-  const c = handleQuery(s, type, fn, "s") as IpcConn;
-  checkDeadline(fn, deadline);
-  c.shutdownWrite(fn);
 }
 
 /**
@@ -61,41 +49,4 @@ export function* doneOn(s: number, deadline: number, type: symbol, fn: string): 
  */
 export function* ipc_close(s: number, deadline: number): Op<void> {
   yield* closeOn(s, deadline, IPC_TYPE, IPC_LISTENER_TYPE, "ipc_close", "an IPC socket");
-}
-
-/**
- * `*_close` for the family whose connections answer `type` and listeners `listenerType`: a
- * listener is just closed, a connection goes through the orderly handshake. `what` names the
- * family's socket in the ENOTSUP message.
- */
-export function* closeOn(
-  s: number,
-  deadline: number,
-  type: symbol,
-  listenerType: symbol,
-  fn: string,
-  what: string,
-): Op<void> {
-  const vfs = handleGet(s, fn, "s");
-  checkDeadline(fn, deadline);
-  if (vfs.query(listenerType)) {
-    handleRelease(s, fn).close();
-    return;
-  }
-  const c = vfs.query(type) as IpcConn | undefined;
-  if (!c) throw dillError("ENOTSUP", fn, "s", `handle ${s} (${vfs.kind ?? "user"}) is not ${what}`);
-  let cr: CrBase | null;
-  try {
-    cr = canBlock(fn);
-  } catch (e) {
-    // Cancelled: the handshake cannot happen, but the socket is closed as promised.
-    if (isDillError(e, "ECANCELED")) handleRelease(s, fn).close();
-    throw e;
-  }
-  const released = handleRelease(s, fn);
-  if (cr === null) {
-    released.close(); // the coroutine ignores its cancellation and is being stopped: closed all the same
-    return yield* suspended();
-  }
-  yield* c.closeOrderly(cr, deadline, fn);
 }

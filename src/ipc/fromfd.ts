@@ -7,54 +7,19 @@
  * otherwise). The kind of a socket is looked up by inode in `/proc/self/net/unix`. From then on
  * the handle owns the fd: closing the handle closes it.
  */
-import { fstatSync, readFileSync } from "node:fs";
-import { Socket } from "node:net";
+import { readFileSync } from "node:fs";
 import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
 import { canBlock, suspended } from "../runtime/sched.js";
-import { fromNode } from "./errno.js";
-import { startListener } from "./listen.js";
-import type { IpcConn } from "./socket.js";
+import { adoptFd, socketInode } from "../stream/fromfd.js";
+import { startListener } from "../stream/listen.js";
 import { connStorages, IpcListenerStorage, IpcStorage, listenerStorages } from "./storage.js";
 
 /** `__SO_ACCEPTCON` in the Flags column: a listening socket. */
 const SO_ACCEPTCON = 0x10000;
 const SOCK_STREAM = 1;
 const SS_CONNECTED = 3;
-
-/**
- * The inode of the socket open as `fd`, as a string, for the lookups in /proc/self/net: `EINVAL`
- * for a malformed fd or one that is not a socket, `EBADF` for one that is not open. Shared by the
- * IPC and TCP fromfd calls.
- */
-export function socketInode(fn: string, fd: number): string {
-  if (!Number.isSafeInteger(fd) || fd < 0)
-    throw dillError("EINVAL", fn, "fd", `fd must be a non-negative integer, got ${String(fd)}`);
-  let st;
-  try {
-    st = fstatSync(fd, { bigint: true });
-  } catch {
-    throw dillError("EBADF", fn, "fd", `fd ${fd} is not an open file descriptor`);
-  }
-  if (!st.isSocket()) throw dillError("EINVAL", fn, "fd", `fd ${fd} is not a socket`);
-  return st.ino.toString();
-}
-
-/**
- * Wrap the connected socket `fd` in the connection of `st` and give it a handle; `st` is free
- * again if Node refuses the fd. Shared by the IPC and TCP fromfd calls.
- */
-export function adoptFd(fd: number, st: { readonly conn: IpcConn; connClosed(): void }, fn: string): number {
-  let sock: Socket;
-  try {
-    sock = new Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
-  } catch (e) {
-    st.connClosed();
-    throw fromNode(e, fn, "EINVAL");
-  }
-  return st.conn.adopt(sock, fn);
-}
 
 /** Check that `fd` is a Unix-domain stream socket, listening or connected as `listening` says. */
 function checkSocketFd(fn: string, fd: number, listening: boolean): void {

@@ -25,18 +25,17 @@ import {
   rmdirSync,
   unlinkSync,
 } from "node:fs";
-import { createServer, type ListenOptions, type Server } from "node:net";
+import type { ListenOptions, Server } from "node:net";
 import { dirname, join } from "node:path";
 import { checkCount } from "../handles/args.js";
 import { dillError } from "../handles/errors.js";
-import { BLOCK, type Op } from "../handles/op.js";
+import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
-import { handleMake } from "../handles/table.js";
-import type { CrBase } from "../runtime/cr.js";
-import { canBlock, park, suspended } from "../runtime/sched.js";
+import { canBlock, suspended } from "../runtime/sched.js";
+import { fromNode, nodeCode } from "../stream/errno.js";
+import { type Binding, startListener } from "../stream/listen.js";
 import { checkAddress, checkDirectory, IPC_ADDR_MAX } from "./address.js";
-import { fromNode, nodeCode } from "./errno.js";
-import { type IpcListener, unblockListener } from "./listener.js";
+import type { IpcListener } from "./listener.js";
 import { IpcListenerStorage, listenerStorages } from "./storage.js";
 
 /** Options of {@link ipc_listen} and {@link ipc_listen_mem}. */
@@ -155,44 +154,23 @@ function place(l: IpcListener, p: Placement, fn: string): void {
   cleanUp(p); // Node's unlink of the temporary name at close then finds nothing
 }
 
-/**
- * Start a `node:net` server with `options` in the listener of `st` and wait until it listens;
- * returns the listener's new handle. On failure the server is closed and `st` is free again.
- * With `placement`, the bound socket file is then given its mode and name (see {@link place}).
- */
-export function* startListener(
-  st: IpcListenerStorage,
-  cr: CrBase,
-  options: ListenOptions | { fd: number },
-  fn: string,
-  placement: Placement | null = null,
-): Op<number> {
-  const l = st.listener;
-  try {
-    l.attach(createServer({ allowHalfOpen: true, pauseOnConnect: true }));
-    try {
-      bind(l.server!, options, placement !== null && placement.mode !== null && placement.dir === null);
-    } catch (e) {
-      throw fromNode(e, fn, "EINVAL");
-    }
-    // Node binds and listens within listen() and reports the outcome a tick later. The file is
-    // placed at once when it is there, so that `addr` can be connected to as soon as the call
-    // continues (a peer launched beside the listener finds it); when it is not, the bind failed
-    // and the error Node is about to report says why.
-    const placed = placement === null || (bound(placement) && (place(l, placement, fn), true));
-    if (!l.listening) {
-      if (l.pending !== null) throw fromNode(l.pending, fn, "EINVAL");
-      l.waiter = cr;
-      park(cr, fn, -1, unblockListener, l);
-      yield BLOCK;
-    }
-    if (!placed) place(l, placement!, fn);
-    return handleMake(l, fn);
-  } catch (e) {
-    l.waiter = null;
-    l.close();
-    if (placement !== null) cleanUp(placement);
-    throw e;
+/** The socket file's placement as the stream listener's {@link Binding}. */
+class FileBinding implements Binding {
+  constructor(
+    private readonly l: IpcListener,
+    private readonly p: Placement,
+  ) {}
+  listen(server: Server, options: ListenOptions | { fd: number }): void {
+    bind(server, options, this.p.mode !== null && this.p.dir === null);
+  }
+  bound(): boolean {
+    return bound(this.p);
+  }
+  place(fn: string): void {
+    place(this.l, this.p, fn);
+  }
+  cleanUp(): void {
+    cleanUp(this.p);
   }
 }
 
@@ -259,7 +237,7 @@ function* listen(
     st.listenerClosed();
     throw e;
   }
-  return yield* startListener(st, cr, { path: p.via ?? p.tmp ?? addr, backlog }, fn, p);
+  return yield* startListener(st, cr, { path: p.via ?? p.tmp ?? addr, backlog }, fn, new FileBinding(st.listener, p));
 }
 
 /**

@@ -3,9 +3,8 @@
  * addition (libdill keeps its fds to itself), the way to pre-fork: the parent listens, each worker
  * wraps the inherited fd with `ipc_listener_fromfd` and accepts on it with its own scheduler.
  */
-import { dillError } from "../handles/errors.js";
-import { handleQuery } from "../handles/table.js";
-import { IPC_LISTENER_TYPE, type IpcListener } from "./listener.js";
+import { listenerFd } from "../stream/listenerfd.js";
+import { IPC_LISTENER_TYPE } from "./listener.js";
 
 /**
  * Returns the file descriptor of the listening socket behind `ls`. The handle still owns it:
@@ -26,14 +25,4 @@ import { IPC_LISTENER_TYPE, type IpcListener } from "./listener.js";
  */
 export function ipc_listener_fd(ls: number): number {
   return listenerFd(ls, IPC_LISTENER_TYPE, "ipc_listener_fd");
-}
-
-/** `*_listener_fd` for the listeners answering `type` (IPC or TCP). */
-export function listenerFd(ls: number, type: symbol, fn: string): number {
-  const l = handleQuery(ls, type, fn, "ls") as IpcListener;
-  // Node has no public accessor for a server's fd: it lives on the server's internal handle.
-  const fd = (l.server as unknown as { _handle?: { fd?: number } } | null)?._handle?.fd;
-  if (typeof fd !== "number" || fd < 0)
-    throw dillError("EBADF", fn, "ls", `listener ${ls} has no open file descriptor`);
-  return fd;
 }

@@ -11,7 +11,7 @@ import { checkMem, claim } from "../handles/pool.js";
 import { handleRelease } from "../handles/table.js";
 import type { CrBase } from "../runtime/cr.js";
 import { canBlock, flush, park, suspended, wake } from "../runtime/sched.js";
-import { fromNode } from "./errno.js";
+import { fromNode } from "../stream/errno.js";
 import { IpcPairStorage, pairStorages } from "./storage.js";
 
 function ignore(): void {}

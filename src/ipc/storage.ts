@@ -5,8 +5,10 @@
  * `dill_configure({ pool })`).
  */
 import { FreeList, Storage } from "../handles/pool.js";
-import { IpcListener, type ListenerHome } from "./listener.js";
-import { type ConnHome, IpcConn } from "./socket.js";
+import { type ConnHome, StreamConn } from "../stream/conn.js";
+import type { ListenerHome } from "../stream/listener.js";
+import { IpcListener } from "./listener.js";
+import { IPC_FAMILY } from "./socket.js";
 
 /**
  * Storage for one IPC connection (libdill's `struct ipc_storage`), for `ipc_accept_mem`,
@@ -21,7 +23,7 @@ import { type ConnHome, IpcConn } from "./socket.js";
  */
 export class IpcStorage extends Storage implements ConnHome {
   /** The connection object living in this storage. */
-  readonly conn: IpcConn = new IpcConn(this);
+  readonly conn: StreamConn = new StreamConn(this, IPC_FAMILY);
   /** Called by the connection when its handle is closed: the storage is free again. */
   connClosed(): void {
     connStorages.release(this);
@@ -58,8 +60,8 @@ export class IpcListenerStorage extends Storage implements ListenerHome {
  * ```
  */
 export class IpcPairStorage extends Storage implements ConnHome {
-  readonly a: IpcConn = new IpcConn(this);
-  readonly b: IpcConn = new IpcConn(this);
+  readonly a: StreamConn = new StreamConn(this, IPC_FAMILY);
+  readonly b: StreamConn = new StreamConn(this, IPC_FAMILY);
   /** Handles of the pair still open. */
   open = 0;
   /** Called by either connection when its handle is closed: free again once both are. */

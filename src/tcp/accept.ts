@@ -5,10 +5,10 @@ import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
 import { handleQuery } from "../handles/table.js";
-import type { IpcListener } from "../ipc/listener.js";
+import type { StreamListener } from "../stream/listener.js";
 import { canBlock, suspended } from "../runtime/sched.js";
 import { TCP_LISTENER_TYPE } from "./family.js";
-import { AF_INET, AF_INET6, checkIpAddr, type IpAddr, ipaddrSet } from "./ipaddr.js";
+import { AF_INET, AF_INET6, checkIpAddr, type IpAddr, ipaddrSet } from "../ipaddr/ipaddr.js";
 import { TcpStorage, tcpConnStorages } from "./storage.js";
 
 /** Write the peer's address of `sock` into `addr` (what libdill's accept(2) fills in). */
@@ -22,7 +22,7 @@ function peer(host: string | undefined, family: string | undefined, port: number
 function* accept(ls: number, addr: IpAddr | null, mem: TcpStorage | null, deadline: number, fn: string): Op<number> {
   const cr = canBlock(fn);
   if (cr === null) return yield* suspended();
-  const l = handleQuery(ls, TCP_LISTENER_TYPE, fn, "ls") as IpcListener;
+  const l = handleQuery(ls, TCP_LISTENER_TYPE, fn, "ls") as StreamListener;
   if (addr !== null) checkIpAddr(fn, "addr", addr);
   checkDeadline(fn, deadline);
   if (l.waiter !== null) throw dillError("EBUSY", fn, "ls", "another coroutine is already accepting on this listener");

@@ -1,6 +1,6 @@
 /** `tcp_done` and `tcp_close`: the orderly ends of a TCP connection. */
 import type { Op } from "../handles/op.js";
-import { closeOn, doneOn } from "../ipc/close.js";
+import { closeOn, doneOn } from "../stream/close.js";
 import { TCP_LISTENER_TYPE, TCP_TYPE } from "./family.js";
 
 /**

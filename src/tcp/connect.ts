@@ -4,7 +4,7 @@ import { quickError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
 import { canBlock, expired, suspended } from "../runtime/sched.js";
-import { AF_INET6, checkIpAddr, type IpAddr } from "./ipaddr.js";
+import { AF_INET6, checkIpAddr, type IpAddr } from "../ipaddr/ipaddr.js";
 import { TcpStorage, tcpConnStorages } from "./storage.js";
 
 function* connect(addr: IpAddr, mem: TcpStorage | null, deadline: number, fn: string): Op<number> {

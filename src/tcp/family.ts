@@ -1,9 +1,9 @@
 /**
  * The TCP family's identity: the interface ids its handles answer in `hquery`, and the
- * {@link StreamFamily} that makes the shared stream connection a TCP one (TCP_NODELAY on, as
+ * {@link StreamFamily} that makes the stream connection of `src/stream/` a TCP one (TCP_NODELAY on, as
  * libdill sets it). Everything else about a TCP connection is the same code as an IPC one.
  */
-import type { StreamFamily } from "../ipc/socket.js";
+import type { StreamFamily } from "../stream/conn.js";
 
 /** Interface id a TCP connection handle answers in `hquery` (besides `BSOCK_TYPE`). */
 export const TCP_TYPE: unique symbol = Symbol("tcp");

@@ -12,9 +12,9 @@ import { readFileSync } from "node:fs";
 import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
-import { adoptFd, socketInode } from "../ipc/fromfd.js";
-import { startListener } from "../ipc/listen.js";
 import { canBlock, suspended } from "../runtime/sched.js";
+import { adoptFd, socketInode } from "../stream/fromfd.js";
+import { startListener } from "../stream/listen.js";
 import { TcpListenerStorage, TcpStorage, tcpConnStorages, tcpListenerStorages } from "./storage.js";
 
 /** TCP states in the `st` column of /proc/net/tcp (include/net/tcp_states.h). */

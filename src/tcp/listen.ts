@@ -4,9 +4,9 @@ import { checkCount } from "../handles/args.js";
 import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
-import { startListener } from "../ipc/listen.js";
 import { canBlock, suspended } from "../runtime/sched.js";
-import { checkIpAddr, type IpAddr, ipaddrSet } from "./ipaddr.js";
+import { startListener } from "../stream/listen.js";
+import { checkIpAddr, type IpAddr, ipaddrSet } from "../ipaddr/ipaddr.js";
 import { TcpListenerStorage, tcpListenerStorages } from "./storage.js";
 
 function* listen(addr: IpAddr, backlog: number, mem: TcpListenerStorage | null, fn: string): Op<number> {

@@ -3,7 +3,7 @@
  * addition (libdill keeps its fds to itself), the way to pre-fork: the parent listens, each worker
  * wraps the inherited fd with `tcp_listener_fromfd` and accepts on it with its own scheduler.
  */
-import { listenerFd } from "../ipc/listenerfd.js";
+import { listenerFd } from "../stream/listenerfd.js";
 import { TCP_LISTENER_TYPE } from "./family.js";
 
 /**

@@ -1,6 +1,6 @@
 /** `tcp_recv_some`: `ipc_recv_some` for TCP connections (the same op over the shared connection class). */
 import type { Op } from "../handles/op.js";
-import { RecvSome } from "../ipc/recvsome.js";
+import { RecvSome } from "../stream/recvsome.js";
 import { TCP_TYPE } from "./family.js";
 
 /**

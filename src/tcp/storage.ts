@@ -4,8 +4,8 @@
  * one from the shared pool (`ENOMEM` when it is used up).
  */
 import { FreeList, Storage } from "../handles/pool.js";
-import { IpcListener, type ListenerHome } from "../ipc/listener.js";
-import { type ConnHome, IpcConn } from "../ipc/socket.js";
+import { type ConnHome, StreamConn } from "../stream/conn.js";
+import { type ListenerHome, StreamListener } from "../stream/listener.js";
 import { TCP_FAMILY, TCP_LISTENER_TYPE } from "./family.js";
 
 /**
@@ -21,7 +21,7 @@ import { TCP_FAMILY, TCP_LISTENER_TYPE } from "./family.js";
  */
 export class TcpStorage extends Storage implements ConnHome {
   /** The connection object living in this storage. */
-  readonly conn: IpcConn = new IpcConn(this, TCP_FAMILY);
+  readonly conn: StreamConn = new StreamConn(this, TCP_FAMILY);
   /** Called by the connection when its handle is closed: the storage is free again. */
   connClosed(): void {
     tcpConnStorages.release(this);
@@ -40,7 +40,7 @@ export class TcpStorage extends Storage implements ConnHome {
  */
 export class TcpListenerStorage extends Storage implements ListenerHome {
   /** The listener object living in this storage. */
-  readonly listener: IpcListener = new IpcListener(this, "tcp_listener", TCP_LISTENER_TYPE);
+  readonly listener: StreamListener = new StreamListener(this, "tcp_listener", TCP_LISTENER_TYPE);
   /** Called by the listener when its handle is closed: the storage is free again. */
   listenerClosed(): void {
     tcpListenerStorages.release(this);

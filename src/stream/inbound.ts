@@ -4,7 +4,7 @@
  * while nobody was receiving (a ring of Node's chunks, with the offset into the first one).
  *
  * It only moves bytes. Pausing the socket above a high-water mark and waking the receiver are the
- * connection's business (socket.ts), which reads `bytes` after `push` and `take`.
+ * connection's business (receive.ts), which reads `bytes` after `push` and `take`.
  */
 import type { IoList } from "../handles/bytestream.js";
 

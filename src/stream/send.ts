@@ -1,0 +1,136 @@
+/**
+ * The send side of a stream connection. A send hands the bytes to Node and returns when Node has
+ * written all of them to the kernel; until then its coroutine is parked (the caller's buffer is
+ * still in use by Node). Exactly one coroutine may be parked sending. `shutdownWrite` is
+ * `ipc_done`/`tcp_done`: nothing is ever pending, so it does not wait.
+ */
+import type { Socket } from "node:net";
+import { type IoList, startedOp } from "../handles/bytestream.js";
+import { dillError, quickError } from "../handles/errors.js";
+import { finished, type Op, parked } from "../handles/op.js";
+import type { CrBase } from "../runtime/cr.js";
+import { expired, flush, park, wake } from "../runtime/sched.js";
+import { connCode } from "./errno.js";
+import { StreamReceiver } from "./receive.js";
+
+/** The empty write whose callback says that everything written before it is out. */
+const EMPTY = Buffer.alloc(0);
+
+/** Unblock hook of a send (or of ipc_connect's wait): a wait that ends early fails sending. */
+export function unblockSend(cr: CrBase): void {
+  const c = cr.waitObj as StreamSender;
+  if (c.tx !== cr) return;
+  c.tx = null;
+  if (c.connecting) c.detach();
+  else c.abortSend();
+}
+
+/** The sending half of {@link StreamConn}: writes, their completion, and the shutdown of sending. */
+export abstract class StreamSender extends StreamReceiver {
+  /**
+   * A send failed (deadline, cancellation): sending is over. If Node still holds part of the
+   * caller's bytes they cannot be taken back, so the socket is destroyed: a buffer the caller
+   * reuses is never read later.
+   */
+  abortSend(): void {
+    this.outerr = true;
+    const sock = this.sock;
+    if (sock !== null && sock.writableLength > 0) {
+      if (this.broken === null) this.broken = "ECONNRESET";
+      sock.destroy();
+    }
+  }
+
+  protected written(err?: Error | null): void {
+    // Errors are reported by the 'error' event; a callback of a write made on an earlier socket
+    // of this object can only say "done", which is then true of the current one as well.
+    if (err) return;
+    const cr = this.tx;
+    if (cr === null || this.connecting) return;
+    const sock = this.sock;
+    if (sock !== null && sock.writableLength === 0) {
+      this.tx = null;
+      wake(cr, undefined);
+      flush();
+    }
+  }
+
+  /**
+   * `len` bytes of `base` as a Buffer for Node (which would otherwise wrap a plain Uint8Array in a
+   * new Buffer at every write). A caller that sends from the same buffer again gets the same view.
+   */
+  private view(base: Uint8Array, len: number): Buffer {
+    if (base === this.txBase && len === this.txLen) return this.txView!;
+    const v = len === base.length && Buffer.isBuffer(base) ? base : Buffer.from(base.buffer, base.byteOffset, len);
+    this.txBase = base;
+    this.txLen = len;
+    this.txView = v;
+    return v;
+  }
+
+  /**
+   * The socket, when this side may still send: `ECONNRESET` after a failed send, or the errno the
+   * socket broke with (which also ends sending).
+   */
+  private sendable(fn: string): Socket {
+    if (this.outerr) throw quickError("ECONNRESET", fn);
+    const sock = this.sock!;
+    if (this.broken !== null || sock.destroyed) {
+      this.outerr = true;
+      throw quickError(this.broken ?? "ECONNRESET", fn);
+    }
+    return sock;
+  }
+
+  // ---- the bytestream interface: sending ---------------------------------------------------------
+  bsendl(first: IoList, last: IoList, deadline: number, fn: string): Op<void> {
+    return startedOp(this, false, first, last, deadline, fn);
+  }
+
+  /** Start a send: hand the bytes to Node; done if Node wrote them all at once, else park `cr`. */
+  startSend(first: IoList, last: IoList, deadline: number, fn: string): IteratorResult<unknown, void> {
+    const cr = this.enter(fn, false);
+    if (cr === null) return parked();
+    if (this.tx !== null) throw dillError("EBUSY", fn, "s", "another coroutine is already sending on this socket");
+    if (this.outdone) throw quickError("EPIPE", fn);
+    const sock = this.sendable(fn);
+    // No write callback: Node then skips a tick per write that completes at once.
+    if (first === last) {
+      const len = first.iol_len;
+      if (len === 0) return finished(undefined);
+      sock.write(this.view(first.iol_base!, len));
+    } else {
+      sock.cork();
+      for (let it: IoList | null = first; it !== null; it = it.iol_next) {
+        const len = it.iol_len;
+        if (len === 0) continue;
+        const base = it.iol_base!;
+        sock.write(Buffer.from(base.buffer, base.byteOffset, len));
+      }
+      sock.uncork();
+    }
+    if (sock.errored !== null) {
+      this.outerr = true;
+      throw quickError(connCode(sock.errored), fn);
+    }
+    if (sock.writableLength === 0) return finished(undefined);
+    if (expired(deadline)) {
+      this.abortSend();
+      throw quickError("ETIMEDOUT", fn);
+    }
+    // Part of it waits for the kernel: an empty write queued behind it calls back once all is out.
+    sock.write(EMPTY, this.onWritten);
+    this.tx = cr;
+    park(cr, fn, deadline, unblockSend, this);
+    return parked();
+  }
+
+  /** ipc_done, tcp_done: close the sending half. Nothing is pending (a send returns only once written). */
+  shutdownWrite(fn: string): void {
+    if (this.tx !== null) throw dillError("EBUSY", fn, "s", "another coroutine is sending on this socket");
+    if (this.outdone) throw dillError("EPIPE", fn, "s", `${this.family.prefix}_done was already called on this socket`);
+    const sock = this.sendable(fn);
+    this.outdone = true;
+    sock.end();
+  }
+}

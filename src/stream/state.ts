@@ -1,0 +1,165 @@
+/**
+ * The state of a stream connection, and its wiring to the `node:net` socket. {@link StreamConn}
+ * is built in layers, one file each, as libdill keeps its bytestream and fd code apart: this
+ * state, the receive side (`receive.ts`), the send side (`send.ts`), connecting (`connect.ts`)
+ * and the life cycle (`conn.ts`: handles, failures, shutdown and close). Every layer is part of
+ * the one class, so all connections have one shape and every field exists from construction.
+ *
+ * The socket's listeners are installed once per socket and bound once per connection object (the
+ * `on*` fields), so the hot path makes no closure; each layer implements the events it handles.
+ */
+import type { NetConnectOpts, Socket } from "node:net";
+import type { IoList } from "../handles/bytestream.js";
+import type { ErrnoCode } from "../handles/errors.js";
+import type { CrBase } from "../runtime/cr.js";
+import { canBlock } from "../runtime/sched.js";
+import { Inbound } from "./inbound.js";
+
+/**
+ * What distinguishes one socket family's connections: the interface id its handles answer in
+ * `hquery` (besides `BSOCK_TYPE`), its kind for `dill_stats`, its calls' prefix for messages,
+ * and whether Nagle's algorithm is turned off (TCP_NODELAY, as libdill does for TCP).
+ */
+export interface StreamFamily {
+  readonly type: symbol;
+  readonly kind: string;
+  readonly prefix: string;
+  readonly noDelay: boolean;
+}
+
+/** Where a connection goes when its handle is closed (its storage: single, or half of a pair). */
+export interface ConnHome {
+  connClosed(c: StreamState): void;
+}
+
+function ignore(): void {}
+
+/** The fields of a connection and the socket's listeners; the layers above add the behaviour. */
+export abstract class StreamState {
+  readonly kind: string;
+  sock: Socket | null = null;
+  /** Sending resp. receiving is over: done (EPIPE) or failed (ECONNRESET), as in libdill. */
+  outdone = false;
+  indone = false;
+  outerr = false;
+  inerr = false;
+  /** The peer's end-of-stream arrived. */
+  eof = false;
+  /** The socket failed or was closed under us: the errno for calls that need it. */
+  broken: ErrnoCode | null = null;
+  /** Waiting for 'connect' (ipc_connect, tcp_connect); `dest` and `retries` serve EAGAIN retries. */
+  connecting = false;
+  dest: NetConnectOpts | null = null;
+  retries = 0;
+  retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Parked receiver; its target and the queue of what arrived meanwhile. */
+  rx: CrBase | null = null;
+  readonly rxq = new Inbound();
+  /** Parked sender (or the coroutine in ipc_connect). */
+  tx: CrBase | null = null;
+  /** The Buffer view given to Node for the last send, kept for a caller that reuses its buffer. */
+  txBase: Uint8Array | null = null;
+  txLen = -1;
+  txView: Buffer | null = null;
+  /** Reading is paused: too many bytes queued. */
+  paused = false;
+  /** The parked receive is an ipc_recv_some: it completes with the first bytes that arrive. */
+  some = false;
+  /** The one-element target of ipc_recv_some, reused. */
+  protected readonly someIol: IoList = { iol_base: null, iol_len: 0, iol_next: null, iol_rsvd: 0 };
+
+  readonly onData = (chunk: Buffer): void => this.data(chunk);
+  readonly onEnd = (): void => this.end();
+  readonly onError = (e: Error): void => this.error(e);
+  readonly onClose = (): void => this.closed();
+  readonly onConnect = (): void => this.connected();
+  readonly onWritten = (err?: Error | null): void => this.written(err);
+  readonly onRetry = (): void => this.retry();
+
+  constructor(
+    readonly home: ConnHome,
+    readonly family: StreamFamily,
+  ) {
+    this.kind = family.kind;
+  }
+
+  /** Bytes arrived (receive side). */
+  protected abstract data(chunk: Buffer): void;
+  /** The peer's end-of-stream (receive side). */
+  protected abstract end(): void;
+  /** Everything written so far is with the kernel (send side). */
+  protected abstract written(err?: Error | null): void;
+  /** The socket connected (connecting). */
+  protected abstract connected(): void;
+  /** Time to try connecting again after `EAGAIN` (connecting). */
+  protected abstract retry(): void;
+  /** The socket failed (life cycle). */
+  protected abstract error(e: Error): void;
+  /** The socket closed under us (life cycle). */
+  protected abstract closed(): void;
+
+  /** Take over `sock` (connected, or `connecting` for ipc_connect) with fresh state. */
+  attach(sock: Socket, connecting: boolean): void {
+    this.sock = sock;
+    this.outdone = this.indone = this.outerr = this.inerr = this.eof = false;
+    this.broken = null;
+    this.connecting = connecting;
+    this.paused = false;
+    sock.on("data", this.onData);
+    sock.on("end", this.onEnd);
+    sock.on("error", this.onError);
+    sock.on("close", this.onClose);
+    if (this.family.noDelay) sock.setNoDelay(true);
+    if (connecting) sock.on("connect", this.onConnect);
+    else if (sock.destroyed)
+      this.broken = "ECONNRESET"; // it failed before it was handed over
+    else sock.resume();
+  }
+
+  /** Drop the socket at once: listeners off, destroyed, queue emptied. */
+  detach(): void {
+    if (this.retryTimer !== null) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+    }
+    this.drop();
+    this.rxq.clear();
+    this.connecting = false;
+    this.txBase = this.txView = null;
+    this.txLen = -1;
+  }
+
+  /** Destroy the socket after taking our listeners off it (a late 'error' is ignored). */
+  protected drop(): void {
+    const sock = this.sock;
+    if (sock === null) return;
+    this.sock = null;
+    sock.removeListener("data", this.onData);
+    sock.removeListener("end", this.onEnd);
+    sock.removeListener("error", this.onError);
+    sock.removeListener("close", this.onClose);
+    sock.removeListener("connect", this.onConnect);
+    sock.on("error", ignore);
+    sock.destroy();
+  }
+
+  /** Detach the inbound queue from the receiver's buffers, keeping no reference to them. */
+  dropTarget(): void {
+    this.rxq.untarget();
+    this.someIol.iol_base = null;
+  }
+
+  /**
+   * canBlock, counting a cancellation as a failure of the direction, as libdill does; null when
+   * the call must suspend for good (see canBlock).
+   */
+  protected enter(fn: string, recv: boolean): CrBase | null {
+    try {
+      return canBlock(fn);
+    } catch (e) {
+      if (recv) this.inerr = true;
+      else this.outerr = true;
+      throw e;
+    }
+  }
+}
