@@ -2,6 +2,7 @@
  * The catalogue: every workload, which systems run it, at which sizes, what stands in for the
  * tsdill primitive in each peer, and the targets of the performance plan. Nothing here measures.
  */
+import { HTTP_WORKLOADS } from "./http-workloads.js";
 import { MSG_WORKLOADS } from "./msg-workloads.js";
 import { TLS_WORKLOADS } from "./tls-workloads.js";
 
@@ -510,6 +511,7 @@ export const WORKLOADS: readonly Workload[] = [
   ...IPC,
   ...MSG_WORKLOADS,
   ...TLS_WORKLOADS,
+  ...HTTP_WORKLOADS,
   ...MEMORY,
   ...scaling(),
   ...SERVER,

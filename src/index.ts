@@ -200,3 +200,32 @@ export {
   tls_detach as dill_tls_detach,
   tls_done as dill_tls_done,
 } from "./protocols/tls.js";
+
+// HTTP: request and status lines and header fields over any bytestream.
+export {
+  HTTP_MAX_LINE,
+  HTTP_TYPE,
+  HttpStorage,
+  http_attach,
+  http_attach_mem,
+  http_detach,
+  http_done,
+  http_recvfield,
+  http_recvrequest,
+  http_recvstatus,
+  http_sendfield,
+  http_sendrequest,
+  http_sendstatus,
+} from "./protocols/http.js";
+export {
+  http_attach as dill_http_attach,
+  http_attach_mem as dill_http_attach_mem,
+  http_detach as dill_http_detach,
+  http_done as dill_http_done,
+  http_recvfield as dill_http_recvfield,
+  http_recvrequest as dill_http_recvrequest,
+  http_recvstatus as dill_http_recvstatus,
+  http_sendfield as dill_http_sendfield,
+  http_sendrequest as dill_http_sendrequest,
+  http_sendstatus as dill_http_sendstatus,
+} from "./protocols/http.js";

@@ -124,6 +124,17 @@ import {
   tls_detach,
   tls_done,
   TlsStorage,
+  HttpStorage,
+  http_attach,
+  http_attach_mem,
+  http_detach,
+  http_done,
+  http_recvfield,
+  http_recvrequest,
+  http_recvstatus,
+  http_sendfield,
+  http_sendrequest,
+  http_sendstatus,
 } from "../src/index.js";
 import { userPair } from "./msg-helpers.js";
 import { expectNoFdLeak, tempDirPerFile } from "./ipc-helpers.js";
@@ -1200,6 +1211,65 @@ const TABLE: Record<string, Row[]> = {
     ...badMems(TlsStorage, null, (m) => freshTls((s) => tls_attach_server_mem(s, certs.cert, certs.key, m, -1))()),
     ...badDeadlines((d) => freshTls((s) => tls_attach_server_mem(s, certs.cert, certs.key, new TlsStorage(), d))()),
   ],
+  http_attach: attachRows("bytestream", (s) => http_attach(s), []),
+  http_attach_mem: attachRows("bytestream", (s) => http_attach_mem(s, new HttpStorage()), [
+    ...badMems(
+      HttpStorage,
+      (c) => {
+        const mem = new HttpStorage();
+        c.extra.push(http_attach_mem(fresh(c), mem));
+        return mem;
+      },
+      (m, c) => http_attach_mem(fresh(c), m),
+    ),
+  ]),
+  http_sendrequest: [
+    ...httpHandles((h) => http_sendrequest(h, "GET", "/", -1)),
+    ...badDeadlines((d, c) => http_sendrequest(freshHttp(c), "GET", "/", d)),
+    ...badTexts("command", [5, null, undefined, {}, "", "G T", "G\tT", "GET\r", "GET\n"], (v, c) =>
+      http_sendrequest(freshHttp(c), v, "/", -1),
+    ),
+    ...badTexts("resource", [5, null, undefined, "", "/a b", "/\r\n"], (v, c) =>
+      http_sendrequest(freshHttp(c), "GET", v, -1),
+    ),
+  ],
+  http_recvrequest: [
+    ...httpHandles((h) => http_recvrequest(h, 16, 16, -1)),
+    ...badDeadlines((d, c) => http_recvrequest(freshHttp(c), 16, 16, d)),
+    ...badCounts("commandlen", (n, c) => http_recvrequest(freshHttp(c), n, 16, -1)),
+    ...badCounts("resourcelen", (n, c) => http_recvrequest(freshHttp(c), 16, n, -1)),
+  ],
+  http_sendstatus: [
+    ...httpHandles((h) => http_sendstatus(h, 200, "OK", -1)),
+    ...badDeadlines((d, c) => http_sendstatus(freshHttp(c), 200, "OK", d)),
+    ...badTexts("status", [99, 600, 200.5, NaN, "200", null, undefined], (v, c) =>
+      http_sendstatus(freshHttp(c), v as never, "OK", -1),
+    ),
+    ...badTexts("reason", [5, null, undefined, "a\r\nb"], (v, c) => http_sendstatus(freshHttp(c), 200, v, -1)),
+  ],
+  http_recvstatus: [
+    ...httpHandles((h) => http_recvstatus(h, 16, -1)),
+    ...badDeadlines((d, c) => http_recvstatus(freshHttp(c), 16, d)),
+    ...badCounts("reasonlen", (n, c) => http_recvstatus(freshHttp(c), n, -1)),
+  ],
+  http_sendfield: [
+    ...httpHandles((h) => http_sendfield(h, "a", "b", -1)),
+    ...badDeadlines((d, c) => http_sendfield(freshHttp(c), "a", "b", d)),
+    ...badTexts("name", [5, null, undefined, "", "a b", "a:b", "a\u0001", "(a)"], (v, c) =>
+      http_sendfield(freshHttp(c), v, "b", -1),
+    ),
+    ...badTexts("value", [5, null, undefined, "a\nb"], (v, c) => http_sendfield(freshHttp(c), "a", v, -1)),
+    { what: "value empty", call: (c) => http_sendfield(freshHttp(c), "a", "", -1), code: "EPROTO", arg: "value" },
+    { what: "value spaces", call: (c) => http_sendfield(freshHttp(c), "a", "  ", -1), code: "EPROTO", arg: "value" },
+  ],
+  http_recvfield: [
+    ...httpHandles((h) => http_recvfield(h, 16, 16, -1)),
+    ...badDeadlines((d, c) => http_recvfield(freshHttp(c), 16, 16, d)),
+    ...badCounts("namelen", (n, c) => http_recvfield(freshHttp(c), n, 16, -1)),
+    ...badCounts("valuelen", (n, c) => http_recvfield(freshHttp(c), 16, n, -1)),
+  ],
+  http_done: [...httpHandles((h) => http_done(h, -1)), ...badDeadlines((d, c) => http_done(freshHttp(c), d))],
+  http_detach: [...httpHandles((h) => http_detach(h, -1)), ...badDeadlines((d, c) => http_detach(freshHttp(c), d))],
   tls_done: [...tlsHandles((h) => tls_done(h, -1)), ...badDeadlines((d) => onTls((s) => tls_done(s, d)))],
   tls_detach: [...tlsHandles((h) => tls_detach(h, -1)), ...badDeadlines((d) => onTls((s) => tls_detach(s, d)))],
 };
@@ -1223,6 +1293,31 @@ function freshSuffix(c: Ctx): number {
   const s = suffix_attach(fresh(c), "\n", 1);
   c.extra.push(s);
   return s;
+}
+
+/** A fresh HTTP socket. */
+function freshHttp(c: Ctx): number {
+  const h = http_attach(fresh(c));
+  c.extra.push(h);
+  return h;
+}
+
+/** Rows for the HTTP socket of the http_* calls: the context has none, so every kind is ENOTSUP. */
+function httpHandles(f: (h: number) => unknown): Row[] {
+  return [
+    ...badHandles("s", ["s"], (h) => f(h)),
+    { what: "s an IPC socket (without HTTP)", call: (c) => f(c.s), code: "ENOTSUP", arg: "s" },
+  ];
+}
+
+/** Rows for a text argument: each of `values` is `EINVAL`, naming `arg`. */
+function badTexts(arg: string, values: unknown[], f: (v: string, c: Ctx) => unknown): Row[] {
+  return values.map((v) => ({
+    what: `${arg} = ${v === undefined ? "undefined" : JSON.stringify(v)}`,
+    call: (c: Ctx) => f(v as string, c),
+    code: "EINVAL" as const,
+    arg,
+  }));
 }
 
 /** A fresh term socket. */
