@@ -181,6 +181,23 @@ export {
 export { tcp_listener_fd as dill_tcp_listener_fd } from "./tcp/listenerfd.js";
 export { tcp_recv_some as dill_tcp_recv_some } from "./tcp/recvsome.js";
 
+// Socket addresses as bytes.
+export { ipaddr_len, ipaddr_sockaddr } from "./ipaddr/sockaddr.js";
+export { ipaddr_len as dill_ipaddr_len, ipaddr_sockaddr as dill_ipaddr_sockaddr } from "./ipaddr/sockaddr.js";
+
+// UDP sockets: datagrams, and a message socket when a remote address is set.
+export { UDP_TYPE } from "./udp/socket.js";
+export { UdpStorage } from "./udp/storage.js";
+export { udp_open, udp_open_mem } from "./udp/open.js";
+export { udp_recv, udp_recvl, udp_send, udp_sendl } from "./udp/sendrecv.js";
+export { udp_open as dill_udp_open, udp_open_mem as dill_udp_open_mem } from "./udp/open.js";
+export {
+  udp_recv as dill_udp_recv,
+  udp_recvl as dill_udp_recvl,
+  udp_send as dill_udp_send,
+  udp_sendl as dill_udp_sendl,
+} from "./udp/sendrecv.js";
+
 // TLS, a bytestream protocol over any bytestream.
 export {
   TLS_TYPE,

@@ -124,6 +124,15 @@ import {
   tls_detach,
   tls_done,
   TlsStorage,
+  ipaddr_len,
+  ipaddr_sockaddr,
+  UdpStorage,
+  udp_open,
+  udp_open_mem,
+  udp_recv,
+  udp_recvl,
+  udp_send,
+  udp_sendl,
 } from "../src/index.js";
 import { userPair } from "./msg-helpers.js";
 import { expectNoFdLeak, tempDirPerFile } from "./ipc-helpers.js";
@@ -986,6 +995,63 @@ const TABLE: Record<string, Row[]> = {
       arg: "ignore_port",
     })),
   ],
+  ipaddr_sockaddr: badIpAddrs("addr", (a) => ipaddr_sockaddr(a)),
+  ipaddr_len: badIpAddrs("addr", (a) => ipaddr_len(a)),
+  udp_open: udpOpenRows((l, r) => udp_open(l, r)),
+  udp_open_mem: [
+    ...udpOpenRows((l, r) => udp_open_mem(l, r, new UdpStorage())),
+    ...badMems(UdpStorage, null, (m) => udp_open_mem(null, null, m)),
+  ],
+  udp_send: [
+    ...badHandles("s", [], (h) => udp_send(h, ipaddr_local("127.0.0.1", 9, 0), "x", 1)),
+    ...badIpAddrs("addr", (a) => withUdp((u) => udp_send(u, a, "x", 1))).filter(
+      (r) => r.what !== "addr null" && r.what !== "addr undefined",
+    ),
+    ...badCounts("len", (n) => withUdp((u) => udp_send(u, ipaddr_local("127.0.0.1", 9, 0), buf4(), n))),
+    ...[null, undefined, 5, new ArrayBuffer(4)].map((b) => ({
+      what: `buf = ${b === null || b === undefined ? String(b) : (b as object).constructor.name}`,
+      call: () => withUdp((u) => udp_send(u, ipaddr_local("127.0.0.1", 9, 0), b as never, 1)),
+      code: "EINVAL" as const,
+      arg: "buf",
+    })),
+    {
+      what: "addr null without a remote",
+      call: () => withUdp((u) => udp_send(u, null, "x", 1)),
+      code: "EINVAL",
+      arg: "addr",
+    },
+    {
+      what: "addr of the other family",
+      call: () => withUdp((u) => udp_send(u, ipaddr_local("::1", 9, 0), "x", 1)),
+      code: "EINVAL",
+      arg: "addr",
+    },
+    {
+      what: "a datagram too large",
+      call: () => withUdp((u) => udp_send(u, ipaddr_local("127.0.0.1", 9, 0), new Uint8Array(65508), 65508)),
+      code: "EMSGSIZE",
+    },
+  ],
+  udp_sendl: [
+    ...badHandles("s", [], (h) => {
+      const e = el(buf4(), 4);
+      return udp_sendl(h, ipaddr_local("127.0.0.1", 9, 0), e, e);
+    }),
+    ...badLists(false, (first, last) => withUdp((u) => udp_sendl(u, ipaddr_local("127.0.0.1", 9, 0), first, last))),
+  ],
+  udp_recv: [
+    ...badHandles("s", [], (h) => udp_recv(h, null, buf4(), 4, 0)),
+    ...badIpAddrs("addr", (a) => withUdp((u) => udp_recv(u, a, buf4(), 4, 0))).filter(
+      (r) => r.what !== "addr null" && r.what !== "addr undefined",
+    ),
+    ...badCounts("len", (n) => withUdp((u) => udp_recv(u, null, buf4(), n, 0))),
+    ...badDeadlines((d) => withUdp((u) => udp_recv(u, null, buf4(), 4, d))),
+  ],
+  udp_recvl: [
+    ...badHandles("s", [], (h) => udp_recvl(h, null, null, null, 0)),
+    ...badLists(true, (first, last) => withUdp((u) => udp_recvl(u, null, first, last, 0))),
+    ...badDeadlines((d) => withUdp((u) => udp_recvl(u, null, null, null, d))),
+  ],
   tcp_listen: [
     ...badIpAddrs("addr", (a) => tcp_listen(a, 10)),
     ...badCounts("backlog", (n) => tcp_listen(ipaddr_local("127.0.0.1", 0, 0), n), [2 ** 31]),
@@ -1299,6 +1365,41 @@ function badTerms(f: (buf: Uint8Array | string | null, n: number, c: Ctx) => unk
     ...badCounts("len", (n, c) => f("STOP", n, c)),
     { what: "len 33", call: (c) => f("x".repeat(40), 33, c), code: "EINVAL", arg: "len" },
     { what: "len beyond buf", call: (c) => f("STOP", 5, c), code: "EINVAL", arg: "len" },
+  ];
+}
+
+/**
+ * Runs `f` with a UDP socket of its own on 127.0.0.1 (the context holds none), closed after it:
+ * `f`'s Op is run, a plain call's throw passes through.
+ */
+function* withUdp(f: (u: number) => unknown): Generator<unknown, unknown, unknown> {
+  const u = yield* udp_open(ipaddr_local("127.0.0.1", 0, 0), null);
+  try {
+    const r = f(u);
+    if (r !== null && typeof r === "object" && typeof (r as Op<unknown>)[Symbol.iterator] === "function")
+      return yield* r as Op<unknown>;
+    return r;
+  } finally {
+    hclose(u);
+  }
+}
+
+/** The rows of `udp_open` and `udp_open_mem`: addresses that are not IpAddrs (null is fine), of two families. */
+function udpOpenRows(f: (local: IpAddr | null, remote: IpAddr | null) => unknown): Row[] {
+  const notNull = (r: Row) =>
+    r.what !== "local null" &&
+    r.what !== "local undefined" &&
+    r.what !== "remote null" &&
+    r.what !== "remote undefined";
+  return [
+    ...badIpAddrs("local", (a) => f(a, null)).filter(notNull),
+    ...badIpAddrs("remote", (a) => f(null, a)).filter(notNull),
+    {
+      what: "local and remote of two families",
+      call: () => f(ipaddr_local("127.0.0.1", 0, 0), ipaddr_local("::1", 9, 0)),
+      code: "EINVAL",
+      arg: "remote",
+    },
   ];
 }
 
