@@ -198,6 +198,49 @@ export {
   udp_sendl as dill_udp_sendl,
 } from "./udp/sendrecv.js";
 
+// SOCKS5, the client's and the proxy's handshakes over any bytestream.
+export {
+  SOCKS5_ADDRESS_TYPE_NOT_SUPPORTED,
+  SOCKS5_BIND,
+  SOCKS5_COMMAND_NOT_SUPPORTED,
+  SOCKS5_CONNECT,
+  SOCKS5_CONNECTION_NOT_ALLOWED,
+  SOCKS5_CONNECTION_REFUSED,
+  SOCKS5_GENERAL_FAILURE,
+  SOCKS5_HOST_UNREACHABLE,
+  SOCKS5_NETWORK_UNREACHABLE,
+  SOCKS5_SUCCESS,
+  SOCKS5_TTL_EXPIRED,
+  SOCKS5_UDP_ASSOCIATE,
+  type Socks5AuthFunction,
+  socks5_client_connect,
+  socks5_client_connectbyname,
+  socks5_proxy_auth,
+  socks5_proxy_recvcommand,
+  socks5_proxy_recvcommandbyname,
+  socks5_proxy_sendreply,
+} from "./protocols/socks5.js";
+export {
+  SOCKS5_ADDRESS_TYPE_NOT_SUPPORTED as DILL_SOCKS5_ADDRESS_TYPE_NOT_SUPPORTED,
+  SOCKS5_BIND as DILL_SOCKS5_BIND,
+  SOCKS5_COMMAND_NOT_SUPPORTED as DILL_SOCKS5_COMMAND_NOT_SUPPORTED,
+  SOCKS5_CONNECT as DILL_SOCKS5_CONNECT,
+  SOCKS5_CONNECTION_NOT_ALLOWED as DILL_SOCKS5_CONNECTION_NOT_ALLOWED,
+  SOCKS5_CONNECTION_REFUSED as DILL_SOCKS5_CONNECTION_REFUSED,
+  SOCKS5_GENERAL_FAILURE as DILL_SOCKS5_GENERAL_FAILURE,
+  SOCKS5_HOST_UNREACHABLE as DILL_SOCKS5_HOST_UNREACHABLE,
+  SOCKS5_NETWORK_UNREACHABLE as DILL_SOCKS5_NETWORK_UNREACHABLE,
+  SOCKS5_SUCCESS as DILL_SOCKS5_SUCCESS,
+  SOCKS5_TTL_EXPIRED as DILL_SOCKS5_TTL_EXPIRED,
+  SOCKS5_UDP_ASSOCIATE as DILL_SOCKS5_UDP_ASSOCIATE,
+  socks5_client_connect as dill_socks5_client_connect,
+  socks5_client_connectbyname as dill_socks5_client_connectbyname,
+  socks5_proxy_auth as dill_socks5_proxy_auth,
+  socks5_proxy_recvcommand as dill_socks5_proxy_recvcommand,
+  socks5_proxy_recvcommandbyname as dill_socks5_proxy_recvcommandbyname,
+  socks5_proxy_sendreply as dill_socks5_proxy_sendreply,
+} from "./protocols/socks5.js";
+
 // TLS, a bytestream protocol over any bytestream.
 export {
   TLS_TYPE,

@@ -126,6 +126,12 @@ import {
   TlsStorage,
   ipaddr_len,
   ipaddr_sockaddr,
+  socks5_client_connect,
+  socks5_client_connectbyname,
+  socks5_proxy_auth,
+  socks5_proxy_recvcommand,
+  socks5_proxy_recvcommandbyname,
+  socks5_proxy_sendreply,
   UdpStorage,
   udp_open,
   udp_open_mem,
@@ -1052,6 +1058,61 @@ const TABLE: Record<string, Row[]> = {
     ...badLists(true, (first, last) => withUdp((u) => udp_recvl(u, null, first, last, 0))),
     ...badDeadlines((d) => withUdp((u) => udp_recvl(u, null, null, null, d))),
   ],
+  socks5_client_connect: [
+    ...badHandles("s", STREAMS, (h) => socks5_client_connect(h, null, null, ipaddr_local("127.0.0.1", 80, 0), -1)),
+    ...badCredentials("username", (u, c) => socks5_client_connect(c.s, u, "p", c.taddr, -1)),
+    ...badCredentials("password", (p, c) => socks5_client_connect(c.s, "u", p, c.taddr, -1)),
+    ...badIpAddrs("addr", (a, c) => socks5_client_connect(c.s, null, null, a, -1)),
+    ...badDeadlines((d, c) => socks5_client_connect(c.s, null, null, c.taddr, d)),
+  ],
+  socks5_client_connectbyname: [
+    ...badHandles("s", STREAMS, (h) => socks5_client_connectbyname(h, null, null, "localhost", 80, -1)),
+    ...badCredentials("username", (u, c) => socks5_client_connectbyname(c.s, u, "p", "localhost", 80, -1)),
+    ...badCredentials("password", (p, c) => socks5_client_connectbyname(c.s, "u", p, "localhost", 80, -1)),
+    ...["", null, undefined, 5, "x".repeat(256)].map((n) => ({
+      what: `hostname = ${typeof n === "string" ? `${n.length} characters` : String(n)}`,
+      call: (c: Ctx) => socks5_client_connectbyname(c.s, null, null, n as string, 80, -1),
+      code: "EINVAL" as const,
+      arg: "hostname",
+    })),
+    ...[0, -1, 65536, 1.5, NaN, "80", null].map((p) => ({
+      what: `port = ${typeof p === "string" ? `"${p}"` : String(p)}`,
+      call: (c: Ctx) => socks5_client_connectbyname(c.s, null, null, "localhost", p as number, -1),
+      code: "EINVAL" as const,
+      arg: "port",
+    })),
+    ...badDeadlines((d, c) => socks5_client_connectbyname(c.s, null, null, "localhost", 80, d)),
+  ],
+  socks5_proxy_auth: [
+    ...badHandles("s", STREAMS, (h) => socks5_proxy_auth(h, null, -1)),
+    ...[5, "yes", {}].map((f) => ({
+      what: `auth_fn = ${JSON.stringify(f)}`,
+      call: (c: Ctx) => socks5_proxy_auth(c.s, f as never, -1),
+      code: "EINVAL" as const,
+      arg: "auth_fn",
+    })),
+    ...badDeadlines((d, c) => socks5_proxy_auth(c.s, null, d)),
+  ],
+  socks5_proxy_recvcommand: [
+    ...badHandles("s", STREAMS, (h) => socks5_proxy_recvcommand(h, new IpAddr(), -1)),
+    ...badIpAddrs("addr", (a, c) => socks5_proxy_recvcommand(c.s, a, -1)),
+    ...badDeadlines((d, c) => socks5_proxy_recvcommand(c.s, new IpAddr(), d)),
+  ],
+  socks5_proxy_recvcommandbyname: [
+    ...badHandles("s", STREAMS, (h) => socks5_proxy_recvcommandbyname(h, -1)),
+    ...badDeadlines((d, c) => socks5_proxy_recvcommandbyname(c.s, d)),
+  ],
+  socks5_proxy_sendreply: [
+    ...badHandles("s", STREAMS, (h) => socks5_proxy_sendreply(h, 0, ipaddr_local("0.0.0.0", 0, 0), -1)),
+    ...[-1, 9, 1.5, NaN, "0", null].map((r) => ({
+      what: `reply = ${typeof r === "string" ? `"${r}"` : String(r)}`,
+      call: (c: Ctx) => socks5_proxy_sendreply(c.s, r as number, c.taddr, -1),
+      code: "EINVAL" as const,
+      arg: "reply",
+    })),
+    ...badIpAddrs("addr", (a, c) => socks5_proxy_sendreply(c.s, 0, a, -1)),
+    ...badDeadlines((d, c) => socks5_proxy_sendreply(c.s, 0, c.taddr, d)),
+  ],
   tcp_listen: [
     ...badIpAddrs("addr", (a) => tcp_listen(a, 10)),
     ...badCounts("backlog", (n) => tcp_listen(ipaddr_local("127.0.0.1", 0, 0), n), [2 ** 31]),
@@ -1401,6 +1462,16 @@ function udpOpenRows(f: (local: IpAddr | null, remote: IpAddr | null) => unknown
       arg: "remote",
     },
   ];
+}
+
+/** Rows for a SOCKS5 username or password: not a string, or more than 255 bytes of UTF-8. */
+function badCredentials(arg: string, f: (v: string, c: Ctx) => unknown): Row[] {
+  return [5, {}, "x".repeat(256), "é".repeat(128)].map((v) => ({
+    what: `${arg} = ${typeof v === "string" ? `${Buffer.byteLength(v)} bytes` : JSON.stringify(v)}`,
+    call: (c: Ctx) => f(v as string, c),
+    code: "EINVAL" as const,
+    arg,
+  }));
 }
 
 /** Exported functions without bad-input rows, and why. */

@@ -19,6 +19,10 @@ export const TOOLS = {
     use: "a small C client with plain POSIX sockets, fds passed by a C program, the C benchmark workloads' syntax check",
   },
   python3: { debian: "python3", use: "TCP peers that hold a listener's queue full or are killed with bytes unread" },
+  curl: {
+    debian: "curl",
+    use: "a SOCKS5 client that is not tsdill, through a tsdill proxy, with and without a username and password",
+  },
   setpriv: {
     debian: "util-linux",
     use: "a process of another user (EACCES on a socket file), a lowered fs.file-max (ENFILE), as root",
