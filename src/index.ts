@@ -153,6 +153,7 @@ export { tcp_close, tcp_done } from "./tcp/close.js";
 export { tcp_fromfd, tcp_fromfd_mem, tcp_listener_fromfd, tcp_listener_fromfd_mem } from "./tcp/fromfd.js";
 export { tcp_listener_fd } from "./tcp/listenerfd.js";
 export { tcp_recv_some } from "./tcp/recvsome.js";
+export { happyeyeballs_connect } from "./tcp/happyeyeballs.js";
 export {
   IPADDR_IPV4 as DILL_IPADDR_IPV4,
   IPADDR_IPV6 as DILL_IPADDR_IPV6,
@@ -180,6 +181,7 @@ export {
 } from "./tcp/fromfd.js";
 export { tcp_listener_fd as dill_tcp_listener_fd } from "./tcp/listenerfd.js";
 export { tcp_recv_some as dill_tcp_recv_some } from "./tcp/recvsome.js";
+export { happyeyeballs_connect as dill_happyeyeballs_connect } from "./tcp/happyeyeballs.js";
 
 // Socket addresses as bytes.
 export { ipaddr_len, ipaddr_sockaddr } from "./ipaddr/sockaddr.js";

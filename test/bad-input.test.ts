@@ -126,6 +126,7 @@ import {
   TlsStorage,
   ipaddr_len,
   ipaddr_sockaddr,
+  happyeyeballs_connect,
   socks5_client_connect,
   socks5_client_connectbyname,
   socks5_proxy_auth,
@@ -1057,6 +1058,18 @@ const TABLE: Record<string, Row[]> = {
     ...badHandles("s", [], (h) => udp_recvl(h, null, null, null, 0)),
     ...badLists(true, (first, last) => withUdp((u) => udp_recvl(u, null, first, last, 0))),
     ...badDeadlines((d) => withUdp((u) => udp_recvl(u, null, null, null, d))),
+  ],
+  happyeyeballs_connect: [
+    ...badNames("EADDRNOTAVAIL", (n) => happyeyeballs_connect(n, 80, now() + 5000)).filter(
+      (r) => r.code !== "EADDRNOTAVAIL" && r.code !== "ETIMEDOUT",
+    ),
+    ...[0, -1, 65536, 1.5, NaN, "80", null].map((p) => ({
+      what: `port = ${typeof p === "string" ? `"${p}"` : String(p)}`,
+      call: () => happyeyeballs_connect("localhost", p as number, -1),
+      code: "EINVAL" as const,
+      arg: "port",
+    })),
+    ...badDeadlines((d) => happyeyeballs_connect("localhost", 80, d)),
   ],
   socks5_client_connect: [
     ...badHandles("s", STREAMS, (h) => socks5_client_connect(h, null, null, ipaddr_local("127.0.0.1", 80, 0), -1)),
