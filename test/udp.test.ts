@@ -25,6 +25,8 @@ import {
   msleep,
   now,
   run,
+  term_attach,
+  term_done,
   UDP_TYPE,
   UdpStorage,
   udp_open,
@@ -143,6 +145,7 @@ describe("UDP errors", () => {
       expect(yield* codeOf(msend(s, "x", 1, -1))).toBe("EINVAL");
       expect(thrown(() => udp_send(s, ipaddr_local("::1", 9, 0), "x", 1)).code).toBe("EINVAL");
       expect(yield* codeOf(udp_open(ipaddr_local("127.0.0.1", 0, 0), ipaddr_local("::1", 9, 0)))).toBe("EINVAL");
+      expect(thrown(() => udp_send(s, ipaddr_local("127.0.0.1", 0, 0), "x", 1)).code).toBe("EINVAL"); // port 0
       hclose(s);
     });
   });
@@ -287,4 +290,27 @@ needs("socat").describe("tsdill and socat over UDP", () => {
       }
     });
   }
+});
+
+describe("UDP under a protocol", () => {
+  it("carries TERM: messages, then the terminal message ends the peer's receiving with EPIPE", async () => {
+    await run(function* () {
+      const a1 = ipaddr_local("127.0.0.1", 0, 0);
+      const a2 = ipaddr_local("127.0.0.1", 0, 0);
+      // Learn two free ports first: each socket's remote is the other's address.
+      hclose(yield* udp_open(a1, null));
+      hclose(yield* udp_open(a2, null));
+      const s1 = yield* udp_open(a1, a2);
+      const s2 = yield* udp_open(a2, a1);
+      const t1 = term_attach(s1, "BYE", 3);
+      const t2 = term_attach(s2, "BYE", 3);
+      yield* msend(t1, "one", 3, -1);
+      const buf = new Uint8Array(16);
+      expect(text(buf, yield* mrecv(t2, buf, 16, now() + 5000))).toBe("one");
+      yield* term_done(t1, -1);
+      expect(yield* codeOf(mrecv(t2, buf, 16, now() + 5000))).toBe("EPIPE");
+      hclose(t1);
+      hclose(t2);
+    });
+  });
 });

@@ -34,7 +34,7 @@ function optAddr(fn: string, addr: IpAddr | null): IpAddr | null {
  * @param buf the datagram's bytes; a string is sent as UTF-8 (`len` then counts its bytes).
  * @param len how many bytes of `buf` to send, from its start.
  * @throws `EBADF`, `ENOTSUP` (not a UDP socket), `EINVAL` (bad `buf` or `len`; `addr` null and
- * no remote address; `addr` of the other family), `EMSGSIZE` (more than one datagram holds:
+ * no remote address; `addr` of the other family or with port 0), `EMSGSIZE` (more than one datagram holds:
  * 65507 bytes over IPv4, 65527 over IPv6).
  *
  * @example

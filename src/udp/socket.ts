@@ -166,6 +166,7 @@ export class UdpSock implements HandleVfs, MessageSocket {
         "addr",
         `addr is an ${dst.family === AF_INET6 ? "IPv6" : "IPv4"} address, the socket is ${this.family === AF_INET6 ? "IPv6" : "IPv4"}`,
       );
+    if (dst.port === 0) throw dillError("EINVAL", fn, "addr", "the destination's port is 0");
     let size = 0;
     for (let it: IoList | null = first; ; it = it!.iol_next) {
       size += it!.iol_len;
@@ -182,7 +183,11 @@ export class UdpSock implements HandleVfs, MessageSocket {
       off += it!.iol_len;
       if (it === last) break;
     }
-    sock.send(out, dst.port, dst.address);
+    try {
+      sock.send(out, dst.port, dst.address);
+    } catch {
+      // a datagram Node refuses to send is dropped, as one the system cannot take
+    }
   }
 
   /**
