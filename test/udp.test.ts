@@ -196,6 +196,16 @@ describe("UDP errors", () => {
       );
       hclose(cr);
       expect(code).toBe("ECANCELED");
+      const before = dill_stats().pool.used;
+      const opening = go(
+        (function* () {
+          code = yield* codeOf(udp_open(ipaddr_local("127.0.0.1", 0, 0), null)); // parked in the bind
+        })(),
+      );
+      hclose(opening);
+      expect(code).toBe("ECANCELED");
+      expect(dill_stats().pool.used).toBe(before); // the half-made socket is gone
+      code = "";
       const cancelled = go(
         (function* () {
           try {
