@@ -15,7 +15,7 @@ import type { MessageSocket } from "../handles/msock.js";
 import { MSOCK_TYPE } from "../handles/msock.js";
 import { BLOCK, type Op } from "../handles/op.js";
 import type { CrBase } from "../runtime/cr.js";
-import { canBlock, expired, flush, park, suspended, wakeWithError, wake } from "../runtime/sched.js";
+import { canBlock, expired, flush, interrupt, park, suspended, wake } from "../runtime/sched.js";
 import { AF_INET, AF_INET6, type IpAddr, ipaddrSet } from "../tcp/ipaddr.js";
 
 /** Interface id a UDP socket handle answers in `hquery` (besides `MSOCK_TYPE`). */
@@ -66,8 +66,6 @@ export class UdpSock implements HandleVfs, MessageSocket {
   private readonly queue: Datagram[] = [];
   private head = 0;
   private queued = 0;
-  /** Datagrams dropped because the queue was full, for the curious. */
-  dropped = 0;
 
   constructor(private readonly home: UdpHome) {}
 
@@ -77,7 +75,6 @@ export class UdpSock implements HandleVfs, MessageSocket {
     this.family = family;
     this.remote = remote;
     this.waiter = null;
-    this.dropped = 0;
     sock.on("message", this.onMessage);
     sock.on("error", this.onError);
   }
@@ -104,7 +101,8 @@ export class UdpSock implements HandleVfs, MessageSocket {
     const cr = this.waiter;
     if (cr !== null) {
       this.waiter = null;
-      wakeWithError(cr, dillError("EBADF", "udp_recv", "s", "the socket was closed while waiting"));
+      // interrupt, not wakeWithError: hclose may run outside the scheduler's loop, with no flush after.
+      interrupt(cr, dillError("EBADF", cr.waitOp, "s", "the socket was closed while waiting"));
     }
     this.remote = null;
     this.home.udpClosed();
@@ -116,10 +114,7 @@ export class UdpSock implements HandleVfs, MessageSocket {
     const remote = this.remote;
     // With a remote address, everything from other addresses is dropped, as libdill does.
     if (remote !== null && (remote.family !== family || remote.address !== r.address || remote.port !== r.port)) return;
-    if (this.queue.length - this.head >= QUEUE_COUNT || this.queued + msg.length > QUEUE_BYTES) {
-      this.dropped++;
-      return;
-    }
+    if (this.queue.length - this.head >= QUEUE_COUNT || this.queued + msg.length > QUEUE_BYTES) return;
     this.queue.push({ msg, family, address: r.address, port: r.port });
     this.queued += msg.length;
     const cr = this.waiter;
