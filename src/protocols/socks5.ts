@@ -18,6 +18,7 @@ import type { Op } from "../handles/op.js";
 import { handleQuery } from "../handles/table.js";
 import { canBlock, suspended } from "../runtime/sched.js";
 import { SocketAddress } from "node:net";
+import { ipaddr_sockaddr } from "../ipaddr/sockaddr.js";
 import { AF_INET, AF_INET6, checkIpAddr, IPADDR_PREF_IPV4, IpAddr, ipaddr_remote, ipaddrSet } from "../tcp/ipaddr.js";
 
 /** Command: connect to the destination (the one libdill's client sends). */
@@ -102,22 +103,10 @@ function protoError(fn: string, why: string): never {
   throw dillError("EPROTO", fn, undefined, why);
 }
 
-/** The 4 or 16 bytes of an address's IP, from its canonical text. */
-function ipBytes(addr: IpAddr): Buffer {
-  if (addr.family === AF_INET) return Buffer.from(addr.address.split(".").map(Number));
-  const out = Buffer.alloc(16);
-  let t = addr.address;
-  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(t);
-  if (dotted !== null) {
-    const n = dotted.slice(1).map(Number);
-    t = `${t.slice(0, dotted.index)}${((n[0]! << 8) | n[1]!).toString(16)}:${((n[2]! << 8) | n[3]!).toString(16)}`;
-  }
-  const [head, tail] = t.includes("::") ? t.split("::") : [t, null];
-  const h = head === "" ? [] : head!.split(":");
-  const tl = tail === null || tail === "" ? [] : tail.split(":");
-  const groups = tail === null ? h : [...h, ...new Array<string>(8 - h.length - tl.length).fill("0"), ...tl];
-  for (let i = 0; i < 8; i++) out.writeUInt16BE(parseInt(groups[i]!, 16), 2 * i);
-  return out;
+/** The 4 or 16 bytes of an address's IP, in network byte order: the address field of its sockaddr. */
+function ipBytes(addr: IpAddr): Uint8Array {
+  const sa = ipaddr_sockaddr(addr);
+  return addr.family === AF_INET6 ? sa.subarray(8, 24) : sa.subarray(4, 8);
 }
 
 /** The text of a 4- or 16-byte IP as inet_ntop prints it. */
