@@ -228,11 +228,16 @@ export class UdpSock implements HandleVfs, MessageSocket {
     return msg.length;
   }
 
-  /** `msend`: to the remote address; `EINVAL` without one. */
-  *msendl(first: IoList, last: IoList, _deadline: number, fn: string): Op<void> {
+  /**
+   * `msend`: to the remote address; `EINVAL` without one. A send never waits, so the work is
+   * done here and an empty op (an empty array: `yield*` over it ends at once) is returned, saving
+   * a generator per datagram.
+   */
+  msendl(first: IoList, last: IoList, _deadline: number, fn: string): Op<void> {
     if (this.remote === null)
       throw dillError("EINVAL", fn, "s", "the UDP socket has no remote address to send to (see udp_open)");
     this.sendl(null, first, last, fn);
+    return SENT;
   }
 
   /** `mrecv`: from the remote address only (others are dropped on arrival when it is set). */
@@ -242,3 +247,6 @@ export class UdpSock implements HandleVfs, MessageSocket {
 }
 
 function ignore(): void {}
+
+/** The op of a send that is already done: `yield*` over an empty array evaluates to undefined at once. */
+const SENT = Object.freeze([]) as unknown as Op<void>;
