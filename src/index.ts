@@ -153,6 +153,7 @@ export { tcp_close, tcp_done } from "./tcp/close.js";
 export { tcp_fromfd, tcp_fromfd_mem, tcp_listener_fromfd, tcp_listener_fromfd_mem } from "./tcp/fromfd.js";
 export { tcp_listener_fd } from "./tcp/listenerfd.js";
 export { tcp_recv_some } from "./tcp/recvsome.js";
+export { happyeyeballs_connect } from "./tcp/happyeyeballs.js";
 export {
   IPADDR_IPV4 as DILL_IPADDR_IPV4,
   IPADDR_IPV6 as DILL_IPADDR_IPV6,
@@ -180,6 +181,67 @@ export {
 } from "./tcp/fromfd.js";
 export { tcp_listener_fd as dill_tcp_listener_fd } from "./tcp/listenerfd.js";
 export { tcp_recv_some as dill_tcp_recv_some } from "./tcp/recvsome.js";
+export { happyeyeballs_connect as dill_happyeyeballs_connect } from "./tcp/happyeyeballs.js";
+
+// Socket addresses as bytes.
+export { ipaddr_len, ipaddr_sockaddr } from "./ipaddr/sockaddr.js";
+export { ipaddr_len as dill_ipaddr_len, ipaddr_sockaddr as dill_ipaddr_sockaddr } from "./ipaddr/sockaddr.js";
+
+// UDP sockets: datagrams, and a message socket when a remote address is set.
+export { UDP_TYPE } from "./udp/socket.js";
+export { UdpStorage } from "./udp/storage.js";
+export { udp_open, udp_open_mem } from "./udp/open.js";
+export { udp_recv, udp_recvl, udp_send, udp_sendl } from "./udp/sendrecv.js";
+export { udp_open as dill_udp_open, udp_open_mem as dill_udp_open_mem } from "./udp/open.js";
+export {
+  udp_recv as dill_udp_recv,
+  udp_recvl as dill_udp_recvl,
+  udp_send as dill_udp_send,
+  udp_sendl as dill_udp_sendl,
+} from "./udp/sendrecv.js";
+
+// SOCKS5, the client's and the proxy's handshakes over any bytestream.
+export {
+  SOCKS5_ADDRESS_TYPE_NOT_SUPPORTED,
+  SOCKS5_BIND,
+  SOCKS5_COMMAND_NOT_SUPPORTED,
+  SOCKS5_CONNECT,
+  SOCKS5_CONNECTION_NOT_ALLOWED,
+  SOCKS5_CONNECTION_REFUSED,
+  SOCKS5_GENERAL_FAILURE,
+  SOCKS5_HOST_UNREACHABLE,
+  SOCKS5_NETWORK_UNREACHABLE,
+  SOCKS5_SUCCESS,
+  SOCKS5_TTL_EXPIRED,
+  SOCKS5_UDP_ASSOCIATE,
+  type Socks5AuthFunction,
+  socks5_client_connect,
+  socks5_client_connectbyname,
+  socks5_proxy_auth,
+  socks5_proxy_recvcommand,
+  socks5_proxy_recvcommandbyname,
+  socks5_proxy_sendreply,
+} from "./protocols/socks5.js";
+export {
+  SOCKS5_ADDRESS_TYPE_NOT_SUPPORTED as DILL_SOCKS5_ADDRESS_TYPE_NOT_SUPPORTED,
+  SOCKS5_BIND as DILL_SOCKS5_BIND,
+  SOCKS5_COMMAND_NOT_SUPPORTED as DILL_SOCKS5_COMMAND_NOT_SUPPORTED,
+  SOCKS5_CONNECT as DILL_SOCKS5_CONNECT,
+  SOCKS5_CONNECTION_NOT_ALLOWED as DILL_SOCKS5_CONNECTION_NOT_ALLOWED,
+  SOCKS5_CONNECTION_REFUSED as DILL_SOCKS5_CONNECTION_REFUSED,
+  SOCKS5_GENERAL_FAILURE as DILL_SOCKS5_GENERAL_FAILURE,
+  SOCKS5_HOST_UNREACHABLE as DILL_SOCKS5_HOST_UNREACHABLE,
+  SOCKS5_NETWORK_UNREACHABLE as DILL_SOCKS5_NETWORK_UNREACHABLE,
+  SOCKS5_SUCCESS as DILL_SOCKS5_SUCCESS,
+  SOCKS5_TTL_EXPIRED as DILL_SOCKS5_TTL_EXPIRED,
+  SOCKS5_UDP_ASSOCIATE as DILL_SOCKS5_UDP_ASSOCIATE,
+  socks5_client_connect as dill_socks5_client_connect,
+  socks5_client_connectbyname as dill_socks5_client_connectbyname,
+  socks5_proxy_auth as dill_socks5_proxy_auth,
+  socks5_proxy_recvcommand as dill_socks5_proxy_recvcommand,
+  socks5_proxy_recvcommandbyname as dill_socks5_proxy_recvcommandbyname,
+  socks5_proxy_sendreply as dill_socks5_proxy_sendreply,
+} from "./protocols/socks5.js";
 
 // TLS, a bytestream protocol over any bytestream.
 export {

@@ -135,6 +135,22 @@ import {
   http_sendfield,
   http_sendrequest,
   http_sendstatus,
+  ipaddr_len,
+  ipaddr_sockaddr,
+  happyeyeballs_connect,
+  socks5_client_connect,
+  socks5_client_connectbyname,
+  socks5_proxy_auth,
+  socks5_proxy_recvcommand,
+  socks5_proxy_recvcommandbyname,
+  socks5_proxy_sendreply,
+  UdpStorage,
+  udp_open,
+  udp_open_mem,
+  udp_recv,
+  udp_recvl,
+  udp_send,
+  udp_sendl,
 } from "../src/index.js";
 import { userPair } from "./msg-helpers.js";
 import { expectNoFdLeak, tempDirPerFile } from "./ipc-helpers.js";
@@ -997,6 +1013,130 @@ const TABLE: Record<string, Row[]> = {
       arg: "ignore_port",
     })),
   ],
+  ipaddr_sockaddr: badIpAddrs("addr", (a) => ipaddr_sockaddr(a)),
+  ipaddr_len: badIpAddrs("addr", (a) => ipaddr_len(a)),
+  udp_open: udpOpenRows((l, r) => udp_open(l, r)),
+  udp_open_mem: [
+    ...udpOpenRows((l, r) => udp_open_mem(l, r, new UdpStorage())),
+    ...badMems(UdpStorage, null, (m) => udp_open_mem(null, null, m)),
+  ],
+  udp_send: [
+    ...badHandles("s", [], (h) => udp_send(h, ipaddr_local("127.0.0.1", 9, 0), "x", 1)),
+    ...badIpAddrs("addr", (a) => withUdp((u) => udp_send(u, a, "x", 1))).filter(
+      (r) => r.what !== "addr null" && r.what !== "addr undefined",
+    ),
+    ...badCounts("len", (n) => withUdp((u) => udp_send(u, ipaddr_local("127.0.0.1", 9, 0), buf4(), n))),
+    ...[null, undefined, 5, new ArrayBuffer(4)].map((b) => ({
+      what: `buf = ${b === null || b === undefined ? String(b) : (b as object).constructor.name}`,
+      call: () => withUdp((u) => udp_send(u, ipaddr_local("127.0.0.1", 9, 0), b as never, 1)),
+      code: "EINVAL" as const,
+      arg: "buf",
+    })),
+    {
+      what: "addr null without a remote",
+      call: () => withUdp((u) => udp_send(u, null, "x", 1)),
+      code: "EINVAL",
+      arg: "addr",
+    },
+    {
+      what: "addr of the other family",
+      call: () => withUdp((u) => udp_send(u, ipaddr_local("::1", 9, 0), "x", 1)),
+      code: "EINVAL",
+      arg: "addr",
+    },
+    {
+      what: "a datagram too large",
+      call: () => withUdp((u) => udp_send(u, ipaddr_local("127.0.0.1", 9, 0), new Uint8Array(65508), 65508)),
+      code: "EMSGSIZE",
+    },
+  ],
+  udp_sendl: [
+    ...badHandles("s", [], (h) => {
+      const e = el(buf4(), 4);
+      return udp_sendl(h, ipaddr_local("127.0.0.1", 9, 0), e, e);
+    }),
+    ...badLists(false, (first, last) => withUdp((u) => udp_sendl(u, ipaddr_local("127.0.0.1", 9, 0), first, last))),
+  ],
+  udp_recv: [
+    ...badHandles("s", [], (h) => udp_recv(h, null, buf4(), 4, 0)),
+    ...badIpAddrs("addr", (a) => withUdp((u) => udp_recv(u, a, buf4(), 4, 0))).filter(
+      (r) => r.what !== "addr null" && r.what !== "addr undefined",
+    ),
+    ...badCounts("len", (n) => withUdp((u) => udp_recv(u, null, buf4(), n, 0))),
+    ...badDeadlines((d) => withUdp((u) => udp_recv(u, null, buf4(), 4, d))),
+  ],
+  udp_recvl: [
+    ...badHandles("s", [], (h) => udp_recvl(h, null, null, null, 0)),
+    ...badLists(true, (first, last) => withUdp((u) => udp_recvl(u, null, first, last, 0))),
+    ...badDeadlines((d) => withUdp((u) => udp_recvl(u, null, null, null, d))),
+  ],
+  happyeyeballs_connect: [
+    ...badNames("EADDRNOTAVAIL", (n) => happyeyeballs_connect(n, 80, now() + 5000)).filter(
+      (r) => r.code !== "EADDRNOTAVAIL" && r.code !== "ETIMEDOUT",
+    ),
+    ...[0, -1, 65536, 1.5, NaN, "80", null].map((p) => ({
+      what: `port = ${typeof p === "string" ? `"${p}"` : String(p)}`,
+      call: () => happyeyeballs_connect("localhost", p as number, -1),
+      code: "EINVAL" as const,
+      arg: "port",
+    })),
+    ...badDeadlines((d) => happyeyeballs_connect("localhost", 80, d)),
+  ],
+  socks5_client_connect: [
+    ...badHandles("s", STREAMS, (h) => socks5_client_connect(h, null, null, ipaddr_local("127.0.0.1", 80, 0), -1)),
+    ...badCredentials("username", (u, c) => socks5_client_connect(c.s, u, "p", c.taddr, -1)),
+    ...badCredentials("password", (p, c) => socks5_client_connect(c.s, "u", p, c.taddr, -1)),
+    ...badIpAddrs("addr", (a, c) => socks5_client_connect(c.s, null, null, a, -1)),
+    ...badDeadlines((d, c) => socks5_client_connect(c.s, null, null, c.taddr, d)),
+  ],
+  socks5_client_connectbyname: [
+    ...badHandles("s", STREAMS, (h) => socks5_client_connectbyname(h, null, null, "localhost", 80, -1)),
+    ...badCredentials("username", (u, c) => socks5_client_connectbyname(c.s, u, "p", "localhost", 80, -1)),
+    ...badCredentials("password", (p, c) => socks5_client_connectbyname(c.s, "u", p, "localhost", 80, -1)),
+    ...["", null, undefined, 5, "x".repeat(256)].map((n) => ({
+      what: `hostname = ${typeof n === "string" ? `${n.length} characters` : String(n)}`,
+      call: (c: Ctx) => socks5_client_connectbyname(c.s, null, null, n as string, 80, -1),
+      code: "EINVAL" as const,
+      arg: "hostname",
+    })),
+    ...[0, -1, 65536, 1.5, NaN, "80", null].map((p) => ({
+      what: `port = ${typeof p === "string" ? `"${p}"` : String(p)}`,
+      call: (c: Ctx) => socks5_client_connectbyname(c.s, null, null, "localhost", p as number, -1),
+      code: "EINVAL" as const,
+      arg: "port",
+    })),
+    ...badDeadlines((d, c) => socks5_client_connectbyname(c.s, null, null, "localhost", 80, d)),
+  ],
+  socks5_proxy_auth: [
+    ...badHandles("s", STREAMS, (h) => socks5_proxy_auth(h, null, -1)),
+    ...[5, "yes", {}].map((f) => ({
+      what: `auth_fn = ${JSON.stringify(f)}`,
+      call: (c: Ctx) => socks5_proxy_auth(c.s, f as never, -1),
+      code: "EINVAL" as const,
+      arg: "auth_fn",
+    })),
+    ...badDeadlines((d, c) => socks5_proxy_auth(c.s, null, d)),
+  ],
+  socks5_proxy_recvcommand: [
+    ...badHandles("s", STREAMS, (h) => socks5_proxy_recvcommand(h, new IpAddr(), -1)),
+    ...badIpAddrs("addr", (a, c) => socks5_proxy_recvcommand(c.s, a, -1)),
+    ...badDeadlines((d, c) => socks5_proxy_recvcommand(c.s, new IpAddr(), d)),
+  ],
+  socks5_proxy_recvcommandbyname: [
+    ...badHandles("s", STREAMS, (h) => socks5_proxy_recvcommandbyname(h, -1)),
+    ...badDeadlines((d, c) => socks5_proxy_recvcommandbyname(c.s, d)),
+  ],
+  socks5_proxy_sendreply: [
+    ...badHandles("s", STREAMS, (h) => socks5_proxy_sendreply(h, 0, ipaddr_local("0.0.0.0", 0, 0), -1)),
+    ...[-1, 9, 1.5, NaN, "0", null].map((r) => ({
+      what: `reply = ${typeof r === "string" ? `"${r}"` : String(r)}`,
+      call: (c: Ctx) => socks5_proxy_sendreply(c.s, r as number, c.taddr, -1),
+      code: "EINVAL" as const,
+      arg: "reply",
+    })),
+    ...badIpAddrs("addr", (a, c) => socks5_proxy_sendreply(c.s, 0, a, -1)),
+    ...badDeadlines((d, c) => socks5_proxy_sendreply(c.s, 0, c.taddr, d)),
+  ],
   tcp_listen: [
     ...badIpAddrs("addr", (a) => tcp_listen(a, 10)),
     ...badCounts("backlog", (n) => tcp_listen(ipaddr_local("127.0.0.1", 0, 0), n), [2 ** 31]),
@@ -1395,6 +1535,51 @@ function badTerms(f: (buf: Uint8Array | string | null, n: number, c: Ctx) => unk
     { what: "len 33", call: (c) => f("x".repeat(40), 33, c), code: "EINVAL", arg: "len" },
     { what: "len beyond buf", call: (c) => f("STOP", 5, c), code: "EINVAL", arg: "len" },
   ];
+}
+
+/**
+ * Runs `f` with a UDP socket of its own on 127.0.0.1 (the context holds none), closed after it:
+ * `f`'s Op is run, a plain call's throw passes through.
+ */
+function* withUdp(f: (u: number) => unknown): Generator<unknown, unknown, unknown> {
+  const u = yield* udp_open(ipaddr_local("127.0.0.1", 0, 0), null);
+  try {
+    const r = f(u);
+    if (r !== null && typeof r === "object" && typeof (r as Op<unknown>)[Symbol.iterator] === "function")
+      return yield* r as Op<unknown>;
+    return r;
+  } finally {
+    hclose(u);
+  }
+}
+
+/** The rows of `udp_open` and `udp_open_mem`: addresses that are not IpAddrs (null is fine), of two families. */
+function udpOpenRows(f: (local: IpAddr | null, remote: IpAddr | null) => unknown): Row[] {
+  const notNull = (r: Row) =>
+    r.what !== "local null" &&
+    r.what !== "local undefined" &&
+    r.what !== "remote null" &&
+    r.what !== "remote undefined";
+  return [
+    ...badIpAddrs("local", (a) => f(a, null)).filter(notNull),
+    ...badIpAddrs("remote", (a) => f(null, a)).filter(notNull),
+    {
+      what: "local and remote of two families",
+      call: () => f(ipaddr_local("127.0.0.1", 0, 0), ipaddr_local("::1", 9, 0)),
+      code: "EINVAL",
+      arg: "remote",
+    },
+  ];
+}
+
+/** Rows for a SOCKS5 username or password: not a string, or more than 255 bytes of UTF-8. */
+function badCredentials(arg: string, f: (v: string, c: Ctx) => unknown): Row[] {
+  return [5, {}, "x".repeat(256), "é".repeat(128)].map((v) => ({
+    what: `${arg} = ${typeof v === "string" ? `${Buffer.byteLength(v)} bytes` : JSON.stringify(v)}`,
+    call: (c: Ctx) => f(v as string, c),
+    code: "EINVAL" as const,
+    arg,
+  }));
 }
 
 /** Exported functions without bad-input rows, and why. */
