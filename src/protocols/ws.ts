@@ -1,0 +1,1135 @@
+/**
+ * WebSocket (RFC 6455), after libdill's ws.c: a message protocol over any bytestream. The client
+ * and the server attach differently (the client asks for the upgrade, the server answers it;
+ * see wshandshake.ts), then both speak frames: each message is one or more frames, the client's
+ * masked, the server's not.
+ *
+ * - **Messages** are text (`WS_TEXT`) or binary (`WS_BINARY`). `msend`/`mrecv` use the type the
+ *   socket was attached with (a message of the other type is `EPROTO`, as in libdill);
+ *   `ws_send`/`ws_recv` choose and report it per message.
+ * - **Receiving** reads ahead when the bytestream allows it (IPC and TCP connections do): what has
+ *   arrived goes into the socket's buffer, frames are taken from there, and fragments are joined
+ *   into the caller's buffer. A ping is answered with a pong from inside the receive (or, while
+ *   another coroutine is sending, right after its message); pongs are dropped. The peer's close
+ *   frame ends receiving: the receive fails with `EPIPE` and `ws_status` tells its status code.
+ * - **Sending** makes one frame per message; a small one is built behind its header in one
+ *   buffer and goes in one write.
+ * - **Closing**: `ws_done` sends the close frame, `ws_detach` sends it unless that was done,
+ *   reads until the peer's close frame, and gives the bytestream back.
+ *
+ * After a failed send or receive (a protocol error, the deadline, the stream breaking) that
+ * direction is over: `ECONNRESET` from then on.
+ */
+import { randomFillSync } from "node:crypto";
+import { checkCount, checkDeadline } from "../handles/args.js";
+import { BSOCK_TYPE, type Bytestream, checkBuf, checkList, type IoList } from "../handles/bytestream.js";
+import { dillError, quickError } from "../handles/errors.js";
+import { MSOCK_TYPE, type MessageSocket } from "../handles/msock.js";
+import { BLOCK, type Op } from "../handles/op.js";
+import { checkMem, claim, FreeList, Storage } from "../handles/pool.js";
+import { type HandleVfs, handleGet, handleQuery, handleRelease } from "../handles/table.js";
+import { canBlock, suspended } from "../runtime/sched.js";
+import { canReadAhead, closeQuietly, copyBytes, ListCursor, publish, takeOver, view } from "./layer.js";
+import { clientHandshake, type HandshakeIo, serverHandshake, WS_MAX_LINE } from "./wshandshake.js";
+
+export { WS_KEY_SIZE, ws_request_key, ws_response_key } from "./wshandshake.js";
+
+/** Binary messages (the default type of a socket; a `ws_send`/`ws_recv` flag). */
+export const WS_BINARY = 0;
+/** Text messages (UTF-8). */
+export const WS_TEXT = 1;
+/** Attach without the HTTP handshake: it was done by other means. */
+export const WS_NOHTTP = 2;
+
+/** Interface id a WebSocket answers in `hquery` (besides `MSOCK_TYPE`). */
+export const WS_TYPE: unique symbol = Symbol("ws");
+
+const OP_CONT = 0x0;
+const OP_TEXT = 0x1;
+const OP_BINARY = 0x2;
+const OP_CLOSE = 0x8;
+const OP_PING = 0x9;
+const OP_PONG = 0xa;
+
+/** The longest control frame payload (RFC 6455); a close frame's reason is 2 bytes shorter. */
+const MAX_CONTROL = 125;
+/** The longest reason a close frame can carry. */
+export const WS_MAX_REASON = MAX_CONTROL - 2;
+/** Messages up to this size are copied behind their header and sent in one write. */
+const COALESCE = 16 * 1024;
+/** The read-ahead buffer (it also holds a handshake line). */
+const READ_AHEAD = WS_MAX_LINE * 2;
+
+/** Random bytes for the client's masks, drawn 4 at a time and refilled in one call. */
+const masks = new Uint8Array(4096);
+let maskPos = masks.length;
+function nextMask(out: Uint8Array, off: number): void {
+  if (maskPos === masks.length) {
+    randomFillSync(masks);
+    maskPos = 0;
+  }
+  out[off] = masks[maskPos]!;
+  out[off + 1] = masks[maskPos + 1]!;
+  out[off + 2] = masks[maskPos + 2]!;
+  out[off + 3] = masks[maskPos + 3]!;
+  maskPos += 4;
+}
+
+/** Copy `n` bytes of `src` to `dst`, XORed with `mask` starting at mask offset `m`. */
+function maskCopy(
+  dst: Uint8Array,
+  dOff: number,
+  src: Uint8Array,
+  sOff: number,
+  n: number,
+  mask: Uint8Array,
+  m: number,
+) {
+  for (let i = 0; i < n; i++) dst[dOff + i] = src[sOff + i]! ^ mask[(m + i) & 3]!;
+}
+
+/** A WebSocket: the protocol's state over the underlying bytestream `u`. */
+export class WsSock implements HandleVfs, MessageSocket, HandshakeIo {
+  readonly kind = "ws";
+  u = -1;
+  ub: Bytestream | null = null;
+  server = false;
+  /** The socket's message type for msend/mrecv: OP_TEXT or OP_BINARY. */
+  opcode = OP_BINARY;
+  /** Bumped when the socket closes: an op woken after that touches nothing. */
+  epoch = 0;
+  sending = false;
+  receiving = false;
+  /** The close frame was sent resp. received. */
+  outdone = false;
+  indone = false;
+  /** A send resp. a receive failed: that direction is over. */
+  outerr = false;
+  inerr = false;
+  /** The peer's close status (0: none) and reason. */
+  status = 0;
+  readonly reason = new Uint8Array(MAX_CONTROL);
+  reasonLen = 0;
+  /** The flags of the last message received. */
+  rflags = WS_BINARY;
+  /** A pong owed to the peer while another coroutine was sending: its payload. */
+  pongPending = false;
+  readonly pong = new Uint8Array(MAX_CONTROL);
+  pongLen = 0;
+  readonly pongIol: IoList = { iol_base: this.pong, iol_len: 0, iol_next: null, iol_rsvd: 0 };
+  /** Reading ahead is possible; what was read and not used, `rbuf[rpos..rend)`. */
+  ahead = false;
+  readonly rbuf = new Uint8Array(READ_AHEAD);
+  rpos = 0;
+  rend = 0;
+  readonly rIol: IoList = { iol_base: null, iol_len: 0, iol_next: null, iol_rsvd: 0 };
+  /** The mask of the frame being received, resp. sent. */
+  readonly rmask = new Uint8Array(4);
+  readonly smask = new Uint8Array(4);
+  /** Where a message goes in the caller's list. */
+  readonly cursor = new ListCursor();
+  /** Outgoing frames are built here; `outIol` sends them. */
+  out = new Uint8Array(COALESCE + 14);
+  readonly outIol: IoList = { iol_base: null, iol_len: 0, iol_next: null, iol_rsvd: 0 };
+  readonly ctlIol: IoList = { iol_base: null, iol_len: 0, iol_next: null, iol_rsvd: 0 };
+  readonly ctl = new Uint8Array(MAX_CONTROL);
+
+  constructor(readonly home: WsStorage) {}
+
+  query(type: symbol): unknown {
+    return type === MSOCK_TYPE || type === WS_TYPE ? this : undefined;
+  }
+
+  init(u: number, ub: Bytestream, flags: number, server: boolean): void {
+    this.u = u;
+    this.ub = ub;
+    this.server = server;
+    this.opcode = flags & WS_TEXT ? OP_TEXT : OP_BINARY;
+    this.sending = this.receiving = this.outdone = this.indone = this.outerr = this.inerr = false;
+    this.pongPending = false;
+    this.status = this.reasonLen = 0;
+    this.ahead = canReadAhead(ub);
+    this.rpos = this.rend = 0;
+  }
+
+  close(): void {
+    const u = this.u;
+    this.epoch++;
+    this.u = -1;
+    this.ub = null;
+    this.sending = this.receiving = false;
+    if (u >= 0) closeQuietly(u);
+    wsStorages.release(this.home);
+  }
+
+  /** Hand the bytestream back, with what was read ahead put back in front of it. */
+  detach(): number {
+    const u = this.u;
+    if (this.rend > this.rpos) this.ub!.unrecv!(view(this.rbuf, this.rpos, this.rend - this.rpos));
+    this.epoch++;
+    this.u = -1;
+    this.ub = null;
+    wsStorages.release(this.home);
+    return u;
+  }
+
+  // ---- the bytestream underneath ----
+
+  /** Send the list on the bytestream. */
+  *sendOn(first: IoList, last: IoList, deadline: number, fn: string): Op<void> {
+    const ub = this.ub!;
+    if (ub.startSend !== undefined) {
+      if (!ub.startSend(first, last, deadline, fn).done) yield BLOCK;
+    } else yield* ub.bsendl(first, last, deadline, fn);
+  }
+
+  /** Make sure `n` (at most the buffer's size) bytes are in the buffer. */
+  *fill(n: number, deadline: number, fn: string): Op<void> {
+    const rbuf = this.rbuf;
+    let have = this.rend - this.rpos;
+    if (have >= n) return;
+    if (this.rpos > 0) {
+      if (have > 0) rbuf.copyWithin(0, this.rpos, this.rend);
+      this.rpos = 0;
+      this.rend = have;
+    }
+    const ub = this.ub!;
+    while (have < n) {
+      const at = this.rend;
+      if (this.ahead) {
+        const room = rbuf.length - at;
+        const buf = at === 0 ? rbuf : view(rbuf, at, room);
+        let k: number;
+        if (ub.startRecvSome !== undefined) {
+          const r = ub.startRecvSome(buf, room, deadline, fn);
+          k = r.done ? r.value : ((yield BLOCK) as number);
+        } else k = yield* ub.brecvsome!(buf, room, deadline, fn);
+        this.rend += k;
+        have += k;
+      } else {
+        const iol = this.rIol;
+        iol.iol_base = view(rbuf, at, n - have);
+        iol.iol_len = n - have;
+        try {
+          if (ub.startRecv !== undefined) {
+            if (!ub.startRecv(iol, iol, deadline, fn).done) yield BLOCK;
+          } else yield* ub.brecvl(iol, iol, deadline, fn);
+        } finally {
+          iol.iol_base = null;
+        }
+        this.rend += n - have;
+        have = n;
+      }
+    }
+  }
+
+  // ---- what the handshake reads and writes with ----
+
+  *readLine(deadline: number, fn: string): Op<string> {
+    let from = this.rpos;
+    for (;;) {
+      const rbuf = this.rbuf;
+      for (let i = from; i < this.rend; i++) {
+        if (rbuf[i] === 10) {
+          const end = i > this.rpos && rbuf[i - 1] === 13 ? i - 1 : i;
+          const line = Buffer.from(rbuf.buffer, rbuf.byteOffset + this.rpos, end - this.rpos).toString("utf8");
+          this.rpos = i + 1;
+          return line;
+        }
+      }
+      const have = this.rend - this.rpos;
+      if (have >= WS_MAX_LINE)
+        throw dillError("EMSGSIZE", fn, undefined, `a handshake line is longer than ${WS_MAX_LINE} bytes`);
+      yield* this.fill(have + 1, deadline, fn);
+      from = this.rpos + have;
+    }
+  }
+
+  *write(bytes: Uint8Array, deadline: number, fn: string): Op<void> {
+    const iol = this.outIol;
+    iol.iol_base = bytes;
+    iol.iol_len = bytes.length;
+    iol.iol_next = null;
+    try {
+      yield* this.sendOn(iol, iol, deadline, fn);
+    } finally {
+      iol.iol_base = null;
+    }
+  }
+
+  // ---- frames out ----
+
+  /** Send one frame of `size` bytes from the list; the caller holds the sending direction. */
+  *sendFrame(
+    opcode: number,
+    first: IoList | null,
+    last: IoList | null,
+    size: number,
+    deadline: number,
+    fn: string,
+  ): Op<void> {
+    const client = !this.server;
+    const hl = (size > 0xffff ? 10 : size > 125 ? 4 : 2) + (client ? 4 : 0);
+    if (this.out.length < hl + Math.min(size, COALESCE)) this.out = new Uint8Array(hl + COALESCE);
+    const out = this.out;
+    out[0] = 0x80 | opcode;
+    let p = 2;
+    if (size > 0xffff) {
+      out[1] = 127;
+      const hi = Math.floor(size / 0x100000000);
+      const lo = size >>> 0;
+      out[2] = hi >>> 24;
+      out[3] = (hi >>> 16) & 0xff;
+      out[4] = (hi >>> 8) & 0xff;
+      out[5] = hi & 0xff;
+      out[6] = lo >>> 24;
+      out[7] = (lo >>> 16) & 0xff;
+      out[8] = (lo >>> 8) & 0xff;
+      out[9] = lo & 0xff;
+      p = 10;
+    } else if (size > 125) {
+      out[1] = 126;
+      out[2] = size >>> 8;
+      out[3] = size & 0xff;
+      p = 4;
+    } else out[1] = size;
+    const smask = this.smask;
+    if (client) {
+      out[1] |= 0x80;
+      nextMask(smask, 0);
+      out[p] = smask[0]!;
+      out[p + 1] = smask[1]!;
+      out[p + 2] = smask[2]!;
+      out[p + 3] = smask[3]!;
+    }
+    const iol = this.outIol;
+    iol.iol_base = out;
+    iol.iol_next = null;
+    try {
+      if (size <= COALESCE) {
+        // Header and payload in one buffer, one write.
+        let off = hl;
+        for (let it = first; it !== null; it = it.iol_next) {
+          const n = it.iol_len;
+          if (client) maskCopy(out, off, it.iol_base!, 0, n, smask, off - hl);
+          else copyBytes(out, off, it.iol_base!, 0, n);
+          off += n;
+          if (it === last) break;
+        }
+        iol.iol_len = hl + size;
+        yield* this.sendOn(iol, iol, deadline, fn);
+      } else if (!client) {
+        // The header, then the caller's buffers as they are.
+        iol.iol_len = hl;
+        iol.iol_next = first;
+        yield* this.sendOn(iol, last!, deadline, fn);
+      } else {
+        // The header, then the payload masked piece by piece behind it.
+        let fill = hl;
+        let m = 0;
+        for (let it = first; it !== null; it = it.iol_next) {
+          let off = 0;
+          while (off < it.iol_len) {
+            const n = Math.min(it.iol_len - off, out.length - fill);
+            maskCopy(out, fill, it.iol_base!, off, n, smask, m);
+            fill += n;
+            off += n;
+            m += n;
+            if (fill === out.length) {
+              iol.iol_len = fill;
+              yield* this.sendOn(iol, iol, deadline, fn);
+              fill = 0;
+            }
+          }
+          if (it === last) break;
+        }
+        if (fill > 0) {
+          iol.iol_len = fill;
+          yield* this.sendOn(iol, iol, deadline, fn);
+        }
+      }
+    } finally {
+      iol.iol_base = null;
+      iol.iol_next = null;
+    }
+  }
+
+  /** One message out as one frame; owed pongs follow it. */
+  *sendMsg(opcode: number, first: IoList, last: IoList, deadline: number, fn: string): Op<void> {
+    if (canBlock(fn) === null) return yield* suspended();
+    if (this.sending) throw dillError("EBUSY", fn, "s", "another coroutine is already sending on this socket");
+    if (this.outdone) throw dillError("EPIPE", fn, "s", "the close frame was sent: sending is over");
+    if (this.outerr) throw quickError("ECONNRESET", fn);
+    let size = 0;
+    for (let it: IoList | null = first; it !== null; it = it.iol_next) size += it.iol_len;
+    if (size > Number.MAX_SAFE_INTEGER) throw dillError("EMSGSIZE", fn, undefined, "the message is too long");
+    const epoch = this.epoch;
+    this.sending = true;
+    let ok = false;
+    try {
+      yield* this.sendFrame(opcode, first, last, size, deadline, fn);
+      if (this.pongPending) yield* this.sendPong(deadline, fn);
+      ok = true;
+    } finally {
+      if (this.epoch === epoch) {
+        this.sending = false;
+        if (!ok) this.outerr = true;
+      }
+    }
+  }
+
+  private *sendPong(deadline: number, fn: string): Op<void> {
+    this.pongPending = false;
+    const iol = this.pongIol;
+    iol.iol_len = this.pongLen;
+    yield* this.sendFrame(OP_PONG, iol, iol, this.pongLen, deadline, fn);
+  }
+
+  /** Send the close frame with `status` (0: none) and `len` bytes of `reason`. */
+  *sendClose(status: number, reason: Uint8Array | null, len: number, deadline: number, fn: string): Op<void> {
+    if (this.sending) throw dillError("EBUSY", fn, "s", "another coroutine is sending on this socket");
+    if (this.outerr) throw quickError("ECONNRESET", fn);
+    const ctl = this.ctl;
+    let size = 0;
+    if (status !== 0) {
+      ctl[0] = status >>> 8;
+      ctl[1] = status & 0xff;
+      if (len > 0) ctl.set(reason!.subarray(0, len), 2);
+      size = 2 + len;
+    }
+    const iol = this.ctlIol;
+    iol.iol_base = ctl;
+    iol.iol_len = size;
+    const epoch = this.epoch;
+    this.sending = true;
+    let ok = false;
+    try {
+      yield* this.sendFrame(OP_CLOSE, iol, iol, size, deadline, fn);
+      ok = true;
+    } finally {
+      if (this.epoch === epoch) {
+        this.sending = false;
+        if (ok) this.outdone = true;
+        else this.outerr = true;
+      }
+    }
+  }
+
+  // ---- frames in ----
+
+  /**
+   * One message in, into the list from `first` (null: dropped); evaluates to its size and leaves
+   * its flags in `rflags`. The peer's close frame is `EPIPE`.
+   */
+  *recvMsg(first: IoList | null, last: IoList | null, deadline: number, fn: string): Op<number> {
+    if (canBlock(fn) === null) return yield* suspended();
+    if (this.receiving) throw dillError("EBUSY", fn, "s", "another coroutine is already receiving on this socket");
+    if (this.indone) throw dillError("EPIPE", fn, "s", "the peer closed the connection (its close frame arrived)");
+    if (this.inerr) throw quickError("ECONNRESET", fn);
+    const epoch = this.epoch;
+    this.receiving = true;
+    let ok = false;
+    try {
+      const size = yield* this.frames(first, last, deadline, fn);
+      ok = true;
+      return size;
+    } catch (e) {
+      if (this.epoch === epoch && this.indone) ok = true; // the close frame: an orderly end
+      throw e;
+    } finally {
+      if (this.epoch === epoch) {
+        this.receiving = false;
+        this.cursor.clear();
+        if (!ok) this.inerr = true;
+      }
+    }
+  }
+
+  private *frames(first: IoList | null, last: IoList | null, deadline: number, fn: string): Op<number> {
+    const cur = this.cursor;
+    cur.reset(first);
+    let room = Number.MAX_SAFE_INTEGER;
+    if (first !== null) {
+      room = 0;
+      for (let it: IoList | null = first; it !== null; it = it.iol_next) {
+        room += it.iol_len;
+        if (it === last) break;
+      }
+    }
+    const rbuf = this.rbuf;
+    const mask = this.rmask;
+    let type = -1;
+    let size = 0;
+    for (;;) {
+      yield* this.fill(2, deadline, fn);
+      const b0 = rbuf[this.rpos]!;
+      const b1 = rbuf[this.rpos + 1]!;
+      if (b0 & 0x70)
+        throw dillError("EPROTO", fn, undefined, "a frame has reserved bits set (no extension was agreed)");
+      const opcode = b0 & 0x0f;
+      const fin = (b0 & 0x80) !== 0;
+      const masked = (b1 & 0x80) !== 0;
+      if (masked !== this.server)
+        throw dillError(
+          "EPROTO",
+          fn,
+          undefined,
+          this.server ? "a frame from the client is not masked" : "a frame from the server is masked",
+        );
+      const len7 = b1 & 0x7f;
+      const hl = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (masked ? 4 : 0);
+      yield* this.fill(hl, deadline, fn);
+      let p = this.rpos + 2;
+      let plen = len7;
+      if (len7 === 126) {
+        plen = (rbuf[p]! << 8) | rbuf[p + 1]!;
+        p += 2;
+      } else if (len7 === 127) {
+        if (rbuf[p]! & 0x80) throw dillError("EPROTO", fn, undefined, "a frame's 64-bit length has its top bit set");
+        const hi = ((rbuf[p]! << 24) | (rbuf[p + 1]! << 16) | (rbuf[p + 2]! << 8) | rbuf[p + 3]!) >>> 0;
+        const lo = ((rbuf[p + 4]! << 24) | (rbuf[p + 5]! << 16) | (rbuf[p + 6]! << 8) | rbuf[p + 7]!) >>> 0;
+        plen = hi * 0x100000000 + lo;
+        if (plen > Number.MAX_SAFE_INTEGER) throw dillError("EMSGSIZE", fn, undefined, "a frame longer than 2^53 - 1");
+        p += 8;
+      }
+      if (masked) {
+        mask[0] = rbuf[p]!;
+        mask[1] = rbuf[p + 1]!;
+        mask[2] = rbuf[p + 2]!;
+        mask[3] = rbuf[p + 3]!;
+      }
+      this.rpos += hl;
+      if (opcode >= 8) {
+        if (!fin || plen > MAX_CONTROL)
+          throw dillError("EPROTO", fn, undefined, "a control frame is fragmented or longer than 125 bytes");
+        yield* this.fill(plen, deadline, fn);
+        const at = this.rpos;
+        this.rpos += plen;
+        if (masked) for (let i = 0; i < plen; i++) rbuf[at + i]! ^= mask[i & 3]!;
+        if (opcode === OP_PING) yield* this.answerPing(rbuf, at, plen, deadline, fn);
+        else if (opcode === OP_CLOSE) this.closed(rbuf, at, plen, fn);
+        else if (opcode !== OP_PONG) throw dillError("EPROTO", fn, undefined, `unknown control opcode ${opcode}`);
+        continue;
+      }
+      if (opcode === OP_CONT) {
+        if (type < 0) throw dillError("EPROTO", fn, undefined, "a continuation frame outside a message");
+      } else if (opcode === OP_TEXT || opcode === OP_BINARY) {
+        if (type >= 0) throw dillError("EPROTO", fn, undefined, "a new message began before the last one ended");
+        type = opcode;
+      } else throw dillError("EPROTO", fn, undefined, `unknown opcode ${opcode}`);
+      if (plen > room - size)
+        throw dillError(
+          "EMSGSIZE",
+          fn,
+          undefined,
+          `the message (${size + plen} bytes or more) does not fit the buffer`,
+        );
+      size += plen;
+      let left = plen;
+      let m = 0;
+      while (left > 0) {
+        if (this.rend === this.rpos) yield* this.fill(this.ahead ? 1 : Math.min(left, rbuf.length), deadline, fn);
+        const at = this.rpos;
+        const avail = this.rend - at;
+        const n = avail < left ? avail : left;
+        if (masked) for (let i = 0; i < n; i++) rbuf[at + i]! ^= mask[(m + i) & 3]!;
+        cur.put(rbuf, at, n);
+        this.rpos += n;
+        left -= n;
+        m += n;
+      }
+      if (fin) break;
+    }
+    if (this.rpos === this.rend) this.rpos = this.rend = 0;
+    this.rflags = type === OP_TEXT ? WS_TEXT : WS_BINARY;
+    return size;
+  }
+
+  /** A ping's payload goes back as a pong: now, or after the message another coroutine is sending. */
+  private *answerPing(buf: Uint8Array, at: number, n: number, deadline: number, fn: string): Op<void> {
+    if (this.outdone || this.outerr) return;
+    copyBytes(this.pong, 0, buf, at, n);
+    this.pongLen = n;
+    if (this.sending) {
+      this.pongPending = true;
+      return;
+    }
+    const epoch = this.epoch;
+    this.sending = true;
+    let ok = false;
+    try {
+      yield* this.sendPong(deadline, fn);
+      ok = true;
+    } finally {
+      if (this.epoch === epoch) {
+        this.sending = false;
+        if (!ok) this.outerr = true;
+      }
+    }
+  }
+
+  /** The peer's close frame: keep its status and reason, and end receiving with `EPIPE`. */
+  private closed(buf: Uint8Array, at: number, n: number, fn: string): never {
+    if (n === 1) throw dillError("EPROTO", fn, undefined, "a close frame with a 1-byte body");
+    let status = 0;
+    if (n >= 2) {
+      status = (buf[at]! << 8) | buf[at + 1]!;
+      if (status < 1000 || status > 4999)
+        throw dillError("EPROTO", fn, undefined, `a close frame with status ${status} (must be 1000 to 4999)`);
+    }
+    this.status = status;
+    this.reasonLen = n >= 2 ? n - 2 : 0;
+    copyBytes(this.reason, 0, buf, at + 2, this.reasonLen);
+    this.indone = true;
+    throw dillError("EPIPE", fn, "s", "the peer closed the connection (its close frame arrived)");
+  }
+
+  msendl(first: IoList, last: IoList, deadline: number, fn: string): Op<void> {
+    return this.sendMsg(this.opcode, first, last, deadline, fn);
+  }
+
+  mrecvl(first: IoList | null, last: IoList | null, deadline: number, fn: string): Op<number> {
+    return this.typedRecv(first, last, deadline, fn);
+  }
+
+  /** A receive through mrecv: the message must be of the socket's type. */
+  private *typedRecv(first: IoList | null, last: IoList | null, deadline: number, fn: string): Op<number> {
+    const n = yield* this.recvMsg(first, last, deadline, fn);
+    if ((this.rflags === WS_TEXT) !== (this.opcode === OP_TEXT))
+      throw dillError(
+        "EPROTO",
+        fn,
+        undefined,
+        `a ${this.rflags === WS_TEXT ? "text" : "binary"} message on a ${this.opcode === OP_TEXT ? "text" : "binary"} socket (use ws_recv for both)`,
+      );
+    return n;
+  }
+}
+
+/**
+ * Storage for one WebSocket (libdill's `struct ws_storage`), for the `_mem` attaches. It is in
+ * use until the socket is closed or detached.
+ *
+ * @example
+ * ```ts
+ * const mem = new WsStorage();
+ * const s = yield* ws_attach_client_mem(conn, WS_TEXT, "/", "localhost", mem, now() + 5000);
+ * ```
+ */
+export class WsStorage extends Storage {
+  /** The WebSocket living in this storage. */
+  readonly sock: WsSock = new WsSock(this);
+}
+
+const wsStorages = new FreeList<WsStorage>(() => new WsStorage());
+
+function checkFlags(fn: string, flags: number): void {
+  if (flags !== 0 && flags !== 1 && flags !== 2 && flags !== 3)
+    throw dillError(
+      "EINVAL",
+      fn,
+      "flags",
+      `flags must be WS_BINARY or WS_TEXT, optionally | WS_NOHTTP, got ${String(flags)}`,
+    );
+}
+
+function checkText(fn: string, arg: string, v: unknown): void {
+  if (typeof v !== "string" || v === "") throw dillError("EINVAL", fn, arg, `${arg} must be a non-empty string`);
+  if (/[\0-\x20\x7f]/.test(v))
+    throw dillError("EINVAL", fn, arg, `${arg} must not contain spaces or control characters`);
+}
+
+/** Every attach: `s` is taken over whatever happens (closed on failure, unless it is no handle). */
+function* attach(
+  fn: string,
+  s: number,
+  flags: number,
+  server: boolean,
+  resource: string | null,
+  host: string | null,
+  resourcelen: number,
+  hostlen: number,
+  mem: WsStorage | undefined,
+  deadline: number,
+): Op<[number, string, string]> {
+  handleGet(s, fn, "s");
+  let st: WsStorage;
+  try {
+    checkFlags(fn, flags);
+    const http = (flags & WS_NOHTTP) === 0;
+    if (http && !server) {
+      checkText(fn, "resource", resource);
+      checkText(fn, "host", host);
+    }
+    if (http && server) {
+      checkCount(fn, "resourcelen", resourcelen);
+      checkCount(fn, "hostlen", hostlen);
+    }
+    if (mem !== undefined) checkMem(fn, mem, WsStorage);
+    checkDeadline(fn, deadline);
+    if (canBlock(fn) === null) {
+      // A coroutine that ignores its cancellation is being stopped: the handle is taken over and closed.
+      closeQuietly(s);
+      return yield* suspended();
+    }
+    st = mem === undefined ? wsStorages.take(fn) : claim(mem, WsStorage, fn);
+  } catch (e) {
+    closeQuietly(s);
+    throw e;
+  }
+  let u: number;
+  let ub: unknown;
+  try {
+    [u, ub] = takeOver(s, BSOCK_TYPE, fn, "a bytestream");
+  } catch (e) {
+    wsStorages.release(st);
+    throw e;
+  }
+  const sock = st.sock;
+  sock.init(u, ub as Bytestream, flags, server);
+  let got: [string, string] = ["", ""];
+  if ((flags & WS_NOHTTP) === 0) {
+    try {
+      if (server) got = yield* serverHandshake(sock, resourcelen, hostlen, deadline, fn);
+      else yield* clientHandshake(sock, resource!, host!, deadline, fn);
+    } catch (e) {
+      sock.close();
+      throw e;
+    }
+  }
+  return [publish(sock, fn), got[0], got[1]];
+}
+
+function* clientAttach(
+  fn: string,
+  s: number,
+  flags: number,
+  resource: string | null,
+  host: string | null,
+  mem: WsStorage | undefined,
+  deadline: number,
+): Op<number> {
+  return (yield* attach(fn, s, flags, false, resource, host, 0, 0, mem, deadline))[0];
+}
+
+/**
+ * Starts WebSocket as the client over the bytestream `s`: sends the HTTP upgrade request for
+ * `resource` on `host` and checks the server's answer (unless `flags` has `WS_NOHTTP`). The
+ * result is a message socket (`msend`, `mrecv`…) whose messages are of the type in `flags`.
+ * The client masks every frame it sends. The call takes `s` over in every case: on success it
+ * belongs to the new socket (`ws_detach` gives it back), on failure it is closed.
+ *
+ * @param s a bytestream handle: a TCP or IPC connection, a TLS socket, a user's.
+ * @param flags `WS_BINARY` or `WS_TEXT`, optionally `| WS_NOHTTP`.
+ * @param resource the path asked for ("/chat"); ignored (may be null) with `WS_NOHTTP`.
+ * @param host the `Host` field ("example.org:8080"); ignored (may be null) with `WS_NOHTTP`.
+ * @param deadline absolute time in ms for the handshake; `-1` never.
+ * @returns the WebSocket's handle.
+ * @throws `EBADF`, `EINVAL` (bad flags, resource, host or deadline), `EPROTO` (`s` is not a
+ * bytestream, or the server's answer is not a WebSocket upgrade), `EMSGSIZE` (a line of the
+ * answer is too long), `EPIPE`, `ECONNRESET`, `ETIMEDOUT`, `ECANCELED`, `EMFILE`, `ENOMEM`.
+ *
+ * @example
+ * ```ts
+ * const c = yield* tcp_connect(ipaddr_remote("127.0.0.1", 8080, 0), -1);
+ * const s = yield* ws_attach_client(c, WS_TEXT, "/", "localhost", now() + 5000);
+ * yield* msend(s, "hello", 5, -1);
+ * ```
+ */
+export function ws_attach_client(
+  s: number,
+  flags: number,
+  resource: string | null,
+  host: string | null,
+  deadline: number,
+): Op<number> {
+  return clientAttach("ws_attach_client", s, flags, resource, host, undefined, deadline);
+}
+
+/**
+ * {@link ws_attach_client} with the socket in storage the caller provides: nothing is taken from the pool.
+ *
+ * @param s a bytestream handle.
+ * @param flags `WS_BINARY` or `WS_TEXT`, optionally `| WS_NOHTTP`.
+ * @param resource the path asked for.
+ * @param host the `Host` field.
+ * @param mem a `WsStorage` not in use; it is in use until the socket is closed or detached.
+ * @param deadline absolute time in ms for the handshake; `-1` never.
+ * @returns the WebSocket's handle.
+ * @throws as `ws_attach_client`; `EINVAL` also when `mem` is not a `WsStorage`, `EBUSY` when it is in use.
+ *
+ * @example
+ * ```ts
+ * const mem = new WsStorage();
+ * const s = yield* ws_attach_client_mem(c, WS_BINARY, "/", "localhost", mem, now() + 5000);
+ * ```
+ */
+export function ws_attach_client_mem(
+  s: number,
+  flags: number,
+  resource: string | null,
+  host: string | null,
+  mem: WsStorage,
+  deadline: number,
+): Op<number> {
+  return clientAttach("ws_attach_client_mem", s, flags, resource, host, mem ?? (null as never), deadline);
+}
+
+/**
+ * Starts WebSocket as the server over the bytestream `s`: reads the client's HTTP upgrade
+ * request, checks it and answers `101 Switching Protocols` (unless `flags` has `WS_NOHTTP`).
+ * Evaluates to the new socket's handle, the resource the client asked for and the `Host` it
+ * named: libdill's `resource` and `host` out-parameters, returned; `resourcelen` and `hostlen`
+ * stay as their limits (text must fit that many bytes with C's NUL). With `WS_NOHTTP` both
+ * strings are empty. `s` is taken over as with {@link ws_attach_client}.
+ *
+ * @param s a bytestream handle.
+ * @param flags `WS_BINARY` or `WS_TEXT`, optionally `| WS_NOHTTP`.
+ * @param resourcelen the size of libdill's `resource` buffer: at most `resourcelen - 1` bytes.
+ * @param hostlen the size of libdill's `host` buffer: at most `hostlen - 1` bytes.
+ * @param deadline absolute time in ms for the handshake; `-1` never.
+ * @returns `[handle, resource, host]`.
+ * @throws `EBADF`, `EINVAL` (bad flags, lengths or deadline), `EPROTO` (`s` is not a bytestream,
+ * or the request is not a WebSocket upgrade), `EMSGSIZE` (the resource or the host does not fit
+ * its length, or a line is too long), `EPIPE`, `ECONNRESET`, `ETIMEDOUT`, `ECANCELED`, `EMFILE`,
+ * `ENOMEM`.
+ *
+ * @example
+ * ```ts
+ * const c = yield* tcp_accept(ls, null, -1);
+ * const [s, resource, host] = yield* ws_attach_server(c, WS_TEXT, 256, 256, now() + 5000);
+ * ```
+ */
+export function ws_attach_server(
+  s: number,
+  flags: number,
+  resourcelen: number,
+  hostlen: number,
+  deadline: number,
+): Op<[number, string, string]> {
+  return attach("ws_attach_server", s, flags, true, null, null, resourcelen, hostlen, undefined, deadline);
+}
+
+/**
+ * {@link ws_attach_server} with the socket in storage the caller provides.
+ *
+ * @param s a bytestream handle.
+ * @param flags `WS_BINARY` or `WS_TEXT`, optionally `| WS_NOHTTP`.
+ * @param resourcelen the limit on the resource, as in `ws_attach_server`.
+ * @param hostlen the limit on the host.
+ * @param mem a `WsStorage` not in use.
+ * @param deadline absolute time in ms for the handshake; `-1` never.
+ * @returns `[handle, resource, host]`.
+ * @throws as `ws_attach_server`; `EINVAL` also when `mem` is not a `WsStorage`, `EBUSY` when it is in use.
+ *
+ * @example
+ * ```ts
+ * const mem = new WsStorage();
+ * const [s] = yield* ws_attach_server_mem(c, WS_BINARY, 256, 256, mem, now() + 5000);
+ * ```
+ */
+export function ws_attach_server_mem(
+  s: number,
+  flags: number,
+  resourcelen: number,
+  hostlen: number,
+  mem: WsStorage,
+  deadline: number,
+): Op<[number, string, string]> {
+  return attach(
+    "ws_attach_server_mem",
+    s,
+    flags,
+    true,
+    null,
+    null,
+    resourcelen,
+    hostlen,
+    mem ?? (null as never),
+    deadline,
+  );
+}
+
+function wsOf(s: number, fn: string): WsSock {
+  return handleQuery(s, WS_TYPE, fn, "s") as WsSock;
+}
+
+function checkType(fn: string, flags: number): number {
+  if (flags === WS_TEXT) return OP_TEXT;
+  if (flags === WS_BINARY) return OP_BINARY;
+  throw dillError("EINVAL", fn, "flags", `flags must be WS_BINARY or WS_TEXT, got ${String(flags)}`);
+}
+
+/**
+ * Sends one message of `len` bytes of `buf` as text (`WS_TEXT`) or binary (`WS_BINARY`),
+ * whatever type the socket was attached with: `msend` with the type chosen per message.
+ *
+ * @param s a WebSocket handle.
+ * @param flags `WS_BINARY` or `WS_TEXT`.
+ * @param buf the message; a string is sent as UTF-8 (`len` counts its bytes).
+ * @param len how many bytes of `buf` to send.
+ * @param deadline absolute time in ms; `-1` never, `0` only if it can go without waiting.
+ * @throws `EBADF`, `ENOTSUP` (not a WebSocket), `EINVAL`, `EBUSY`, `EPIPE` (`ws_done` was
+ * called), `ECONNRESET`, `ETIMEDOUT`, `ECANCELED`.
+ *
+ * @example
+ * ```ts
+ * yield* ws_send(s, WS_TEXT, "hello", 5, now() + 1000);
+ * ```
+ */
+export function* ws_send(s: number, flags: number, buf: Uint8Array | string, len: number, deadline: number): Op<void> {
+  const fn = "ws_send";
+  const w = wsOf(s, fn);
+  const op = checkType(fn, flags);
+  const bytes = typeof buf === "string" ? Buffer.from(buf, "utf8") : buf;
+  checkBuf(fn, bytes, len, false);
+  checkDeadline(fn, deadline);
+  const iol: IoList = { iol_base: bytes, iol_len: len, iol_next: null, iol_rsvd: 0 };
+  yield* w.sendMsg(op, iol, iol, deadline, fn);
+}
+
+/**
+ * Sends the buffers of the list `first`..`last` as one message of the given type: `msendl` with
+ * the type chosen per message. The list is left as it was.
+ *
+ * @param s a WebSocket handle.
+ * @param flags `WS_BINARY` or `WS_TEXT`.
+ * @param first the first element.
+ * @param last the last element (`last.iol_next` must be null).
+ * @param deadline absolute time in ms; `-1` never.
+ * @throws as `ws_send`; `EINVAL` also for a malformed list.
+ *
+ * @example
+ * ```ts
+ * const b: IoList = { iol_base: body, iol_len: body.length, iol_next: null, iol_rsvd: 0 };
+ * const a: IoList = { iol_base: head, iol_len: head.length, iol_next: b, iol_rsvd: 0 };
+ * yield* ws_sendl(s, WS_BINARY, a, b, -1);
+ * ```
+ */
+export function* ws_sendl(s: number, flags: number, first: IoList, last: IoList, deadline: number): Op<void> {
+  const fn = "ws_sendl";
+  const w = wsOf(s, fn);
+  const op = checkType(fn, flags);
+  checkList(fn, first, last, false);
+  checkDeadline(fn, deadline);
+  yield* w.sendMsg(op, first, last, deadline, fn);
+}
+
+/**
+ * Receives one message, of either type, into `buf`: `mrecv` that also tells the type. libdill's
+ * `int *flags` out-parameter is returned beside the size. A fragmented message arrives whole.
+ *
+ * @param s a WebSocket handle.
+ * @param buf where the message goes, or `null` to drop it.
+ * @param len the most bytes the message may have.
+ * @param deadline absolute time in ms; `-1` never, `0` only if the message is already there.
+ * @returns `[size, flags]`, `flags` being `WS_TEXT` or `WS_BINARY`.
+ * @throws `EBADF`, `ENOTSUP`, `EINVAL`, `EBUSY`, `EMSGSIZE` (the message does not fit), `EPROTO`
+ * (the peer broke the protocol), `EPIPE` (the peer's close frame arrived: see `ws_status`),
+ * `ECONNRESET`, `ETIMEDOUT`, `ECANCELED`.
+ *
+ * @example
+ * ```ts
+ * const buf = new Uint8Array(1024);
+ * const [n, flags] = yield* ws_recv(s, buf, buf.length, now() + 1000);
+ * ```
+ */
+export function* ws_recv(s: number, buf: Uint8Array | null, len: number, deadline: number): Op<[number, number]> {
+  const fn = "ws_recv";
+  const w = wsOf(s, fn);
+  checkBuf(fn, buf, len, true);
+  checkDeadline(fn, deadline);
+  const iol: IoList | null = buf === null ? null : { iol_base: buf, iol_len: len, iol_next: null, iol_rsvd: 0 };
+  if (iol === null && len > 0) {
+    // Dropped, but at most `len` bytes: a skip list of that length.
+    const skip: IoList = { iol_base: null, iol_len: len, iol_next: null, iol_rsvd: 0 };
+    const n = yield* w.recvMsg(skip, skip, deadline, fn);
+    return [n, w.rflags];
+  }
+  const n = yield* w.recvMsg(iol, iol, deadline, fn);
+  return [n, w.rflags];
+}
+
+/**
+ * Receives one message, of either type, into the list `first`..`last` (or drops it when both
+ * are null): `mrecvl` that also tells the type.
+ *
+ * @param s a WebSocket handle.
+ * @param first the first element, or `null`.
+ * @param last the last element, or `null`.
+ * @param deadline absolute time in ms; `-1` never.
+ * @returns `[size, flags]`.
+ * @throws as `ws_recv`; `EINVAL` also for a malformed list.
+ *
+ * @example
+ * ```ts
+ * const body: IoList = { iol_base: new Uint8Array(1020), iol_len: 1020, iol_next: null, iol_rsvd: 0 };
+ * const head: IoList = { iol_base: new Uint8Array(4), iol_len: 4, iol_next: body, iol_rsvd: 0 };
+ * const [n, flags] = yield* ws_recvl(s, head, body, now() + 1000);
+ * ```
+ */
+export function* ws_recvl(
+  s: number,
+  first: IoList | null,
+  last: IoList | null,
+  deadline: number,
+): Op<[number, number]> {
+  const fn = "ws_recvl";
+  const w = wsOf(s, fn);
+  if (first !== null || last !== null) {
+    if (first === null || last === null)
+      throw dillError(
+        "EINVAL",
+        fn,
+        first === null ? "first" : "last",
+        "first and last must both be null or both be set",
+      );
+    checkList(fn, first, last, true);
+  }
+  checkDeadline(fn, deadline);
+  const n = yield* w.recvMsg(first, last, deadline, fn);
+  return [n, w.rflags];
+}
+
+/** The reason of a close frame as bytes, checked. */
+function closeArgs(fn: string, status: number, buf: Uint8Array | string | null, len: number): Uint8Array | null {
+  if (status !== 0 && !(Number.isInteger(status) && status >= 1000 && status <= 4999))
+    throw dillError("EINVAL", fn, "status", `status must be 0 (none) or 1000 to 4999, got ${String(status)}`);
+  const bytes = typeof buf === "string" ? Buffer.from(buf, "utf8") : buf;
+  if (bytes !== null && !(bytes instanceof Uint8Array))
+    throw dillError("EINVAL", fn, "buf", "buf must be a Uint8Array, a string or null");
+  checkCount(fn, "len", len);
+  if (len > 0 && bytes === null) throw dillError("EINVAL", fn, "buf", "buf is null but len is not 0");
+  if (bytes !== null && len > bytes.length)
+    throw dillError("EINVAL", fn, "len", `len ${len} is larger than buf (${bytes.length} bytes)`);
+  if (len > WS_MAX_REASON)
+    throw dillError("EINVAL", fn, "len", `a close frame's reason is at most ${WS_MAX_REASON} bytes, got ${len}`);
+  if (len > 0 && status === 0) throw dillError("EINVAL", fn, "status", "a reason needs a status code");
+  return bytes;
+}
+
+/**
+ * Closes the sending half of the WebSocket: sends the close frame with `status` (0: none) and
+ * `len` bytes of `buf` as its reason. The peer's receives fail with `EPIPE` once they reach it;
+ * this side can still receive.
+ *
+ * @param s a WebSocket handle.
+ * @param status the close status code, 1000 to 4999 (1000 is a normal closure), or 0 for none.
+ * @param buf the reason (a string is taken as UTF-8), or `null`.
+ * @param len its length in bytes, at most 123; 0 when `status` is 0.
+ * @param deadline absolute time in ms; `-1` never.
+ * @throws `EBADF`, `ENOTSUP`, `EINVAL`, `EPIPE` (it was sent before), `EBUSY`, `ECONNRESET`,
+ * `ETIMEDOUT`, `ECANCELED`.
+ *
+ * @example
+ * ```ts
+ * yield* ws_done(s, 1000, "bye", 3, now() + 1000);
+ * ```
+ */
+export function* ws_done(
+  s: number,
+  status: number,
+  buf: Uint8Array | string | null,
+  len: number,
+  deadline: number,
+): Op<void> {
+  const fn = "ws_done";
+  const w = wsOf(s, fn);
+  const bytes = closeArgs(fn, status, buf, len);
+  checkDeadline(fn, deadline);
+  if (canBlock(fn) === null) return yield* suspended();
+  if (w.outdone) throw dillError("EPIPE", fn, "s", "the close frame was sent before");
+  yield* w.sendClose(status, bytes, len, deadline, fn);
+}
+
+/**
+ * Ends WebSocket in order and returns the underlying bytestream: sends the close frame (unless
+ * `ws_done` did) with `status` and the reason in `buf`, then receives and drops messages until
+ * the peer's close frame. What was read past it is handed back to the bytestream. The WebSocket
+ * handle is closed whatever happens; on failure the bytestream is closed too.
+ *
+ * @param s a WebSocket handle.
+ * @param status the close status, 1000 to 4999, or 0 for none (used unless `ws_done` was called).
+ * @param buf the reason, or `null`.
+ * @param len its length in bytes, at most 123.
+ * @param deadline absolute time in ms for the whole closing handshake; `-1` never.
+ * @returns the handle of the underlying bytestream.
+ * @throws `EBADF`, `ENOTSUP`, `EINVAL`, `EBUSY` (a coroutine is sending or receiving on `s`):
+ * `s` is left as it was; `ECONNRESET`, `EPROTO`, `ETIMEDOUT`, `ECANCELED`: all is closed.
+ *
+ * @example
+ * ```ts
+ * const c = yield* ws_detach(s, 1000, null, 0, now() + 1000);
+ * yield* tcp_close(c, now() + 1000);
+ * ```
+ */
+export function* ws_detach(
+  s: number,
+  status: number,
+  buf: Uint8Array | string | null,
+  len: number,
+  deadline: number,
+): Op<number> {
+  const fn = "ws_detach";
+  const w = wsOf(s, fn);
+  const bytes = closeArgs(fn, status, buf, len);
+  checkDeadline(fn, deadline);
+  if (w.sending || w.receiving) throw dillError("EBUSY", fn, "s", "a coroutine is sending or receiving on this socket");
+  handleRelease(s, fn);
+  try {
+    if (canBlock(fn) === null) {
+      // A coroutine that ignores its cancellation is being stopped: nothing is handed back.
+      w.close();
+      return yield* suspended();
+    }
+    if (!w.outdone) yield* w.sendClose(status, bytes, len, deadline, fn);
+    while (!w.indone) {
+      if (w.inerr) throw dillError("ECONNRESET", fn, "s", "an earlier receive failed: the stream is lost");
+      try {
+        yield* w.recvMsg(null, null, deadline, fn);
+      } catch (e) {
+        if (w.indone) break;
+        // The end of the stream ends the draining too, as in libdill.
+        if ((e as { code?: unknown } | null)?.code === "EPIPE") break;
+        throw e;
+      }
+    }
+  } catch (e) {
+    w.close();
+    throw e;
+  }
+  return w.detach();
+}
+
+/**
+ * After the peer's close frame arrived (receives fail with `EPIPE`): its status code and reason.
+ * The reason is copied into `buf` (when not null); libdill's `int *status` is returned beside
+ * the reason's length.
+ *
+ * @param s a WebSocket handle.
+ * @param buf where the reason goes, or `null`.
+ * @param len the room in `buf`.
+ * @returns `[reasonLength, status]`; `status` is 0 when the close frame had none.
+ * @throws `EBADF`, `ENOTSUP`, `EINVAL` (bad `buf` or `len`), `EAGAIN` (no close frame yet),
+ * `EMSGSIZE` (the reason is longer than `len`).
+ *
+ * @example
+ * ```ts
+ * const reason = new Uint8Array(123);
+ * const [n, status] = ws_status(s, reason, reason.length);
+ * ```
+ */
+export function ws_status(s: number, buf: Uint8Array | null, len: number): [number, number] {
+  const fn = "ws_status";
+  checkCount(fn, "len", len);
+  if (buf === null && len > 0) throw dillError("EINVAL", fn, "buf", "buf is null but len is not 0");
+  if (buf !== null) checkBuf(fn, buf, len, true);
+  const w = wsOf(s, fn);
+  if (!w.indone) throw dillError("EAGAIN", fn, "s", "the peer has not closed the connection yet");
+  if (buf !== null) {
+    if (len < w.reasonLen)
+      throw dillError("EMSGSIZE", fn, undefined, `the reason (${w.reasonLen} bytes) does not fit len = ${len}`);
+    buf.set(w.reason.subarray(0, w.reasonLen));
+  }
+  return [w.reasonLen, w.status];
+}
