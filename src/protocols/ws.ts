@@ -232,6 +232,8 @@ export class WsSock implements HandleVfs, MessageSocket, HandshakeIo {
       for (let i = from; i < this.rend; i++) {
         if (rbuf[i] === 10) {
           const end = i > this.rpos && rbuf[i - 1] === 13 ? i - 1 : i;
+          if (i + 1 - this.rpos > WS_MAX_LINE)
+            throw dillError("EMSGSIZE", fn, undefined, `a handshake line is longer than ${WS_MAX_LINE} bytes`);
           const line = Buffer.from(rbuf.buffer, rbuf.byteOffset + this.rpos, end - this.rpos).toString("utf8");
           this.rpos = i + 1;
           return line;
