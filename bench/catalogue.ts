@@ -4,6 +4,7 @@
  */
 import { MSG_WORKLOADS } from "./msg-workloads.js";
 import { TLS_WORKLOADS } from "./tls-workloads.js";
+import { WS_WORKLOADS } from "./ws-workloads.js";
 
 /** The systems compared. `libdill` is C (`bench/c/`), `net` is raw `node:net` callbacks. */
 export type System = "tsdill" | "libdill" | "effection" | "effect" | "async" | "net";
@@ -446,6 +447,7 @@ export const WORKLOADS: readonly Workload[] = [
   ...IPC,
   ...MSG_WORKLOADS,
   ...TLS_WORKLOADS,
+  ...WS_WORKLOADS,
   ...MEMORY,
   ...scaling(),
   ...SERVER,

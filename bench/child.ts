@@ -14,6 +14,7 @@ async function trialsOf(system: string): Promise<Trials> {
         ...(await import("./systems/tsdill-ipc.js")).trials,
         ...(await import("./systems/tsdill-msg.js")).trials,
         ...(await import("./systems/tsdill-tls.js")).trials,
+        ...(await import("./systems/ws.js")).tsdill,
         ...(await import("./systems/server.js")).trials,
       };
     case "effection":
@@ -27,6 +28,7 @@ async function trialsOf(system: string): Promise<Trials> {
         ...(await import("./systems/net.js")).trials,
         ...(await import("./systems/net-msg.js")).trials,
         ...(await import("./systems/net-tls.js")).trials,
+        ...(await import("./systems/ws.js")).net,
       };
     default:
       throw new Error(`no such system: ${system}`);

@@ -463,7 +463,8 @@ export class WsSock implements HandleVfs, MessageSocket, HandshakeIo {
     let type = -1;
     let size = 0;
     for (;;) {
-      yield* this.fill(2, deadline, fn);
+      // The header is usually in the buffer already: no fill (and no generator) then.
+      if (this.rend - this.rpos < 2) yield* this.fill(2, deadline, fn);
       const b0 = rbuf[this.rpos]!;
       const b1 = rbuf[this.rpos + 1]!;
       if (b0 & 0x70)
@@ -480,7 +481,7 @@ export class WsSock implements HandleVfs, MessageSocket, HandshakeIo {
         );
       const len7 = b1 & 0x7f;
       const hl = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (masked ? 4 : 0);
-      yield* this.fill(hl, deadline, fn);
+      if (this.rend - this.rpos < hl) yield* this.fill(hl, deadline, fn);
       let p = this.rpos + 2;
       let plen = len7;
       if (len7 === 126) {
