@@ -4,13 +4,18 @@
  * before the clock starts; in the `ws` package, its client and server in one process the same way.
  */
 import { once } from "node:events";
-import WebSocket, { WebSocketServer } from "ws";
+import { createRequire } from "node:module";
+
 import lib from "../tsdill.js";
 import type { Trials } from "../lib.js";
 import { seconds } from "./sockets.js";
 
 const { bundle, bundle_go, bundle_wait, hclose, ipaddr_local, ipaddr_port, mrecv, msend, run } = lib;
 const { tcp_accept, tcp_connect, tcp_listen, WS_TEXT, ws_attach_client, ws_attach_server } = lib;
+
+// Loaded at run time, not bundled into the measuring process's script: the package is CommonJS
+// and requires Node's modules, which a bundled ES module cannot.
+const { WebSocket, WebSocketServer } = createRequire(import.meta.url)("ws") as typeof import("ws");
 
 const SIZE = 1024;
 
@@ -49,7 +54,9 @@ function tsdillEcho(n: number): Promise<number> {
 async function wsEcho(n: number): Promise<number> {
   const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
   await once(wss, "listening");
-  wss.on("connection", (s) => s.on("message", (data, binary) => s.send(data, { binary })));
+  wss.on("connection", (s: InstanceType<typeof WebSocket>) =>
+    s.on("message", (data: Buffer, binary: boolean) => s.send(data, { binary })),
+  );
   const { port } = wss.address() as { port: number };
   const c = new WebSocket(`ws://127.0.0.1:${port}/`);
   await once(c, "open");
