@@ -942,13 +942,8 @@ export function* ws_recv(s: number, buf: Uint8Array | null, len: number, deadlin
   const w = wsOf(s, fn);
   checkBuf(fn, buf, len, true);
   checkDeadline(fn, deadline);
-  const iol: IoList | null = buf === null ? null : { iol_base: buf, iol_len: len, iol_next: null, iol_rsvd: 0 };
-  if (iol === null && len > 0) {
-    // Dropped, but at most `len` bytes: a skip list of that length.
-    const skip: IoList = { iol_base: null, iol_len: len, iol_next: null, iol_rsvd: 0 };
-    const n = yield* w.recvMsg(skip, skip, deadline, fn);
-    return [n, w.rflags];
-  }
+  // With buf = null, as for mrecv: a message of at most `len` bytes, dropped (a skip element).
+  const iol: IoList = { iol_base: buf, iol_len: len, iol_next: null, iol_rsvd: 0 };
   const n = yield* w.recvMsg(iol, iol, deadline, fn);
   return [n, w.rflags];
 }
