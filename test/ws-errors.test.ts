@@ -4,6 +4,11 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  BSOCK_TYPE,
+  type Bytestream,
+  chmake,
+  chrecv,
+  hmake,
   brecv,
   bsend,
   bundle,
@@ -27,7 +32,11 @@ import {
   ws_attach_server,
   ws_detach,
   ws_done,
+  ws_attach_client_mem,
+  ws_attach_server_mem,
   ws_recv,
+  ws_sendl,
+  WsStorage,
   ws_recvl,
   ws_request_key,
   ws_response_key,
@@ -443,4 +452,75 @@ describe("deadlines and cancellation", () => {
       hclose(b);
     });
   });
+});
+
+/**
+ * A user's bytestream that never moves a byte: each call waits on a channel nobody uses, so it
+ * ends only at its deadline or by cancellation, as a stuck peer's would.
+ */
+function stuckStream(): number {
+  const [a, b] = chmake();
+  const stuck = function* (_f: unknown, _l: unknown, deadline: number) {
+    yield* chrecv(a, deadline);
+  };
+  const bs: Bytestream = { bsendl: stuck, brecvl: stuck };
+  return hmake({
+    query: (t) => (t === BSOCK_TYPE ? bs : undefined),
+    close() {
+      hclose(a);
+      hclose(b);
+    },
+  });
+}
+
+describe("deadlines and cancellation over a bytestream that is stuck", () => {
+  const calls: [string, (d: number) => Op<unknown>][] = [
+    ["ws_attach_client_mem", (d) => ws_attach_client_mem(stuckStream(), WS_TEXT, "/", "h", new WsStorage(), d)],
+    ["ws_attach_server_mem", (d) => ws_attach_server_mem(stuckStream(), WS_TEXT, 256, 256, new WsStorage(), d)],
+    [
+      "ws_done",
+      function* (d) {
+        const s = yield* ws_attach_client(stuckStream(), WS_NOHTTP, null, null, -1);
+        try {
+          yield* ws_done(s, 1000, "bye", 3, d);
+        } finally {
+          hclose(s);
+        }
+      },
+    ],
+    [
+      "ws_sendl",
+      function* (d) {
+        const s = yield* ws_attach_client(stuckStream(), WS_NOHTTP, null, null, -1);
+        const a = { iol_base: new Uint8Array(3), iol_len: 3, iol_next: null, iol_rsvd: 0 };
+        try {
+          yield* ws_sendl(s, WS_TEXT, a, a, d);
+        } finally {
+          hclose(s);
+        }
+      },
+    ],
+    [
+      "ws_detach (sending its close frame)",
+      function* (d) {
+        const s = yield* ws_attach_server(stuckStream(), WS_NOHTTP, 0, 0, -1);
+        yield* ws_detach(s[0], 1000, null, 0, d);
+      },
+    ],
+  ];
+  for (const [name, call] of calls)
+    it(`${name} fails with ETIMEDOUT at its deadline and ECANCELED when cancelled, nothing left open`, async () => {
+      await run(function* () {
+        expect(yield* code(call(now() + 20))).toBe("ETIMEDOUT");
+        const b = bundle();
+        bundle_go(
+          b,
+          (function* () {
+            expect(yield* code(call(-1))).toBe("ECANCELED");
+          })(),
+        );
+        yield* msleep(now() + 5);
+        hclose(b);
+      });
+    });
 });
