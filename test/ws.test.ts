@@ -49,7 +49,14 @@ import {
   WsStorage,
   bsend,
   brecv,
+  tls_attach_client,
+  tls_attach_server,
+  tls_detach,
 } from "../src/index.js";
+import { type Certs, certsPerFile } from "./tls-helpers.js";
+
+let certs: Certs;
+certsPerFile((x) => (certs = x));
 
 const D = () => now() + 10_000;
 const text = (b: Uint8Array, n = b.length) => Buffer.from(b.buffer, b.byteOffset, n).toString("utf8");
@@ -202,6 +209,29 @@ describe("between tsdill peers", () => {
       yield* tcp_close(u2, D());
       yield* joined(cr);
       hclose(ls);
+    });
+  });
+
+  it("runs over TLS over IPC (wss:// without a network), and both detach back to the plain stream", async () => {
+    await run(function* () {
+      const [a, b] = yield* ipc_pair();
+      const cr = spawnIn(
+        (function* () {
+          const t = yield* tls_attach_client(b, D());
+          const s = yield* ws_attach_client(t, WS_TEXT, "/secure", "localhost", D());
+          yield* msend(s, "over TLS", 8, D());
+          const t2 = yield* ws_detach(s, 1000, null, 0, D());
+          hclose(yield* tls_detach(t2, D()));
+        })(),
+      );
+      const t = yield* tls_attach_server(a, certs.cert, certs.key, D());
+      const [s, resource] = yield* ws_attach_server(t, WS_TEXT, 256, 256, D());
+      expect(resource).toBe("/secure");
+      const buf = new Uint8Array(16);
+      expect(text(buf, yield* mrecv(s, buf, 16, D()))).toBe("over TLS");
+      const t2 = yield* ws_detach(s, 1000, null, 0, D());
+      hclose(yield* tls_detach(t2, D()));
+      yield* joined(cr);
     });
   });
 
