@@ -5,6 +5,7 @@
 import { HTTP_WORKLOADS } from "./http-workloads.js";
 import { MSG_WORKLOADS } from "./msg-workloads.js";
 import { TLS_WORKLOADS } from "./tls-workloads.js";
+import { WS_WORKLOADS } from "./ws-workloads.js";
 
 /**
  * The systems compared. `libdill` is C (`bench/c/`), `net` is raw `node:net` callbacks, `floor`
@@ -512,6 +513,7 @@ export const WORKLOADS: readonly Workload[] = [
   ...MSG_WORKLOADS,
   ...TLS_WORKLOADS,
   ...HTTP_WORKLOADS,
+  ...WS_WORKLOADS,
   ...MEMORY,
   ...scaling(),
   ...SERVER,

@@ -15,6 +15,7 @@ async function trialsOf(system: string): Promise<Trials> {
         ...(await import("./systems/tsdill-msg.js")).trials,
         ...(await import("./systems/tsdill-tls.js")).trials,
         ...(await import("./systems/tsdill-http.js")).trials,
+        ...(await import("./systems/ws.js")).tsdill,
         ...(await import("./systems/server.js")).trials,
       };
     case "floor":
@@ -31,6 +32,7 @@ async function trialsOf(system: string): Promise<Trials> {
         ...(await import("./systems/net-msg.js")).trials,
         ...(await import("./systems/net-tls.js")).trials,
         ...(await import("./systems/net-http.js")).trials,
+        ...(await import("./systems/ws.js")).net,
       };
     default:
       throw new Error(`no such system: ${system}`);

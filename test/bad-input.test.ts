@@ -123,6 +123,21 @@ import {
   tls_attach_server_mem,
   tls_detach,
   tls_done,
+  WS_BINARY,
+  WS_NOHTTP,
+  WsStorage,
+  ws_attach_client,
+  ws_attach_client_mem,
+  ws_attach_server,
+  ws_attach_server_mem,
+  ws_detach,
+  ws_done,
+  ws_recv,
+  ws_recvl,
+  ws_response_key,
+  ws_send,
+  ws_sendl,
+  ws_status,
   TlsStorage,
   HttpStorage,
   http_attach,
@@ -1412,7 +1427,193 @@ const TABLE: Record<string, Row[]> = {
   http_detach: [...httpHandles((h) => http_detach(h, -1)), ...badDeadlines((d, c) => http_detach(freshHttp(c), d))],
   tls_done: [...tlsHandles((h) => tls_done(h, -1)), ...badDeadlines((d) => onTls((s) => tls_done(s, d)))],
   tls_detach: [...tlsHandles((h) => tls_detach(h, -1)), ...badDeadlines((d) => onTls((s) => tls_detach(s, d)))],
+  ws_attach_client: [
+    ...tlsAttachHandles((h) => ws_attach_client(h, WS_NOHTTP, null, null, -1)),
+    ...badWsFlags((f) => freshTls((s) => ws_attach_client(s, f, "/", "h", -1))()),
+    ...badWsText("resource", (v) => freshTls((s) => ws_attach_client(s, WS_BINARY, v, "h", -1))()),
+    ...badWsText("host", (v) => freshTls((s) => ws_attach_client(s, WS_BINARY, "/", v, -1))()),
+    ...badDeadlines((d) => freshTls((s) => ws_attach_client(s, WS_NOHTTP, null, null, d))()),
+  ],
+  ws_attach_client_mem: [
+    ...tlsAttachHandles((h) => ws_attach_client_mem(h, WS_NOHTTP, null, null, new WsStorage(), -1)),
+    ...badWsFlags((f) => freshTls((s) => ws_attach_client_mem(s, f, "/", "h", new WsStorage(), -1))()),
+    ...badWsText("resource", (v) => freshTls((s) => ws_attach_client_mem(s, 0, v, "h", new WsStorage(), -1))()),
+    ...badWsText("host", (v) => freshTls((s) => ws_attach_client_mem(s, 0, "/", v, new WsStorage(), -1))()),
+    ...badMems(WsStorage, null, (m) => freshTls((s) => ws_attach_client_mem(s, WS_NOHTTP, null, null, m, -1))()),
+    ...badDeadlines((d) => freshTls((s) => ws_attach_client_mem(s, WS_NOHTTP, null, null, new WsStorage(), d))()),
+  ],
+  ws_attach_server: [
+    ...tlsAttachHandles((h) => ws_attach_server(h, WS_NOHTTP, 0, 0, -1)),
+    ...badWsFlags((f) => freshTls((s) => ws_attach_server(s, f, 256, 256, -1))()),
+    ...badCounts("resourcelen", (n) => freshTls((s) => ws_attach_server(s, WS_BINARY, n, 256, -1))()),
+    ...badCounts("hostlen", (n) => freshTls((s) => ws_attach_server(s, WS_BINARY, 256, n, -1))()),
+    ...badDeadlines((d) => freshTls((s) => ws_attach_server(s, WS_NOHTTP, 0, 0, d))()),
+  ],
+  ws_attach_server_mem: [
+    ...tlsAttachHandles((h) => ws_attach_server_mem(h, WS_NOHTTP, 0, 0, new WsStorage(), -1)),
+    ...badWsFlags((f) => freshTls((s) => ws_attach_server_mem(s, f, 256, 256, new WsStorage(), -1))()),
+    ...badCounts("resourcelen", (n) =>
+      freshTls((s) => ws_attach_server_mem(s, WS_BINARY, n, 256, new WsStorage(), -1))(),
+    ),
+    ...badCounts("hostlen", (n) => freshTls((s) => ws_attach_server_mem(s, WS_BINARY, 256, n, new WsStorage(), -1))()),
+    ...badMems(WsStorage, null, (m) => freshTls((s) => ws_attach_server_mem(s, WS_NOHTTP, 0, 0, m, -1))()),
+    ...badDeadlines((d) => freshTls((s) => ws_attach_server_mem(s, WS_NOHTTP, 0, 0, new WsStorage(), d))()),
+  ],
+  ws_send: [
+    ...tlsHandles((h) => ws_send(h, WS_BINARY, buf4(), 4, -1)),
+    ...badWsTypes((f) => onWs((s) => ws_send(s, f, buf4(), 4, -1))),
+    ...[null, 5, [0, 0, 0, 0], new ArrayBuffer(4)].map((b) => ({
+      what: `buf = ${Array.isArray(b) ? "an array" : String(b)}`,
+      call: onWs((s) => ws_send(s, WS_BINARY, b as never, 4, -1)),
+      code: "EINVAL" as const,
+      arg: "buf",
+    })),
+    ...badCounts("len", (n, c) => onWs((s) => ws_send(s, WS_BINARY, buf4(), n, -1))(c)),
+    { what: "len beyond the buffer", call: onWs((s) => ws_send(s, 0, buf4(), 5, -1)), code: "EINVAL", arg: "len" },
+    ...badDeadlines((d, c) => onWs((s) => ws_send(s, WS_BINARY, buf4(), 4, d))(c)),
+  ],
+  ws_sendl: [
+    ...tlsHandles((h) => {
+      const a = el(buf4(), 4);
+      return ws_sendl(h, WS_BINARY, a, a, -1);
+    }),
+    ...badWsTypes((f) =>
+      onWs((s) => {
+        const a = el(buf4(), 4);
+        return ws_sendl(s, f, a, a, -1);
+      }),
+    ),
+    ...badLists(false, (first, last, c) => onWs((s) => ws_sendl(s, WS_BINARY, first, last, -1))(c)),
+    ...badDeadlines((d, c) =>
+      onWs((s) => {
+        const a = el(buf4(), 4);
+        return ws_sendl(s, WS_BINARY, a, a, d);
+      })(c),
+    ),
+  ],
+  ws_recv: [
+    ...tlsHandles((h) => ws_recv(h, buf4(), 4, 0)),
+    ...["abcd", 5, [0, 0, 0, 0], new ArrayBuffer(4)].map((b) => ({
+      what: `buf = ${Array.isArray(b) ? "an array" : String(b)}`,
+      call: onWs((s) => ws_recv(s, b as never, 4, 0)),
+      code: "EINVAL" as const,
+      arg: "buf",
+    })),
+    ...badCounts("len", (n, c) => onWs((s) => ws_recv(s, buf4(), n, 0))(c)),
+    { what: "len beyond the buffer", call: onWs((s) => ws_recv(s, buf4(), 5, 0)), code: "EINVAL", arg: "len" },
+    ...badDeadlines((d, c) => onWs((s) => ws_recv(s, buf4(), 4, d))(c)),
+  ],
+  ws_recvl: [
+    ...tlsHandles((h) => ws_recvl(h, null, null, 0)),
+    ...badLists(true, (first, last, c) => onWs((s) => ws_recvl(s, first, last, 0))(c)),
+    ...badDeadlines((d, c) => onWs((s) => ws_recvl(s, null, null, d))(c)),
+  ],
+  ws_done: [
+    ...tlsHandles((h) => ws_done(h, 1000, null, 0, -1)),
+    ...badClose((st, b, n) => onWs((s) => ws_done(s, st, b, n, -1))),
+    ...badDeadlines((d, c) => onWs((s) => ws_done(s, 1000, null, 0, d))(c)),
+  ],
+  ws_detach: [
+    ...tlsHandles((h) => ws_detach(h, 1000, null, 0, -1)),
+    ...badClose((st, b, n) => onWs((s) => ws_detach(s, st, b, n, -1))),
+    ...badDeadlines((d, c) => onWs((s) => ws_detach(s, 1000, null, 0, d))(c)),
+  ],
+  ws_status: [
+    ...tlsHandles((h) => ws_status(h, null, 0)),
+    ...["abcd", 5, [0, 0, 0, 0], new ArrayBuffer(4)].map((b) => ({
+      what: `buf = ${Array.isArray(b) ? "an array" : String(b)}`,
+      call: onWs((s) => ws_status(s, b as never, 4)),
+      code: "EINVAL" as const,
+      arg: "buf",
+    })),
+    { what: "buf null with len 4", call: onWs((s) => ws_status(s, null, 4)), code: "EINVAL", arg: "buf" },
+    ...badCounts("len", (n, c) => onWs((s) => ws_status(s, buf4(), n))(c)),
+    { what: "len beyond the buffer", call: onWs((s) => ws_status(s, buf4(), 5)), code: "EINVAL", arg: "len" },
+  ],
+  ws_response_key: [
+    ...[null, undefined, 5, Buffer.from("x")].map((k) => ({
+      what: `request_key = ${Buffer.isBuffer(k) ? "a Buffer" : String(k)}`,
+      call: () => ws_response_key(k as never),
+      code: "EINVAL" as const,
+      arg: "request_key",
+    })),
+    ...["", "short", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZSE="].map((k) => ({
+      what: `request_key ${JSON.stringify(k)} (not 16 bytes of base64)`,
+      call: () => ws_response_key(k),
+      code: "EPROTO" as const,
+      arg: "request_key",
+    })),
+  ],
 };
+
+/** A row's call on a fresh WebSocket (without HTTP, over a fresh bytestream), closed after the row. */
+function onWs(f: (s: number) => unknown): (c: Ctx) => Op<unknown> {
+  return function* (c) {
+    const [s] = yield* ws_attach_server(fresh(c), WS_NOHTTP, 0, 0, -1);
+    c.extra.push(s);
+    const r = f(s);
+    if (r !== null && typeof r === "object" && !Array.isArray(r) && Symbol.iterator in r)
+      return yield* r as Op<unknown>;
+    return r;
+  };
+}
+
+/** Rows for the flags of a WebSocket attach. */
+function badWsFlags(f: (flags: number) => unknown): Row[] {
+  return [4, -1, 1.5, "0", null, undefined].map((v) => ({
+    what: `flags = ${typeof v === "string" ? `"${v}"` : String(v)}`,
+    call: () => f(v as number),
+    code: "EINVAL" as const,
+    arg: "flags",
+  }));
+}
+
+/** Rows for the message type of ws_send and ws_sendl: WS_NOHTTP and others are no type. */
+function badWsTypes(f: (flags: number) => (c: Ctx) => unknown): Row[] {
+  return [2, 3, -1, 0.5, "1", null].map((v) => ({
+    what: `flags = ${typeof v === "string" ? `"${v}"` : String(v)}`,
+    call: (c: Ctx) => f(v as number)(c),
+    code: "EINVAL" as const,
+    arg: "flags",
+  }));
+}
+
+/** Rows for the resource and host of ws_attach_client: text fit for a request line. */
+function badWsText(arg: string, f: (v: string) => unknown): Row[] {
+  return [null, undefined, 5, "", "/a b", "/x\r\nEvil: 1", "a\0b"].map((v) => ({
+    what: `${arg} = ${JSON.stringify(v) ?? String(v)}`,
+    call: () => f(v as string),
+    code: "EINVAL" as const,
+    arg,
+  }));
+}
+
+/** Rows for the status and reason of ws_done and ws_detach. */
+function badClose(f: (status: number, buf: Uint8Array | string | null, len: number) => (c: Ctx) => unknown): Row[] {
+  const rows: [string, number, unknown, number, string][] = [
+    ["status 1", 1, null, 0, "status"],
+    ["status 999", 999, null, 0, "status"],
+    ["status 5000", 5000, null, 0, "status"],
+    ["status 1000.5", 1000.5, null, 0, "status"],
+    ['status "1000"', "1000" as never, null, 0, "status"],
+    ["status null", null as never, null, 0, "status"],
+    ["a reason without a status", 0, "why", 3, "status"],
+    ["buf = 5", 1000, 5, 1, "buf"],
+    ["buf = {}", 1000, {}, 1, "buf"],
+    ["buf null with len 2", 1000, null, 2, "buf"],
+    ["len beyond buf", 1000, "ab", 3, "len"],
+    ["len 124 (over the 123 a close frame holds)", 1000, "x".repeat(124), 124, "len"],
+  ];
+  return [
+    ...rows.map(([what, st, b, n, arg]) => ({
+      what,
+      call: (c: Ctx) => f(st, b as never, n)(c),
+      code: "EINVAL" as const,
+      arg,
+    })),
+    ...badCounts("len", (n, c) => f(1000, "abcd", n)(c)),
+  ];
+}
 
 /** A fresh bytestream (a user's, over channels) for a row to hand to an attach; closed after the row. */
 function fresh(c: Ctx): number {
@@ -1592,6 +1793,7 @@ const EXEMPT: Record<string, string> = {
   ipc_pair: "takes no arguments",
   dill_tree: "takes no arguments",
   abort_signal: "takes no arguments",
+  ws_request_key: "takes no arguments",
   isDillError: "a predicate: any value is a valid question, the answer is a boolean",
 };
 

@@ -31,6 +31,10 @@ export const TOOLS = {
     debian: "util-linux",
     use: "a process of another user (EACCES on a socket file), a lowered fs.file-max (ENFILE), as root",
   },
+  chromium: {
+    debian: "chromium",
+    use: "a browser that loads a page and talks WebSocket to a tsdill server (run headless)",
+  },
 } as const;
 
 export type Tool = keyof typeof TOOLS;
