@@ -127,6 +127,7 @@ function loopFromImmediate(): void {
 export function flush(): void {
   if (looping) return;
   looping = true;
+  turn = now();
   let budget = BUDGET;
   try {
     while (qsize > 0) {
@@ -145,6 +146,21 @@ export function flush(): void {
   } finally {
     looping = false;
   }
+  if (virtual && qsize === 0 && idleHook !== null) idleHook();
+}
+
+/** The time of the current scheduling turn, read once per turn: when a coroutine parks, roughly. */
+let turn = 0;
+
+/**
+ * Called when the run queue has drained under the virtual clock (the deadlock check); null when
+ * nobody listens. The real clock has no such hook: it is checked when Node's event loop goes idle.
+ */
+let idleHook: (() => void) | null = null;
+
+/** Set the hook called when the run queue drains under the virtual clock (see `idleHook`). */
+export function setIdleHook(hook: (() => void) | null): void {
+  idleHook = hook;
 }
 
 /** Resume `cr` once: run its generator until it parks, yields or finishes. */
@@ -259,6 +275,7 @@ export function scrub(cr: CrBase): void {
   cr.waitObj = null;
   cr.unblock = null;
   cr.site = null;
+  cr.waitSite = null;
   cr.prev = null;
   cr.next = null;
   cr.head = null;
@@ -337,6 +354,8 @@ export function park(cr: CrBase, fn: string, deadline: number, unblock: Unblock 
   cr.waitOp = fn;
   cr.unblock = unblock;
   cr.waitObj = waitObj;
+  cr.since = turn;
+  if (traceLaunch) traceWait(cr);
   if (deadline > 0) {
     cr.deadline = deadline;
     timerAdd(cr);
@@ -737,6 +756,24 @@ export function reportFailure(error: unknown, site: string | null): void {
 export function isOwnCancellation(cr: CrBase, error: unknown): boolean {
   return cr.cancelled && isDillError(error, "ECANCELED");
 }
+
+/** Under `traceLaunch`: the exact time of a park and the user's line that made the blocking call. */
+function traceWait(cr: CrBase): void {
+  cr.since = now();
+  const stack = new Error().stack ?? "";
+  const lines = stack.split("\n");
+  cr.waitSite = null;
+  for (let i = 1; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (!OWN_FRAME.test(l) && !/\(node:|\(<anonymous>\)/.test(l)) {
+      cr.waitSite = l.trim();
+      break;
+    }
+  }
+}
+
+/** A stack frame of tsdill's own code (its sources, or its build). */
+const OWN_FRAME = /[\\/]src[\\/](?:runtime|handles|ipc|tcp|protocols|interop)[\\/]|[\\/]dist[\\/]index\./;
 
 function launchSite(): string {
   const stack = new Error().stack ?? "";

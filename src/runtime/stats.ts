@@ -2,6 +2,7 @@
 import { dillError } from "../handles/errors.js";
 import { checkHandleCapacity, handleCapacity, handleCount, handleKinds, setHandleCapacity } from "../handles/table.js";
 import { checkPoolCapacity, poolCapacity, poolUsed, setPoolCapacity } from "../handles/pool.js";
+import { deadlockDetection, setDeadlockDetection } from "./deadlock.js";
 import { checkClock, clockName, schedCounts, setClock, setSchedOptions, type UncaughtHandler } from "./sched.js";
 
 /** A snapshot of the runtime, from {@link dill_stats}. */
@@ -29,6 +30,8 @@ export interface DillStats {
   uncaught: number;
   /** The clock behind `now()` and every deadline: `"real"`, or `"virtual"` for tests. */
   clock: "real" | "virtual";
+  /** Whether deadlock detection is on (see `dill_configure`). */
+  deadlock: boolean;
 }
 
 /**
@@ -54,6 +57,7 @@ export function dill_stats(): DillStats {
     maxHandles: handleCapacity(),
     uncaught: s.uncaught,
     clock: clockName(),
+    deadlock: deadlockDetection(),
   };
 }
 
@@ -78,10 +82,18 @@ export interface DillOptions {
    * while a deadline is pending.
    */
   clock?: "real" | "virtual";
+  /**
+   * Deadlock detection (default on; it costs nothing until the program goes idle): when no
+   * coroutine can ever run again, every `run()` still waiting cancels its root and rejects with
+   * `EDEADLK`, whose message and `waits` field give each blocked coroutine's call, the handle it
+   * waits on and who holds the other end. Under the virtual clock it is checked when the run queue
+   * drains; under the real clock when Node's event loop has nothing left to do. `false` turns it off.
+   */
+  deadlock?: boolean;
 }
 
 /**
- * Changes the runtime's limits, error reporting and clock. Limits cannot drop below what is in
+ * Changes the runtime's limits, error reporting, clock and deadlock detection. Limits cannot drop below what is in
  * use (`EBUSY`); the clock cannot change while a deadline is pending (`EBUSY`).
  *
  * @throws `EINVAL` for a bad value; `EBUSY` when a limit would fall below current use, or for a
@@ -102,6 +114,9 @@ export function dill_configure(opts: DillOptions): void {
   const t = opts.traceLaunch;
   if (t !== undefined && typeof t !== "boolean")
     throw dillError("EINVAL", "dill_configure", "traceLaunch", "traceLaunch must be a boolean");
+  const d = opts.deadlock;
+  if (d !== undefined && typeof d !== "boolean")
+    throw dillError("EINVAL", "dill_configure", "deadlock", "deadlock must be a boolean");
   // Every setting is checked before any is applied: a refused call changes nothing.
   const { clock, handles, pool } = opts;
   if (clock !== undefined) checkClock(clock, "dill_configure");
@@ -111,4 +126,5 @@ export function dill_configure(opts: DillOptions): void {
   if (handles !== undefined) setHandleCapacity(handles, "dill_configure");
   if (pool !== undefined) setPoolCapacity(pool, "dill_configure");
   setSchedOptions(opts);
+  if (d !== undefined) setDeadlockDetection(d);
 }
