@@ -1311,6 +1311,7 @@ const EXEMPT: Record<string, string> = {
   chmake: "takes no arguments",
   ipc_pair: "takes no arguments",
   dill_tree: "takes no arguments",
+  dill_tree_json: "takes no arguments",
   abort_signal: "takes no arguments",
   isDillError: "a predicate: any value is a valid question, the answer is a boolean",
 };
