@@ -811,6 +811,12 @@ const TABLE: Record<string, Row[]> = {
       code: "EINVAL",
       arg: "traceLaunch",
     },
+    ...(["deadlock", "checkOps"] as const).map((k) => ({
+      what: `${k} = 1`,
+      call: () => dill_configure({ [k]: 1 as never }),
+      code: "EINVAL" as const,
+      arg: k,
+    })),
   ],
   bsend: [
     ...badHandles("s", STREAMS, (h) => bsend(h, "ABCD", 4, -1)),

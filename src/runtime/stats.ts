@@ -1,5 +1,6 @@
 /** What is open, and the runtime's settings: for tests, teachers and leak hunts. */
 import { dillError } from "../handles/errors.js";
+import { checkingOps, setCheckOps } from "../handles/op.js";
 import { checkHandleCapacity, handleCapacity, handleCount, handleKinds, setHandleCapacity } from "../handles/table.js";
 import { checkPoolCapacity, poolCapacity, poolUsed, setPoolCapacity } from "../handles/pool.js";
 import { deadlockDetection, setDeadlockDetection } from "./deadlock.js";
@@ -32,6 +33,8 @@ export interface DillStats {
   clock: "real" | "virtual";
   /** Whether deadlock detection is on (see `dill_configure`). */
   deadlock: boolean;
+  /** Whether the check for blocking calls made without `yield*` is on (see `dill_configure`). */
+  checkOps: boolean;
 }
 
 /**
@@ -58,6 +61,7 @@ export function dill_stats(): DillStats {
     uncaught: s.uncaught,
     clock: clockName(),
     deadlock: deadlockDetection(),
+    checkOps: checkingOps,
   };
 }
 
@@ -90,6 +94,15 @@ export interface DillOptions {
    * drains; under the real clock when Node's event loop has nothing left to do. `false` turns it off.
    */
   deadlock?: boolean;
+  /**
+   * A check for development (default off, or on with the environment variable
+   * `TSDILL_CHECK_OPS=1`): a blocking call made without `yield*` (`chsend(ch, v, -1);` as a
+   * statement does nothing) is reported through `onUncaught` at the coroutine's next scheduling
+   * point, with the line that made it; a bare `yield` of such a call names that line too. It
+   * covers the calls written as small objects (`chsend`, `chrecv`, `choose`, `msleep`,
+   * `dill_yield`, `ipc_recv_some`), and takes a stack trace per call, so it is off by default.
+   */
+  checkOps?: boolean;
 }
 
 /**
@@ -114,6 +127,9 @@ export function dill_configure(opts: DillOptions): void {
   const t = opts.traceLaunch;
   if (t !== undefined && typeof t !== "boolean")
     throw dillError("EINVAL", "dill_configure", "traceLaunch", "traceLaunch must be a boolean");
+  const k = opts.checkOps;
+  if (k !== undefined && typeof k !== "boolean")
+    throw dillError("EINVAL", "dill_configure", "checkOps", "checkOps must be a boolean");
   const d = opts.deadlock;
   if (d !== undefined && typeof d !== "boolean")
     throw dillError("EINVAL", "dill_configure", "deadlock", "deadlock must be a boolean");
@@ -127,4 +143,5 @@ export function dill_configure(opts: DillOptions): void {
   if (pool !== undefined) setPoolCapacity(pool, "dill_configure");
   setSchedOptions(opts);
   if (d !== undefined) setDeadlockDetection(d);
+  if (k !== undefined) setCheckOps(k);
 }
