@@ -129,5 +129,6 @@ function fail(found: Found): void {
     `deadlock: every coroutine is blocked and nothing can wake one\n  ${lines.join("\n  ")}`,
   ) as DillError & { waits: DillWait[] };
   err.waits = found.waits;
+  err.stack = `DillError: ${err.message}`; // where it was found says nothing: the waits do
   for (const cr of [...roots!]) failRoot!(cr, err);
 }
