@@ -15,8 +15,8 @@
  *   woken, whatever it waits for.
  */
 import { DillError } from "../handles/errors.js";
-import { BLOCKED, type CrBase, DONE } from "./cr.js";
-import { clockName, schedCounts, setIdleHook } from "./sched.js";
+import { BLOCKED, type CrBase, DONE, Group } from "./cr.js";
+import { clockName, schedCounts, setIdleHook, SLEEPING } from "./sched.js";
 import { timerCount } from "./timers.js";
 import { type DillWait, describeWait, explainWaits, indexHandles, linkPeers } from "./waits.js";
 
@@ -67,8 +67,13 @@ function onIdle(): void {
   setImmediate(virtualCheck);
 }
 
-/** Only waits another coroutine can end; anything else may be ended from outside. */
-const INNER = new Set(["chsend", "chrecv", "choose", "bundle_wait"]);
+/**
+ * Only waits another coroutine can end: on channels (clauses linked), on a bundle, in a sleep
+ * without a deadline. Anything else may be ended from outside.
+ */
+function inner(cr: CrBase): boolean {
+  return cr.nclauses > 0 || cr.waitObj instanceof Group || (cr.waitObj === SLEEPING && cr.deadline < 0);
+}
 
 function virtualCheck(): void {
   checkQueued = false;
@@ -76,7 +81,7 @@ function virtualCheck(): void {
   if (timerCount() > 0 || schedCounts().ready > 0) return;
   // A root whose run() AbortSignal can still be aborted can be woken from outside.
   for (const cr of roots) if ((cr.owner as { signal?: AbortSignal | null }).signal?.aborted === false) return;
-  const found = analyse((cr) => INNER.has(cr.waitOp) || (cr.waitOp === "msleep" && cr.deadline < 0));
+  const found = analyse(inner);
   if (found !== null) fail(found);
 }
 

@@ -10,6 +10,7 @@ import type { Clause } from "./chan.js";
 import { BLOCKED, type CrBase, DONE, Group, NEW, READY, RUNNING } from "./cr.js";
 import { CoroutineStorage } from "./coroutine.js";
 import { generatorName } from "./crname.js";
+import { SLEEPING } from "./sched.js";
 
 /** The other end of a channel a coroutine waits on, and who holds it. */
 export interface DillWaitPeer {
@@ -22,6 +23,8 @@ export interface DillWaitPeer {
   holder: number;
   /** True when `holder` is blocked on this handle (it is the partner of the wait). */
   blocked: boolean;
+  /** True when the waiting coroutine sends on this channel, false when it receives. */
+  send: boolean;
 }
 
 /** A blocked coroutine's wait: the call it is in, the handles it waits on, since when. */
@@ -91,8 +94,8 @@ export function describeWait(cr: CrBase, h: number, ix: HandleIndex): DillWait |
     deadline: cr.deadline,
     site: cr.waitSite,
   };
-  const call = cr.waitOp;
-  if (call === "chsend" || call === "chrecv" || call === "choose") {
+  // Recognised by their records, not by the call's name: channel clauses, a group, the sleep mark.
+  if (cr.nclauses > 0) {
     w.kind = "channel";
     const cs = cr.clauses as Clause[];
     for (let i = 0; i < cr.nclauses; i++) {
@@ -104,12 +107,17 @@ export function describeWait(cr: CrBase, h: number, ix: HandleIndex): DillWait |
       const ch = handleOf(ix, mine);
       const peer = handleOf(ix, theirs);
       w.on.push(ch);
-      w.peers.push({ handle: peer, holder: peer < 0 ? -1 : (ix.ownerOf.get(peer) ?? 0), blocked: false });
+      w.peers.push({
+        handle: peer,
+        holder: peer < 0 ? -1 : (ix.ownerOf.get(peer) ?? 0),
+        blocked: false,
+        send: cs[i]!.send,
+      });
     }
-  } else if (call === "bundle_wait" && cr.waitObj instanceof Group) {
+  } else if (cr.waitObj instanceof Group) {
     w.kind = "bundle";
     w.on.push(handleOf(ix, cr.waitObj));
-  } else if (call === "msleep") {
+  } else if (cr.waitObj === SLEEPING) {
     w.kind = "timer";
   } else if (cr.waitObj !== null && typeof cr.waitObj === "object") {
     const obj = cr.waitObj as { kind?: unknown };
@@ -207,8 +215,7 @@ export function explainWaits(waits: DillWait[], byId: Map<number, CrBase>): stri
           who = `by ${holder !== undefined ? crWord(p.holder, name) : `cr ${p.holder}`}`;
           if (holder === undefined || holder.state === DONE) who += ", which has finished";
         }
-        const nothing =
-          w.call === "chsend" ? "receive from it" : w.call === "chrecv" ? "send on it or call chdone" : "use it";
+        const nothing = p.send ? "receive from it" : "send on it or call chdone";
         line += `; ${end} is held ${who}, and no coroutine is blocked on it: nothing will ${nothing}`;
       }
     } else if (w.kind === "bundle") {
