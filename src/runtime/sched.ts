@@ -127,7 +127,6 @@ function loopFromImmediate(): void {
 export function flush(): void {
   if (looping) return;
   looping = true;
-  turn = now();
   let budget = BUDGET;
   try {
     while (qsize > 0) {
@@ -148,9 +147,6 @@ export function flush(): void {
   }
   if (virtual && qsize === 0 && idleHook !== null) idleHook();
 }
-
-/** The time of the current scheduling turn, read once per turn: when a coroutine parks, roughly. */
-let turn = 0;
 
 /**
  * Called when the run queue has drained under the virtual clock (the deadlock check); null when
@@ -385,7 +381,6 @@ export function park(cr: CrBase, fn: string, deadline: number, unblock: Unblock 
   cr.waitOp = fn;
   cr.unblock = unblock;
   cr.waitObj = waitObj;
-  cr.since = turn;
   if (traceLaunch) traceWait(cr);
   if (deadline > 0) {
     cr.deadline = deadline;
@@ -788,9 +783,10 @@ export function isOwnCancellation(cr: CrBase, error: unknown): boolean {
   return cr.cancelled && isDillError(error, "ECANCELED");
 }
 
-/** Under `traceLaunch`: the exact time of a park and the user's line that made the blocking call. */
+/** Under `traceLaunch`: the time of a park and the user's line that made the blocking call. */
 function traceWait(cr: CrBase): void {
   cr.since = now();
+  cr.tracedSeq = cr.seq;
   cr.waitSite = userFrame(new Error().stack ?? "")[0];
 }
 

@@ -60,7 +60,10 @@ function stateName(cr: CrBase): "ready" | "running" | "blocked" | "finished" {
 /** `on channel 4`, and under `traceLaunch` how long and from which line: `(for 12 ms, at …)`. */
 function waitText(w: DillWait): string {
   let t = w.on.length > 0 ? ` on ${w.on.map((h) => `${w.kind || "handle"} ${h}`).join(", ")}` : "";
-  if (w.site !== null) t += ` (for ${Math.max(0, Math.round(now() - w.since))} ms, at ${w.site.replace(/^at /, "")})`;
+  if (w.since >= 0) {
+    const at = w.site !== null ? `, at ${w.site.replace(/^at /, "")}` : "";
+    t += ` (for ${Math.max(0, Math.round(now() - w.since))} ms${at})`;
+  }
   return t;
 }
 

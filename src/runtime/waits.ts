@@ -43,7 +43,7 @@ export interface DillWait {
   on: number[];
   /** For each channel in `on`, its other end and who holds it. */
   peers: DillWaitPeer[];
-  /** When it parked, on the `now()` clock (to the scheduling turn; exact under `traceLaunch`). */
+  /** When it parked, on the `now()` clock, under `traceLaunch`; else -1 (nothing is recorded at a park). */
   since: number;
   /** Its deadline, or -1. */
   deadline: number;
@@ -82,6 +82,7 @@ function handleOf(ix: HandleIndex, obj: unknown): number {
 /** The wait of `cr` (its handle `h`, or -1), or null when it is not blocked. */
 export function describeWait(cr: CrBase, h: number, ix: HandleIndex): DillWait | null {
   if (cr.state !== BLOCKED) return null;
+  const traced = cr.tracedSeq === cr.seq; // parked under traceLaunch, and not woken since
   const w: DillWait = {
     cr: cr.id,
     name: generatorName(cr.gen) || "anonymous",
@@ -90,9 +91,9 @@ export function describeWait(cr: CrBase, h: number, ix: HandleIndex): DillWait |
     kind: "",
     on: [],
     peers: [],
-    since: cr.since,
+    since: traced ? cr.since : -1,
     deadline: cr.deadline,
-    site: cr.waitSite,
+    site: traced ? cr.waitSite : null,
   };
   // Recognised by their records, not by the call's name: channel clauses, a group, the sleep mark.
   if (cr.nclauses > 0) {
