@@ -25,7 +25,9 @@ export { await_promise, run, type RunOptions } from "./runtime/promise.js";
 export { abort_signal } from "./runtime/signal.js";
 export { type DillOptions, type DillStats, dill_configure, dill_stats } from "./runtime/stats.js";
 export type { UncaughtHandler } from "./runtime/sched.js";
-export { dill_print_tree, dill_tree } from "./runtime/tree.js";
+export { type DillTreeNode, dill_print_tree, dill_tree, dill_tree_json } from "./runtime/tree.js";
+export type { DillDeadlock } from "./runtime/deadlock.js";
+export type { DillWait, DillWaitPeer } from "./runtime/waits.js";
 
 // libdill's prefixed names (what its header exposes with DILL_DISABLE_RAW_NAMES).
 export {

@@ -853,6 +853,12 @@ const TABLE: Record<string, Row[]> = {
       code: "EINVAL",
       arg: "traceLaunch",
     },
+    ...(["deadlock", "checkOps"] as const).map((k) => ({
+      what: `${k} = 1`,
+      call: () => dill_configure({ [k]: 1 as never }),
+      code: "EINVAL" as const,
+      arg: k,
+    })),
   ],
   bsend: [
     ...badHandles("s", STREAMS, (h) => bsend(h, "ABCD", 4, -1)),
@@ -1792,6 +1798,7 @@ const EXEMPT: Record<string, string> = {
   chmake: "takes no arguments",
   ipc_pair: "takes no arguments",
   dill_tree: "takes no arguments",
+  dill_tree_json: "takes no arguments",
   abort_signal: "takes no arguments",
   ws_request_key: "takes no arguments",
   isDillError: "a predicate: any value is a valid question, the answer is a boolean",
