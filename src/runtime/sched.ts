@@ -18,8 +18,17 @@ import { setOwnerSource } from "../handles/table.js";
 
 export { BLOCK };
 
+/**
+ * The coroutine whose generator is executing, or null outside any coroutine. Not exported as a
+ * mutable binding: the CommonJS build would then mirror every assignment into a property of the
+ * module's exports object, two property stores per scheduling step. Other modules ask {@link running}.
+ */
+let current: CrBase | null = null;
+
 /** The coroutine whose generator is executing, or null outside any coroutine. */
-export let current: CrBase | null = null;
+export function running(): CrBase | null {
+  return current;
+}
 
 /** Number of coroutines made and not yet finished. */
 let live = 0;
