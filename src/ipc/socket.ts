@@ -53,6 +53,14 @@ export const HIGH_WATER = 256 * 1024;
 /** Queued inbound bytes below which a paused socket reads again. */
 export const LOW_WATER = 64 * 1024;
 
+/**
+ * Told of every socket an IPC connection takes over, before any byte is read from it: the
+ * descriptor-passing calls (ipc/fdpass.ts) set it to read the socket themselves.
+ */
+export const ipcSocketHook: { attached: ((c: IpcConn, sock: Socket, connecting: boolean) => void) | null } = {
+  attached: null,
+};
+
 /** Where a connection goes when its handle is closed (its storage: single, or half of a pair). */
 export interface ConnHome {
   connClosed(c: IpcConn): void;
@@ -151,6 +159,7 @@ export class IpcConn implements HandleVfs, Bytestream {
     else if (sock.destroyed)
       this.broken = "ECONNRESET"; // it failed before it was handed over
     else sock.resume();
+    if (ipcSocketHook.attached !== null && this.family === IPC_FAMILY) ipcSocketHook.attached(this, sock, connecting);
   }
 
   /**
