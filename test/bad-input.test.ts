@@ -974,6 +974,7 @@ const TABLE: Record<string, Row[]> = {
   ipc_recv_some: recvSomeRows("s", ipc_recv_some),
   fdin: [...waitFdRows((fd) => fdin(fd, -1)), ...badDeadlines((d, c) => fdin(c.fileFd, d))],
   fdout: [...waitFdRows((fd) => fdout(fd, -1)), ...badDeadlines((d, c) => fdout(c.fileFd, d))],
+  ipc_fd: badHandles("s", ["s"], (h) => api.ipc_fd(h)),
   ipc_sendfd: fdPassRows(true),
   ipc_recvfd: fdPassRows(false),
   tcp_recv_some: recvSomeRows("t", tcp_recv_some),
