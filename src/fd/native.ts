@@ -30,9 +30,21 @@ export const WRITABLE = 2;
 
 declare const __filename: string | undefined;
 
-/** This module's file, under either build (CommonJS has __filename, ES modules import.meta). */
+/**
+ * This module's file, under every build: CommonJS has __filename; elsewhere V8's call sites say
+ * where this function is (import.meta cannot be written here: the CommonJS build would not parse).
+ */
 function here(): string {
-  return typeof __filename === "string" ? __filename : fileURLToPath(import.meta.url);
+  if (typeof __filename === "string") return __filename;
+  const prepare = Error.prepareStackTrace;
+  try {
+    Error.prepareStackTrace = (_e, frames) => frames;
+    const frames = new Error().stack as unknown as NodeJS.CallSite[];
+    const file = frames[0]?.getFileName() ?? "";
+    return file.startsWith("file:") ? fileURLToPath(file) : file;
+  } finally {
+    Error.prepareStackTrace = prepare;
+  }
 }
 
 /** The package's root: the nearest folder above this file whose package.json is tsdill's. */
