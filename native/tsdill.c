@@ -113,6 +113,8 @@ static napi_value init(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value fn, obj, name;
   CHECK(napi_get_cb_info(env, info, &argc, &fn, NULL, NULL));
+  /* One event loop only: the first thread that started polling (worker threads get ENOTSUP). */
+  if (penv != NULL && penv != env) return number(env, -ENOTSUP);
   if (dispatcher != NULL) napi_delete_reference(env, dispatcher);
   CHECK(napi_create_reference(env, fn, 1, &dispatcher));
   penv = env;

@@ -41,7 +41,8 @@ export function nativeCode(rc: number): ErrnoCode {
 
 function nativeFor(fn: string): Native {
   const n = native(fn);
-  if (dispatching === null) startPolling(n);
+  if (dispatching === null && startPolling(n) < 0)
+    throw dillError("ENOTSUP", fn, undefined, "tsdill's native part serves one thread, and another thread started it");
   return n;
 }
 
