@@ -70,6 +70,9 @@ export { ipc_pair, ipc_pair_mem } from "./ipc/pair.js";
 export { ipc_fromfd, ipc_fromfd_mem, ipc_listener_fromfd, ipc_listener_fromfd_mem } from "./ipc/fromfd.js";
 export { ipc_recv_some } from "./ipc/recvsome.js";
 export { ipc_listener_fd } from "./ipc/listenerfd.js";
+export { ipc_recvfd, ipc_sendfd } from "./ipc/fdpass.js";
+export { ipc_fd } from "./ipc/connfd.js";
+export { fdclean, fdin, fdout } from "./fd/poll.js";
 export {
   brecv as dill_brecv,
   brecvl as dill_brecvl,
@@ -83,6 +86,9 @@ export { ipc_close as dill_ipc_close, ipc_done as dill_ipc_done } from "./ipc/cl
 export { ipc_pair as dill_ipc_pair, ipc_pair_mem as dill_ipc_pair_mem } from "./ipc/pair.js";
 export { ipc_recv_some as dill_ipc_recv_some } from "./ipc/recvsome.js";
 export { ipc_listener_fd as dill_ipc_listener_fd } from "./ipc/listenerfd.js";
+export { ipc_recvfd as dill_ipc_recvfd, ipc_sendfd as dill_ipc_sendfd } from "./ipc/fdpass.js";
+export { ipc_fd as dill_ipc_fd } from "./ipc/connfd.js";
+export { fdclean as dill_fdclean, fdin as dill_fdin, fdout as dill_fdout } from "./fd/poll.js";
 export {
   ipc_fromfd as dill_ipc_fromfd,
   ipc_fromfd_mem as dill_ipc_fromfd_mem,

@@ -15,6 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import * as api from "../src/index.js";
+import { nativeOrNull } from "../src/fd/native.js";
 import {
   BundleStorage,
   ChannelStorage,
@@ -91,6 +92,10 @@ import {
   ipc_listener_fromfd,
   ipc_listener_fd,
   ipc_recv_some,
+  ipc_recvfd,
+  ipc_sendfd,
+  fdin,
+  fdout,
   tcp_recv_some,
   dill_print_tree,
   ipc_listener_fromfd_mem,
@@ -345,6 +350,43 @@ function badFds(f: (fd: number, c: Ctx) => unknown): Row[] {
   }));
   rows.push({ what: "fd not open", call: (c) => f(1_000_000, c), code: "EBADF", arg: "fd" });
   rows.push({ what: "fd of a regular file", call: (c) => f(c.fileFd, c), code: "EINVAL", arg: "fd" });
+  return rows;
+}
+
+/** Whether tsdill's native part is here: without it the fd calls fail with ENOTSUP past their first checks. */
+const HAVE_NATIVE = nativeOrNull() !== null;
+
+/** Rows for the descriptor of fdin and fdout: not a descriptor or not open (EBADF), a regular file (ENOTSUP). */
+function waitFdRows(f: (fd: number, c: Ctx) => unknown): Row[] {
+  const rows: Row[] = [-1, 1.5, NaN, "3", null, undefined, 2 ** 53].map((fd) => ({
+    what: `fd = ${typeof fd === "string" ? `"${fd}"` : String(fd)}`,
+    call: (c: Ctx) => f(fd as number, c),
+    code: "EBADF" as const,
+    arg: "fd",
+  }));
+  if (!HAVE_NATIVE) return rows;
+  rows.push({ what: "fd not open", call: (c) => f(1_000_000, c), code: "EBADF", arg: "fd" });
+  rows.push({ what: "fd of a regular file", call: (c) => f(c.fileFd, c), code: "ENOTSUP", arg: "fd" });
+  return rows;
+}
+
+/** Rows of ipc_sendfd's and ipc_recvfd's connection and arguments (without the native part: ENOTSUP). */
+function fdPassRows(send: boolean): Row[] {
+  const call = (h: number, fd: number, d: number) => (send ? ipc_sendfd(h, fd, d) : ipc_recvfd(h, d));
+  if (!HAVE_NATIVE) return [{ what: "no native part", call: (c) => call(c.s, c.fileFd, -1), code: "ENOTSUP" }];
+  const rows = [
+    ...badHandles("s", ["s"], (h, c) => call(h, c.fileFd, -1)),
+    ...badDeadlines((d, c) => call(c.s, c.fileFd, d)),
+  ];
+  if (!send) return rows;
+  for (const fd of [-1, 1.5, NaN, "3", null, undefined, 2 ** 53])
+    rows.push({
+      what: `fd = ${typeof fd === "string" ? `"${fd}"` : String(fd)}`,
+      call: (c) => ipc_sendfd(c.s, fd as number, -1),
+      code: "EINVAL",
+      arg: "fd",
+    });
+  rows.push({ what: "fd not open", call: (c) => ipc_sendfd(c.s, 1_000_000, -1), code: "EBADF", arg: "fd" });
   return rows;
 }
 
@@ -978,6 +1020,11 @@ const TABLE: Record<string, Row[]> = {
   ],
   ipc_listener_fd: badHandles("ls", ["ls"], (h) => ipc_listener_fd(h)),
   ipc_recv_some: recvSomeRows("s", ipc_recv_some),
+  fdin: [...waitFdRows((fd) => fdin(fd, -1)), ...badDeadlines((d, c) => fdin(c.fileFd, d))],
+  fdout: [...waitFdRows((fd) => fdout(fd, -1)), ...badDeadlines((d, c) => fdout(c.fileFd, d))],
+  ipc_fd: badHandles("s", ["s"], (h) => api.ipc_fd(h)),
+  ipc_sendfd: fdPassRows(true),
+  ipc_recvfd: fdPassRows(false),
   tcp_recv_some: recvSomeRows("t", tcp_recv_some),
   dill_print_tree: [null, 5, "stdout", {}].map((o) => ({
     what: `out = ${JSON.stringify(o)}`,
@@ -1801,6 +1848,7 @@ const EXEMPT: Record<string, string> = {
   dill_tree_json: "takes no arguments",
   abort_signal: "takes no arguments",
   ws_request_key: "takes no arguments",
+  fdclean: "never fails, as libdill's: a descriptor tsdill knows nothing of is left alone",
   isDillError: "a predicate: any value is a valid question, the answer is a boolean",
 };
 

@@ -8,6 +8,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { nativeOrNull } from "../src/fd/native.js";
+import { when } from "./prerequisites.js";
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, "..");
@@ -68,6 +70,22 @@ describe("the examples", () => {
       "",
     ]);
   });
+
+  when(nativeOrNull() !== null, "tsdill's native part is not built (npm rebuild builds it)").it(
+    "runs the hand-off example: the parent passes each connection to a worker in turn with ipc_sendfd",
+    async () => {
+      const { stdout, stderr } = await example("handoff.ts");
+      expect(stderr).toBe("");
+      expect(stdout).toBe(
+        [
+          "12 requests answered: 6 by worker 1, 6 by worker 2",
+          "workers exited with codes 0, 0",
+          "left open: 0 coroutines, 0 handles",
+          "",
+        ].join("\n"),
+      );
+    },
+  );
 
   it("runs the README's program with the output the README shows", async () => {
     const { stdout } = await example("readme.ts");

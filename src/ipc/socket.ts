@@ -10,4 +10,4 @@ export { StreamConn as IpcConn } from "../stream/conn.js";
 export const IPC_TYPE: unique symbol = Symbol("ipc");
 
 /** The IPC family: Unix-domain stream sockets. */
-export const IPC_FAMILY: StreamFamily = { type: IPC_TYPE, kind: "ipc", prefix: "ipc", noDelay: false };
+export const IPC_FAMILY: StreamFamily = { type: IPC_TYPE, kind: "ipc", prefix: "ipc", noDelay: false, attached: null };

@@ -25,6 +25,11 @@ export interface StreamFamily {
   readonly kind: string;
   readonly prefix: string;
   readonly noDelay: boolean;
+  /**
+   * Told of every socket a connection of this family takes over, before any byte is read from it,
+   * or null. IPC's descriptor passing (ipc/fdpass.ts) sets it to read the socket itself.
+   */
+  attached: ((c: StreamState, sock: Socket, connecting: boolean) => void) | null;
 }
 
 /** Where a connection goes when its handle is closed (its storage: single, or half of a pair). */
@@ -114,6 +119,8 @@ export abstract class StreamState {
     else if (sock.destroyed)
       this.broken = "ECONNRESET"; // it failed before it was handed over
     else sock.resume();
+    const hook = this.family.attached;
+    if (hook !== null) hook(this, sock, connecting);
   }
 
   /** Drop the socket at once: listeners off, destroyed, queue emptied. */

@@ -12,4 +12,4 @@ export const TCP_TYPE: unique symbol = Symbol("tcp");
 export const TCP_LISTENER_TYPE: unique symbol = Symbol("tcp_listener");
 
 /** The TCP family of stream connections. */
-export const TCP_FAMILY: StreamFamily = { type: TCP_TYPE, kind: "tcp", prefix: "tcp", noDelay: true };
+export const TCP_FAMILY: StreamFamily = { type: TCP_TYPE, kind: "tcp", prefix: "tcp", noDelay: true, attached: null };
