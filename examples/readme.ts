@@ -14,7 +14,7 @@ function* ticker() {
 }
 
 await run(function* main() {
-  const [tx, rx] = chmake(); // one channel, two ends
+  const [tx, rx] = chmake<string>(); // one channel, two ends
   const tick = go(ticker()); // a lone coroutine: its handle is its lifetime
   const workers = bundle(); // a group of coroutines
   for (let i = 1; i <= 3; i++) bundle_go(workers, worker(i, tx));

@@ -13,7 +13,7 @@ function* producer(ch: number) {
 }
 
 await run(function* main() {
-  const [a, b] = chmake(); // what is sent on a is received on b, and back
+  const [a, b] = chmake<string>(); // what is sent on a is received on b, and back
   const cr = go(producer(a));
   let count = 0;
   for (;;) {

@@ -35,7 +35,7 @@ expectNoFdLeak();
 describe("MSOCK_TYPE", () => {
   it("lets hmake make a message socket of the user's own that msend and mrecv drive", async () => {
     await run(function* () {
-      const [tx, rx] = chmake();
+      const [tx, rx] = chmake<Buffer>();
       const seen: string[] = [];
       const ms: MessageSocket = {
         *msendl(first, _last, deadline, fn) {
