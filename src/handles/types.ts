@@ -40,7 +40,10 @@ export type Unbranded = number & { readonly [handleBrand]?: never };
  * An end of a channel carrying values of type `T` (from `chmake<T>()`). `chsend` takes a `T`,
  * `chrecv` yields one. A `Chan<string>` is accepted where a `Chan<unknown>` is.
  */
-export type Chan<T> = Branded<{ chan: () => T }>;
+export type Chan<T> = Branded<{
+  /** What the channel carries, as a result type: a `Chan<string>` is also a `Chan<unknown>`. */
+  chan: () => T;
+}>;
 
 /** A bundle of coroutines: what `bundle()` and `go()` return, what `bundle_go` and `bundle_wait` take. */
 export type Bundle = Branded<{ bundle: true }>;
