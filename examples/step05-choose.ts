@@ -1,5 +1,6 @@
 // Step 5: choose(): wait on several channel operations, perform the first that can complete.
 import {
+  type Chan,
   CHRECV,
   CHSEND,
   type ChooseClause,
@@ -15,26 +16,26 @@ import {
   run,
 } from "tsdill";
 
-function* numbers(ch: number) {
+function* numbers(ch: Chan<number>) {
   for (let i = 1; i <= 3; i++) {
     yield* msleep(now() + 10);
     yield* chsend(ch, i, -1);
   }
 }
 
-function* quitter(ch: number) {
+function* quitter(ch: Chan<string>) {
   yield* msleep(now() + 300); // well after the three numbers
   yield* chsend(ch, "stop", -1);
 }
 
-function* listener(ch: number) {
-  const v = yield* chrecv<string>(ch, -1);
+function* listener(ch: Chan<string>) {
+  const v = yield* chrecv(ch, -1);
   console.log(`listener: received "${v}" through a CHSEND clause`);
 }
 
 await run(function* main() {
-  const [data0, data1] = chmake();
-  const [quit0, quit1] = chmake();
+  const [data0, data1] = chmake<number>();
+  const [quit0, quit1] = chmake<string>();
   const crs = [go(numbers(data0)), go(quitter(quit0))];
   const clauses: ChooseClause[] = [
     { op: CHRECV, ch: data1 },
@@ -57,7 +58,7 @@ await run(function* main() {
   }
 
   // A send clause, and the earliest ready clause wins.
-  const [x0, x1] = chmake();
+  const [x0, x1] = chmake<string>();
   const l = go(listener(x1));
   yield* msleep(now() + 10); // let the listener park in chrecv
   const i = yield* choose(

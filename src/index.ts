@@ -5,6 +5,22 @@
 export { DillError, ERRNO, type ErrnoCode, isDillError } from "./handles/errors.js";
 export type { Op } from "./handles/op.js";
 export type { HandleVfs } from "./handles/table.js";
+export type {
+  Branded,
+  Bsock,
+  Bundle,
+  Chan,
+  IpcListener,
+  IpcSocket,
+  Msock,
+  PrefixSocket,
+  SuffixSocket,
+  TcpListener,
+  TcpSocket,
+  TermSocket,
+  TlsSocket,
+  Unbranded,
+} from "./handles/types.js";
 export { Storage } from "./handles/pool.js";
 export { hclose, hmake, hown, hquery } from "./handles/handle.js";
 export { now } from "./runtime/clock.js";

@@ -218,7 +218,7 @@ describe("bundle_go and bundle_go_mem", () => {
       const e = thrown(() => bundle_go(4242, noop()));
       expect(e.code).toBe("EBADF");
       expect(e.message).toContain("bundle_go");
-      const [a, c] = chmake();
+      const [a, c]: number[] = chmake(); // plain numbers: the run-time check is under test
       const e2 = thrown(() => bundle_go(a, noop()));
       expect(e2.code).toBe("ENOTSUP");
       expect(thrown(() => bundle_go_mem(a, noop(), new CoroutineStorage())).code).toBe("ENOTSUP");
@@ -606,7 +606,7 @@ describe("bundle_wait", () => {
       const e = yield* failure(bundle_wait(777, -1));
       expect(e.code).toBe("EBADF");
       expect(e.message).toContain("bundle_wait");
-      const [a, c] = chmake();
+      const [a, c]: number[] = chmake(); // plain numbers: the run-time check is under test
       const e2 = yield* failure(bundle_wait(a, -1));
       expect(e2.code).toBe("ENOTSUP");
       expect(e2.message).toContain("bundle_wait");

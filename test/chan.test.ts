@@ -175,7 +175,7 @@ describe("chsend and chrecv", () => {
 
   it("work in both directions: what is sent on one end is received on the other", async () => {
     await run(function* () {
-      const [a, b] = chmake();
+      const [a, b] = chmake<number>();
       const h = go(
         (function* () {
           const x = yield* chrecv<number>(b, -1);
@@ -224,7 +224,7 @@ describe("chsend and chrecv", () => {
 
   it("serve parked senders and parked receivers in arrival order", async () => {
     await run(function* () {
-      const [a, b] = chmake();
+      const [a, b] = chmake<number>();
       const bs = bundle();
       for (let i = 0; i < 5; i++) {
         bundle_go(

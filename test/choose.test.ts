@@ -315,7 +315,7 @@ describe("choose", () => {
     it("ENOTSUP for a handle that is not a channel (a bundle, a user object)", async () => {
       await run(function* () {
         const [a, b] = chmake();
-        const bn = bundle();
+        const bn: number = bundle(); // a plain number: the run-time check is under test
         const u = hmake({ query: () => undefined, close: () => {} });
         const e = yield* failure(
           choose(

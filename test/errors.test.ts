@@ -128,9 +128,9 @@ describe("errors thrown by the runtime", () => {
 
   it("ENOTSUP names the function and the argument", async () => {
     await run(function* () {
-      const b = bundle();
+      const b: number = bundle(); // plain numbers: the run-time checks are under test
       checkShape(yield* failure(chsend(b, 1, 0)), "ENOTSUP", "chsend", "ch");
-      const [x, y] = chmake();
+      const [x, y]: number[] = chmake();
       checkShape(
         thrown(() => bundle_go(x, msleep(-1) as never)),
         "ENOTSUP",

@@ -277,7 +277,7 @@ describe("go starts the coroutine at once (child-first, as libdill)", () => {
 
   it("passes the coroutine's arguments as in C: go(worker(a, b))", async () => {
     await run(function* () {
-      const [a, b] = chmake();
+      const [a, b] = chmake<number>();
       function* add(ch: number, x: number, y: number) {
         yield* chsend(ch, x + y, -1);
       }
@@ -663,7 +663,7 @@ describe("hclose on a coroutine", () => {
   it("cancels a coroutine that was woken but has not run yet: it gets its result, then its next blocking call fails", async () => {
     await run(function* () {
       const log: string[] = [];
-      const [a, b] = chmake();
+      const [a, b] = chmake<number>();
       const h = go(
         (function* () {
           log.push(`got:${yield* chrecv<number>(a, -1)}`);
@@ -1052,11 +1052,11 @@ describe("libdill scenarios", () => {
       }
       const hs: number[] = [];
       const chans: number[] = [];
-      const [leftmost, first] = chmake();
+      const [leftmost, first] = chmake<number>();
       chans.push(leftmost, first);
       let left = first;
       for (let i = 0; i < N; i++) {
-        const [l, r] = chmake();
+        const [l, r] = chmake<number>();
         chans.push(l, r);
         hs.push(go(whisper(left, l)));
         left = r;

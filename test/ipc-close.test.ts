@@ -53,8 +53,8 @@ describe("ipc_done", () => {
   it("fails with EBADF, ENOTSUP (a listener, a channel), EINVAL (deadline) and ECONNRESET after a failed send", async () => {
     const addr = path.join(dir, "done.ipc");
     await run(function* () {
-      const ls = yield* ipc_listen(addr, 10);
-      const [c, d] = chmake();
+      const ls: number = yield* ipc_listen(addr, 10); // plain numbers: the run-time check is under test
+      const [c, d]: number[] = chmake();
       expect(yield* codeOf(ipc_done(9999, -1))).toBe("EBADF");
       expect(yield* codeOf(ipc_done(ls, -1))).toBe("ENOTSUP");
       expect(yield* codeOf(ipc_done(c, -1))).toBe("ENOTSUP");
@@ -213,7 +213,7 @@ describe("ipc_close", () => {
       const ls = yield* ipc_listen(addr, 10);
       yield* ipc_close(ls, -1);
       expect(fs.existsSync(addr)).toBe(false);
-      const [c, d] = chmake();
+      const [c, d]: number[] = chmake(); // plain numbers: the run-time check is under test
       expect(yield* codeOf(ipc_close(c, -1))).toBe("ENOTSUP");
       expect(yield* codeOf(ipc_close(12345, -1))).toBe("EBADF");
       hclose(c);

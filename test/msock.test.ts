@@ -35,7 +35,7 @@ expectNoFdLeak();
 describe("MSOCK_TYPE", () => {
   it("lets hmake make a message socket of the user's own that msend and mrecv drive", async () => {
     await run(function* () {
-      const [tx, rx] = chmake();
+      const [tx, rx] = chmake<Buffer>();
       const seen: string[] = [];
       const ms: MessageSocket = {
         *msendl(first, _last, deadline, fn) {
@@ -74,13 +74,13 @@ describe("MSOCK_TYPE", () => {
 
   it("is answered by prefix, suffix and term sockets, and not by bytestreams; a message socket is not a bytestream", async () => {
     await run(function* () {
-      const [a, b] = yield* ipc_pair();
+      const [a, b]: number[] = yield* ipc_pair(); // plain numbers: the run-time check is under test
       expect(codeOfCall(() => hquery(a, MSOCK_TYPE))).toBe("ENOTSUP");
       expect(yield* codeOf(msend(a, "x", 1, -1))).toBe("ENOTSUP");
       expect(yield* codeOf(mrecv(a, new Uint8Array(1), 1, 0))).toBe("ENOTSUP");
       const p = prefix_attach(a, 4, 0);
       const t = term_attach(suffix_attach(b, "\n", 1), "", 0);
-      for (const h of [p, t]) {
+      for (const h of [p, t] as number[]) {
         expect(hquery(h, MSOCK_TYPE)).toBeTruthy();
         expect(codeOfCall(() => hquery(h, BSOCK_TYPE))).toBe("ENOTSUP");
         expect(yield* codeOf(bsend(h, "x", 1, -1))).toBe("ENOTSUP");

@@ -287,11 +287,11 @@ describe("prefix's errors, for real", () => {
 
   it("fails with EPROTO over a handle that is no bytestream, and closes it", async () => {
     await run(function* () {
-      const [c0, c1] = chmake();
+      const [c0, c1]: number[] = chmake(); // plain numbers: the run-time check is under test
       expect(codeOfCall(() => prefix_attach(c0, 4, 0))).toBe("EPROTO");
       expect(codeOfCall(() => hclose(c0))).toBe("EBADF");
       const [a, b] = yield* ipc_pair();
-      const m = prefix_attach(a, 4, 0);
+      const m: number = prefix_attach(a, 4, 0);
       expect(codeOfCall(() => prefix_attach(m, 4, 0))).toBe("EPROTO"); // a message socket is no bytestream
       expect(codeOfCall(() => hclose(m))).toBe("EBADF");
       hclose(c1);

@@ -176,7 +176,7 @@ describe("await_promise", () => {
   it("lets other coroutines run while it waits", async () => {
     await run(function* () {
       const d = deferred<number>();
-      const [a, b] = chmake();
+      const [a, b] = chmake<number>();
       const h = go(
         (function* () {
           const v = yield* chrecv<number>(b, -1);

@@ -8,7 +8,7 @@ function* sender(ch: number, n: number) {
 describe("the runtime", () => {
   it("passes values from a launched coroutine over a channel", async () => {
     const sum = await run(function* () {
-      const [a, b] = chmake();
+      const [a, b] = chmake<number>();
       const cr = go(sender(a, 10));
       let s = 0;
       for (let i = 0; i < 10; i++) s += yield* chrecv<number>(b, -1);

@@ -355,7 +355,7 @@ describe("suffix's errors, for real", () => {
   it("fails with EPROTO over a message socket, closing it, and takes s over when it attaches", async () => {
     await run(function* () {
       const [a, b] = yield* ipc_pair();
-      const s = suffix_attach(a, "\n", 1);
+      const s: number = suffix_attach(a, "\n", 1); // plain numbers: the run-time check is under test
       expect(codeOfCall(() => suffix_attach(s, "\n", 1))).toBe("EPROTO");
       expect(dill_stats().handlesByKind).toEqual({ ipc: 1 });
       expect(codeOfCall(() => suffix_attach(b, "", 0))).toBe("EINVAL");

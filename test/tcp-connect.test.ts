@@ -353,11 +353,11 @@ describe("tcp_connect and tcp_accept", () => {
 
   it("tcp_accept fails with EBADF, ENOTSUP (an IPC socket, a channel, a TCP connection) and EINVAL (addr, deadline)", async () => {
     await run(function* () {
-      const [ch0, ch1] = chmake();
-      const [i0, i1] = yield* ipc_pair();
+      const [ch0, ch1]: number[] = chmake(); // plain numbers: the run-time check is under test
+      const [i0, i1]: number[] = yield* ipc_pair();
       const addr = local();
       const ls = yield* tcp_listen(addr, 10);
-      const c = yield* tcp_connect(addr, now() + 5000);
+      const c: number = yield* tcp_connect(addr, now() + 5000);
       expect(yield* codeOf(tcp_accept(12345, null, 0))).toBe("EBADF");
       for (const h of [ch0, i0, c]) expect(yield* codeOf(tcp_accept(h, null, 0))).toBe("ENOTSUP");
       expect((yield* failure(tcp_accept(ls, {} as IpAddr, 0))).message).toContain("'addr'");

@@ -130,7 +130,7 @@ describe("tcp_listener_fd", () => {
       const ls = yield* tcp_listen(addr, 10);
       const fd = tcp_listener_fd(ls);
       expect(fs.fstatSync(fd).isSocket()).toBe(true);
-      const c = yield* tcp_connect(addr, now() + 5000);
+      const c: number = yield* tcp_connect(addr, now() + 5000); // plain numbers: the run-time check is under test
       expect(codeOfCall(() => tcp_listener_fd(c))).toBe("ENOTSUP");
       expect(codeOfCall(() => tcp_listener_fd(12345))).toBe("EBADF");
       hclose(c);

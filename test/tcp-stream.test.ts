@@ -237,7 +237,7 @@ describe("tcp_recv_some", () => {
   it("fails with ETIMEDOUT when nothing arrives (then refuses to receive), and with ENOTSUP on an IPC socket", async () => {
     await run(function* () {
       const [c, s] = yield* tcpPair();
-      const [a, b] = yield* ipc_pair();
+      const [a, b]: number[] = yield* ipc_pair(); // plain numbers: the run-time check is under test
       const buf = new Uint8Array(8);
       expect(yield* codeOf(tcp_recv_some(a, buf, 8, 0))).toBe("ENOTSUP");
       expect(yield* codeOf(tcp_recv_some(s, buf, 8, now() + 20))).toBe("ETIMEDOUT");
@@ -272,9 +272,9 @@ describe("tcp_done", () => {
   it("fails with EBADF, ENOTSUP (a listener, an IPC socket, a channel) and EINVAL (deadline)", async () => {
     await run(function* () {
       const [a, b] = yield* tcpPair();
-      const ls = yield* tcp_listen(ipaddr_local("127.0.0.1", 0, 0), 10);
-      const [i0, i1] = yield* ipc_pair();
-      const [c0, c1] = chmake();
+      const ls: number = yield* tcp_listen(ipaddr_local("127.0.0.1", 0, 0), 10); // plain numbers: the run-time check is under test
+      const [i0, i1]: number[] = yield* ipc_pair();
+      const [c0, c1]: number[] = chmake();
       expect(yield* codeOf(tcp_done(12345, -1))).toBe("EBADF");
       for (const h of [ls, i0, c0]) expect(yield* codeOf(tcp_done(h, -1))).toBe("ENOTSUP");
       expect(yield* codeOf(tcp_done(a, -7))).toBe("EINVAL");
@@ -398,8 +398,8 @@ describe("tcp_close", () => {
       expect(yield* codeOf(tcp_close(ls, -1))).toBe("EBADF");
       const again = yield* tcp_listen(addr, 10); // the port is free again
       hclose(again);
-      const [c, d] = chmake();
-      const [i0, i1] = yield* ipc_pair();
+      const [c, d]: number[] = chmake(); // plain numbers: the run-time check is under test
+      const [i0, i1]: number[] = yield* ipc_pair();
       expect(yield* codeOf(tcp_close(c, -1))).toBe("ENOTSUP");
       expect(yield* codeOf(tcp_close(i0, -1))).toBe("ENOTSUP");
       expect(yield* codeOf(tcp_close(12345, -1))).toBe("EBADF");

@@ -116,7 +116,7 @@ describe("term, as libdill's tests/term.c", () => {
       const [p0, p1] = yield* ipc_pair();
       const cr = spawn(
         (function* () {
-          let s = suffix_attach(p0, "\r\n", 2);
+          let s: number = suffix_attach(p0, "\r\n", 2);
           s = term_attach(s, "STOP", 4);
           yield* msend(s, "ABC", 3, -1);
           expect(yield* recvText(s, -1, 16)).toBe("DEF");
@@ -124,7 +124,7 @@ describe("term, as libdill's tests/term.c", () => {
           hclose(s);
         })(),
       );
-      let s = suffix_attach(p1, "\r\n", 2);
+      let s: number = suffix_attach(p1, "\r\n", 2);
       s = term_attach(s, "STOP", 4);
       expect(yield* recvText(s, -1, 16)).toBe("ABC");
       yield* msend(s, "DEF", 3, -1);
@@ -347,7 +347,7 @@ describe("term's errors, for real", () => {
 
   it("fails with EPROTO over a bytestream, closing it, and with EINVAL for a bad terminal message, closing s", async () => {
     await run(function* () {
-      const [a, b] = yield* ipc_pair();
+      const [a, b]: number[] = yield* ipc_pair(); // plain numbers: the run-time check is under test
       expect(codeOfCall(() => term_attach(a, "STOP", 4))).toBe("EPROTO");
       const m = prefix_attach(b, 4, 0);
       expect(codeOfCall(() => term_attach(m, "x".repeat(33), 33))).toBe("EINVAL");

@@ -123,7 +123,8 @@ describe("attaching TLS to what cannot carry it", () => {
       for (const server of [false, true]) {
         const [ch0, ch1] = chmake();
         const b = bundle();
-        for (const h of [ch0, b]) {
+        for (const h of [ch0, b] as number[]) {
+          // plain numbers: the run-time check is under test
           const e = yield* failure(server ? tls_attach_server(h, c.cert, c.key, D()) : tls_attach_client(h, D()));
           expect(e.code).toBe("EPROTO");
           expect(e.errno).toBe(71);
@@ -137,7 +138,7 @@ describe("attaching TLS to what cannot carry it", () => {
 
   it("fails with EBADF on a handle that is not open", async () => {
     await run(function* () {
-      const [a, b] = yield* ipc_pair();
+      const [a, b]: number[] = yield* ipc_pair(); // plain numbers: the run-time check is under test
       hclose(a);
       expect(yield* codeOf(tls_attach_client(a, D()))).toBe("EBADF");
       expect(yield* codeOf(tls_detach(a, D()))).toBe("EBADF");
@@ -147,7 +148,7 @@ describe("attaching TLS to what cannot carry it", () => {
 
   it("fails with ENOTSUP for tls_done and tls_detach on a socket without TLS, which stays usable", async () => {
     await run(function* () {
-      const [a, b] = yield* ipc_pair();
+      const [a, b]: number[] = yield* ipc_pair(); // plain numbers: the run-time check is under test
       expect(yield* codeOf(tls_done(a, D()))).toBe("ENOTSUP");
       expect(yield* codeOf(tls_detach(a, D()))).toBe("ENOTSUP");
       yield* talks(a, b);

@@ -103,8 +103,8 @@ function* echo(inp: number, out: number) {
 }
 
 function* chanMain(n: number) {
-  const [a0, a1] = chmake();
-  const [b0, b1] = chmake();
+  const [a0, a1] = chmake<number>();
+  const [b0, b1] = chmake<number>();
   const cr = go(echo(a1, b0));
   const trips = n >> 1;
   let v = 0;

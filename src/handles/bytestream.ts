@@ -11,6 +11,7 @@ import { checkCount, checkDeadline } from "./args.js";
 import { dillError } from "./errors.js";
 import { finished, type Op } from "./op.js";
 import { handleQuery } from "./table.js";
+import type { Bsock, Unbranded } from "./types.js";
 
 /** Interface id of a bytestream: what `bsend`, `brecv`, `bsendl` and `brecvl` ask a handle for. */
 export const BSOCK_TYPE: unique symbol = Symbol("bytestream");
@@ -286,7 +287,7 @@ class StreamCall implements Op<void>, Iterator<unknown, void, unknown>, IoList {
  * yield* bsend(s, new Uint8Array([1, 2, 3]), 3, -1);
  * ```
  */
-export function bsend(s: number, buf: Uint8Array | string, len: number, deadline: number): Op<void> {
+export function bsend(s: Bsock | Unbranded, buf: Uint8Array | string, len: number, deadline: number): Op<void> {
   return new StreamCall(SEND, s, buf, len, null, null, deadline);
 }
 
@@ -308,7 +309,7 @@ export function bsend(s: number, buf: Uint8Array | string, len: number, deadline
  * yield* brecv(s, buf, 3, now() + 1000);
  * ```
  */
-export function brecv(s: number, buf: Uint8Array | null, len: number, deadline: number): Op<void> {
+export function brecv(s: Bsock | Unbranded, buf: Uint8Array | null, len: number, deadline: number): Op<void> {
   return new StreamCall(RECV, s, buf, len, null, null, deadline);
 }
 
@@ -330,7 +331,7 @@ export function brecv(s: number, buf: Uint8Array | null, len: number, deadline: 
  * yield* bsendl(s, a, b, -1);
  * ```
  */
-export function bsendl(s: number, first: IoList, last: IoList, deadline: number): Op<void> {
+export function bsendl(s: Bsock | Unbranded, first: IoList, last: IoList, deadline: number): Op<void> {
   return new StreamCall(SENDL, s, null, 0, first, last, deadline);
 }
 
@@ -351,6 +352,6 @@ export function bsendl(s: number, first: IoList, last: IoList, deadline: number)
  * yield* brecvl(s, head, body, now() + 1000);
  * ```
  */
-export function brecvl(s: number, first: IoList, last: IoList, deadline: number): Op<void> {
+export function brecvl(s: Bsock | Unbranded, first: IoList, last: IoList, deadline: number): Op<void> {
   return new StreamCall(RECVL, s, null, 0, first, last, deadline);
 }

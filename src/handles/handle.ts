@@ -59,7 +59,7 @@ export function hquery(h: number, type: symbol): unknown {
  * const mine = hown(h); // h is no longer valid
  * ```
  */
-export function hown(h: number): number {
+export function hown<H extends number>(h: H): H {
   const vfs = handleGet(h, "hown");
   let nh: number;
   try {
@@ -70,7 +70,8 @@ export function hown(h: number): number {
     throw e;
   }
   handleRelease(h, "hown");
-  return nh;
+  // The same kind of object under a new number: the handle keeps its type.
+  return nh as H;
 }
 
 /**

@@ -12,6 +12,7 @@ import { checkBuf, checkList, type IoList } from "./bytestream.js";
 import { dillError } from "./errors.js";
 import { finished, type Op } from "./op.js";
 import { handleQuery } from "./table.js";
+import type { Msock, Unbranded } from "./types.js";
 
 /** Interface id of a message socket: what `msend`, `mrecv`, `msendl` and `mrecvl` ask a handle for. */
 export const MSOCK_TYPE: unique symbol = Symbol("message socket");
@@ -153,7 +154,7 @@ class MsgCall implements Op<unknown>, Iterator<unknown, unknown, unknown>, IoLis
  * yield* msend(s, "hello", 5, now() + 1000);
  * ```
  */
-export function msend(s: number, buf: Uint8Array | string, len: number, deadline: number): Op<void> {
+export function msend(s: Msock | Unbranded, buf: Uint8Array | string, len: number, deadline: number): Op<void> {
   return new MsgCall(SEND, s, buf, len, null, null, deadline) as Op<void>;
 }
 
@@ -178,7 +179,7 @@ export function msend(s: number, buf: Uint8Array | string, len: number, deadline
  * console.log(Buffer.from(buf.subarray(0, n)).toString());
  * ```
  */
-export function mrecv(s: number, buf: Uint8Array | null, len: number, deadline: number): Op<number> {
+export function mrecv(s: Msock | Unbranded, buf: Uint8Array | null, len: number, deadline: number): Op<number> {
   return new MsgCall(RECV, s, buf, len, null, null, deadline) as Op<number>;
 }
 
@@ -200,7 +201,7 @@ export function mrecv(s: number, buf: Uint8Array | null, len: number, deadline: 
  * yield* msendl(s, head, body, -1); // one message: header then payload
  * ```
  */
-export function msendl(s: number, first: IoList, last: IoList, deadline: number): Op<void> {
+export function msendl(s: Msock | Unbranded, first: IoList, last: IoList, deadline: number): Op<void> {
   return new MsgCall(SENDL, s, null, 0, first, last, deadline) as Op<void>;
 }
 
@@ -226,6 +227,6 @@ export function msendl(s: number, first: IoList, last: IoList, deadline: number)
  * const dropped = yield* mrecvl(s, null, null, now() + 1000); // the next message's size
  * ```
  */
-export function mrecvl(s: number, first: IoList | null, last: IoList | null, deadline: number): Op<number> {
+export function mrecvl(s: Msock | Unbranded, first: IoList | null, last: IoList | null, deadline: number): Op<number> {
   return new MsgCall(RECVL, s, null, 0, first, last, deadline) as Op<number>;
 }

@@ -5,6 +5,7 @@ import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
 import { handleQuery } from "../handles/table.js";
+import type { IpcListener as IpcListenerHandle, IpcSocket, Unbranded } from "../handles/types.js";
 import { canBlock, suspended } from "../runtime/sched.js";
 import { IPC_LISTENER_TYPE, type IpcListener } from "./listener.js";
 import { connStorages, IpcStorage } from "./storage.js";
@@ -43,8 +44,8 @@ function* accept(ls: number, mem: IpcStorage | null, deadline: number, fn: strin
  * const s = yield* ipc_accept(ls, now() + 1000);
  * ```
  */
-export function* ipc_accept(ls: number, deadline: number): Op<number> {
-  return yield* accept(ls, null, deadline, "ipc_accept");
+export function* ipc_accept(ls: IpcListenerHandle | Unbranded, deadline: number): Op<IpcSocket> {
+  return (yield* accept(ls, null, deadline, "ipc_accept")) as IpcSocket;
 }
 
 /**
@@ -59,7 +60,7 @@ export function* ipc_accept(ls: number, deadline: number): Op<number> {
  * const s = yield* ipc_accept_mem(ls, mem, -1);
  * ```
  */
-export function* ipc_accept_mem(ls: number, mem: IpcStorage, deadline: number): Op<number> {
+export function* ipc_accept_mem(ls: IpcListenerHandle | Unbranded, mem: IpcStorage, deadline: number): Op<IpcSocket> {
   checkMem("ipc_accept_mem", mem, IpcStorage);
-  return yield* accept(ls, mem, deadline, "ipc_accept_mem");
+  return (yield* accept(ls, mem, deadline, "ipc_accept_mem")) as IpcSocket;
 }

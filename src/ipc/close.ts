@@ -1,5 +1,6 @@
 /** `ipc_done` and `ipc_close`: the orderly ends of a connection. */
 import type { Op } from "../handles/op.js";
+import type { IpcListener, IpcSocket, Unbranded } from "../handles/types.js";
 import { closeOn, doneOn } from "../stream/close.js";
 import { IPC_LISTENER_TYPE } from "./listener.js";
 import { IPC_TYPE } from "./socket.js";
@@ -22,7 +23,7 @@ import { IPC_TYPE } from "./socket.js";
  * yield* brecv(s, reply, reply.length, -1); // and can still answer
  * ```
  */
-export function* ipc_done(s: number, deadline: number): Op<void> {
+export function* ipc_done(s: IpcSocket | Unbranded, deadline: number): Op<void> {
   yield* doneOn(s, deadline, IPC_TYPE, "ipc_done");
 }
 
@@ -47,6 +48,6 @@ export function* ipc_done(s: number, deadline: number): Op<void> {
  * yield* ipc_close(s, now() + 1000);
  * ```
  */
-export function* ipc_close(s: number, deadline: number): Op<void> {
+export function* ipc_close(s: IpcSocket | IpcListener | Unbranded, deadline: number): Op<void> {
   yield* closeOn(s, deadline, IPC_TYPE, IPC_LISTENER_TYPE, "ipc_close", "an IPC socket");
 }

@@ -3,6 +3,7 @@ import { checkDeadline } from "../handles/args.js";
 import { quickError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
+import type { IpcSocket } from "../handles/types.js";
 import { canBlock, expired, suspended } from "../runtime/sched.js";
 import { checkAddress } from "./address.js";
 import { connStorages, IpcStorage } from "./storage.js";
@@ -50,8 +51,8 @@ function* connect(addr: string, mem: IpcStorage | null, deadline: number, fn: st
  * yield* bsend(s, "ABC", 3, -1);
  * ```
  */
-export function* ipc_connect(addr: string, deadline: number): Op<number> {
-  return yield* connect(addr, null, deadline, "ipc_connect");
+export function* ipc_connect(addr: string, deadline: number): Op<IpcSocket> {
+  return (yield* connect(addr, null, deadline, "ipc_connect")) as IpcSocket;
 }
 
 /**
@@ -66,7 +67,7 @@ export function* ipc_connect(addr: string, deadline: number): Op<number> {
  * const s = yield* ipc_connect_mem("/tmp/test.ipc", mem, -1);
  * ```
  */
-export function* ipc_connect_mem(addr: string, mem: IpcStorage, deadline: number): Op<number> {
+export function* ipc_connect_mem(addr: string, mem: IpcStorage, deadline: number): Op<IpcSocket> {
   checkMem("ipc_connect_mem", mem, IpcStorage);
-  return yield* connect(addr, mem, deadline, "ipc_connect_mem");
+  return (yield* connect(addr, mem, deadline, "ipc_connect_mem")) as IpcSocket;
 }

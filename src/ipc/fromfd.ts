@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
+import type { IpcListener, IpcSocket } from "../handles/types.js";
 import { canBlock, suspended } from "../runtime/sched.js";
 import { adoptFd, socketInode } from "../stream/fromfd.js";
 import { startListener } from "../stream/listen.js";
@@ -73,8 +74,8 @@ function fromfd(fd: number, mem: IpcStorage | null, fn: string): number {
  * yield* bsend(s, "hello", 5, -1);
  * ```
  */
-export function ipc_fromfd(fd: number): number {
-  return fromfd(fd, null, "ipc_fromfd");
+export function ipc_fromfd(fd: number): IpcSocket {
+  return fromfd(fd, null, "ipc_fromfd") as IpcSocket;
 }
 
 /**
@@ -88,9 +89,9 @@ export function ipc_fromfd(fd: number): number {
  * const s = ipc_fromfd_mem(3, new IpcStorage());
  * ```
  */
-export function ipc_fromfd_mem(fd: number, mem: IpcStorage): number {
+export function ipc_fromfd_mem(fd: number, mem: IpcStorage): IpcSocket {
   checkMem("ipc_fromfd_mem", mem, IpcStorage);
-  return fromfd(fd, mem, "ipc_fromfd_mem");
+  return fromfd(fd, mem, "ipc_fromfd_mem") as IpcSocket;
 }
 
 function* listenerFromfd(fd: number, mem: IpcListenerStorage | null, fn: string): Op<number> {
@@ -117,8 +118,8 @@ function* listenerFromfd(fd: number, mem: IpcListenerStorage | null, fn: string)
  * const s = yield* ipc_accept(ls, -1);
  * ```
  */
-export function* ipc_listener_fromfd(fd: number): Op<number> {
-  return yield* listenerFromfd(fd, null, "ipc_listener_fromfd");
+export function* ipc_listener_fromfd(fd: number): Op<IpcListener> {
+  return (yield* listenerFromfd(fd, null, "ipc_listener_fromfd")) as IpcListener;
 }
 
 /**
@@ -132,7 +133,7 @@ export function* ipc_listener_fromfd(fd: number): Op<number> {
  * const ls = yield* ipc_listener_fromfd_mem(3, new IpcListenerStorage());
  * ```
  */
-export function* ipc_listener_fromfd_mem(fd: number, mem: IpcListenerStorage): Op<number> {
+export function* ipc_listener_fromfd_mem(fd: number, mem: IpcListenerStorage): Op<IpcListener> {
   checkMem("ipc_listener_fromfd_mem", mem, IpcListenerStorage);
-  return yield* listenerFromfd(fd, mem, "ipc_listener_fromfd_mem");
+  return (yield* listenerFromfd(fd, mem, "ipc_listener_fromfd_mem")) as IpcListener;
 }

@@ -31,6 +31,7 @@ import { checkCount } from "../handles/args.js";
 import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
+import type { IpcListener as IpcListenerHandle } from "../handles/types.js";
 import { canBlock, suspended } from "../runtime/sched.js";
 import { fromNode, nodeCode } from "../stream/errno.js";
 import { type Binding, startListener } from "../stream/listen.js";
@@ -267,8 +268,8 @@ function* listen(
  * const mine = yield* ipc_listen("/tmp/private.ipc", 10, { mode: 0o600 });
  * ```
  */
-export function* ipc_listen(addr: string, backlog: number, opts?: IpcListenOptions): Op<number> {
-  return yield* listen(addr, backlog, null, opts, "ipc_listen");
+export function* ipc_listen(addr: string, backlog: number, opts?: IpcListenOptions): Op<IpcListenerHandle> {
+  return (yield* listen(addr, backlog, null, opts, "ipc_listen")) as IpcListenerHandle;
 }
 
 /**
@@ -291,7 +292,7 @@ export function* ipc_listen_mem(
   backlog: number,
   mem: IpcListenerStorage,
   opts?: IpcListenOptions,
-): Op<number> {
+): Op<IpcListenerHandle> {
   checkMem("ipc_listen_mem", mem, IpcListenerStorage);
-  return yield* listen(addr, backlog, mem, opts, "ipc_listen_mem");
+  return (yield* listen(addr, backlog, mem, opts, "ipc_listen_mem")) as IpcListenerHandle;
 }

@@ -5,6 +5,7 @@
  */
 import { listenerFd } from "../stream/listenerfd.js";
 import { IPC_LISTENER_TYPE } from "./listener.js";
+import type { IpcListener, Unbranded } from "../handles/types.js";
 
 /**
  * Returns the file descriptor of the listening socket behind `ls`. The handle still owns it:
@@ -23,6 +24,6 @@ import { IPC_LISTENER_TYPE } from "./listener.js";
  * // in worker.js: const ls = yield* ipc_listener_fromfd(3);
  * ```
  */
-export function ipc_listener_fd(ls: number): number {
+export function ipc_listener_fd(ls: IpcListener | Unbranded): number {
   return listenerFd(ls, IPC_LISTENER_TYPE, "ipc_listener_fd");
 }

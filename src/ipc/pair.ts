@@ -9,6 +9,7 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { BLOCK, type Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
 import { handleRelease } from "../handles/table.js";
+import type { IpcSocket } from "../handles/types.js";
 import type { CrBase } from "../runtime/cr.js";
 import { canBlock, flush, park, suspended, wake } from "../runtime/sched.js";
 import { fromNode } from "../stream/errno.js";
@@ -121,8 +122,8 @@ function* pair(mem: IpcPairStorage | null, fn: string): Op<[number, number]> {
  * yield* brecv(b, buf, 4, -1);
  * ```
  */
-export function* ipc_pair(): Op<[number, number]> {
-  return yield* pair(null, "ipc_pair");
+export function* ipc_pair(): Op<[IpcSocket, IpcSocket]> {
+  return (yield* pair(null, "ipc_pair")) as [IpcSocket, IpcSocket];
 }
 
 /**
@@ -137,7 +138,7 @@ export function* ipc_pair(): Op<[number, number]> {
  * const [a, b] = yield* ipc_pair_mem(mem);
  * ```
  */
-export function* ipc_pair_mem(mem: IpcPairStorage): Op<[number, number]> {
+export function* ipc_pair_mem(mem: IpcPairStorage): Op<[IpcSocket, IpcSocket]> {
   checkMem("ipc_pair_mem", mem, IpcPairStorage);
-  return yield* pair(mem, "ipc_pair_mem");
+  return (yield* pair(mem, "ipc_pair_mem")) as [IpcSocket, IpcSocket];
 }

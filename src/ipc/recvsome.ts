@@ -4,6 +4,7 @@
  * now, or wait for the first bytes" to buffer efficiently, instead of one `brecv` per byte.
  */
 import type { Op } from "../handles/op.js";
+import type { IpcSocket, Unbranded } from "../handles/types.js";
 import { RecvSome } from "../stream/recvsome.js";
 import { IPC_TYPE } from "./socket.js";
 
@@ -30,6 +31,6 @@ import { IPC_TYPE } from "./socket.js";
  * console.log(`got ${n} bytes`, buf.subarray(0, n));
  * ```
  */
-export function ipc_recv_some(s: number, buf: Uint8Array, len: number, deadline: number): Op<number> {
+export function ipc_recv_some(s: IpcSocket | Unbranded, buf: Uint8Array, len: number, deadline: number): Op<number> {
   return new RecvSome(IPC_TYPE, "ipc_recv_some", s, buf, len, deadline);
 }

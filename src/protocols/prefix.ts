@@ -18,6 +18,7 @@ import { MSOCK_TYPE, type MessageSocket } from "../handles/msock.js";
 import { finished, type Op } from "../handles/op.js";
 import { checkMem, claim, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleQuery, handleRelease } from "../handles/table.js";
+import type { Bsock, PrefixSocket, Unbranded } from "../handles/types.js";
 import {
   attachChecks,
   canReadAhead,
@@ -487,8 +488,12 @@ function attach(s: number, hdrlen: number, flags: number, mem: PrefixStorage | u
  * const conn2 = prefix_detach(s);
  * ```
  */
-export function prefix_attach(s: number, hdrlen: number, flags: number): number {
-  return attach(s, hdrlen, flags, undefined, "prefix_attach");
+export function prefix_attach<U extends Bsock | Unbranded = Unbranded>(
+  s: U,
+  hdrlen: number,
+  flags: number,
+): PrefixSocket<U> {
+  return attach(s, hdrlen, flags, undefined, "prefix_attach") as PrefixSocket<U>;
 }
 
 /**
@@ -508,9 +513,14 @@ export function prefix_attach(s: number, hdrlen: number, flags: number): number 
  * const s = prefix_attach_mem(conn, 4, PREFIX_LITTLE_ENDIAN, mem);
  * ```
  */
-export function prefix_attach_mem(s: number, hdrlen: number, flags: number, mem: PrefixStorage): number {
+export function prefix_attach_mem<U extends Bsock | Unbranded = Unbranded>(
+  s: U,
+  hdrlen: number,
+  flags: number,
+  mem: PrefixStorage,
+): PrefixSocket<U> {
   // An absent storage is the plain call's marker: the _mem call must see one to check.
-  return attach(s, hdrlen, flags, mem ?? (null as never), "prefix_attach_mem");
+  return attach(s, hdrlen, flags, mem ?? (null as never), "prefix_attach_mem") as PrefixSocket<U>;
 }
 
 /**
@@ -530,7 +540,7 @@ export function prefix_attach_mem(s: number, hdrlen: number, flags: number, mem:
  * yield* ipc_close(conn2, now() + 1000);
  * ```
  */
-export function prefix_detach(s: number): number {
+export function prefix_detach<U = number>(s: PrefixSocket<U> | Unbranded): U {
   const fn = "prefix_detach";
   const p = handleQuery(s, PREFIX_TYPE, fn, "s") as PrefixSock;
   if (p.sending || p.receiving) throw dillError("EBUSY", fn, "s", "a coroutine is sending or receiving on this socket");
@@ -545,5 +555,5 @@ export function prefix_detach(s: number): number {
   p.u = -1;
   p.ub = null;
   prefixStorages.release(p.home);
-  return u;
+  return u as U;
 }

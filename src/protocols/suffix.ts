@@ -17,6 +17,7 @@ import { MSOCK_TYPE, type MessageSocket } from "../handles/msock.js";
 import { finished, type Op } from "../handles/op.js";
 import { checkMem, claim, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleQuery, handleRelease } from "../handles/table.js";
+import type { Bsock, SuffixSocket, Unbranded } from "../handles/types.js";
 import { canBlock, suspended } from "../runtime/sched.js";
 import {
   attachChecks,
@@ -403,8 +404,12 @@ function attach(
  * yield* msend(s, "HELLO", 5, -1); // HELLO\r\n on the wire
  * ```
  */
-export function suffix_attach(s: number, suffix: Uint8Array | string, suffixlen: number): number {
-  return attach(s, suffix, suffixlen, undefined, "suffix_attach");
+export function suffix_attach<U extends Bsock | Unbranded = Unbranded>(
+  s: U,
+  suffix: Uint8Array | string,
+  suffixlen: number,
+): SuffixSocket<U> {
+  return attach(s, suffix, suffixlen, undefined, "suffix_attach") as SuffixSocket<U>;
 }
 
 /**
@@ -425,13 +430,13 @@ export function suffix_attach(s: number, suffix: Uint8Array | string, suffixlen:
  * const s = suffix_attach_mem(conn, "\n", 1, mem);
  * ```
  */
-export function suffix_attach_mem(
-  s: number,
+export function suffix_attach_mem<U extends Bsock | Unbranded = Unbranded>(
+  s: U,
   suffix: Uint8Array | string,
   suffixlen: number,
   mem: SuffixStorage,
-): number {
-  return attach(s, suffix, suffixlen, mem ?? (null as never), "suffix_attach_mem");
+): SuffixSocket<U> {
+  return attach(s, suffix, suffixlen, mem ?? (null as never), "suffix_attach_mem") as SuffixSocket<U>;
 }
 
 /**
@@ -454,7 +459,7 @@ export function suffix_attach_mem(
  * yield* ipc_close(conn2, now() + 1000);
  * ```
  */
-export function* suffix_detach(s: number, deadline: number): Op<number> {
+export function* suffix_detach<U = number>(s: SuffixSocket<U> | Unbranded, deadline: number): Op<U> {
   const fn = "suffix_detach";
   const p = handleQuery(s, SUFFIX_TYPE, fn, "s") as SuffixSock;
   checkDeadline(fn, deadline);
@@ -470,7 +475,7 @@ export function* suffix_detach(s: number, deadline: number): Op<number> {
   if (cr === null) {
     // A coroutine that ignores its cancellation is being stopped: nothing is handed back.
     p.close();
-    return yield* suspended();
+    return (yield* suspended()) as U;
   }
   if (p.inerr || p.outerr) {
     p.close();
@@ -483,5 +488,5 @@ export function* suffix_detach(s: number, deadline: number): Op<number> {
   p.u = -1;
   p.ub = null;
   suffixStorages.release(p.home);
-  return u;
+  return u as U;
 }

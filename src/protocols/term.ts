@@ -16,6 +16,7 @@ import { MSOCK_TYPE, type MessageSocket } from "../handles/msock.js";
 import { finished, type Op } from "../handles/op.js";
 import { checkMem, claim, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleQuery, handleRelease } from "../handles/table.js";
+import type { Msock, TermSocket, Unbranded } from "../handles/types.js";
 import { canBlock, suspended } from "../runtime/sched.js";
 import { attachChecks, closeQuietly, LayerOp, ListCursor, publish, takeOver } from "./layer.js";
 
@@ -308,8 +309,12 @@ function attach(
  * const s = term_attach(prefix_attach(conn, 4, 0), "STOP", 4);
  * ```
  */
-export function term_attach(s: number, buf: Uint8Array | string | null, len: number): number {
-  return attach(s, buf, len, undefined, "term_attach");
+export function term_attach<U extends Msock | Unbranded = Unbranded>(
+  s: U,
+  buf: Uint8Array | string | null,
+  len: number,
+): TermSocket<U> {
+  return attach(s, buf, len, undefined, "term_attach") as TermSocket<U>;
 }
 
 /**
@@ -328,8 +333,13 @@ export function term_attach(s: number, buf: Uint8Array | string | null, len: num
  * const s = term_attach_mem(msgsock, "", 0, mem);
  * ```
  */
-export function term_attach_mem(s: number, buf: Uint8Array | string | null, len: number, mem: TermStorage): number {
-  return attach(s, buf, len, mem ?? (null as never), "term_attach_mem");
+export function term_attach_mem<U extends Msock | Unbranded = Unbranded>(
+  s: U,
+  buf: Uint8Array | string | null,
+  len: number,
+  mem: TermStorage,
+): TermSocket<U> {
+  return attach(s, buf, len, mem ?? (null as never), "term_attach_mem") as TermSocket<U>;
 }
 
 function termOf(s: number, deadline: number, fn: string): TermSock {
@@ -365,7 +375,7 @@ function* sendTerm(p: TermSock, deadline: number, fn: string): Op<void> {
  * yield* term_done(s, now() + 1000);
  * ```
  */
-export function* term_done(s: number, deadline: number): Op<void> {
+export function* term_done(s: TermSocket | Unbranded, deadline: number): Op<void> {
   const fn = "term_done";
   const p = termOf(s, deadline, fn);
   if (p.outdone) throw dillError("EPIPE", fn, "s", "the terminal message was already sent");
@@ -394,7 +404,7 @@ const NONE: IoList | null = null;
  * const conn2 = prefix_detach(ms);
  * ```
  */
-export function* term_detach(s: number, deadline: number): Op<number> {
+export function* term_detach<U = number>(s: TermSocket<U> | Unbranded, deadline: number): Op<U> {
   const fn = "term_detach";
   const p = termOf(s, deadline, fn);
   if (p.sending || p.receiving) throw dillError("EBUSY", fn, "s", "a coroutine is sending or receiving on this socket");
@@ -410,7 +420,7 @@ export function* term_detach(s: number, deadline: number): Op<number> {
   if (cr === null) {
     // A coroutine that ignores its cancellation is being stopped: nothing is handed back.
     p.close();
-    return yield* suspended();
+    return (yield* suspended()) as U;
   }
   try {
     while (!p.indone) yield* new TermRecv(p, NONE, NONE, deadline, fn);
@@ -426,7 +436,7 @@ export function* term_detach(s: number, deadline: number): Op<number> {
   p.u = -1;
   p.um = null;
   termStorages.release(p.home);
-  return u;
+  return u as U;
 }
 
 function isEpipe(e: unknown): boolean {

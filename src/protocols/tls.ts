@@ -47,6 +47,7 @@ import { hclose, hown } from "../handles/handle.js";
 import { BLOCK, type Op } from "../handles/op.js";
 import { FreeList, Storage, checkMem, claim } from "../handles/pool.js";
 import { type HandleVfs, handleGet, handleMake, handleQuery, handleRelease } from "../handles/table.js";
+import type { Bsock, TlsSocket, Unbranded } from "../handles/types.js";
 import type { CrBase } from "../runtime/cr.js";
 import { canBlock, expired, flush as runReady, interrupt, park, suspended, wake } from "../runtime/sched.js";
 import { TlsBridge, TlsEngine, type TlsPeer } from "./tlsbridge.js";
@@ -751,8 +752,13 @@ function* attach(
  * yield* bsend(s, "hello", 5, -1);
  * ```
  */
-export function tls_attach_server(s: number, cert: string, pkey: string, deadline: number): Op<number> {
-  return attach("tls_attach_server", s, false, NO_MEM, true, cert, pkey, deadline);
+export function tls_attach_server<U extends Bsock | Unbranded = Unbranded>(
+  s: U,
+  cert: string,
+  pkey: string,
+  deadline: number,
+): Op<TlsSocket<U>> {
+  return attach("tls_attach_server", s, false, NO_MEM, true, cert, pkey, deadline) as Op<TlsSocket<U>>;
 }
 
 /**
@@ -768,14 +774,14 @@ export function tls_attach_server(s: number, cert: string, pkey: string, deadlin
  * const s = yield* tls_attach_server_mem(c, "cert.pem", "key.pem", mem, now() + 5000);
  * ```
  */
-export function tls_attach_server_mem(
-  s: number,
+export function tls_attach_server_mem<U extends Bsock | Unbranded = Unbranded>(
+  s: U,
   cert: string,
   pkey: string,
   mem: TlsStorage,
   deadline: number,
-): Op<number> {
-  return attach("tls_attach_server_mem", s, true, mem, true, cert, pkey, deadline);
+): Op<TlsSocket<U>> {
+  return attach("tls_attach_server_mem", s, true, mem, true, cert, pkey, deadline) as Op<TlsSocket<U>>;
 }
 
 /**
@@ -797,8 +803,8 @@ export function tls_attach_server_mem(
  * yield* bsend(s, "ABC", 3, -1);
  * ```
  */
-export function tls_attach_client(s: number, deadline: number): Op<number> {
-  return attach("tls_attach_client", s, false, NO_MEM, false, "", "", deadline);
+export function tls_attach_client<U extends Bsock | Unbranded = Unbranded>(s: U, deadline: number): Op<TlsSocket<U>> {
+  return attach("tls_attach_client", s, false, NO_MEM, false, "", "", deadline) as Op<TlsSocket<U>>;
 }
 
 /**
@@ -812,8 +818,12 @@ export function tls_attach_client(s: number, deadline: number): Op<number> {
  * const s = yield* tls_attach_client_mem(c, mem, now() + 5000);
  * ```
  */
-export function tls_attach_client_mem(s: number, mem: TlsStorage, deadline: number): Op<number> {
-  return attach("tls_attach_client_mem", s, true, mem, false, "", "", deadline);
+export function tls_attach_client_mem<U extends Bsock | Unbranded = Unbranded>(
+  s: U,
+  mem: TlsStorage,
+  deadline: number,
+): Op<TlsSocket<U>> {
+  return attach("tls_attach_client_mem", s, true, mem, false, "", "", deadline) as Op<TlsSocket<U>>;
 }
 
 /**
@@ -834,7 +844,7 @@ export function tls_attach_client_mem(s: number, mem: TlsStorage, deadline: numb
  * yield* brecv(s, answer, answer.length, now() + 1000);
  * ```
  */
-export function* tls_done(s: number, deadline: number): Op<void> {
+export function* tls_done(s: TlsSocket | Unbranded, deadline: number): Op<void> {
   const fn = "tls_done";
   const sock = handleQuery(s, TLS_TYPE, fn, "s") as TlsSock;
   checkDeadline(fn, deadline);
@@ -865,7 +875,7 @@ export function* tls_done(s: number, deadline: number): Op<void> {
  * yield* bsend(u, "plain again", 11, -1);
  * ```
  */
-export function* tls_detach(s: number, deadline: number): Op<number> {
+export function* tls_detach<U = number>(s: TlsSocket<U> | Unbranded, deadline: number): Op<U> {
   const fn = "tls_detach";
   const sock = handleQuery(s, TLS_TYPE, fn, "s") as TlsSock;
   checkDeadline(fn, deadline);
@@ -882,7 +892,7 @@ export function* tls_detach(s: number, deadline: number): Op<number> {
   if (cr === null) {
     // A coroutine that ignores its cancellation is being stopped: nothing is handed back.
     sock.close();
-    return yield* suspended();
+    return (yield* suspended()) as U;
   }
-  return yield* sock.detach(cr, deadline, fn);
+  return (yield* sock.detach(cr, deadline, fn)) as U;
 }

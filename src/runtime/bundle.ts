@@ -8,6 +8,7 @@ import { quickError } from "../handles/errors.js";
 import { BLOCK, type Op } from "../handles/op.js";
 import { claim, FreeList } from "../handles/pool.js";
 import { type HandleVfs, handleMake, handleQuery } from "../handles/table.js";
+import type { Bundle, Unbranded } from "../handles/types.js";
 import { type CrBase, Group } from "./cr.js";
 import { checkBody, type Coroutine, CoroutineStorage, records } from "./coroutine.js";
 import { BUNDLE_TYPE, closeGroup, join, memberExit } from "./group.js";
@@ -73,8 +74,8 @@ function init(b: BundleStorage, fn: string): number {
  * hclose(b);
  * ```
  */
-export function bundle(): number {
-  return init(bundles.take("bundle"), "bundle");
+export function bundle(): Bundle {
+  return init(bundles.take("bundle"), "bundle") as Bundle;
 }
 
 /**
@@ -89,8 +90,8 @@ export function bundle(): number {
  * const b = bundle_mem(mem);
  * ```
  */
-export function bundle_mem(mem: BundleStorage): number {
-  return init(claim(mem, BundleStorage, "bundle_mem"), "bundle_mem");
+export function bundle_mem(mem: BundleStorage): Bundle {
+  return init(claim(mem, BundleStorage, "bundle_mem"), "bundle_mem") as Bundle;
 }
 
 function launchInto(fn: string, bndl: number, body: Coroutine, cr: CoroutineStorage): void {
@@ -122,7 +123,7 @@ function launchInto(fn: string, bndl: number, body: Coroutine, cr: CoroutineStor
  * bundle_go(cr, worker()); // two workers behind one handle now
  * ```
  */
-export function bundle_go(bndl: number, expr: Coroutine): void {
+export function bundle_go(bndl: Bundle | Unbranded, expr: Coroutine): void {
   const body = checkBody("bundle_go", expr);
   launchInto("bundle_go", bndl, body, records.take("bundle_go"));
 }
@@ -139,7 +140,7 @@ export function bundle_go(bndl: number, expr: Coroutine): void {
  * bundle_go_mem(b, worker(), mem);
  * ```
  */
-export function bundle_go_mem(bndl: number, expr: Coroutine, mem: CoroutineStorage): void {
+export function bundle_go_mem(bndl: Bundle | Unbranded, expr: Coroutine, mem: CoroutineStorage): void {
   const body = checkBody("bundle_go_mem", expr);
   launchInto("bundle_go_mem", bndl, body, claim(mem, CoroutineStorage, "bundle_go_mem"));
 }
@@ -178,7 +179,7 @@ function surface(g: Group): void {
  * hclose(cr);
  * ```
  */
-export function* bundle_wait(bndl: number, deadline: number): Op<void> {
+export function* bundle_wait(bndl: Bundle | Unbranded, deadline: number): Op<void> {
   const cr = canBlock("bundle_wait");
   if (cr === null) return yield* suspended();
   const g = handleQuery(bndl, BUNDLE_TYPE, "bundle_wait", "bndl") as Group;

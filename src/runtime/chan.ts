@@ -12,6 +12,7 @@ import { dillError, quickError } from "../handles/errors.js";
 import { FastOp, finished, type Op, parked } from "../handles/op.js";
 import { claim, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleMake, handleQuery, handleRelease } from "../handles/table.js";
+import type { Chan, Unbranded } from "../handles/types.js";
 import type { CrBase } from "./cr.js";
 import { canBlock, expired, interrupt, park, resume } from "./sched.js";
 
@@ -205,8 +206,8 @@ function make(s: ChannelStorage, fn: string): [number, number] {
  * const v = yield* chrecv(b, -1);
  * ```
  */
-export function chmake(): [number, number] {
-  return make(channels.take("chmake"), "chmake");
+export function chmake<T = unknown>(): [Chan<T>, Chan<T>] {
+  return make(channels.take("chmake"), "chmake") as [Chan<T>, Chan<T>];
 }
 
 /**
@@ -220,8 +221,8 @@ export function chmake(): [number, number] {
  * const [a, b] = chmake_mem(mem);
  * ```
  */
-export function chmake_mem(mem: ChannelStorage): [number, number] {
-  return make(claim(mem, ChannelStorage, "chmake_mem"), "chmake_mem");
+export function chmake_mem<T = unknown>(mem: ChannelStorage): [Chan<T>, Chan<T>] {
+  return make(claim(mem, ChannelStorage, "chmake_mem"), "chmake_mem") as [Chan<T>, Chan<T>];
 }
 
 /**
@@ -238,7 +239,7 @@ export function chmake_mem(mem: ChannelStorage): [number, number] {
  * yield* chsend(ch, { id: 1 }, now() + 1000);
  * ```
  */
-export function chsend(ch: number, val: unknown, deadline: number): Op<void> {
+export function chsend<T>(ch: Chan<T> | Unbranded, val: NoInfer<T>, deadline: number): Op<void> {
   return new ChSend(ch, val, deadline);
 }
 
@@ -291,7 +292,7 @@ class ChSend extends FastOp<void> {
  * const msg = yield* chrecv(ch, -1);
  * ```
  */
-export function chrecv<T = unknown>(ch: number, deadline: number): Op<T> {
+export function chrecv<T = unknown>(ch: Chan<T> | Unbranded, deadline: number): Op<T> {
   return new ChRecv<T>(ch, deadline);
 }
 
@@ -339,7 +340,7 @@ class ChRecv<T> extends FastOp<T> {
  * chdone(ch); // the receiver's chrecv now fails with EPIPE: end of stream
  * ```
  */
-export function chdone(ch: number): void {
+export function chdone(ch: Chan<unknown> | Unbranded): void {
   const hc = half(ch, "chdone").other;
   if (hc.done) throw dillError("EPIPE", "chdone", "ch", "chdone was already called on this channel end");
   hc.done = true;

@@ -2,22 +2,34 @@
 import { checkDeadline } from "../handles/args.js";
 import { DillError, dillError, quickError } from "../handles/errors.js";
 import { FastOp, finished, type Op, parked } from "../handles/op.js";
+import type { Chan, Unbranded } from "../handles/types.js";
 import { clauseOf, deliver, half, type HalfChan, link, take, unlinkAll } from "./chan.js";
 import { canBlock, expired, park } from "./sched.js";
 
 /** Clause operation: send `val` into the channel. */
-export const CHSEND = 1;
+export const CHSEND = 1 as const;
 /** Clause operation: receive from the channel into the clause's `val`. */
-export const CHRECV = 2;
+export const CHRECV = 2 as const;
 
-/** One alternative of a `choose`. A completed `CHRECV` stores the value received in `val`. */
-export interface ChooseClause {
+/**
+ * One alternative of a `choose`, on a channel carrying `T`. A completed `CHRECV` stores the value
+ * received in `val`. Typed `ChooseClause<T>` (or passed inline to `choose`), a clause's channel
+ * and its value are checked against each other, and `val` reads as a `T`.
+ *
+ * @example
+ * ```ts
+ * const [data] = chmake<string>();
+ * const got: ChooseClause<string> = { op: CHRECV, ch: data };
+ * if ((yield* choose([got, { op: CHRECV, ch: quit }], -1)) === 0) console.log(got.val?.length);
+ * ```
+ */
+export interface ChooseClause<T = unknown> {
   /** `CHSEND` or `CHRECV`. */
   op: typeof CHSEND | typeof CHRECV;
   /** The channel end to send on or receive from. */
-  ch: number;
+  ch: Chan<T> | Unbranded;
   /** `CHSEND`: the value to send. `CHRECV`: set to the value received when this clause completes. */
-  val?: unknown;
+  val?: NoInfer<T>;
 }
 
 function clauseError(e: unknown, i: number): unknown {
@@ -44,7 +56,10 @@ function clauseError(e: unknown, i: number): unknown {
  * if (i === 0) console.log("got", cls[0].val);
  * ```
  */
-export function choose(clauses: ChooseClause[], deadline: number): Op<number> {
+export function choose<T extends unknown[]>(
+  clauses: { [K in keyof T]: ChooseClause<T[K]> },
+  deadline: number,
+): Op<number> {
   return new Choose(clauses, deadline);
 }
 

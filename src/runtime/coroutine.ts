@@ -6,6 +6,7 @@
 import { dillError, quickError } from "../handles/errors.js";
 import { claim, FreeList } from "../handles/pool.js";
 import { type HandleVfs, handleMake } from "../handles/table.js";
+import type { Bundle } from "../handles/types.js";
 import { CrBase } from "./cr.js";
 import { BUNDLE_TYPE, closeGroup, failed, leave } from "./group.js";
 import { isOwnCancellation, running, scrub, start } from "./sched.js";
@@ -120,9 +121,9 @@ function begin(fn: string, body: Coroutine, cr: CoroutineStorage): number {
  * hclose(cr);
  * ```
  */
-export function go(expr: Coroutine): number {
+export function go(expr: Coroutine): Bundle {
   const body = checkBody("go", expr);
-  return begin("go", body, records.take("go"));
+  return begin("go", body, records.take("go")) as Bundle;
 }
 
 /**
@@ -139,7 +140,7 @@ export function go(expr: Coroutine): number {
  * hclose(cr); // mem can be used again
  * ```
  */
-export function go_mem(expr: Coroutine, mem: CoroutineStorage): number {
+export function go_mem(expr: Coroutine, mem: CoroutineStorage): Bundle {
   const body = checkBody("go_mem", expr);
-  return begin("go_mem", body, claim(mem, CoroutineStorage, "go_mem"));
+  return begin("go_mem", body, claim(mem, CoroutineStorage, "go_mem")) as Bundle;
 }

@@ -5,6 +5,7 @@ import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
 import { handleQuery } from "../handles/table.js";
+import type { TcpListener, TcpSocket, Unbranded } from "../handles/types.js";
 import type { StreamListener } from "../stream/listener.js";
 import { canBlock, suspended } from "../runtime/sched.js";
 import { TCP_LISTENER_TYPE } from "./family.js";
@@ -62,8 +63,8 @@ function* accept(ls: number, addr: IpAddr | null, mem: TcpStorage | null, deadli
  * console.log(`connection from ${ipaddr_str(from)}:${ipaddr_port(from)}`);
  * ```
  */
-export function* tcp_accept(ls: number, addr: IpAddr | null, deadline: number): Op<number> {
-  return yield* accept(ls, addr, null, deadline, "tcp_accept");
+export function* tcp_accept(ls: TcpListener | Unbranded, addr: IpAddr | null, deadline: number): Op<TcpSocket> {
+  return (yield* accept(ls, addr, null, deadline, "tcp_accept")) as TcpSocket;
 }
 
 /**
@@ -78,7 +79,12 @@ export function* tcp_accept(ls: number, addr: IpAddr | null, deadline: number): 
  * const s = yield* tcp_accept_mem(ls, null, mem, -1);
  * ```
  */
-export function* tcp_accept_mem(ls: number, addr: IpAddr | null, mem: TcpStorage, deadline: number): Op<number> {
+export function* tcp_accept_mem(
+  ls: TcpListener | Unbranded,
+  addr: IpAddr | null,
+  mem: TcpStorage,
+  deadline: number,
+): Op<TcpSocket> {
   checkMem("tcp_accept_mem", mem, TcpStorage);
-  return yield* accept(ls, addr, mem, deadline, "tcp_accept_mem");
+  return (yield* accept(ls, addr, mem, deadline, "tcp_accept_mem")) as TcpSocket;
 }

@@ -1,5 +1,6 @@
 /** `tcp_done` and `tcp_close`: the orderly ends of a TCP connection. */
 import type { Op } from "../handles/op.js";
+import type { TcpListener, TcpSocket, Unbranded } from "../handles/types.js";
 import { closeOn, doneOn } from "../stream/close.js";
 import { TCP_LISTENER_TYPE, TCP_TYPE } from "./family.js";
 
@@ -21,7 +22,7 @@ import { TCP_LISTENER_TYPE, TCP_TYPE } from "./family.js";
  * yield* brecv(s, reply, reply.length, -1); // and can still answer
  * ```
  */
-export function* tcp_done(s: number, deadline: number): Op<void> {
+export function* tcp_done(s: TcpSocket | Unbranded, deadline: number): Op<void> {
   yield* doneOn(s, deadline, TCP_TYPE, "tcp_done");
 }
 
@@ -44,6 +45,6 @@ export function* tcp_done(s: number, deadline: number): Op<void> {
  * yield* tcp_close(s, now() + 1000);
  * ```
  */
-export function* tcp_close(s: number, deadline: number): Op<void> {
+export function* tcp_close(s: TcpSocket | TcpListener | Unbranded, deadline: number): Op<void> {
   yield* closeOn(s, deadline, TCP_TYPE, TCP_LISTENER_TYPE, "tcp_close", "a TCP socket");
 }

@@ -3,6 +3,7 @@ import { checkDeadline } from "../handles/args.js";
 import { quickError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
+import type { TcpSocket } from "../handles/types.js";
 import { canBlock, expired, suspended } from "../runtime/sched.js";
 import { AF_INET6, checkIpAddr, type IpAddr } from "../ipaddr/ipaddr.js";
 import { TcpStorage, tcpConnStorages } from "./storage.js";
@@ -50,8 +51,8 @@ function* connect(addr: IpAddr, mem: TcpStorage | null, deadline: number, fn: st
  * yield* bsend(s, "ABC", 3, -1);
  * ```
  */
-export function* tcp_connect(addr: IpAddr, deadline: number): Op<number> {
-  return yield* connect(addr, null, deadline, "tcp_connect");
+export function* tcp_connect(addr: IpAddr, deadline: number): Op<TcpSocket> {
+  return (yield* connect(addr, null, deadline, "tcp_connect")) as TcpSocket;
 }
 
 /**
@@ -66,7 +67,7 @@ export function* tcp_connect(addr: IpAddr, deadline: number): Op<number> {
  * const s = yield* tcp_connect_mem(addr, mem, -1);
  * ```
  */
-export function* tcp_connect_mem(addr: IpAddr, mem: TcpStorage, deadline: number): Op<number> {
+export function* tcp_connect_mem(addr: IpAddr, mem: TcpStorage, deadline: number): Op<TcpSocket> {
   checkMem("tcp_connect_mem", mem, TcpStorage);
-  return yield* connect(addr, mem, deadline, "tcp_connect_mem");
+  return (yield* connect(addr, mem, deadline, "tcp_connect_mem")) as TcpSocket;
 }

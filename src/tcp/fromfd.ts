@@ -12,6 +12,7 @@ import { readFileSync } from "node:fs";
 import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
+import type { TcpListener, TcpSocket } from "../handles/types.js";
 import { canBlock, suspended } from "../runtime/sched.js";
 import { adoptFd, socketInode } from "../stream/fromfd.js";
 import { startListener } from "../stream/listen.js";
@@ -78,8 +79,8 @@ function fromfd(fd: number, mem: TcpStorage | null, fn: string): number {
  * yield* bsend(s, "hello", 5, -1);
  * ```
  */
-export function tcp_fromfd(fd: number): number {
-  return fromfd(fd, null, "tcp_fromfd");
+export function tcp_fromfd(fd: number): TcpSocket {
+  return fromfd(fd, null, "tcp_fromfd") as TcpSocket;
 }
 
 /**
@@ -93,9 +94,9 @@ export function tcp_fromfd(fd: number): number {
  * const s = tcp_fromfd_mem(3, new TcpStorage());
  * ```
  */
-export function tcp_fromfd_mem(fd: number, mem: TcpStorage): number {
+export function tcp_fromfd_mem(fd: number, mem: TcpStorage): TcpSocket {
   checkMem("tcp_fromfd_mem", mem, TcpStorage);
-  return fromfd(fd, mem, "tcp_fromfd_mem");
+  return fromfd(fd, mem, "tcp_fromfd_mem") as TcpSocket;
 }
 
 function* listenerFromfd(fd: number, mem: TcpListenerStorage | null, fn: string): Op<number> {
@@ -123,8 +124,8 @@ function* listenerFromfd(fd: number, mem: TcpListenerStorage | null, fn: string)
  * const s = yield* tcp_accept(ls, null, -1);
  * ```
  */
-export function* tcp_listener_fromfd(fd: number): Op<number> {
-  return yield* listenerFromfd(fd, null, "tcp_listener_fromfd");
+export function* tcp_listener_fromfd(fd: number): Op<TcpListener> {
+  return (yield* listenerFromfd(fd, null, "tcp_listener_fromfd")) as TcpListener;
 }
 
 /**
@@ -138,7 +139,7 @@ export function* tcp_listener_fromfd(fd: number): Op<number> {
  * const ls = yield* tcp_listener_fromfd_mem(3, new TcpListenerStorage());
  * ```
  */
-export function* tcp_listener_fromfd_mem(fd: number, mem: TcpListenerStorage): Op<number> {
+export function* tcp_listener_fromfd_mem(fd: number, mem: TcpListenerStorage): Op<TcpListener> {
   checkMem("tcp_listener_fromfd_mem", mem, TcpListenerStorage);
-  return yield* listenerFromfd(fd, mem, "tcp_listener_fromfd_mem");
+  return (yield* listenerFromfd(fd, mem, "tcp_listener_fromfd_mem")) as TcpListener;
 }

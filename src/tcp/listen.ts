@@ -4,6 +4,7 @@ import { checkCount } from "../handles/args.js";
 import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
+import type { TcpListener } from "../handles/types.js";
 import { canBlock, suspended } from "../runtime/sched.js";
 import { startListener } from "../stream/listen.js";
 import { checkIpAddr, type IpAddr, ipaddrSet } from "../ipaddr/ipaddr.js";
@@ -46,8 +47,8 @@ function* listen(addr: IpAddr, backlog: number, mem: TcpListenerStorage | null, 
  * console.log(`listening on port ${ipaddr_port(addr)}`);
  * ```
  */
-export function* tcp_listen(addr: IpAddr, backlog: number): Op<number> {
-  return yield* listen(addr, backlog, null, "tcp_listen");
+export function* tcp_listen(addr: IpAddr, backlog: number): Op<TcpListener> {
+  return (yield* listen(addr, backlog, null, "tcp_listen")) as TcpListener;
 }
 
 /**
@@ -65,7 +66,7 @@ export function* tcp_listen(addr: IpAddr, backlog: number): Op<number> {
  * hclose(ls);
  * ```
  */
-export function* tcp_listen_mem(addr: IpAddr, backlog: number, mem: TcpListenerStorage): Op<number> {
+export function* tcp_listen_mem(addr: IpAddr, backlog: number, mem: TcpListenerStorage): Op<TcpListener> {
   checkMem("tcp_listen_mem", mem, TcpListenerStorage);
-  return yield* listen(addr, backlog, mem, "tcp_listen_mem");
+  return (yield* listen(addr, backlog, mem, "tcp_listen_mem")) as TcpListener;
 }

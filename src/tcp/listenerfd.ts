@@ -5,6 +5,7 @@
  */
 import { listenerFd } from "../stream/listenerfd.js";
 import { TCP_LISTENER_TYPE } from "./family.js";
+import type { TcpListener, Unbranded } from "../handles/types.js";
 
 /**
  * Returns the file descriptor of the listening socket behind `ls`. The handle still owns it:
@@ -24,6 +25,6 @@ import { TCP_LISTENER_TYPE } from "./family.js";
  * hclose(ls); // in worker.js: const ls = yield* tcp_listener_fromfd(3);
  * ```
  */
-export function tcp_listener_fd(ls: number): number {
+export function tcp_listener_fd(ls: TcpListener | Unbranded): number {
   return listenerFd(ls, TCP_LISTENER_TYPE, "tcp_listener_fd");
 }

@@ -1,5 +1,6 @@
 /** `tcp_recv_some`: `ipc_recv_some` for TCP connections (the same op over the shared connection class). */
 import type { Op } from "../handles/op.js";
+import type { TcpSocket, Unbranded } from "../handles/types.js";
 import { RecvSome } from "../stream/recvsome.js";
 import { TCP_TYPE } from "./family.js";
 
@@ -26,6 +27,6 @@ import { TCP_TYPE } from "./family.js";
  * console.log(`got ${n} bytes`, buf.subarray(0, n));
  * ```
  */
-export function tcp_recv_some(s: number, buf: Uint8Array, len: number, deadline: number): Op<number> {
+export function tcp_recv_some(s: TcpSocket | Unbranded, buf: Uint8Array, len: number, deadline: number): Op<number> {
   return new RecvSome(TCP_TYPE, "tcp_recv_some", s, buf, len, deadline);
 }

@@ -1,0 +1,216 @@
+/**
+ * Compile-time checks of the handle types, never run: `test/types.test.ts` type-checks this file
+ * and asserts that the lines under each `// @ts-expect-error` fail (with a message naming what
+ * follows the directive) and that no other line does. `npm run typecheck` checks it too.
+ */
+import { expectTypeOf } from "vitest";
+import {
+  type Bsock,
+  type Bundle,
+  brecv,
+  bsend,
+  bundle,
+  bundle_go,
+  bundle_mem,
+  bundle_wait,
+  BundleStorage,
+  type Chan,
+  ChannelStorage,
+  chdone,
+  chmake,
+  chmake_mem,
+  type ChooseClause,
+  choose,
+  CHRECV,
+  chrecv,
+  CHSEND,
+  chsend,
+  CoroutineStorage,
+  go,
+  go_mem,
+  hclose,
+  hown,
+  hquery,
+  type IpAddr,
+  ipc_accept,
+  ipc_close,
+  ipc_connect,
+  ipc_listen,
+  ipc_pair,
+  type IpcListener,
+  type IpcSocket,
+  type Msock,
+  msend,
+  mrecv,
+  prefix_attach,
+  prefix_detach,
+  type PrefixSocket,
+  suffix_attach,
+  suffix_detach,
+  type SuffixSocket,
+  tcp_accept,
+  tcp_close,
+  tcp_connect,
+  tcp_listen,
+  type TcpListener,
+  type TcpSocket,
+  term_attach,
+  term_detach,
+  type TermSocket,
+  tls_attach_client,
+  tls_detach,
+  type TlsSocket,
+} from "../../src/index.js";
+
+function* worker(): Generator<unknown, void, unknown> {}
+
+export function* channels() {
+  const [a, b] = chmake<string>();
+  expectTypeOf(a).toEqualTypeOf<Chan<string>>();
+  expectTypeOf(chmake_mem<number>(new ChannelStorage())).toEqualTypeOf<[Chan<number>, Chan<number>]>();
+  yield* chsend(a, "hi", -1);
+  // @ts-expect-error number
+  yield* chsend(a, 42, -1);
+  const v = yield* chrecv(b, -1);
+  expectTypeOf(v).toEqualTypeOf<string>();
+  // @ts-expect-error string
+  const w: number = yield* chrecv(b, -1);
+  chdone(a);
+  // A plain number is accepted, and chrecv's T is then given explicitly.
+  const n: number = b;
+  yield* chsend(n, 42, -1);
+  expectTypeOf(yield* chrecv<number>(n, -1)).toEqualTypeOf<number>();
+  chdone(n);
+  // A channel of another type, or a handle of another kind, is not.
+  const [c] = chmake<number>();
+  // @ts-expect-error Chan<number>
+  yield* chrecv<string>(c, -1);
+  const bn = bundle();
+  // @ts-expect-error Bundle
+  yield* chsend(bn, 1, -1);
+  // @ts-expect-error Bundle
+  yield* chrecv(bn, -1);
+  // @ts-expect-error IpcSocket
+  chdone(yield* ipc_connect("/tmp/x", -1));
+  // An untyped channel carries unknown.
+  const [u] = chmake();
+  expectTypeOf(yield* chrecv(u, -1)).toEqualTypeOf<unknown>();
+  return w;
+}
+
+export function* clauses() {
+  const [s] = chmake<string>();
+  const [q] = chmake<number>();
+  const got: ChooseClause<string> = { op: CHRECV, ch: s };
+  const i = yield* choose([got, { op: CHSEND, ch: q, val: 1 }], -1);
+  expectTypeOf(i).toEqualTypeOf<number>();
+  expectTypeOf(got.val).toEqualTypeOf<string | undefined>();
+  // @ts-expect-error Chan<number>
+  const bad: ChooseClause<string> = { op: CHRECV, ch: q };
+  // @ts-expect-error string
+  yield* choose([{ op: CHSEND, ch: q, val: "one" }], -1);
+  // @ts-expect-error Bundle
+  yield* choose([{ op: CHRECV, ch: bundle() }], -1);
+  // An untyped list of clauses, and plain numbers, still work.
+  const cls: ChooseClause[] = [
+    { op: CHRECV, ch: s },
+    { op: CHSEND, ch: q, val: 2 },
+  ];
+  yield* choose(cls, -1);
+  const n: number = s;
+  yield* choose([{ op: CHSEND, ch: n, val: { any: "thing" } }], -1);
+  return bad;
+}
+
+export function* bundles() {
+  const cr = go(worker());
+  expectTypeOf(cr).toEqualTypeOf<Bundle>();
+  expectTypeOf(go_mem(worker(), new CoroutineStorage())).toEqualTypeOf<Bundle>();
+  expectTypeOf(bundle_mem(new BundleStorage())).toEqualTypeOf<Bundle>();
+  bundle_go(cr, worker());
+  yield* bundle_wait(cr, -1);
+  const n: number = bundle();
+  bundle_go(n, worker());
+  const [a] = chmake();
+  // @ts-expect-error Chan<unknown>
+  bundle_go(a, worker());
+  // @ts-expect-error Chan<unknown>
+  yield* bundle_wait(a, -1);
+  // Any handle closes, is queried, and keeps its type when moved.
+  hclose(cr);
+  hclose(a);
+  hquery(a, Symbol("x"));
+  expectTypeOf(hown(a)).toEqualTypeOf<Chan<unknown>>();
+  expectTypeOf(hown(n)).toEqualTypeOf<number>();
+}
+
+export function* sockets(addr: IpAddr) {
+  const ls = yield* ipc_listen("/tmp/x", 10);
+  expectTypeOf(ls).toEqualTypeOf<IpcListener>();
+  const s = yield* ipc_accept(ls, -1);
+  expectTypeOf(s).toEqualTypeOf<IpcSocket>();
+  expectTypeOf(yield* ipc_pair()).toEqualTypeOf<[IpcSocket, IpcSocket]>();
+  yield* bsend(s, "x", 1, -1);
+  const t = yield* tcp_connect(addr, -1);
+  expectTypeOf(t).toEqualTypeOf<TcpSocket>();
+  expectTypeOf(yield* tcp_listen(addr, 10)).toEqualTypeOf<TcpListener>();
+  yield* brecv(t, null, 1, -1);
+  // @ts-expect-error IpcListener
+  yield* ipc_accept(s, -1);
+  // @ts-expect-error TcpListener
+  yield* ipc_accept(yield* tcp_listen(addr, 10), -1);
+  // @ts-expect-error IpcSocket
+  yield* tcp_accept(s, null, -1);
+  // @ts-expect-error TcpSocket
+  yield* ipc_close(t, -1);
+  // @ts-expect-error Chan<unknown>
+  yield* bsend(chmake()[0], "x", 1, -1);
+  // @ts-expect-error IpcSocket
+  yield* msend(s, "x", 1, -1);
+  // Listeners close with the family's close call too.
+  yield* ipc_close(ls, -1);
+  yield* tcp_close(yield* tcp_listen(addr, 10), -1);
+  const n: number = s;
+  yield* bsend(n, "x", 1, -1);
+  yield* ipc_close(n, -1);
+}
+
+export function* protocols(addr: IpAddr) {
+  const s = yield* ipc_connect("/tmp/x", -1);
+  const p = prefix_attach(s, 4, 0);
+  expectTypeOf(p).toEqualTypeOf<PrefixSocket<IpcSocket>>();
+  expectTypeOf(p).toMatchTypeOf<Msock>();
+  yield* msend(p, "x", 1, -1);
+  expectTypeOf(yield* mrecv(p, null, 1, -1)).toEqualTypeOf<number>();
+  // @ts-expect-error PrefixSocket<IpcSocket>
+  yield* bsend(p, "x", 1, -1);
+  // @ts-expect-error PrefixSocket<IpcSocket>
+  prefix_attach(p, 4, 0);
+  // @ts-expect-error Bundle
+  prefix_attach(go(worker()), 4, 0);
+  const back = prefix_detach(p);
+  expectTypeOf(back).toEqualTypeOf<IpcSocket>();
+  yield* ipc_close(back, -1);
+  // Protocols stack: TERM over SUFFIX over TLS over TCP, and come off in order.
+  const tls = yield* tls_attach_client(yield* tcp_connect(addr, -1), -1);
+  expectTypeOf(tls).toEqualTypeOf<TlsSocket<TcpSocket>>();
+  expectTypeOf(tls).toMatchTypeOf<Bsock>();
+  const sx = suffix_attach(tls, "\n", 1);
+  expectTypeOf(sx).toEqualTypeOf<SuffixSocket<TlsSocket<TcpSocket>>>();
+  const tm = term_attach(sx, null, 0);
+  expectTypeOf(tm).toEqualTypeOf<TermSocket<SuffixSocket<TlsSocket<TcpSocket>>>>();
+  // @ts-expect-error TlsSocket<TcpSocket>
+  term_attach(tls, null, 0);
+  const sx2 = yield* term_detach(tm, -1);
+  // @ts-expect-error SuffixSocket
+  yield* term_detach(sx2, -1);
+  const tls2 = yield* suffix_detach(sx2, -1);
+  const tcp = yield* tls_detach(tls2, -1);
+  expectTypeOf(tcp).toEqualTypeOf<TcpSocket>();
+  yield* tcp_close(tcp, -1);
+  // Plain numbers in, plain numbers out.
+  const n: number = s;
+  const pn = prefix_attach(n, 4, 0);
+  expectTypeOf(prefix_detach(pn)).toEqualTypeOf<number>();
+  expectTypeOf(yield* term_detach(n, -1)).toEqualTypeOf<number>();
+}
