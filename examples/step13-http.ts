@@ -141,7 +141,7 @@ function* untilClosed(u: number): Op<string> {
 }
 
 function* keepAliveClient(addr: IpAddr, out: string[]) {
-  let u = yield* tcp_connect(addr, -1);
+  let u: number = yield* tcp_connect(addr, -1);
   for (const resource of ["/hello", "/missing"]) {
     const [conn, status, body] = yield* get(u, resource);
     u = conn;

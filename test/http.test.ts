@@ -253,7 +253,7 @@ describe("HTTP over any bytestream", () => {
       const [a, b] = yield* ipc_pair();
       const raw = "GET /1 HTTP/1.1\r\nA: 1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nBODY";
       yield* bsend(a, raw, raw.length, D());
-      let u = b;
+      let u: number = b;
       for (const path of ["/1", "/2"]) {
         const h = http_attach(u);
         expect(yield* http_recvrequest(h, 8, 8, D())).toEqual(["GET", path]);
@@ -303,7 +303,7 @@ describe("real peers", () => {
       const port = ipaddr_port(addr);
       const server = spawn(
         (function* () {
-          let u = yield* tcp_accept(ls, null, D());
+          let u: number = yield* tcp_accept(ls, null, D());
           for (let i = 0; i < 2; i++) {
             const h = http_attach(u);
             const [cmd, res] = yield* http_recvrequest(h, 16, 256, D());
