@@ -202,7 +202,7 @@ describe("ipc_connect", () => {
   });
 
   it("fails with EMFILE when the process is out of file descriptors (child under ulimit -n)", async () => {
-    const r = await runChild(["emfile", dir], { prelude: "ulimit -n 64;" });
+    const r = await runChild(["emfile", dir], { prelude: "ulimit -n 256;" });
     expect(childJson(r).connect).toBe("EMFILE");
   });
 

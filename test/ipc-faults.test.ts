@@ -248,7 +248,7 @@ describe("the process out of file descriptors (a child under ulimit -n)", () => 
     const script = path.join(TEST_DIR, "ipc-child.ts");
     const child = spawn(
       "bash",
-      ["-c", `ulimit -n 64; exec '${process.execPath}' --import tsx '${script}' emfile-accept '${dir}'`],
+      ["-c", `ulimit -n 256; exec '${process.execPath}' --import tsx '${script}' emfile-accept '${dir}'`],
       {
         cwd: ROOT,
         stdio: ["ignore", "pipe", "pipe"],

@@ -224,7 +224,7 @@ describe("ipc_listen", () => {
   });
 
   it("fails with EMFILE when the process is out of file descriptors (child under ulimit -n)", async () => {
-    const r = await runChild(["emfile", dir], { prelude: "ulimit -n 64;" });
+    const r = await runChild(["emfile", dir], { prelude: "ulimit -n 256;" });
     const res = childJson(r);
     expect(res.exhausted).toBe("EMFILE");
     expect(res.listen).toBe("EMFILE");
