@@ -61,6 +61,9 @@ export abstract class StreamState {
   txBase: Uint8Array | null = null;
   txLen = -1;
   txView: Buffer | null = null;
+  /** Small sends copied here and written together at the end of the turn (see send.ts); null when empty. */
+  outBuf: Buffer | null = null;
+  outLen = 0;
   /** Reading is paused: too many bytes queued. */
   paused = false;
   /** The parked receive is an ipc_recv_some: it completes with the first bytes that arrive. */
@@ -129,10 +132,18 @@ export abstract class StreamState {
     this.txLen = -1;
   }
 
-  /** Destroy the socket after taking our listeners off it (a late 'error' is ignored). */
+  /** Write out the small sends copied since the turn began (send.ts). */
+  abstract flushOut(): void;
+
+  /**
+   * Destroy the socket after taking our listeners off it (a late 'error' is ignored). Bytes of
+   * sends that already returned are written first; if the kernel cannot take them all at once,
+   * Node finishes writing them before it destroys the socket, as the kernel would after close().
+   */
   protected drop(): void {
     const sock = this.sock;
     if (sock === null) return;
+    if (this.outLen > 0) this.flushOut();
     this.sock = null;
     sock.removeListener("data", this.onData);
     sock.removeListener("end", this.onEnd);
@@ -140,7 +151,8 @@ export abstract class StreamState {
     sock.removeListener("close", this.onClose);
     sock.removeListener("connect", this.onConnect);
     sock.on("error", ignore);
-    sock.destroy();
+    if (sock.writableLength > 0 && !sock.destroyed) sock.destroySoon();
+    else sock.destroy();
   }
 
   /** Detach the inbound queue from the receiver's buffers, keeping no reference to them. */
