@@ -193,7 +193,7 @@ export abstract class StreamSender extends StreamReceiver {
       throw quickError("ETIMEDOUT", fn);
     }
     // Part of it waits for the kernel: an empty write queued behind it calls back once all is out.
-    sock.write(EMPTY, this.onWritten);
+    sock.write(EMPTY, (this.onWritten ??= (err?: Error | null): void => this.written(err)));
     this.tx = cr;
     park(cr, fn, deadline, unblockSend, this);
     return parked();
