@@ -45,7 +45,6 @@ function connOf(sock: Socket): StreamState {
 
 /** The fields of a connection and the socket's listeners; the layers above add the behaviour. */
 export abstract class StreamState {
-  readonly kind: string;
   sock: Socket | null = null;
   /** Sending resp. receiving is over: done (EPIPE) or failed (ECONNRESET), as in libdill. */
   outdone = false;
@@ -63,7 +62,11 @@ export abstract class StreamState {
   retryTimer: ReturnType<typeof setTimeout> | null = null;
   /** Parked receiver; its target and the queue of what arrived meanwhile. */
   rx: CrBase | null = null;
-  readonly rxq = new Inbound();
+  private inq: Inbound | null = null;
+  /** The inbound queue, made at the first receive or the first bytes (an idle connection has none). */
+  get rxq(): Inbound {
+    return (this.inq ??= new Inbound());
+  }
   /** Parked sender (or the coroutine in ipc_connect). */
   tx: CrBase | null = null;
   /** The Buffer view given to Node for the last send, kept for a caller that reuses its buffer. */
@@ -102,8 +105,11 @@ export abstract class StreamState {
   constructor(
     readonly home: ConnHome,
     readonly family: StreamFamily,
-  ) {
-    this.kind = family.kind;
+  ) {}
+
+  /** The family's kind, for `dill_stats` (read rarely: not a field of every connection). */
+  get kind(): string {
+    return this.family.kind;
   }
 
   /** Bytes arrived (receive side). */
@@ -147,7 +153,7 @@ export abstract class StreamState {
       this.retryTimer = null;
     }
     this.drop();
-    this.rxq.clear();
+    this.inq?.clear();
     this.connecting = false;
     this.txBase = this.txView = null;
     this.txLen = -1;
@@ -179,7 +185,7 @@ export abstract class StreamState {
 
   /** Detach the inbound queue from the receiver's buffers, keeping no reference to them. */
   dropTarget(): void {
-    this.rxq.untarget();
+    this.inq?.untarget();
     if (this.someIol !== null) this.someIol.iol_base = null;
   }
 
