@@ -87,8 +87,12 @@ function* pair(mem: IpcPairStorage | null, fn: string): Op<[number, number]> {
       client.removeListener("error", w.onError);
     }
   }
+  // The accepted socket keeps its listener (\`server\`, \`_server\`) alive for as long as it is open,
+  // only to count connections; this listener is already closed, so it lets go of it.
+  const accepted = w.accepted! as Socket & { server: unknown; _server: unknown };
+  accepted.server = accepted._server = null;
   st.a.attach(client!, false);
-  st.b.attach(w.accepted!, false);
+  st.b.attach(accepted, false);
   st.open = 2;
   let h0: number;
   try {

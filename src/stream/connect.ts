@@ -10,6 +10,7 @@ import type { CrBase } from "../runtime/cr.js";
 import { flush, park, wake, wakeWithError } from "../runtime/sched.js";
 import { fromNode, nodeCode } from "./errno.js";
 import { StreamSender, unblockSend } from "./send.js";
+import { StreamState } from "./state.js";
 
 /** The connecting part of {@link StreamConn}. */
 export abstract class StreamConnector extends StreamSender {
@@ -34,7 +35,7 @@ export abstract class StreamConnector extends StreamSender {
   protected connected(): void {
     if (!this.connecting) return;
     this.connecting = false;
-    this.sock!.removeListener("connect", this.onConnect);
+    this.sock!.removeListener("connect", StreamState.onConnect);
     const cr = this.tx;
     if (cr !== null) {
       this.tx = null;
@@ -50,7 +51,7 @@ export abstract class StreamConnector extends StreamSender {
       // The listener's backlog is full. A blocking connect() would wait for room: retry until
       // the deadline of ipc_connect, backing off from 2 ms to 64 ms.
       this.drop();
-      this.retryTimer = setTimeout(this.onRetry, 2 << Math.min(5, this.retries++));
+      this.retryTimer = setTimeout((this.onRetry ??= (): void => this.retry()), 2 << Math.min(5, this.retries++));
       return;
     }
     const cr = this.tx;

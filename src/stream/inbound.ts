@@ -8,6 +8,9 @@
  */
 import type { IoList } from "../handles/bytestream.js";
 
+/** The ring of a queue that never held a chunk: shared, never written (grow replaces it). */
+const NO_CHUNKS: (Buffer | null)[] = [];
+
 /** A connection's queue of received chunks, and the receive target bytes are copied into. */
 export class Inbound {
   /** The element being filled and the offset in it; null once the target is complete. */
@@ -19,7 +22,7 @@ export class Inbound {
   bytes = 0;
   /** Chunks queued. */
   count = 0;
-  private q: (Buffer | null)[] = new Array<Buffer | null>(8).fill(null);
+  private q: (Buffer | null)[] = NO_CHUNKS;
   private head = 0;
   private off = 0;
 
@@ -137,7 +140,7 @@ export class Inbound {
 
   private grow(): void {
     const n = this.q.length;
-    const nq = new Array<Buffer | null>(n * 2).fill(null);
+    const nq = new Array<Buffer | null>(n === 0 ? 8 : n * 2).fill(null);
     for (let i = 0; i < this.count; i++) nq[i] = this.q[(this.head + i) & (n - 1)]!;
     this.q = nq;
     this.head = 0;

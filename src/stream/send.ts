@@ -16,6 +16,33 @@ import { StreamReceiver } from "./receive.js";
 /** The empty write whose callback says that everything written before it is out. */
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Sends of at most this many bytes, made while Node holds nothing unwritten for the socket, are
+ * copied into the connection's buffer and return at once: the copy is what the kernel's socket
+ * buffer would be. Everything copied in one turn of the scheduler goes out in one write (a
+ * protocol that sends a header line by line makes one system call, not one per line).
+ */
+const SMALL = 4096;
+/** The size of a coalescing buffer. */
+const OUT_SIZE = 16 * 1024;
+/** Idle coalescing buffers, shared by all connections: a connection holds one only within a turn. */
+const spare: Buffer[] = [];
+const SPARE_MAX = 64;
+/** Connections with copied bytes to write at the end of the turn. */
+const dirty: (StreamSender | null)[] = [];
+let flushQueued = false;
+
+/** The end of the turn: write out every connection's copied bytes, in the order they began. */
+function flushDirty(): void {
+  flushQueued = false;
+  for (let i = 0; i < dirty.length; i++) {
+    const c = dirty[i]!;
+    dirty[i] = null;
+    c.flushOut();
+  }
+  dirty.length = 0;
+}
+
 /** Unblock hook of a send (or of ipc_connect's wait): a wait that ends early fails sending. */
 export function unblockSend(cr: CrBase): void {
   const c = cr.waitObj as StreamSender;
@@ -53,6 +80,47 @@ export abstract class StreamSender extends StreamReceiver {
       wake(cr, undefined);
       flush();
     }
+  }
+
+  /** Write out the copied small sends; the buffer goes back to the spares once the kernel has it all. */
+  flushOut(): void {
+    const n = this.outLen;
+    if (n === 0) return;
+    this.outLen = 0;
+    const buf = this.outBuf!;
+    this.outBuf = null;
+    const sock = this.sock;
+    if (sock === null || sock.destroyed) return; // the failure is reported by the socket's events
+    sock.write(n === buf.length ? buf : buf.subarray(0, n));
+    // Node keeps the buffer if the kernel did not take it all.
+    if (sock.writableLength === 0 && spare.length < SPARE_MAX) spare.push(buf);
+  }
+
+  /** Copy a small send (`total` bytes, the list from `first`) into the coalescing buffer. */
+  private copyOut(first: IoList, total: number): void {
+    if (this.outLen + total > OUT_SIZE) this.flushOut();
+    let buf = this.outBuf;
+    if (buf === null) {
+      buf = spare.pop() ?? Buffer.allocUnsafeSlow(OUT_SIZE);
+      this.outBuf = buf;
+    }
+    if (this.outLen === 0) {
+      dirty.push(this);
+      if (!flushQueued) {
+        flushQueued = true;
+        queueMicrotask(flushDirty);
+      }
+    }
+    let off = this.outLen;
+    for (let it: IoList | null = first; it !== null; it = it.iol_next) {
+      const len = it.iol_len;
+      if (len === 0) continue;
+      const base = it.iol_base!;
+      if (len <= 16) for (let i = 0; i < len; i++) buf[off + i] = base[i]!;
+      else buf.set(len === base.length ? base : base.subarray(0, len), off);
+      off += len;
+    }
+    this.outLen = off;
   }
 
   /**
@@ -94,11 +162,17 @@ export abstract class StreamSender extends StreamReceiver {
     if (this.tx !== null) throw dillError("EBUSY", fn, "s", "another coroutine is already sending on this socket");
     if (this.outdone) throw quickError("EPIPE", fn);
     const sock = this.sendable(fn);
+    let total = 0;
+    for (let it: IoList | null = first; it !== null && total <= SMALL; it = it.iol_next) total += it.iol_len;
+    if (total === 0) return finished(undefined);
+    if (total <= SMALL && sock.writableLength === 0) {
+      this.copyOut(first, total);
+      return finished(undefined);
+    }
+    if (this.outLen > 0) this.flushOut();
     // No write callback: Node then skips a tick per write that completes at once.
     if (first === last) {
-      const len = first.iol_len;
-      if (len === 0) return finished(undefined);
-      sock.write(this.view(first.iol_base!, len));
+      sock.write(this.view(first.iol_base!, first.iol_len));
     } else {
       sock.cork();
       for (let it: IoList | null = first; it !== null; it = it.iol_next) {
@@ -119,7 +193,7 @@ export abstract class StreamSender extends StreamReceiver {
       throw quickError("ETIMEDOUT", fn);
     }
     // Part of it waits for the kernel: an empty write queued behind it calls back once all is out.
-    sock.write(EMPTY, this.onWritten);
+    sock.write(EMPTY, (this.onWritten ??= (err?: Error | null): void => this.written(err)));
     this.tx = cr;
     park(cr, fn, deadline, unblockSend, this);
     return parked();
@@ -131,6 +205,7 @@ export abstract class StreamSender extends StreamReceiver {
     if (this.outdone) throw dillError("EPIPE", fn, "s", `${this.family.prefix}_done was already called on this socket`);
     const sock = this.sendable(fn);
     this.outdone = true;
+    if (this.outLen > 0) this.flushOut();
     sock.end();
   }
 }

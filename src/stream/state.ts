@@ -5,8 +5,9 @@
  * and the life cycle (`conn.ts`: handles, failures, shutdown and close). Every layer is part of
  * the one class, so all connections have one shape and every field exists from construction.
  *
- * The socket's listeners are installed once per socket and bound once per connection object (the
- * `on*` fields), so the hot path makes no closure; each layer implements the events it handles.
+ * The socket's listeners are functions shared by every connection: Node calls them with the socket
+ * as \`this\`, and the socket carries its connection, so neither the hot path nor a new connection
+ * makes a closure; each layer implements the events it handles.
  */
 import type { NetConnectOpts, Socket } from "node:net";
 import type { IoList } from "../handles/bytestream.js";
@@ -39,9 +40,16 @@ export interface ConnHome {
 
 function ignore(): void {}
 
+/** The connection a socket belongs to, set while it is attached. */
+const CONN = Symbol("tsdill.conn");
+type OwnedSocket = Socket & { [CONN]?: StreamState | null };
+
+function connOf(sock: Socket): StreamState {
+  return (sock as OwnedSocket)[CONN]!;
+}
+
 /** The fields of a connection and the socket's listeners; the layers above add the behaviour. */
 export abstract class StreamState {
-  readonly kind: string;
   sock: Socket | null = null;
   /** Sending resp. receiving is over: done (EPIPE) or failed (ECONNRESET), as in libdill. */
   outdone = false;
@@ -59,33 +67,54 @@ export abstract class StreamState {
   retryTimer: ReturnType<typeof setTimeout> | null = null;
   /** Parked receiver; its target and the queue of what arrived meanwhile. */
   rx: CrBase | null = null;
-  readonly rxq = new Inbound();
+  private inq: Inbound | null = null;
+  /** The inbound queue, made at the first receive or the first bytes (an idle connection has none). */
+  get rxq(): Inbound {
+    return (this.inq ??= new Inbound());
+  }
   /** Parked sender (or the coroutine in ipc_connect). */
   tx: CrBase | null = null;
   /** The Buffer view given to Node for the last send, kept for a caller that reuses its buffer. */
   txBase: Uint8Array | null = null;
   txLen = -1;
   txView: Buffer | null = null;
+  /** Small sends copied here and written together at the end of the turn (see send.ts); null when empty. */
+  outBuf: Buffer | null = null;
+  outLen = 0;
   /** Reading is paused: too many bytes queued. */
   paused = false;
   /** The parked receive is an ipc_recv_some: it completes with the first bytes that arrive. */
   some = false;
-  /** The one-element target of ipc_recv_some, reused. */
-  protected readonly someIol: IoList = { iol_base: null, iol_len: 0, iol_next: null, iol_rsvd: 0 };
+  /** The one-element target of ipc_recv_some, made at the first one and reused. */
+  protected someIol: IoList | null = null;
+  /** The callbacks of a write that waits and of a connect retry, made when first needed. */
+  protected onWritten: ((err?: Error | null) => void) | null = null;
+  protected onRetry: (() => void) | null = null;
 
-  readonly onData = (chunk: Buffer): void => this.data(chunk);
-  readonly onEnd = (): void => this.end();
-  readonly onError = (e: Error): void => this.error(e);
-  readonly onClose = (): void => this.closed();
-  readonly onConnect = (): void => this.connected();
-  readonly onWritten = (err?: Error | null): void => this.written(err);
-  readonly onRetry = (): void => this.retry();
+  static readonly onData = function (this: Socket, chunk: Buffer): void {
+    connOf(this).data(chunk);
+  };
+  static readonly onEnd = function (this: Socket): void {
+    connOf(this).end();
+  };
+  static readonly onError = function (this: Socket, e: Error): void {
+    connOf(this).error(e);
+  };
+  static readonly onClose = function (this: Socket): void {
+    connOf(this).closed();
+  };
+  static readonly onConnect = function (this: Socket): void {
+    connOf(this).connected();
+  };
 
   constructor(
     readonly home: ConnHome,
     readonly family: StreamFamily,
-  ) {
-    this.kind = family.kind;
+  ) {}
+
+  /** The family's kind, for `dill_stats` (read rarely: not a field of every connection). */
+  get kind(): string {
+    return this.family.kind;
   }
 
   /** Bytes arrived (receive side). */
@@ -110,12 +139,13 @@ export abstract class StreamState {
     this.broken = null;
     this.connecting = connecting;
     this.paused = false;
-    sock.on("data", this.onData);
-    sock.on("end", this.onEnd);
-    sock.on("error", this.onError);
-    sock.on("close", this.onClose);
+    (sock as OwnedSocket)[CONN] = this;
+    sock.on("data", StreamState.onData);
+    sock.on("end", StreamState.onEnd);
+    sock.on("error", StreamState.onError);
+    sock.on("close", StreamState.onClose);
     if (this.family.noDelay) sock.setNoDelay(true);
-    if (connecting) sock.on("connect", this.onConnect);
+    if (connecting) sock.on("connect", StreamState.onConnect);
     else if (sock.destroyed)
       this.broken = "ECONNRESET"; // it failed before it was handed over
     else sock.resume();
@@ -130,30 +160,40 @@ export abstract class StreamState {
       this.retryTimer = null;
     }
     this.drop();
-    this.rxq.clear();
+    this.inq?.clear();
     this.connecting = false;
     this.txBase = this.txView = null;
     this.txLen = -1;
   }
 
-  /** Destroy the socket after taking our listeners off it (a late 'error' is ignored). */
+  /** Write out the small sends copied since the turn began (send.ts). */
+  abstract flushOut(): void;
+
+  /**
+   * Destroy the socket after taking our listeners off it (a late 'error' is ignored). Bytes of
+   * sends that already returned are written first; if the kernel cannot take them all at once,
+   * Node finishes writing them before it destroys the socket, as the kernel would after close().
+   */
   protected drop(): void {
     const sock = this.sock;
     if (sock === null) return;
+    if (this.outLen > 0) this.flushOut();
     this.sock = null;
-    sock.removeListener("data", this.onData);
-    sock.removeListener("end", this.onEnd);
-    sock.removeListener("error", this.onError);
-    sock.removeListener("close", this.onClose);
-    sock.removeListener("connect", this.onConnect);
+    sock.removeListener("data", StreamState.onData);
+    sock.removeListener("end", StreamState.onEnd);
+    sock.removeListener("error", StreamState.onError);
+    sock.removeListener("close", StreamState.onClose);
+    sock.removeListener("connect", StreamState.onConnect);
+    (sock as OwnedSocket)[CONN] = null;
     sock.on("error", ignore);
-    sock.destroy();
+    if (sock.writableLength > 0 && !sock.destroyed) sock.destroySoon();
+    else sock.destroy();
   }
 
   /** Detach the inbound queue from the receiver's buffers, keeping no reference to them. */
   dropTarget(): void {
-    this.rxq.untarget();
-    this.someIol.iol_base = null;
+    this.inq?.untarget();
+    if (this.someIol !== null) this.someIol.iol_base = null;
   }
 
   /**
