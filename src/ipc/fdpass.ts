@@ -161,7 +161,7 @@ export class FdReader implements FdListener {
     }
     if (n === 0) {
       this.stopReading();
-      conn.onEnd();
+      conn.end();
       return;
     }
     const got = fdOut[0]!;
@@ -189,7 +189,7 @@ export class FdReader implements FdListener {
     }
     const chunk = Buffer.allocUnsafe(n);
     chunk.set(n === CHUNK ? rbuf : rbuf.subarray(0, n));
-    conn.onData(chunk);
+    conn.data(chunk);
     this.dropPassed();
   }
 
@@ -205,7 +205,7 @@ export class FdReader implements FdListener {
   /** A read or poll failed: the connection hears of it as of a socket error. */
   private fail(code: ErrnoCode): void {
     this.stopReading();
-    this.conn.onError(Object.assign(new Error(`recvmsg: ${code}`), { code }));
+    this.conn.error(Object.assign(new Error(`recvmsg: ${code}`), { code }));
   }
 
   private stopReading(): void {

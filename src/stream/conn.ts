@@ -71,7 +71,8 @@ export class StreamConn extends StreamConnector implements HandleVfs, Bytestream
   }
 
   // ---- socket events ---------------------------------------------------------------------------
-  protected error(e: Error): void {
+  /** The socket failed: its error event, or IPC's own reader. */
+  error(e: Error): void {
     if (this.connecting) {
       this.connectFailed(e);
       return;

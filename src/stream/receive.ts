@@ -35,7 +35,8 @@ export abstract class StreamReceiver extends StreamState {
   /** The send side's half of the bytestream interface (send.ts). */
   abstract bsendl(first: IoList, last: IoList, deadline: number, fn: string): Op<void>;
 
-  protected data(chunk: Buffer): void {
+  /** Bytes that arrived: from the socket's data event, or from IPC's own reader (ipc/fdpass.ts). */
+  data(chunk: Buffer): void {
     let off = 0;
     if (this.rx !== null) {
       const q = this.rxq;
@@ -58,7 +59,8 @@ export abstract class StreamReceiver extends StreamState {
     this.push(chunk, off);
   }
 
-  protected end(): void {
+  /** The peer's end of stream: the socket's end event, or IPC's own reader. */
+  end(): void {
     this.eof = true;
     const cr = this.rx;
     if (cr === null) return;
