@@ -811,6 +811,12 @@ const TABLE: Record<string, Row[]> = {
       code: "EINVAL",
       arg: "traceLaunch",
     },
+    ...["yes", null, { size: 3 }, { size: 1.5 }, { size: "big" }].map((t) => ({
+      what: `trace = ${JSON.stringify(t)}`,
+      call: () => dill_configure({ trace: t as never }),
+      code: "EINVAL" as const,
+      arg: "trace",
+    })),
   ],
   bsend: [
     ...badHandles("s", STREAMS, (h) => bsend(h, "ABCD", 4, -1)),
@@ -1311,6 +1317,8 @@ const EXEMPT: Record<string, string> = {
   chmake: "takes no arguments",
   ipc_pair: "takes no arguments",
   dill_tree: "takes no arguments",
+  dill_trace: "takes no arguments",
+  dill_trace_json: "takes no arguments",
   abort_signal: "takes no arguments",
   isDillError: "a predicate: any value is a valid question, the answer is a boolean",
 };

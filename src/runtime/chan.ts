@@ -14,6 +14,7 @@ import { claim, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleMake, handleQuery, handleRelease } from "../handles/table.js";
 import type { CrBase } from "./cr.js";
 import { canBlock, expired, interrupt, park, resume } from "./sched.js";
+import { recordWaitHandle, tracing } from "./trace.js";
 
 /** Interface id a channel handle answers in `hquery`. */
 export const CHAN_TYPE: unique symbol = Symbol("channel");
@@ -273,6 +274,7 @@ class ChSend extends FastOp<void> {
     c.user = null;
     link(c);
     cr.nclauses = 1;
+    if (tracing) recordWaitHandle(this.ch);
     park(cr, "chsend", deadline, unlinkAll, null);
     return parked();
   }
@@ -321,6 +323,7 @@ class ChRecv<T> extends FastOp<T> {
     c.user = null;
     link(c);
     cr.nclauses = 1;
+    if (tracing) recordWaitHandle(this.ch);
     park(cr, "chrecv", deadline, unlinkAll, null);
     return parked();
   }

@@ -15,6 +15,16 @@ import { BLOCKED, type CrBase, DONE, type ExitHook, NEW, READY, RUNNING, type Un
 import { timerAdd, timerCount, timerFirst, timerPop, timerRemove } from "./timers.js";
 import { generatorName } from "./crname.js";
 import { setOwnerSource } from "../handles/table.js";
+import {
+  recordCancel,
+  recordExit,
+  recordLaunch,
+  recordPark,
+  recordResume,
+  recordUncaught,
+  recordWake,
+  tracing,
+} from "./trace.js";
 
 export { BLOCK };
 
@@ -149,6 +159,7 @@ export function flush(): void {
 
 /** Resume `cr` once: run its generator until it parks, yields or finishes. */
 function step(cr: CrBase): void {
+  if (tracing) recordResume(cr);
   const prev = current;
   current = cr;
   cr.state = RUNNING;
@@ -205,6 +216,7 @@ function parkedCancelled(cr: CrBase): void {
 }
 
 function finish(cr: CrBase, value: unknown, threw: boolean): void {
+  if (tracing) recordExit(cr, value, threw);
   cr.state = DONE;
   cr.gen = null;
   cr.abort = null;
@@ -227,6 +239,7 @@ function prepare(cr: CrBase, gen: Iterator<unknown, unknown, unknown>, onExit: E
   cr.resumeValue = undefined;
   cr.resumeThrow = false;
   live++;
+  if (tracing) recordLaunch(cr, current, owner);
 }
 
 /**
@@ -337,6 +350,7 @@ export function park(cr: CrBase, fn: string, deadline: number, unblock: Unblock 
   cr.waitOp = fn;
   cr.unblock = unblock;
   cr.waitObj = waitObj;
+  if (tracing) recordPark(cr, fn, deadline);
   if (deadline > 0) {
     cr.deadline = deadline;
     timerAdd(cr);
@@ -346,6 +360,7 @@ export function park(cr: CrBase, fn: string, deadline: number, unblock: Unblock 
 }
 
 function unpark(cr: CrBase): void {
+  if (tracing) recordWake(cr, current);
   if (cr.heapIdx >= 0) {
     timerRemove(cr);
     if (timerCount() === 0) rest();
@@ -411,6 +426,7 @@ export function wakeWithError(cr: CrBase, err: unknown): void {
  */
 export function cancel(cr: CrBase): void {
   if (cr.state === DONE) return;
+  if (tracing) recordCancel(cr, current);
   cr.cancelled = true;
   if (cr.abort !== null) {
     abortSignal(cr);
@@ -721,6 +737,7 @@ let uncaughtCount = 0;
 
 /** Report an exception that escaped `cr` (called by its exit hook). */
 export function reportUncaught(cr: CrBase, error: unknown): void {
+  if (tracing) recordUncaught(cr, error);
   reportFailure(error, cr.site);
 }
 

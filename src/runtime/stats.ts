@@ -3,6 +3,7 @@ import { dillError } from "../handles/errors.js";
 import { checkHandleCapacity, handleCapacity, handleCount, handleKinds, setHandleCapacity } from "../handles/table.js";
 import { checkPoolCapacity, poolCapacity, poolUsed, setPoolCapacity } from "../handles/pool.js";
 import { checkClock, clockName, schedCounts, setClock, setSchedOptions, type UncaughtHandler } from "./sched.js";
+import { checkTrace, setTrace } from "./trace.js";
 
 /** A snapshot of the runtime, from {@link dill_stats}. */
 export interface DillStats {
@@ -78,6 +79,13 @@ export interface DillOptions {
    * while a deadline is pending.
    */
   clock?: "real" | "virtual";
+  /**
+   * Record what the scheduler does (launch, start, park, wake, cancel, hclose, exit, uncaught
+   * exceptions) into a ring of the last 65,536 events (`{ size: n }` for another size), read with
+   * `dill_trace()` and `dill_trace_json()`. `true` starts a fresh ring; `false` stops recording
+   * and keeps the ring for export.
+   */
+  trace?: boolean | { size?: number };
 }
 
 /**
@@ -91,6 +99,7 @@ export interface DillOptions {
  * ```ts
  * dill_configure({ handles: 10_000, pool: 10_000, traceLaunch: true });
  * dill_configure({ clock: "virtual" }); // in a test: deadlines cost no waiting
+ * dill_configure({ trace: true }); // record every launch, park, wake…: see dill_trace_json()
  * ```
  */
 export function dill_configure(opts: DillOptions): void {
@@ -103,7 +112,8 @@ export function dill_configure(opts: DillOptions): void {
   if (t !== undefined && typeof t !== "boolean")
     throw dillError("EINVAL", "dill_configure", "traceLaunch", "traceLaunch must be a boolean");
   // Every setting is checked before any is applied: a refused call changes nothing.
-  const { clock, handles, pool } = opts;
+  const { clock, handles, pool, trace } = opts;
+  if (trace !== undefined) checkTrace(trace, "dill_configure");
   if (clock !== undefined) checkClock(clock, "dill_configure");
   if (handles !== undefined) checkHandleCapacity(handles, "dill_configure");
   if (pool !== undefined) checkPoolCapacity(pool, "dill_configure");
@@ -111,4 +121,5 @@ export function dill_configure(opts: DillOptions): void {
   if (handles !== undefined) setHandleCapacity(handles, "dill_configure");
   if (pool !== undefined) setPoolCapacity(pool, "dill_configure");
   setSchedOptions(opts);
+  if (trace !== undefined) setTrace(trace);
 }
