@@ -27,6 +27,10 @@ export const TOOLS = {
     debian: "util-linux",
     use: "a process of another user (EACCES on a socket file), a lowered fs.file-max (ENFILE), as root",
   },
+  chromium: {
+    debian: "chromium",
+    use: "a real browser, headless, that loads the trace viewer's page and shows what it drew",
+  },
 } as const;
 
 export type Tool = keyof typeof TOOLS;
