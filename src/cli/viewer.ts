@@ -143,6 +143,8 @@ export function drawSvg(trace: { traceEvents: DrawEvent[] }, title?: string): st
       );
     }
   }
+  // Wide enough for the title and the legend.
+  width = Math.max(width, 820, title ? 8.5 * title.length + 20 : 0);
   const height = TOP + tids.length * LANE + 36;
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" class="dill-trace" width="${r(width)}" height="${height}" viewBox="0 0 ${r(width)} ${height}" font-family="sans-serif">`,
