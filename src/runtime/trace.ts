@@ -44,6 +44,12 @@ let others = new Int32Array(0);
 let extras = new Float64Array(0);
 /** A name: the generator function (LAUNCH), the blocking call (PARK), an errno name or message. */
 let texts: (string | null)[] = [];
+/**
+ * LAUNCH: the coroutine's generator object, named only when the trace is read: asking V8 for a
+ * generator function's name takes an inspector round trip the first time that function is seen,
+ * too slow for a launch. (The ring keeps up to `size` finished generator objects alive.)
+ */
+let bodies: (object | null)[] = [];
 
 const origin = performance.timeOrigin;
 /** Numbers for bundles (`bundle()` storages), which have no launch number of their own. */
@@ -59,6 +65,7 @@ function stamp(): number {
 
 function put(kind: number, cr: number, other: number, extra: number, text: string | null): void {
   const i = written % size;
+  if (kind !== LAUNCH) bodies[i] = null;
   kinds[i] = kind;
   times[i] = stamp();
   crs[i] = cr;
@@ -93,7 +100,11 @@ export function setTrace(opt: boolean | { size?: number }): void {
     others = new Int32Array(n);
     extras = new Float64Array(n);
     texts = new Array<string | null>(n).fill(null);
-  } else texts.fill(null);
+    bodies = new Array<object | null>(n).fill(null);
+  } else {
+    texts.fill(null);
+    bodies.fill(null);
+  }
   written = 0;
   groupIds = new WeakMap();
   lastGroup = 0;
@@ -117,7 +128,8 @@ function groupNumber(g: object): number {
 /** `cr` was launched by `by` (null: from outside any coroutine); `owner` is its bundle, or a run() root. */
 export function recordLaunch(cr: CrBase, by: CrBase | null, owner: unknown): void {
   const g = owner !== null && typeof owner === "object" && "count" in owner ? groupNumber(owner) : 0;
-  put(LAUNCH, cr.id, by === null ? 0 : by.id, g, generatorName(cr.gen) || "anonymous");
+  bodies[written % size] = cr.gen;
+  put(LAUNCH, cr.id, by === null ? 0 : by.id, g, null);
 }
 
 /** `cr` runs a step (its first: START). */
@@ -233,7 +245,7 @@ export function dill_trace(): DillTraceRecord[] {
     switch (kind) {
       case LAUNCH:
         e.by = other;
-        e.name = text!;
+        e.name = generatorName(bodies[i] ?? null) || "anonymous";
         e.group = extras[i]!;
         break;
       case PARK:
