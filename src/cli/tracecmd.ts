@@ -55,6 +55,7 @@ function findTsx(from: string): string | null {
   return null;
 }
 
+/** `tsdill trace`: the exit code is the program's, or 1 when it left no trace; 2 for a bad command line. */
 export async function trace(argv: readonly string[]): Promise<number> {
   const { mine, program, rest } = split(argv);
   const { opts, help } = parseArgs(mine, SPEC);
