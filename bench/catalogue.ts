@@ -2,8 +2,10 @@
  * The catalogue: every workload, which systems run it, at which sizes, what stands in for the
  * tsdill primitive in each peer, and the targets of the performance plan. Nothing here measures.
  */
+import { HTTP_WORKLOADS } from "./http-workloads.js";
 import { MSG_WORKLOADS } from "./msg-workloads.js";
 import { TLS_WORKLOADS } from "./tls-workloads.js";
+import { WS_WORKLOADS } from "./ws-workloads.js";
 
 /**
  * The systems compared. `libdill` is C (`bench/c/`), `net` is raw `node:net` callbacks, `floor`
@@ -510,6 +512,8 @@ export const WORKLOADS: readonly Workload[] = [
   ...IPC,
   ...MSG_WORKLOADS,
   ...TLS_WORKLOADS,
+  ...HTTP_WORKLOADS,
+  ...WS_WORKLOADS,
   ...MEMORY,
   ...scaling(),
   ...SERVER,

@@ -14,6 +14,8 @@ async function trialsOf(system: string): Promise<Trials> {
         ...(await import("./systems/tsdill-ipc.js")).trials,
         ...(await import("./systems/tsdill-msg.js")).trials,
         ...(await import("./systems/tsdill-tls.js")).trials,
+        ...(await import("./systems/tsdill-http.js")).trials,
+        ...(await import("./systems/ws.js")).tsdill,
         ...(await import("./systems/server.js")).trials,
       };
     case "floor":
@@ -29,6 +31,8 @@ async function trialsOf(system: string): Promise<Trials> {
         ...(await import("./systems/net.js")).trials,
         ...(await import("./systems/net-msg.js")).trials,
         ...(await import("./systems/net-tls.js")).trials,
+        ...(await import("./systems/net-http.js")).trials,
+        ...(await import("./systems/ws.js")).net,
       };
     default:
       throw new Error(`no such system: ${system}`);

@@ -45,4 +45,14 @@ export const MSG_WORKLOADS: Workload[] = [
     },
     targets: [VS_HAND],
   },
+  {
+    id: "udpPingpong",
+    title: "UDP ping-pong over 127.0.0.1, 64 B datagrams each way, msend/mrecv on remote-bound sockets",
+    section: "ipc",
+    unit: "rt/s",
+    trial: "udpPingpong",
+    sizes: { tsdill: [50 * K, 2 * K], net: [50 * K, 2 * K] },
+    notes: { net: "`node:dgram`: the echo and the next send from `message` callbacks" },
+    targets: [{ text: "≥ 0.9× raw node:dgram", kind: "minSpeedup", x: 0.9, vs: "net" }],
+  },
 ];

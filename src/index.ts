@@ -27,7 +27,9 @@ export { type DillOptions, type DillStats, dill_configure, dill_stats } from "./
 export { type DillTraceRecord, dill_trace } from "./runtime/trace.js";
 export { type ChromeTrace, type ChromeTraceEvent, dill_trace_json } from "./runtime/traceexport.js";
 export type { UncaughtHandler } from "./runtime/sched.js";
-export { dill_print_tree, dill_tree } from "./runtime/tree.js";
+export { type DillTreeNode, dill_print_tree, dill_tree, dill_tree_json } from "./runtime/tree.js";
+export type { DillDeadlock } from "./runtime/deadlock.js";
+export type { DillWait, DillWaitPeer } from "./runtime/waits.js";
 
 // libdill's prefixed names (what its header exposes with DILL_DISABLE_RAW_NAMES).
 export {
@@ -155,6 +157,7 @@ export { tcp_close, tcp_done } from "./tcp/close.js";
 export { tcp_fromfd, tcp_fromfd_mem, tcp_listener_fromfd, tcp_listener_fromfd_mem } from "./tcp/fromfd.js";
 export { tcp_listener_fd } from "./tcp/listenerfd.js";
 export { tcp_recv_some } from "./tcp/recvsome.js";
+export { happyeyeballs_connect } from "./tcp/happyeyeballs.js";
 export {
   IPADDR_IPV4 as DILL_IPADDR_IPV4,
   IPADDR_IPV6 as DILL_IPADDR_IPV6,
@@ -182,6 +185,67 @@ export {
 } from "./tcp/fromfd.js";
 export { tcp_listener_fd as dill_tcp_listener_fd } from "./tcp/listenerfd.js";
 export { tcp_recv_some as dill_tcp_recv_some } from "./tcp/recvsome.js";
+export { happyeyeballs_connect as dill_happyeyeballs_connect } from "./tcp/happyeyeballs.js";
+
+// Socket addresses as bytes.
+export { ipaddr_len, ipaddr_sockaddr } from "./ipaddr/sockaddr.js";
+export { ipaddr_len as dill_ipaddr_len, ipaddr_sockaddr as dill_ipaddr_sockaddr } from "./ipaddr/sockaddr.js";
+
+// UDP sockets: datagrams, and a message socket when a remote address is set.
+export { UDP_TYPE } from "./udp/socket.js";
+export { UdpStorage } from "./udp/storage.js";
+export { udp_open, udp_open_mem } from "./udp/open.js";
+export { udp_recv, udp_recvl, udp_send, udp_sendl } from "./udp/sendrecv.js";
+export { udp_open as dill_udp_open, udp_open_mem as dill_udp_open_mem } from "./udp/open.js";
+export {
+  udp_recv as dill_udp_recv,
+  udp_recvl as dill_udp_recvl,
+  udp_send as dill_udp_send,
+  udp_sendl as dill_udp_sendl,
+} from "./udp/sendrecv.js";
+
+// SOCKS5, the client's and the proxy's handshakes over any bytestream.
+export {
+  SOCKS5_ADDRESS_TYPE_NOT_SUPPORTED,
+  SOCKS5_BIND,
+  SOCKS5_COMMAND_NOT_SUPPORTED,
+  SOCKS5_CONNECT,
+  SOCKS5_CONNECTION_NOT_ALLOWED,
+  SOCKS5_CONNECTION_REFUSED,
+  SOCKS5_GENERAL_FAILURE,
+  SOCKS5_HOST_UNREACHABLE,
+  SOCKS5_NETWORK_UNREACHABLE,
+  SOCKS5_SUCCESS,
+  SOCKS5_TTL_EXPIRED,
+  SOCKS5_UDP_ASSOCIATE,
+  type Socks5AuthFunction,
+  socks5_client_connect,
+  socks5_client_connectbyname,
+  socks5_proxy_auth,
+  socks5_proxy_recvcommand,
+  socks5_proxy_recvcommandbyname,
+  socks5_proxy_sendreply,
+} from "./protocols/socks5.js";
+export {
+  SOCKS5_ADDRESS_TYPE_NOT_SUPPORTED as DILL_SOCKS5_ADDRESS_TYPE_NOT_SUPPORTED,
+  SOCKS5_BIND as DILL_SOCKS5_BIND,
+  SOCKS5_COMMAND_NOT_SUPPORTED as DILL_SOCKS5_COMMAND_NOT_SUPPORTED,
+  SOCKS5_CONNECT as DILL_SOCKS5_CONNECT,
+  SOCKS5_CONNECTION_NOT_ALLOWED as DILL_SOCKS5_CONNECTION_NOT_ALLOWED,
+  SOCKS5_CONNECTION_REFUSED as DILL_SOCKS5_CONNECTION_REFUSED,
+  SOCKS5_GENERAL_FAILURE as DILL_SOCKS5_GENERAL_FAILURE,
+  SOCKS5_HOST_UNREACHABLE as DILL_SOCKS5_HOST_UNREACHABLE,
+  SOCKS5_NETWORK_UNREACHABLE as DILL_SOCKS5_NETWORK_UNREACHABLE,
+  SOCKS5_SUCCESS as DILL_SOCKS5_SUCCESS,
+  SOCKS5_TTL_EXPIRED as DILL_SOCKS5_TTL_EXPIRED,
+  SOCKS5_UDP_ASSOCIATE as DILL_SOCKS5_UDP_ASSOCIATE,
+  socks5_client_connect as dill_socks5_client_connect,
+  socks5_client_connectbyname as dill_socks5_client_connectbyname,
+  socks5_proxy_auth as dill_socks5_proxy_auth,
+  socks5_proxy_recvcommand as dill_socks5_proxy_recvcommand,
+  socks5_proxy_recvcommandbyname as dill_socks5_proxy_recvcommandbyname,
+  socks5_proxy_sendreply as dill_socks5_proxy_sendreply,
+} from "./protocols/socks5.js";
 
 // TLS, a bytestream protocol over any bytestream.
 export {
@@ -202,3 +266,73 @@ export {
   tls_detach as dill_tls_detach,
   tls_done as dill_tls_done,
 } from "./protocols/tls.js";
+
+// HTTP: request and status lines and header fields over any bytestream.
+export {
+  HTTP_MAX_LINE,
+  HTTP_TYPE,
+  HttpStorage,
+  http_attach,
+  http_attach_mem,
+  http_detach,
+  http_done,
+  http_recvfield,
+  http_recvrequest,
+  http_recvstatus,
+  http_sendfield,
+  http_sendrequest,
+  http_sendstatus,
+} from "./protocols/http.js";
+export {
+  http_attach as dill_http_attach,
+  http_attach_mem as dill_http_attach_mem,
+  http_detach as dill_http_detach,
+  http_done as dill_http_done,
+  http_recvfield as dill_http_recvfield,
+  http_recvrequest as dill_http_recvrequest,
+  http_recvstatus as dill_http_recvstatus,
+  http_sendfield as dill_http_sendfield,
+  http_sendrequest as dill_http_sendrequest,
+  http_sendstatus as dill_http_sendstatus,
+} from "./protocols/http.js";
+// WebSocket (RFC 6455), a message protocol over any bytestream.
+export {
+  WS_BINARY,
+  WS_KEY_SIZE,
+  WS_MAX_REASON,
+  WS_NOHTTP,
+  WS_TEXT,
+  WS_TYPE,
+  WsStorage,
+  ws_attach_client,
+  ws_attach_client_mem,
+  ws_attach_server,
+  ws_attach_server_mem,
+  ws_detach,
+  ws_done,
+  ws_recv,
+  ws_recvl,
+  ws_request_key,
+  ws_response_key,
+  ws_send,
+  ws_sendl,
+  ws_status,
+} from "./protocols/ws.js";
+export {
+  WS_BINARY as DILL_WS_BINARY,
+  WS_NOHTTP as DILL_WS_NOHTTP,
+  WS_TEXT as DILL_WS_TEXT,
+  ws_attach_client as dill_ws_attach_client,
+  ws_attach_client_mem as dill_ws_attach_client_mem,
+  ws_attach_server as dill_ws_attach_server,
+  ws_attach_server_mem as dill_ws_attach_server_mem,
+  ws_detach as dill_ws_detach,
+  ws_done as dill_ws_done,
+  ws_recv as dill_ws_recv,
+  ws_recvl as dill_ws_recvl,
+  ws_request_key as dill_ws_request_key,
+  ws_response_key as dill_ws_response_key,
+  ws_send as dill_ws_send,
+  ws_sendl as dill_ws_sendl,
+  ws_status as dill_ws_status,
+} from "./protocols/ws.js";

@@ -123,7 +123,49 @@ import {
   tls_attach_server_mem,
   tls_detach,
   tls_done,
+  WS_BINARY,
+  WS_NOHTTP,
+  WsStorage,
+  ws_attach_client,
+  ws_attach_client_mem,
+  ws_attach_server,
+  ws_attach_server_mem,
+  ws_detach,
+  ws_done,
+  ws_recv,
+  ws_recvl,
+  ws_response_key,
+  ws_send,
+  ws_sendl,
+  ws_status,
   TlsStorage,
+  HttpStorage,
+  http_attach,
+  http_attach_mem,
+  http_detach,
+  http_done,
+  http_recvfield,
+  http_recvrequest,
+  http_recvstatus,
+  http_sendfield,
+  http_sendrequest,
+  http_sendstatus,
+  ipaddr_len,
+  ipaddr_sockaddr,
+  happyeyeballs_connect,
+  socks5_client_connect,
+  socks5_client_connectbyname,
+  socks5_proxy_auth,
+  socks5_proxy_recvcommand,
+  socks5_proxy_recvcommandbyname,
+  socks5_proxy_sendreply,
+  UdpStorage,
+  udp_open,
+  udp_open_mem,
+  udp_recv,
+  udp_recvl,
+  udp_send,
+  udp_sendl,
 } from "../src/index.js";
 import { userPair } from "./msg-helpers.js";
 import { expectNoFdLeak, tempDirPerFile } from "./ipc-helpers.js";
@@ -817,6 +859,12 @@ const TABLE: Record<string, Row[]> = {
       code: "EINVAL" as const,
       arg: "trace",
     })),
+    ...(["deadlock", "checkOps"] as const).map((k) => ({
+      what: `${k} = 1`,
+      call: () => dill_configure({ [k]: 1 as never }),
+      code: "EINVAL" as const,
+      arg: k,
+    })),
   ],
   bsend: [
     ...badHandles("s", STREAMS, (h) => bsend(h, "ABCD", 4, -1)),
@@ -991,6 +1039,130 @@ const TABLE: Record<string, Row[]> = {
       code: "EINVAL" as const,
       arg: "ignore_port",
     })),
+  ],
+  ipaddr_sockaddr: badIpAddrs("addr", (a) => ipaddr_sockaddr(a)),
+  ipaddr_len: badIpAddrs("addr", (a) => ipaddr_len(a)),
+  udp_open: udpOpenRows((l, r) => udp_open(l, r)),
+  udp_open_mem: [
+    ...udpOpenRows((l, r) => udp_open_mem(l, r, new UdpStorage())),
+    ...badMems(UdpStorage, null, (m) => udp_open_mem(null, null, m)),
+  ],
+  udp_send: [
+    ...badHandles("s", [], (h) => udp_send(h, ipaddr_local("127.0.0.1", 9, 0), "x", 1)),
+    ...badIpAddrs("addr", (a) => withUdp((u) => udp_send(u, a, "x", 1))).filter(
+      (r) => r.what !== "addr null" && r.what !== "addr undefined",
+    ),
+    ...badCounts("len", (n) => withUdp((u) => udp_send(u, ipaddr_local("127.0.0.1", 9, 0), buf4(), n))),
+    ...[null, undefined, 5, new ArrayBuffer(4)].map((b) => ({
+      what: `buf = ${b === null || b === undefined ? String(b) : (b as object).constructor.name}`,
+      call: () => withUdp((u) => udp_send(u, ipaddr_local("127.0.0.1", 9, 0), b as never, 1)),
+      code: "EINVAL" as const,
+      arg: "buf",
+    })),
+    {
+      what: "addr null without a remote",
+      call: () => withUdp((u) => udp_send(u, null, "x", 1)),
+      code: "EINVAL",
+      arg: "addr",
+    },
+    {
+      what: "addr of the other family",
+      call: () => withUdp((u) => udp_send(u, ipaddr_local("::1", 9, 0), "x", 1)),
+      code: "EINVAL",
+      arg: "addr",
+    },
+    {
+      what: "a datagram too large",
+      call: () => withUdp((u) => udp_send(u, ipaddr_local("127.0.0.1", 9, 0), new Uint8Array(65508), 65508)),
+      code: "EMSGSIZE",
+    },
+  ],
+  udp_sendl: [
+    ...badHandles("s", [], (h) => {
+      const e = el(buf4(), 4);
+      return udp_sendl(h, ipaddr_local("127.0.0.1", 9, 0), e, e);
+    }),
+    ...badLists(false, (first, last) => withUdp((u) => udp_sendl(u, ipaddr_local("127.0.0.1", 9, 0), first, last))),
+  ],
+  udp_recv: [
+    ...badHandles("s", [], (h) => udp_recv(h, null, buf4(), 4, 0)),
+    ...badIpAddrs("addr", (a) => withUdp((u) => udp_recv(u, a, buf4(), 4, 0))).filter(
+      (r) => r.what !== "addr null" && r.what !== "addr undefined",
+    ),
+    ...badCounts("len", (n) => withUdp((u) => udp_recv(u, null, buf4(), n, 0))),
+    ...badDeadlines((d) => withUdp((u) => udp_recv(u, null, buf4(), 4, d))),
+  ],
+  udp_recvl: [
+    ...badHandles("s", [], (h) => udp_recvl(h, null, null, null, 0)),
+    ...badLists(true, (first, last) => withUdp((u) => udp_recvl(u, null, first, last, 0))),
+    ...badDeadlines((d) => withUdp((u) => udp_recvl(u, null, null, null, d))),
+  ],
+  happyeyeballs_connect: [
+    ...badNames("EADDRNOTAVAIL", (n) => happyeyeballs_connect(n, 80, now() + 5000)).filter(
+      (r) => r.code !== "EADDRNOTAVAIL" && r.code !== "ETIMEDOUT",
+    ),
+    ...[0, -1, 65536, 1.5, NaN, "80", null].map((p) => ({
+      what: `port = ${typeof p === "string" ? `"${p}"` : String(p)}`,
+      call: () => happyeyeballs_connect("localhost", p as number, -1),
+      code: "EINVAL" as const,
+      arg: "port",
+    })),
+    ...badDeadlines((d) => happyeyeballs_connect("localhost", 80, d)),
+  ],
+  socks5_client_connect: [
+    ...badHandles("s", STREAMS, (h) => socks5_client_connect(h, null, null, ipaddr_local("127.0.0.1", 80, 0), -1)),
+    ...badCredentials("username", (u, c) => socks5_client_connect(c.s, u, "p", c.taddr, -1)),
+    ...badCredentials("password", (p, c) => socks5_client_connect(c.s, "u", p, c.taddr, -1)),
+    ...badIpAddrs("addr", (a, c) => socks5_client_connect(c.s, null, null, a, -1)),
+    ...badDeadlines((d, c) => socks5_client_connect(c.s, null, null, c.taddr, d)),
+  ],
+  socks5_client_connectbyname: [
+    ...badHandles("s", STREAMS, (h) => socks5_client_connectbyname(h, null, null, "localhost", 80, -1)),
+    ...badCredentials("username", (u, c) => socks5_client_connectbyname(c.s, u, "p", "localhost", 80, -1)),
+    ...badCredentials("password", (p, c) => socks5_client_connectbyname(c.s, "u", p, "localhost", 80, -1)),
+    ...["", null, undefined, 5, "x".repeat(256)].map((n) => ({
+      what: `hostname = ${typeof n === "string" ? `${n.length} characters` : String(n)}`,
+      call: (c: Ctx) => socks5_client_connectbyname(c.s, null, null, n as string, 80, -1),
+      code: "EINVAL" as const,
+      arg: "hostname",
+    })),
+    ...[0, -1, 65536, 1.5, NaN, "80", null].map((p) => ({
+      what: `port = ${typeof p === "string" ? `"${p}"` : String(p)}`,
+      call: (c: Ctx) => socks5_client_connectbyname(c.s, null, null, "localhost", p as number, -1),
+      code: "EINVAL" as const,
+      arg: "port",
+    })),
+    ...badDeadlines((d, c) => socks5_client_connectbyname(c.s, null, null, "localhost", 80, d)),
+  ],
+  socks5_proxy_auth: [
+    ...badHandles("s", STREAMS, (h) => socks5_proxy_auth(h, null, -1)),
+    ...[5, "yes", {}].map((f) => ({
+      what: `auth_fn = ${JSON.stringify(f)}`,
+      call: (c: Ctx) => socks5_proxy_auth(c.s, f as never, -1),
+      code: "EINVAL" as const,
+      arg: "auth_fn",
+    })),
+    ...badDeadlines((d, c) => socks5_proxy_auth(c.s, null, d)),
+  ],
+  socks5_proxy_recvcommand: [
+    ...badHandles("s", STREAMS, (h) => socks5_proxy_recvcommand(h, new IpAddr(), -1)),
+    ...badIpAddrs("addr", (a, c) => socks5_proxy_recvcommand(c.s, a, -1)),
+    ...badDeadlines((d, c) => socks5_proxy_recvcommand(c.s, new IpAddr(), d)),
+  ],
+  socks5_proxy_recvcommandbyname: [
+    ...badHandles("s", STREAMS, (h) => socks5_proxy_recvcommandbyname(h, -1)),
+    ...badDeadlines((d, c) => socks5_proxy_recvcommandbyname(c.s, d)),
+  ],
+  socks5_proxy_sendreply: [
+    ...badHandles("s", STREAMS, (h) => socks5_proxy_sendreply(h, 0, ipaddr_local("0.0.0.0", 0, 0), -1)),
+    ...[-1, 9, 1.5, NaN, "0", null].map((r) => ({
+      what: `reply = ${typeof r === "string" ? `"${r}"` : String(r)}`,
+      call: (c: Ctx) => socks5_proxy_sendreply(c.s, r as number, c.taddr, -1),
+      code: "EINVAL" as const,
+      arg: "reply",
+    })),
+    ...badIpAddrs("addr", (a, c) => socks5_proxy_sendreply(c.s, 0, a, -1)),
+    ...badDeadlines((d, c) => socks5_proxy_sendreply(c.s, 0, c.taddr, d)),
   ],
   tcp_listen: [
     ...badIpAddrs("addr", (a) => tcp_listen(a, 10)),
@@ -1206,9 +1378,254 @@ const TABLE: Record<string, Row[]> = {
     ...badMems(TlsStorage, null, (m) => freshTls((s) => tls_attach_server_mem(s, certs.cert, certs.key, m, -1))()),
     ...badDeadlines((d) => freshTls((s) => tls_attach_server_mem(s, certs.cert, certs.key, new TlsStorage(), d))()),
   ],
+  http_attach: attachRows("bytestream", (s) => http_attach(s), []),
+  http_attach_mem: attachRows("bytestream", (s) => http_attach_mem(s, new HttpStorage()), [
+    ...badMems(
+      HttpStorage,
+      (c) => {
+        const mem = new HttpStorage();
+        c.extra.push(http_attach_mem(fresh(c), mem));
+        return mem;
+      },
+      (m, c) => http_attach_mem(fresh(c), m),
+    ),
+  ]),
+  http_sendrequest: [
+    ...httpHandles((h) => http_sendrequest(h, "GET", "/", -1)),
+    ...badDeadlines((d, c) => http_sendrequest(freshHttp(c), "GET", "/", d)),
+    ...badTexts("command", [5, null, undefined, {}, "", "G T", "G\tT", "GET\r", "GET\n"], (v, c) =>
+      http_sendrequest(freshHttp(c), v, "/", -1),
+    ),
+    ...badTexts("resource", [5, null, undefined, "", "/a b", "/\r\n"], (v, c) =>
+      http_sendrequest(freshHttp(c), "GET", v, -1),
+    ),
+  ],
+  http_recvrequest: [
+    ...httpHandles((h) => http_recvrequest(h, 16, 16, -1)),
+    ...badDeadlines((d, c) => http_recvrequest(freshHttp(c), 16, 16, d)),
+    ...badCounts("commandlen", (n, c) => http_recvrequest(freshHttp(c), n, 16, -1)),
+    ...badCounts("resourcelen", (n, c) => http_recvrequest(freshHttp(c), 16, n, -1)),
+  ],
+  http_sendstatus: [
+    ...httpHandles((h) => http_sendstatus(h, 200, "OK", -1)),
+    ...badDeadlines((d, c) => http_sendstatus(freshHttp(c), 200, "OK", d)),
+    ...badTexts("status", [99, 600, 200.5, NaN, "200", null, undefined], (v, c) =>
+      http_sendstatus(freshHttp(c), v as never, "OK", -1),
+    ),
+    ...badTexts("reason", [5, null, undefined, "a\r\nb"], (v, c) => http_sendstatus(freshHttp(c), 200, v, -1)),
+  ],
+  http_recvstatus: [
+    ...httpHandles((h) => http_recvstatus(h, 16, -1)),
+    ...badDeadlines((d, c) => http_recvstatus(freshHttp(c), 16, d)),
+    ...badCounts("reasonlen", (n, c) => http_recvstatus(freshHttp(c), n, -1)),
+  ],
+  http_sendfield: [
+    ...httpHandles((h) => http_sendfield(h, "a", "b", -1)),
+    ...badDeadlines((d, c) => http_sendfield(freshHttp(c), "a", "b", d)),
+    ...badTexts("name", [5, null, undefined, "", "a b", "a:b", "a\u0001", "(a)"], (v, c) =>
+      http_sendfield(freshHttp(c), v, "b", -1),
+    ),
+    ...badTexts("value", [5, null, undefined, "a\nb"], (v, c) => http_sendfield(freshHttp(c), "a", v, -1)),
+    { what: "value empty", call: (c) => http_sendfield(freshHttp(c), "a", "", -1), code: "EPROTO", arg: "value" },
+    { what: "value spaces", call: (c) => http_sendfield(freshHttp(c), "a", "  ", -1), code: "EPROTO", arg: "value" },
+  ],
+  http_recvfield: [
+    ...httpHandles((h) => http_recvfield(h, 16, 16, -1)),
+    ...badDeadlines((d, c) => http_recvfield(freshHttp(c), 16, 16, d)),
+    ...badCounts("namelen", (n, c) => http_recvfield(freshHttp(c), n, 16, -1)),
+    ...badCounts("valuelen", (n, c) => http_recvfield(freshHttp(c), 16, n, -1)),
+  ],
+  http_done: [...httpHandles((h) => http_done(h, -1)), ...badDeadlines((d, c) => http_done(freshHttp(c), d))],
+  http_detach: [...httpHandles((h) => http_detach(h, -1)), ...badDeadlines((d, c) => http_detach(freshHttp(c), d))],
   tls_done: [...tlsHandles((h) => tls_done(h, -1)), ...badDeadlines((d) => onTls((s) => tls_done(s, d)))],
   tls_detach: [...tlsHandles((h) => tls_detach(h, -1)), ...badDeadlines((d) => onTls((s) => tls_detach(s, d)))],
+  ws_attach_client: [
+    ...tlsAttachHandles((h) => ws_attach_client(h, WS_NOHTTP, null, null, -1)),
+    ...badWsFlags((f) => freshTls((s) => ws_attach_client(s, f, "/", "h", -1))()),
+    ...badWsText("resource", (v) => freshTls((s) => ws_attach_client(s, WS_BINARY, v, "h", -1))()),
+    ...badWsText("host", (v) => freshTls((s) => ws_attach_client(s, WS_BINARY, "/", v, -1))()),
+    ...badDeadlines((d) => freshTls((s) => ws_attach_client(s, WS_NOHTTP, null, null, d))()),
+  ],
+  ws_attach_client_mem: [
+    ...tlsAttachHandles((h) => ws_attach_client_mem(h, WS_NOHTTP, null, null, new WsStorage(), -1)),
+    ...badWsFlags((f) => freshTls((s) => ws_attach_client_mem(s, f, "/", "h", new WsStorage(), -1))()),
+    ...badWsText("resource", (v) => freshTls((s) => ws_attach_client_mem(s, 0, v, "h", new WsStorage(), -1))()),
+    ...badWsText("host", (v) => freshTls((s) => ws_attach_client_mem(s, 0, "/", v, new WsStorage(), -1))()),
+    ...badMems(WsStorage, null, (m) => freshTls((s) => ws_attach_client_mem(s, WS_NOHTTP, null, null, m, -1))()),
+    ...badDeadlines((d) => freshTls((s) => ws_attach_client_mem(s, WS_NOHTTP, null, null, new WsStorage(), d))()),
+  ],
+  ws_attach_server: [
+    ...tlsAttachHandles((h) => ws_attach_server(h, WS_NOHTTP, 0, 0, -1)),
+    ...badWsFlags((f) => freshTls((s) => ws_attach_server(s, f, 256, 256, -1))()),
+    ...badCounts("resourcelen", (n) => freshTls((s) => ws_attach_server(s, WS_BINARY, n, 256, -1))()),
+    ...badCounts("hostlen", (n) => freshTls((s) => ws_attach_server(s, WS_BINARY, 256, n, -1))()),
+    ...badDeadlines((d) => freshTls((s) => ws_attach_server(s, WS_NOHTTP, 0, 0, d))()),
+  ],
+  ws_attach_server_mem: [
+    ...tlsAttachHandles((h) => ws_attach_server_mem(h, WS_NOHTTP, 0, 0, new WsStorage(), -1)),
+    ...badWsFlags((f) => freshTls((s) => ws_attach_server_mem(s, f, 256, 256, new WsStorage(), -1))()),
+    ...badCounts("resourcelen", (n) =>
+      freshTls((s) => ws_attach_server_mem(s, WS_BINARY, n, 256, new WsStorage(), -1))(),
+    ),
+    ...badCounts("hostlen", (n) => freshTls((s) => ws_attach_server_mem(s, WS_BINARY, 256, n, new WsStorage(), -1))()),
+    ...badMems(WsStorage, null, (m) => freshTls((s) => ws_attach_server_mem(s, WS_NOHTTP, 0, 0, m, -1))()),
+    ...badDeadlines((d) => freshTls((s) => ws_attach_server_mem(s, WS_NOHTTP, 0, 0, new WsStorage(), d))()),
+  ],
+  ws_send: [
+    ...tlsHandles((h) => ws_send(h, WS_BINARY, buf4(), 4, -1)),
+    ...badWsTypes((f) => onWs((s) => ws_send(s, f, buf4(), 4, -1))),
+    ...[null, 5, [0, 0, 0, 0], new ArrayBuffer(4)].map((b) => ({
+      what: `buf = ${Array.isArray(b) ? "an array" : String(b)}`,
+      call: onWs((s) => ws_send(s, WS_BINARY, b as never, 4, -1)),
+      code: "EINVAL" as const,
+      arg: "buf",
+    })),
+    ...badCounts("len", (n, c) => onWs((s) => ws_send(s, WS_BINARY, buf4(), n, -1))(c)),
+    { what: "len beyond the buffer", call: onWs((s) => ws_send(s, 0, buf4(), 5, -1)), code: "EINVAL", arg: "len" },
+    ...badDeadlines((d, c) => onWs((s) => ws_send(s, WS_BINARY, buf4(), 4, d))(c)),
+  ],
+  ws_sendl: [
+    ...tlsHandles((h) => {
+      const a = el(buf4(), 4);
+      return ws_sendl(h, WS_BINARY, a, a, -1);
+    }),
+    ...badWsTypes((f) =>
+      onWs((s) => {
+        const a = el(buf4(), 4);
+        return ws_sendl(s, f, a, a, -1);
+      }),
+    ),
+    ...badLists(false, (first, last, c) => onWs((s) => ws_sendl(s, WS_BINARY, first, last, -1))(c)),
+    ...badDeadlines((d, c) =>
+      onWs((s) => {
+        const a = el(buf4(), 4);
+        return ws_sendl(s, WS_BINARY, a, a, d);
+      })(c),
+    ),
+  ],
+  ws_recv: [
+    ...tlsHandles((h) => ws_recv(h, buf4(), 4, 0)),
+    ...["abcd", 5, [0, 0, 0, 0], new ArrayBuffer(4)].map((b) => ({
+      what: `buf = ${Array.isArray(b) ? "an array" : String(b)}`,
+      call: onWs((s) => ws_recv(s, b as never, 4, 0)),
+      code: "EINVAL" as const,
+      arg: "buf",
+    })),
+    ...badCounts("len", (n, c) => onWs((s) => ws_recv(s, buf4(), n, 0))(c)),
+    { what: "len beyond the buffer", call: onWs((s) => ws_recv(s, buf4(), 5, 0)), code: "EINVAL", arg: "len" },
+    ...badDeadlines((d, c) => onWs((s) => ws_recv(s, buf4(), 4, d))(c)),
+  ],
+  ws_recvl: [
+    ...tlsHandles((h) => ws_recvl(h, null, null, 0)),
+    ...badLists(true, (first, last, c) => onWs((s) => ws_recvl(s, first, last, 0))(c)),
+    ...badDeadlines((d, c) => onWs((s) => ws_recvl(s, null, null, d))(c)),
+  ],
+  ws_done: [
+    ...tlsHandles((h) => ws_done(h, 1000, null, 0, -1)),
+    ...badClose((st, b, n) => onWs((s) => ws_done(s, st, b, n, -1))),
+    ...badDeadlines((d, c) => onWs((s) => ws_done(s, 1000, null, 0, d))(c)),
+  ],
+  ws_detach: [
+    ...tlsHandles((h) => ws_detach(h, 1000, null, 0, -1)),
+    ...badClose((st, b, n) => onWs((s) => ws_detach(s, st, b, n, -1))),
+    ...badDeadlines((d, c) => onWs((s) => ws_detach(s, 1000, null, 0, d))(c)),
+  ],
+  ws_status: [
+    ...tlsHandles((h) => ws_status(h, null, 0)),
+    ...["abcd", 5, [0, 0, 0, 0], new ArrayBuffer(4)].map((b) => ({
+      what: `buf = ${Array.isArray(b) ? "an array" : String(b)}`,
+      call: onWs((s) => ws_status(s, b as never, 4)),
+      code: "EINVAL" as const,
+      arg: "buf",
+    })),
+    { what: "buf null with len 4", call: onWs((s) => ws_status(s, null, 4)), code: "EINVAL", arg: "buf" },
+    ...badCounts("len", (n, c) => onWs((s) => ws_status(s, buf4(), n))(c)),
+    { what: "len beyond the buffer", call: onWs((s) => ws_status(s, buf4(), 5)), code: "EINVAL", arg: "len" },
+  ],
+  ws_response_key: [
+    ...[null, undefined, 5, Buffer.from("x")].map((k) => ({
+      what: `request_key = ${Buffer.isBuffer(k) ? "a Buffer" : String(k)}`,
+      call: () => ws_response_key(k as never),
+      code: "EINVAL" as const,
+      arg: "request_key",
+    })),
+    ...["", "short", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZSE="].map((k) => ({
+      what: `request_key ${JSON.stringify(k)} (not 16 bytes of base64)`,
+      call: () => ws_response_key(k),
+      code: "EPROTO" as const,
+      arg: "request_key",
+    })),
+  ],
 };
+
+/** A row's call on a fresh WebSocket (without HTTP, over a fresh bytestream), closed after the row. */
+function onWs(f: (s: number) => unknown): (c: Ctx) => Op<unknown> {
+  return function* (c) {
+    const [s] = yield* ws_attach_server(fresh(c), WS_NOHTTP, 0, 0, -1);
+    c.extra.push(s);
+    const r = f(s);
+    if (r !== null && typeof r === "object" && !Array.isArray(r) && Symbol.iterator in r)
+      return yield* r as Op<unknown>;
+    return r;
+  };
+}
+
+/** Rows for the flags of a WebSocket attach. */
+function badWsFlags(f: (flags: number) => unknown): Row[] {
+  return [4, -1, 1.5, "0", null, undefined].map((v) => ({
+    what: `flags = ${typeof v === "string" ? `"${v}"` : String(v)}`,
+    call: () => f(v as number),
+    code: "EINVAL" as const,
+    arg: "flags",
+  }));
+}
+
+/** Rows for the message type of ws_send and ws_sendl: WS_NOHTTP and others are no type. */
+function badWsTypes(f: (flags: number) => (c: Ctx) => unknown): Row[] {
+  return [2, 3, -1, 0.5, "1", null].map((v) => ({
+    what: `flags = ${typeof v === "string" ? `"${v}"` : String(v)}`,
+    call: (c: Ctx) => f(v as number)(c),
+    code: "EINVAL" as const,
+    arg: "flags",
+  }));
+}
+
+/** Rows for the resource and host of ws_attach_client: text fit for a request line. */
+function badWsText(arg: string, f: (v: string) => unknown): Row[] {
+  return [null, undefined, 5, "", "/a b", "/x\r\nEvil: 1", "a\0b"].map((v) => ({
+    what: `${arg} = ${JSON.stringify(v) ?? String(v)}`,
+    call: () => f(v as string),
+    code: "EINVAL" as const,
+    arg,
+  }));
+}
+
+/** Rows for the status and reason of ws_done and ws_detach. */
+function badClose(f: (status: number, buf: Uint8Array | string | null, len: number) => (c: Ctx) => unknown): Row[] {
+  const rows: [string, number, unknown, number, string][] = [
+    ["status 1", 1, null, 0, "status"],
+    ["status 999", 999, null, 0, "status"],
+    ["status 5000", 5000, null, 0, "status"],
+    ["status 1000.5", 1000.5, null, 0, "status"],
+    ['status "1000"', "1000" as never, null, 0, "status"],
+    ["status null", null as never, null, 0, "status"],
+    ["a reason without a status", 0, "why", 3, "status"],
+    ["buf = 5", 1000, 5, 1, "buf"],
+    ["buf = {}", 1000, {}, 1, "buf"],
+    ["buf null with len 2", 1000, null, 2, "buf"],
+    ["len beyond buf", 1000, "ab", 3, "len"],
+    ["len 124 (over the 123 a close frame holds)", 1000, "x".repeat(124), 124, "len"],
+  ];
+  return [
+    ...rows.map(([what, st, b, n, arg]) => ({
+      what,
+      call: (c: Ctx) => f(st, b as never, n)(c),
+      code: "EINVAL" as const,
+      arg,
+    })),
+    ...badCounts("len", (n, c) => f(1000, "abcd", n)(c)),
+  ];
+}
 
 /** A fresh bytestream (a user's, over channels) for a row to hand to an attach; closed after the row. */
 function fresh(c: Ctx): number {
@@ -1229,6 +1646,31 @@ function freshSuffix(c: Ctx): number {
   const s = suffix_attach(fresh(c), "\n", 1);
   c.extra.push(s);
   return s;
+}
+
+/** A fresh HTTP socket. */
+function freshHttp(c: Ctx): number {
+  const h = http_attach(fresh(c));
+  c.extra.push(h);
+  return h;
+}
+
+/** Rows for the HTTP socket of the http_* calls: the context has none, so every kind is ENOTSUP. */
+function httpHandles(f: (h: number) => unknown): Row[] {
+  return [
+    ...badHandles("s", ["s"], (h) => f(h)),
+    { what: "s an IPC socket (without HTTP)", call: (c) => f(c.s), code: "ENOTSUP", arg: "s" },
+  ];
+}
+
+/** Rows for a text argument: each of `values` is `EINVAL`, naming `arg`. */
+function badTexts(arg: string, values: unknown[], f: (v: string, c: Ctx) => unknown): Row[] {
+  return values.map((v) => ({
+    what: `${arg} = ${v === undefined ? "undefined" : JSON.stringify(v)}`,
+    call: (c: Ctx) => f(v as string, c),
+    code: "EINVAL" as const,
+    arg,
+  }));
 }
 
 /** A fresh term socket. */
@@ -1308,6 +1750,51 @@ function badTerms(f: (buf: Uint8Array | string | null, n: number, c: Ctx) => unk
   ];
 }
 
+/**
+ * Runs `f` with a UDP socket of its own on 127.0.0.1 (the context holds none), closed after it:
+ * `f`'s Op is run, a plain call's throw passes through.
+ */
+function* withUdp(f: (u: number) => unknown): Generator<unknown, unknown, unknown> {
+  const u = yield* udp_open(ipaddr_local("127.0.0.1", 0, 0), null);
+  try {
+    const r = f(u);
+    if (r !== null && typeof r === "object" && typeof (r as Op<unknown>)[Symbol.iterator] === "function")
+      return yield* r as Op<unknown>;
+    return r;
+  } finally {
+    hclose(u);
+  }
+}
+
+/** The rows of `udp_open` and `udp_open_mem`: addresses that are not IpAddrs (null is fine), of two families. */
+function udpOpenRows(f: (local: IpAddr | null, remote: IpAddr | null) => unknown): Row[] {
+  const notNull = (r: Row) =>
+    r.what !== "local null" &&
+    r.what !== "local undefined" &&
+    r.what !== "remote null" &&
+    r.what !== "remote undefined";
+  return [
+    ...badIpAddrs("local", (a) => f(a, null)).filter(notNull),
+    ...badIpAddrs("remote", (a) => f(null, a)).filter(notNull),
+    {
+      what: "local and remote of two families",
+      call: () => f(ipaddr_local("127.0.0.1", 0, 0), ipaddr_local("::1", 9, 0)),
+      code: "EINVAL",
+      arg: "remote",
+    },
+  ];
+}
+
+/** Rows for a SOCKS5 username or password: not a string, or more than 255 bytes of UTF-8. */
+function badCredentials(arg: string, f: (v: string, c: Ctx) => unknown): Row[] {
+  return [5, {}, "x".repeat(256), "é".repeat(128)].map((v) => ({
+    what: `${arg} = ${typeof v === "string" ? `${Buffer.byteLength(v)} bytes` : JSON.stringify(v)}`,
+    call: (c: Ctx) => f(v as string, c),
+    code: "EINVAL" as const,
+    arg,
+  }));
+}
+
 /** Exported functions without bad-input rows, and why. */
 const EXEMPT: Record<string, string> = {
   now: "takes no arguments",
@@ -1319,7 +1806,9 @@ const EXEMPT: Record<string, string> = {
   dill_tree: "takes no arguments",
   dill_trace: "takes no arguments",
   dill_trace_json: "takes no arguments",
+  dill_tree_json: "takes no arguments",
   abort_signal: "takes no arguments",
+  ws_request_key: "takes no arguments",
   isDillError: "a predicate: any value is a valid question, the answer is a boolean",
 };
 

@@ -51,6 +51,24 @@ describe("the examples", () => {
     );
   });
 
+  it("runs the WebSocket echo example: tsdill clients get their echoes, the page is served, nothing left open", async () => {
+    const { stdout, stderr } = await example("ws-echo.ts", "--clients", "3");
+    expect(stderr).toBe("");
+    const lines = stdout.split("\n");
+    expect(lines[0]).toMatch(/^serving http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(lines.filter((l) => l.startsWith("received: client ")).sort()).toEqual([
+      "received: client 1",
+      "received: client 2",
+      "received: client 3",
+    ]);
+    expect(lines.slice(-4)).toEqual([
+      "page: HTTP/1.1 200 OK",
+      "clients: 3 of 3 got their echoes",
+      "left open: 0 coroutines, 0 handles",
+      "",
+    ]);
+  });
+
   it("runs the README's program with the output the README shows", async () => {
     const { stdout } = await example("readme.ts");
     expect(stdout).toBe("worker 1 finished\nworker 2 finished\nworker 3 finished\nticker cancelled, cleanup ran\n");

@@ -21,7 +21,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   ipc: ["stream", "runtime", "handles"],
   tcp: ["stream", "ipaddr", "runtime", "handles"],
   udp: ["ipaddr", "runtime", "handles"],
-  protocols: ["runtime", "handles"],
+  protocols: ["ipaddr", "runtime", "handles"],
   interop: ["runtime", "handles"],
   cli: ["index"],
 };

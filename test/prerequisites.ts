@@ -23,13 +23,17 @@ export const TOOLS = {
     use: "finding a libdill for the benchmarks: the rpath its flags get (with a stand-in library, not libdill)",
   },
   python3: { debian: "python3", use: "TCP peers that hold a listener's queue full or are killed with bytes unread" },
+  curl: {
+    debian: "curl",
+    use: "an HTTP client against a tsdill HTTP server, and a SOCKS5 client through a tsdill proxy, with and without a password",
+  },
   setpriv: {
     debian: "util-linux",
     use: "a process of another user (EACCES on a socket file), a lowered fs.file-max (ENFILE), as root",
   },
   chromium: {
     debian: "chromium",
-    use: "a real browser, headless, that loads the trace viewer's page and shows what it drew",
+    use: "a real browser, run headless: a WebSocket peer of a tsdill server, and the trace viewer's page, whose drawing is checked",
   },
 } as const;
 

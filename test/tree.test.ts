@@ -2,9 +2,15 @@ import { describe, expect, it } from "vitest";
 import {
   bundle,
   bundle_go,
+  bundle_wait,
   chmake,
+  chrecv,
+  chsend,
+  dill_configure,
   dill_print_tree,
   dill_tree,
+  dill_tree_json,
+  type DillTreeNode,
   dill_yield,
   go,
   hclose,
@@ -128,5 +134,86 @@ describe("dill_tree", () => {
     let out = "";
     dill_print_tree({ write: (s: string) => (out += s) });
     expect(out).toBe("(nothing open)\n");
+  });
+});
+
+function* receiver(ch: number) {
+  yield* chrecv(ch, -1);
+  yield* chrecv(ch, -1);
+}
+
+function* waiter(b: number) {
+  yield* bundle_wait(b, -1);
+}
+
+function find(nodes: DillTreeNode[], name: string): DillTreeNode | undefined {
+  for (const n of nodes) {
+    if (n.name === name) return n;
+    const c = find(n.children, name);
+    if (c !== undefined) return c;
+  }
+  return undefined;
+}
+
+describe("wait links in the tree", () => {
+  it("says on which handle a coroutine waits, and in the JSON form who holds the other end", async () => {
+    dill_configure({ clock: "virtual" });
+    try {
+      await run(function* main() {
+        const [a, b] = chmake();
+        const r = go(receiver(b));
+        const w = go(waiter(r));
+        yield* msleep(now() + 250);
+        const text = dill_tree();
+        expect(text).toContain(`(receiver, handle ${r}) in chrecv on channel ${b}`);
+        expect(text).toContain(`(waiter, handle ${w}) in bundle_wait on bundle ${r}`);
+        const tree = dill_tree_json();
+        const rec = find(tree, "receiver")!;
+        expect(rec).toMatchObject({ kind: "coroutine", handle: r, state: "blocked" });
+        expect(rec.wait).toMatchObject({
+          call: "chrecv",
+          kind: "channel",
+          on: [b],
+          peers: [{ handle: a, holder: find(tree, "main")!.id }],
+          since: -1,
+          deadline: -1,
+          site: null,
+        });
+        expect(find(tree, "waiter")!.wait).toMatchObject({ call: "bundle_wait", kind: "bundle", on: [r] });
+        expect(find(tree, "main")!.state).toBe("running");
+        expect(JSON.parse(JSON.stringify(tree))).toEqual(tree);
+        hclose(w);
+        hclose(r);
+        hclose(a);
+        hclose(b);
+      });
+    } finally {
+      dill_configure({ clock: "real" });
+    }
+  });
+
+  it("gives since when and the source line of the blocking call under traceLaunch, and forgets them once it is woken", async () => {
+    dill_configure({ traceLaunch: true, clock: "virtual" });
+    try {
+      await run(function* main() {
+        const [a, b] = chmake();
+        const r = go(receiver(b));
+        yield* msleep(now() + 40);
+        const rec = find(dill_tree_json(), "receiver")!;
+        expect(rec.wait!.site).toMatch(/^at receiver \(.*tree\.test\.ts:\d+:\d+\)$/);
+        expect(rec.wait!.since).toBe(now() - 40);
+        expect(dill_tree()).toMatch(/in chrecv on channel \d+ \(for 40 ms, at receiver \(.*tree\.test\.ts:\d+:\d+\)\)/);
+        dill_configure({ traceLaunch: false });
+        yield* chsend(a, 1, -1); // wakes the receiver, which waits again: that park is not traced
+        yield* msleep(now() + 10);
+        expect(find(dill_tree_json(), "receiver")!.wait).toMatchObject({ call: "chrecv", since: -1, site: null });
+        yield* chsend(a, 2, -1);
+        hclose(r);
+        hclose(a);
+        hclose(b);
+      });
+    } finally {
+      dill_configure({ traceLaunch: false, clock: "real" });
+    }
   });
 });

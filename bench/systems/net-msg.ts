@@ -4,6 +4,7 @@
  * Node program does it: chunks gathered until a whole message is there. The same shapes as
  * `tsdill-msg.ts`.
  */
+import { createSocket } from "node:dgram";
 import net from "node:net";
 import type { Trials } from "../lib.js";
 import { addr, MSG, seconds } from "./sockets.js";
@@ -120,7 +121,33 @@ async function suffixLines(n: number): Promise<number> {
   return (n * LINE) / 1e6 / dt;
 }
 
+/** UDP ping-pong with `node:dgram` alone: the echo and the next send run in `message` callbacks. */
+async function udpPingPong(n: number): Promise<number> {
+  const c = createSocket("udp4");
+  const s = createSocket("udp4");
+  await new Promise<void>((r) => c.bind(0, "127.0.0.1", r));
+  await new Promise<void>((r) => s.bind(0, "127.0.0.1", r));
+  const cp = c.address().port;
+  const sp = s.address().port;
+  s.on("message", (m) => s.send(m, cp, "127.0.0.1"));
+  const msg = Buffer.alloc(MSG);
+  const t0 = process.hrtime.bigint();
+  await new Promise<void>((resolve) => {
+    let i = 0;
+    c.on("message", () => {
+      if (++i === n) resolve();
+      else c.send(msg, sp, "127.0.0.1");
+    });
+    c.send(msg, sp, "127.0.0.1");
+  });
+  const dt = seconds(t0);
+  await new Promise<void>((r) => c.close(() => r()));
+  await new Promise<void>((r) => s.close(() => r()));
+  return n / dt;
+}
+
 export const trials: Trials = {
   prefixPingpong: (n) => prefixPingPong(n),
   suffixLines: (n) => suffixLines(n),
+  udpPingpong: (n) => udpPingPong(n),
 };

@@ -21,7 +21,7 @@ const {
   prefix_attach,
   run,
 } = lib;
-const { suffix_attach } = lib;
+const { suffix_attach, ipaddr_local, udp_open } = lib;
 
 /** Bytes of the size field in the PREFIX workload (network byte order). */
 export const HDRLEN = 4;
@@ -80,7 +80,36 @@ function suffixLines(n: number): Promise<number> {
   });
 }
 
+/** Two UDP sockets on 127.0.0.1, each the other's remote: a message socket pair. */
+function* udpPair() {
+  const a1 = ipaddr_local("127.0.0.1", 0, 0);
+  const a2 = ipaddr_local("127.0.0.1", 0, 0);
+  // Bound once to learn two free ports, then opened with each other as remote.
+  hclose(yield* udp_open(a1, null));
+  hclose(yield* udp_open(a2, null));
+  return [yield* udp_open(a1, a2), yield* udp_open(a2, a1)] as const;
+}
+
+function udpPingPong(n: number): Promise<number> {
+  return run(function* () {
+    const [c, s] = yield* udpPair();
+    const b = bundle();
+    bundle_go(b, pongServer(s, n));
+    const buf = new Uint8Array(MSG);
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+      yield* msend(c, buf, MSG, -1);
+      yield* mrecv(c, buf, MSG, -1);
+    }
+    const dt = seconds(t0);
+    yield* bundle_wait(b, -1);
+    for (const h of [b, c, s]) hclose(h);
+    return n / dt;
+  });
+}
+
 export const trials: Trials = {
   prefixPingpong: (n) => prefixPingPong(n),
   suffixLines: (n) => suffixLines(n),
+  udpPingpong: (n) => udpPingPong(n),
 };

@@ -47,6 +47,9 @@ export function parked(): IteratorResult<unknown, never> {
 export abstract class FastOp<T> implements Op<T>, Iterator<unknown, T, unknown> {
   /** Set by the first `next()`, which runs the call; a later `next(v)` finishes it with `v`. */
   protected begun = false;
+  constructor() {
+    if (checkingOps) noteMade(this);
+  }
   abstract next(v?: unknown): IteratorResult<unknown, T>;
   [Symbol.iterator](): this {
     return this;
@@ -57,4 +60,75 @@ export abstract class FastOp<T> implements Op<T>, Iterator<unknown, T, unknown> 
   return(v?: unknown): IteratorResult<unknown, T> {
     return finished(v as T);
   }
+}
+
+// ---- the check for a forgotten yield* (see `dill_configure({ checkOps })`) -----------------------
+/**
+ * `chsend(ch, v, -1);` without `yield*` makes the call's object and drops it: nothing happens.
+ * With the check on, every small op records where it was made, and the scheduler asks after each
+ * step of a coroutine which of them never ran. Off by default: it takes a stack trace per call.
+ */
+export let checkingOps = process.env.TSDILL_CHECK_OPS === "1";
+const made: FastOp<unknown>[] = [];
+const madeAt: string[] = [];
+
+/** Switch the check on or off. */
+export function setCheckOps(on: boolean): void {
+  checkingOps = on;
+  made.length = 0;
+  madeAt.length = 0;
+}
+
+/** A stack frame of tsdill's own code (its sources, or its build). */
+export const OWN_FRAME = /[\\/]src[\\/](?:runtime|handles|ipc|tcp|protocols|interop)[\\/]|[\\/]dist[\\/]index\./;
+
+/**
+ * The first frame of `stack` outside tsdill and Node's internals, and the name of the last tsdill
+ * function above it (the public call the program made): `["at worker (/app/x.ts:3:5)", "chsend"]`.
+ */
+export function userFrame(stack: string): [string | null, string] {
+  const lines = stack.split("\n");
+  let call = "";
+  for (let i = 1; i < lines.length; i++) {
+    const l = lines[i]!.trim();
+    if (OWN_FRAME.test(l)) {
+      const m = /^at (?:new )?([\w$.]+)/.exec(l);
+      if (m !== null) call = m[1]!.replace(/^.*\./, "");
+      continue;
+    }
+    if (/\(node:|^at node:|\(<anonymous>\)/.test(l)) continue;
+    return [l, call];
+  }
+  return [null, call];
+}
+
+function noteMade(op: FastOp<unknown>): void {
+  made.push(op);
+  const [site, call] = userFrame(new Error().stack ?? "");
+  madeAt.push(`${call}\n${site ?? "(no frame outside tsdill)"}`);
+}
+
+/** Where `op` was made, when the check recorded it: `[call, frame]`; else null. */
+export function madeSite(op: unknown): [string, string] | null {
+  const i = made.indexOf(op as FastOp<unknown>);
+  if (i < 0) return null;
+  const [call, site] = madeAt[i]!.split("\n") as [string, string];
+  return [call, site];
+}
+
+/**
+ * The ops made since the last call that never ran, as `[call, frame]`, except `skip`; the record
+ * starts afresh.
+ */
+export function unrunOps(skip: unknown): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < made.length; i++) {
+    if (made[i] !== skip && !(made[i] as unknown as { begun: boolean }).begun) {
+      const [call, site] = madeAt[i]!.split("\n") as [string, string];
+      out.push([call, site]);
+    }
+  }
+  made.length = 0;
+  madeAt.length = 0;
+  return out;
 }

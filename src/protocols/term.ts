@@ -204,7 +204,8 @@ class TermRecv extends LayerOp<number> {
     p.restIol.iol_base = null;
     if (size === len && (len === 0 || p.isTerm(this.direct ? this.first!.iol_base! : p.head))) {
       p.indone = true;
-      throw dillError("EPIPE", this.fn, "s", "the peer's terminal message was received");
+      // The normal end of a stream (HTTP meets it once per header): no stack trace to make.
+      throw quickError("EPIPE", this.fn);
     }
     if (!this.direct) {
       const cur = p.cursor;

@@ -8,7 +8,7 @@ import { claim, FreeList } from "../handles/pool.js";
 import { type HandleVfs, handleMake } from "../handles/table.js";
 import { CrBase } from "./cr.js";
 import { BUNDLE_TYPE, closeGroup, failed, leave } from "./group.js";
-import { current, isOwnCancellation, scrub, start } from "./sched.js";
+import { isOwnCancellation, running, scrub, start } from "./sched.js";
 
 /** Interface id a `go()` handle answers in `hquery`, besides `BUNDLE_TYPE`. */
 export const COROUTINE_TYPE: unique symbol = Symbol("coroutine");
@@ -70,7 +70,8 @@ export function checkBody(fn: string, body: unknown, arg = "expr"): Coroutine {
     const hint = typeof body === "function" ? "; call the generator function: go(worker(args)), not go(worker)" : "";
     throw dillError("EINVAL", fn, arg, `${arg} must be a generator object${hint}`);
   }
-  if (current !== null && current.cancelled) throw quickError("ECANCELED", fn);
+  const cr = running();
+  if (cr !== null && cr.cancelled) throw quickError("ECANCELED", fn);
   return body as Coroutine;
 }
 

@@ -84,3 +84,78 @@ export function generatorName(gen: object | null): string {
   names.set(proto, name);
   return name;
 }
+
+/** The scripts V8 has parsed, by script id: URL and source map URL, learnt from the debugger. */
+const scripts = new Map<string, { url: string; map: string }>();
+
+function scriptOf(id: string): { url: string; map: string } | undefined {
+  if (!scripts.has(id)) {
+    // Enabling the debugger reports every script parsed so far; it is disabled again at once.
+    const onScript = (m: { params: { scriptId: string; url: string; sourceMapURL?: string } }): void => {
+      scripts.set(m.params.scriptId, { url: m.params.url, map: m.params.sourceMapURL ?? "" });
+    };
+    session!.on("Debugger.scriptParsed", onScript);
+    try {
+      post("Debugger.enable", {});
+      post("Debugger.disable", {});
+    } finally {
+      session!.off("Debugger.scriptParsed", onScript);
+    }
+  }
+  return scripts.get(id);
+}
+
+/**
+ * `url:line:column`, through the script's source map when it has one (TypeScript run by a loader
+ * or a test runner): the one Node registered, or an inline one.
+ */
+function original(url: string, mapUrl: string, line: number, column: number): string {
+  try {
+    const mod = process.getBuiltinModule?.("node:module") as typeof import("node:module") | undefined;
+    let map = mod?.findSourceMap(url);
+    const inline = /^data:application\/json[^,]*;base64,(.*)$/.exec(mapUrl);
+    if (map === undefined && mod !== undefined && inline !== null) {
+      map = new mod.SourceMap(JSON.parse(Buffer.from(inline[1]!, "base64").toString("utf8")) as never);
+    }
+    const e = map?.findEntry(line, column) as
+      { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
+    if (e?.originalSource !== undefined && e.originalLine !== undefined)
+      return `${e.originalSource}:${e.originalLine + 1}:${(e.originalColumn ?? 0) + 1}`;
+  } catch {
+    // no source map: the generated position is the best there is
+  }
+  return `${url}:${line + 1}:${column + 1}`;
+}
+
+/**
+ * Where the suspended generator `gen` stands, as a stack frame: `at worker (file:///app/x.ts:3:5)`;
+ * null when it cannot be known. For error reports only (it enables the debugger for a moment).
+ */
+export function generatorLocation(gen: object | null): string | null {
+  if (gen === null || broken || Object.prototype.toString.call(gen) !== "[object Generator]") return null;
+  try {
+    const name = generatorName(gen) || "anonymous";
+    if (session === null) return null;
+    const g = globalThis as Record<string, unknown>;
+    g[PROBE] = gen;
+    let objectId: string | undefined;
+    try {
+      const ev = post("Runtime.evaluate", { expression: `globalThis.${PROBE}` });
+      objectId = (ev?.result as RemoteObject | undefined)?.objectId;
+      if (objectId === undefined) return null;
+      const props = post("Runtime.getProperties", { objectId, ownProperties: true });
+      const internal = (props?.internalProperties ?? []) as { name: string; value?: { value?: unknown } }[];
+      const loc = internal.find((p) => p.name === "[[GeneratorLocation]]")?.value?.value as
+        { scriptId: string; lineNumber: number; columnNumber: number } | undefined;
+      if (loc === undefined) return null;
+      const script = scriptOf(loc.scriptId);
+      if (script === undefined || script.url === "") return null;
+      return `at ${name} (${original(script.url, script.map, loc.lineNumber, loc.columnNumber)})`;
+    } finally {
+      delete g[PROBE];
+      if (objectId !== undefined) post("Runtime.releaseObject", { objectId });
+    }
+  } catch {
+    return null;
+  }
+}

@@ -7,6 +7,7 @@ import { DillError, dillError, quickError } from "../handles/errors.js";
 import { BLOCK, type Op } from "../handles/op.js";
 import type { CrBase } from "./cr.js";
 import { checkBody, records, release } from "./coroutine.js";
+import { watchDeadlocks } from "./deadlock.js";
 import {
   canBlock,
   cancel,
@@ -26,6 +27,8 @@ interface Root {
   /** The AbortSignal given to run, or null; its listener is removed when the root exits. */
   signal: AbortSignal | null;
   onAbort: (() => void) | null;
+  /** Set when the program deadlocked: the root was cancelled, and run() rejects with this. */
+  deadlock: DillError | null;
 }
 
 /** Options of {@link run}. */
@@ -53,6 +56,11 @@ function rootExit(cr: CrBase, value: unknown, threw: boolean): void {
   const cancelled = cr.cancelled;
   const own = threw && isOwnCancellation(cr, value);
   release(cr);
+  if (root.deadlock !== null && (!threw || own)) {
+    root.signal?.removeEventListener("abort", root.onAbort!);
+    root.reject(root.deadlock);
+    return;
+  }
   const signal = root.signal;
   if (signal !== null) {
     signal.removeEventListener("abort", root.onAbort!);
@@ -65,6 +73,14 @@ function rootExit(cr: CrBase, value: unknown, threw: boolean): void {
   }
   if (threw) root.reject(value);
   else root.resolve(value);
+}
+
+/** The program deadlocked: cancel the root, whose run() then rejects with `err` (see deadlock.ts). */
+function failDeadlocked(cr: CrBase, err: DillError): void {
+  const root = cr.owner as Root;
+  if (root.deadlock !== null) return;
+  root.deadlock = err;
+  cancel(cr);
 }
 
 function checkOptions(options: RunOptions | undefined): AbortSignal | null {
@@ -112,9 +128,10 @@ export function run<T>(
     }
     const body = checkBody("run", typeof main === "function" ? main() : main, "main");
     const cr = records.take("run");
-    const root: Root = { resolve, reject, signal, onAbort: null };
+    const root: Root = { resolve, reject, signal, onAbort: null, deadlock: null };
     launch(cr, body, rootExit, root);
     roots.add(cr);
+    watchDeadlocks(roots, failDeadlocked);
     if (signal !== null) {
       root.onAbort = () => cancel(cr);
       signal.addEventListener("abort", root.onAbort, { once: true });

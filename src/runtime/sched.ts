@@ -8,12 +8,12 @@
  * {@link resume} or {@link interrupt}; the loop later calls the generator's `next(value)` or
  * `throw(error)`. No Promise and no closure per operation.
  */
-import { BLOCK } from "../handles/op.js";
+import { BLOCK, checkingOps, madeSite, unrunOps, userFrame } from "../handles/op.js";
 import { dillError, isDillError, quickError } from "../handles/errors.js";
 import { advanceVirtual, now, setVirtual, virtual } from "./clock.js";
 import { BLOCKED, type CrBase, DONE, type ExitHook, NEW, READY, RUNNING, type Unblock } from "./cr.js";
 import { timerAdd, timerCount, timerFirst, timerPop, timerRemove } from "./timers.js";
-import { generatorName } from "./crname.js";
+import { generatorLocation, generatorName } from "./crname.js";
 import { setOwnerSource } from "../handles/table.js";
 import {
   recordCancel,
@@ -28,8 +28,17 @@ import {
 
 export { BLOCK };
 
+/**
+ * The coroutine whose generator is executing, or null outside any coroutine. Not exported as a
+ * mutable binding: the CommonJS build would then mirror every assignment into a property of the
+ * module's exports object, two property stores per scheduling step. Other modules ask {@link running}.
+ */
+let current: CrBase | null = null;
+
 /** The coroutine whose generator is executing, or null outside any coroutine. */
-export let current: CrBase | null = null;
+export function running(): CrBase | null {
+  return current;
+}
 
 /** Number of coroutines made and not yet finished. */
 let live = 0;
@@ -125,9 +134,17 @@ function kick(): void {
   setImmediate(loopFromImmediate);
 }
 
+/**
+ * The loop's own turn runs as a microtask queued from the immediate, not in the immediate itself:
+ * V8 builds a message object (a stack walk and a source-position lookup) for every exception
+ * thrown where no embedder handler catches it, which is the case inside an immediate callback,
+ * and not inside a microtask. An ECANCELED or ETIMEDOUT thrown into a coroutine costs about a third
+ * less that way. Node drains the microtask queue right after each immediate callback, so nothing
+ * runs in between: the order of events is the same.
+ */
 function loopFromImmediate(): void {
   kicked = false;
-  flush();
+  queueMicrotask(flush);
 }
 
 /**
@@ -155,6 +172,18 @@ export function flush(): void {
   } finally {
     looping = false;
   }
+  if (virtual && qsize === 0 && idleHook !== null) idleHook();
+}
+
+/**
+ * Called when the run queue has drained under the virtual clock (the deadlock check); null when
+ * nobody listens. The real clock has no such hook: it is checked when Node's event loop goes idle.
+ */
+let idleHook: (() => void) | null = null;
+
+/** Set the hook called when the run queue drains under the virtual clock (see `idleHook`). */
+export function setIdleHook(hook: (() => void) | null): void {
+  idleHook = hook;
 }
 
 /** Resume `cr` once: run its generator until it parks, yields or finishes. */
@@ -177,6 +206,7 @@ function step(cr: CrBase): void {
   } catch (e) {
     current = prev;
     depth--;
+    if (checkingOps) reportUnrun(cr, null);
     finish(cr, e, true);
     if (pending !== 0) drain();
     return;
@@ -184,25 +214,55 @@ function step(cr: CrBase): void {
   current = prev;
   depth--;
   if (r.done) finish(cr, r.value, false);
-  else if (r.value !== BLOCK) strayYield(cr);
+  else if (r.value !== BLOCK) strayYield(cr, r.value);
   else if (cr.cancelled) parkedCancelled(cr);
+  if (checkingOps) reportUnrun(cr, r.value);
   if (pending !== 0) drain();
 }
 
-/** A bare `yield x` instead of `yield* op`: tell the coroutine where it went wrong. */
-function strayYield(cr: CrBase): void {
+/**
+ * A bare `yield x` instead of `yield* op`: tell the coroutine where it went wrong. The error is
+ * thrown at the `yield`, and its stack starts at the user's line rather than in the scheduler:
+ * where the yielded op was made when the `checkOps` check recorded it, otherwise where the
+ * coroutine's generator is suspended, which V8 tells through the inspector.
+ */
+function strayYield(cr: CrBase, value: unknown): void {
   if (cr.cancelled && ++cr.refused > REFUSALS) {
     stop(cr, "yield");
     return;
   }
-  cr.resumeThrow = true;
-  cr.resumeValue = dillError(
+  const made = madeSite(value);
+  const frame = made !== null ? made[1] : generatorLocation(cr.gen);
+  const call = made !== null && made[0] !== "" ? `yield* ${made[0]}(…)` : "yield* msleep(d)";
+  const err = dillError(
     "EINVAL",
     "yield",
     undefined,
-    "a coroutine yielded a value; blocking calls are made with yield*, e.g. yield* msleep(d)",
+    `a coroutine yielded a value; blocking calls are made with yield*, e.g. ${call}${frame !== null ? ` (${frame})` : ""}`,
   );
+  if (frame !== null) err.stack = `DillError: ${err.message}\n    ${frame}`;
+  cr.resumeThrow = true;
+  cr.resumeValue = err;
   enqueue(cr);
+}
+
+/**
+ * Under the `checkOps` check, after a step of `cr`: report every blocking call that was made
+ * since the last step and never run, the mark of a forgotten `yield*` (except the one it yielded
+ * bare, which {@link strayYield} reports).
+ */
+function reportUnrun(cr: CrBase, yielded: unknown): void {
+  for (const [call, site] of unrunOps(yielded)) {
+    const fn = call === "" ? "a blocking call" : call;
+    const err = dillError(
+      "EINVAL",
+      call === "" ? "yield" : call,
+      undefined,
+      `${fn}(…) was called but never run: a blocking call does nothing until it is run with yield*, as in yield* ${fn}(…) (${site})`,
+    );
+    err.stack = `DillError: ${err.message}\n    ${site}`;
+    reportFailure(err, cr.site);
+  }
 }
 
 /**
@@ -272,6 +332,7 @@ export function scrub(cr: CrBase): void {
   cr.waitObj = null;
   cr.unblock = null;
   cr.site = null;
+  cr.waitSite = null;
   cr.prev = null;
   cr.next = null;
   cr.head = null;
@@ -351,6 +412,7 @@ export function park(cr: CrBase, fn: string, deadline: number, unblock: Unblock 
   cr.unblock = unblock;
   cr.waitObj = waitObj;
   if (tracing) recordPark(cr, fn, deadline);
+  if (traceLaunch) traceWait(cr);
   if (deadline > 0) {
     cr.deadline = deadline;
     timerAdd(cr);
@@ -753,6 +815,13 @@ export function reportFailure(error: unknown, site: string | null): void {
 /** True when `error` is just the coroutine's own cancellation unwinding: nothing to report. */
 export function isOwnCancellation(cr: CrBase, error: unknown): boolean {
   return cr.cancelled && isDillError(error, "ECANCELED");
+}
+
+/** Under `traceLaunch`: the time of a park and the user's line that made the blocking call. */
+function traceWait(cr: CrBase): void {
+  cr.since = now();
+  cr.tracedSeq = cr.seq;
+  cr.waitSite = userFrame(new Error().stack ?? "")[0];
 }
 
 function launchSite(): string {

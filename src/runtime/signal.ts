@@ -7,7 +7,7 @@
  * when the coroutine exits.
  */
 import { dillError, quickError } from "../handles/errors.js";
-import { current } from "./sched.js";
+import { running } from "./sched.js";
 
 /**
  * Returns an `AbortSignal` that is aborted when the calling coroutine is cancelled (its handle,
@@ -26,7 +26,7 @@ import { current } from "./sched.js";
  * ```
  */
 export function abort_signal(): AbortSignal {
-  const cr = current;
+  const cr = running();
   if (cr === null)
     throw dillError(
       "EPERM",

@@ -1,7 +1,9 @@
 /** What is open, and the runtime's settings: for tests, teachers and leak hunts. */
 import { dillError } from "../handles/errors.js";
+import { checkingOps, setCheckOps } from "../handles/op.js";
 import { checkHandleCapacity, handleCapacity, handleCount, handleKinds, setHandleCapacity } from "../handles/table.js";
 import { checkPoolCapacity, poolCapacity, poolUsed, setPoolCapacity } from "../handles/pool.js";
+import { deadlockDetection, setDeadlockDetection } from "./deadlock.js";
 import { checkClock, clockName, schedCounts, setClock, setSchedOptions, type UncaughtHandler } from "./sched.js";
 import { checkTrace, setTrace } from "./trace.js";
 
@@ -30,6 +32,10 @@ export interface DillStats {
   uncaught: number;
   /** The clock behind `now()` and every deadline: `"real"`, or `"virtual"` for tests. */
   clock: "real" | "virtual";
+  /** Whether deadlock detection is on (see `dill_configure`). */
+  deadlock: boolean;
+  /** Whether the check for blocking calls made without `yield*` is on (see `dill_configure`). */
+  checkOps: boolean;
 }
 
 /**
@@ -55,6 +61,8 @@ export function dill_stats(): DillStats {
     maxHandles: handleCapacity(),
     uncaught: s.uncaught,
     clock: clockName(),
+    deadlock: deadlockDetection(),
+    checkOps: checkingOps,
   };
 }
 
@@ -86,10 +94,27 @@ export interface DillOptions {
    * and keeps the ring for export.
    */
   trace?: boolean | { size?: number };
+  /**
+   * Deadlock detection (default on; it costs nothing until the program goes idle): when no
+   * coroutine can ever run again, every `run()` still waiting cancels its root and rejects with
+   * `EDEADLK`, whose message and `waits` field give each blocked coroutine's call, the handle it
+   * waits on and who holds the other end. Under the virtual clock it is checked when the run queue
+   * drains; under the real clock when Node's event loop has nothing left to do. `false` turns it off.
+   */
+  deadlock?: boolean;
+  /**
+   * A check for development (default off, or on with the environment variable
+   * `TSDILL_CHECK_OPS=1`): a blocking call made without `yield*` (`chsend(ch, v, -1);` as a
+   * statement does nothing) is reported through `onUncaught` at the coroutine's next scheduling
+   * point, with the line that made it; a bare `yield` of such a call names that line too. It
+   * covers the calls written as small objects (`chsend`, `chrecv`, `choose`, `msleep`,
+   * `dill_yield`, `ipc_recv_some`), and takes a stack trace per call, so it is off by default.
+   */
+  checkOps?: boolean;
 }
 
 /**
- * Changes the runtime's limits, error reporting and clock. Limits cannot drop below what is in
+ * Changes the runtime's limits, error reporting, clock and deadlock detection. Limits cannot drop below what is in
  * use (`EBUSY`); the clock cannot change while a deadline is pending (`EBUSY`).
  *
  * @throws `EINVAL` for a bad value; `EBUSY` when a limit would fall below current use, or for a
@@ -111,6 +136,12 @@ export function dill_configure(opts: DillOptions): void {
   const t = opts.traceLaunch;
   if (t !== undefined && typeof t !== "boolean")
     throw dillError("EINVAL", "dill_configure", "traceLaunch", "traceLaunch must be a boolean");
+  const k = opts.checkOps;
+  if (k !== undefined && typeof k !== "boolean")
+    throw dillError("EINVAL", "dill_configure", "checkOps", "checkOps must be a boolean");
+  const d = opts.deadlock;
+  if (d !== undefined && typeof d !== "boolean")
+    throw dillError("EINVAL", "dill_configure", "deadlock", "deadlock must be a boolean");
   // Every setting is checked before any is applied: a refused call changes nothing.
   const { clock, handles, pool, trace } = opts;
   if (trace !== undefined) checkTrace(trace, "dill_configure");
@@ -122,4 +153,6 @@ export function dill_configure(opts: DillOptions): void {
   if (pool !== undefined) setPoolCapacity(pool, "dill_configure");
   setSchedOptions(opts);
   if (trace !== undefined) setTrace(trace);
+  if (d !== undefined) setDeadlockDetection(d);
+  if (k !== undefined) setCheckOps(k);
 }

@@ -11,18 +11,66 @@ import { handleEach, type HandleVfs } from "../handles/table.js";
 import { BundleStorage } from "./bundle.js";
 import { BLOCKED, type CrBase, DONE, NEW, READY, RUNNING } from "./cr.js";
 import { CoroutineStorage } from "./coroutine.js";
+import { now } from "./clock.js";
 import { generatorName } from "./crname.js";
 import { roots } from "./promise.js";
+import { type DillWait, describeWait, type HandleIndex, indexHandles, linkPeers } from "./waits.js";
+
+/** One object of the tree, from {@link dill_tree_json}. */
+export interface DillTreeNode {
+  /** `"coroutine"`, `"bundle"`, or the kind of another handle (`"channel"`, `"ipc"`…; `"user"` for `hmake`'s). */
+  kind: string;
+  /** Its handle, or -1 (a `run()` root, a bundle member). */
+  handle: number;
+  /** For a coroutine: its launch number. */
+  id?: number;
+  /** For a coroutine: its generator function's name (`"anonymous"` when it has none). */
+  name?: string;
+  /** For a coroutine: `"ready"`, `"running"`, `"blocked"` or `"finished"`. */
+  state?: "ready" | "running" | "blocked" | "finished";
+  /** For a blocked coroutine: what it waits in, on which handle, since when (see `DillWait`). */
+  wait?: DillWait;
+  /** For a bundle: the coroutines in it that have not finished. */
+  count?: number;
+  /** Set when it hangs from nothing because handles own each other in a cycle (see `hown`). */
+  cycle?: boolean;
+  /** What it owns: the handles it made, a bundle's members. */
+  children: DillTreeNode[];
+}
 
 interface Node {
   label: string;
   children: Node[];
+  data: DillTreeNode;
 }
 
-function state(cr: CrBase): string {
+function stateName(cr: CrBase): "ready" | "running" | "blocked" | "finished" {
   switch (cr.state) {
     case BLOCKED:
-      return ` in ${cr.waitOp}`;
+      return "blocked";
+    case RUNNING:
+      return "running";
+    case DONE:
+      return "finished";
+    default:
+      return "ready";
+  }
+}
+
+/** `on channel 4`, and under `traceLaunch` how long and from which line: `(for 12 ms, at …)`. */
+function waitText(w: DillWait): string {
+  let t = w.on.length > 0 ? ` on ${w.on.map((h) => `${w.kind || "handle"} ${h}`).join(", ")}` : "";
+  if (w.since >= 0) {
+    const at = w.site !== null ? `, at ${w.site.replace(/^at /, "")}` : "";
+    t += ` (for ${Math.max(0, Math.round(now() - w.since))} ms${at})`;
+  }
+  return t;
+}
+
+function state(cr: CrBase, w: DillWait | null): string {
+  switch (cr.state) {
+    case BLOCKED:
+      return ` in ${cr.waitOp}${w !== null ? waitText(w) : ""}`;
     case READY:
     case NEW:
       return " ready";
@@ -35,10 +83,16 @@ function state(cr: CrBase): string {
   }
 }
 
-function crLabel(cr: CrBase, h: number): string {
+function crNode(cr: CrBase, h: number, ix: HandleIndex, waits: DillWait[]): Node {
   const name = generatorName(cr.gen) || "anonymous";
   const handle = h >= 0 ? `, handle ${h}` : "";
-  return `coroutine ${cr.id} (${name}${handle})${state(cr)}`;
+  const w = describeWait(cr, h, ix);
+  const data: DillTreeNode = { kind: "coroutine", handle: h, id: cr.id, name, state: stateName(cr), children: [] };
+  if (w !== null) {
+    data.wait = w;
+    waits.push(w);
+  }
+  return { label: `coroutine ${cr.id} (${name}${handle})${state(cr, w)}`, children: [], data };
 }
 
 function render(nodes: Node[], prefix: string, out: string[]): void {
@@ -92,12 +146,48 @@ function inner(n: Node): Node[] {
  * ```
  */
 export function dill_tree(): string {
+  const top = build();
+  if (top.length === 0) return "(nothing open)";
+  const out: string[] = [];
+  for (const n of top) {
+    out.push(line(n));
+    render(inner(n), "", out);
+  }
+  return out.join("\n");
+}
+
+/**
+ * Returns the live tree as data: what {@link dill_tree} prints, one object per coroutine, bundle
+ * or handle, with a blocked coroutine's wait (the call, the handles it waits on, the other end of
+ * a channel and who holds it, when it parked, and under `traceLaunch` the line of the call).
+ *
+ * @returns the top-level nodes; an empty array when nothing runs and no handle is open.
+ *
+ * @example
+ * ```ts
+ * const [root] = dill_tree_json();
+ * console.log(JSON.stringify(root, null, 2));
+ * // { "kind": "coroutine", "id": 1, "name": "main", "state": "blocked",
+ * //   "wait": { "call": "chrecv", "kind": "channel", "on": [4], … }, "children": […] }
+ * ```
+ */
+export function dill_tree_json(): DillTreeNode[] {
+  return build().map(function data(n: Node): DillTreeNode {
+    n.data.children = n.children.map(data);
+    return n.data;
+  });
+}
+
+/** The tree's top-level nodes. */
+function build(): Node[] {
+  const ix = indexHandles();
+  const waits: DillWait[] = [];
   const byId = new Map<number, Node>();
   const top: Node[] = [];
   const members: CrBase[] = [];
   const owned: [number, Node][] = [];
   const add = (cr: CrBase, h: number): Node => {
-    const n: Node = { label: crLabel(cr, h), children: [] };
+    const n = crNode(cr, h, ix, waits);
     if (cr.id !== 0) byId.set(cr.id, n);
     return n;
   };
@@ -109,14 +199,19 @@ export function dill_tree(): string {
     } else if (vfs instanceof BundleStorage || vfs instanceof CoroutineStorage) {
       // A bundle, or a go() handle that bundle_go made a bundle of more than its own coroutine.
       const count = vfs.count;
-      n = { label: `bundle ${h}: ${count} coroutine${count === 1 ? "" : "s"}`, children: [] };
+      n = {
+        label: `bundle ${h}: ${count} coroutine${count === 1 ? "" : "s"}`,
+        children: [],
+        data: { kind: "bundle", handle: h, count, children: [] },
+      };
       if (vfs instanceof CoroutineStorage && vfs.state !== DONE) n.children.push(add(vfs, h));
       for (let c = vfs.head; c !== null; c = c.next) {
         n.children.push(add(c, -1));
         members.push(c);
       }
     } else {
-      n = { label: `${vfs.kind ?? "user"} ${h}`, children: [] };
+      const kind = vfs.kind ?? "user";
+      n = { label: `${kind} ${h}`, children: [], data: { kind, handle: h, children: [] } };
     }
     owned.push([owner, n]);
   });
@@ -144,16 +239,12 @@ export function dill_tree(): string {
     const p = parentOf.get(n)!; // every node of a cycle has a parent: cut the cycle above n
     p.children.splice(p.children.indexOf(n), 1);
     n.label += " (in an ownership cycle)";
+    n.data.cycle = true;
     top.push(n);
     visit(n);
   }
-  if (top.length === 0) return "(nothing open)";
-  const out: string[] = [];
-  for (const n of top) {
-    out.push(line(n));
-    render(inner(n), "", out);
-  }
-  return out.join("\n");
+  linkPeers(waits);
+  return top;
 }
 
 /**

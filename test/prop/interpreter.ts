@@ -312,8 +312,9 @@ function* coroutine(r: Run, node: Node): Generator<unknown, void, unknown> {
 /**
  * The root coroutine of a run: makes the channels, runs main in a bundle until it finishes or the
  * program's horizon passes, closes it, closes the channels, and takes dill_stats before and after.
+ * With `forever`, it waits without a horizon: a program that can never finish is then deadlocked.
  */
-export function* harness(r: Run): Generator<unknown, void, unknown> {
+export function* harness(r: Run, forever = false): Generator<unknown, void, unknown> {
   r.t0 = now();
   r.before = dill_stats();
   try {
@@ -323,7 +324,7 @@ export function* harness(r: Run): Generator<unknown, void, unknown> {
     bundle_go(b, coroutine(r, r.program.main));
     r.log({ k: "launch", cr: HARNESS, child: 0, err: null, via: "bundle" });
     try {
-      yield* bundle_wait(b, r.t0 + r.program.horizon);
+      yield* bundle_wait(b, forever ? -1 : r.t0 + r.program.horizon);
     } catch (e) {
       if (!(e instanceof DillError && e.code === "ETIMEDOUT")) r.errors.push(e);
     }
