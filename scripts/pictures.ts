@@ -14,8 +14,11 @@ import { drawSvg } from "../src/cli/viewer.js";
 
 const root = join(import.meta.dirname, "..");
 
-/** Each picture: the example program it is drawn from, its file in docs/pictures/, its title. */
-export const PICTURES = [
+/**
+ * Each picture: the example program it is drawn from, its file in docs/pictures/, its title, and
+ * for a variant of the program that a tutorial page describes, the edits that make it.
+ */
+export const PICTURES: readonly Picture[] = [
   {
     program: "examples/step02-cancel.ts",
     file: "cancel.svg",
@@ -36,27 +39,63 @@ export const PICTURES = [
     file: "bundles.svg",
     title: "The tree of a bundle: launched, waited for, closed (examples/step06-bundles.ts)",
   },
-] as const;
+  {
+    program: "examples/step04-channels.ts",
+    file: "deadlock.svg",
+    title: "A deadlock explained: step 4 without its chdone, main waiting with no deadline",
+    // The variant docs/tutorial/04-channels.md describes; run() rejects with EDEADLK.
+    edits: [
+      ["  chdone(ch);", "  // chdone(ch);"],
+      ["chrecv<string>(b, now() + 1000)", "chrecv<string>(b, -1)"],
+    ],
+  },
+];
 
-/** Run `program` on the virtual clock with the recorder on, and draw its trace. */
-export function picture(program: string, title: string): string {
+interface Picture {
+  program: string;
+  file: string;
+  title: string;
+  edits?: readonly (readonly [string, string])[];
+}
+
+/**
+ * Run `p`'s program (edited, for a variant) on the virtual clock with the recorder on, and draw its
+ * trace; a program that fails with EDEADLK gets the explanation under the title.
+ */
+export function picture(p: Picture): string {
   const dir = mkdtempSync(join(tmpdir(), "tsdill-pictures-"));
+  let program = join(root, p.program);
   try {
     const out = join(dir, "trace.json");
     const tsx = join(root, "node_modules", "tsx", "dist", "cli.mjs");
-    const r = spawnSync(
-      process.execPath,
-      [tsx, "--import", join(root, "scripts", "virtual-clock.ts"), join(root, program)],
-      {
-        cwd: root,
-        env: { ...process.env, TSDILL_TRACE: out },
-        encoding: "utf8",
-        timeout: 60_000,
-      },
-    );
-    if (r.status !== 0) throw new Error(`${program} exited with ${r.status}: ${r.stderr}`);
-    return drawSvg(JSON.parse(readFileSync(out, "utf8")), title) + "\n";
+    if (p.edits) {
+      // The variant is written under scripts/, where "tsdill" resolves as in examples/ (tsconfig.json).
+      let text = readFileSync(program, "utf8");
+      for (const [from, to] of p.edits) {
+        if (!text.includes(from)) throw new Error(`${p.program} no longer has ${JSON.stringify(from)}`);
+        text = text.replace(from, to);
+      }
+      program = join(root, "scripts", `.picture-${p.file}.ts`);
+      writeFileSync(program, text);
+    }
+    const r = spawnSync(process.execPath, [tsx, "--import", join(root, "scripts", "virtual-clock.ts"), program], {
+      cwd: root,
+      env: { ...process.env, TSDILL_TRACE: out },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    const deadlock = /EDEADLK[^\n]*\n(?: {2}cr \d+[^\n]*\n)*/.exec(r.stderr)?.[0];
+    if (r.status !== 0 && deadlock === undefined) throw new Error(`${p.program} exited with ${r.status}: ${r.stderr}`);
+    const notes =
+      deadlock === undefined
+        ? []
+        : deadlock
+            .trimEnd()
+            .split("\n")
+            .map((l) => l.trim().replace(/\] \{$/, ""));
+    return drawSvg(JSON.parse(readFileSync(out, "utf8")), p.title, notes) + "\n";
   } finally {
+    if (p.edits) rmSync(program, { force: true });
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -70,7 +109,7 @@ export function stale(): string[] {
     } catch {
       // missing: stale
     }
-    return committed !== picture(p.program, p.title);
+    return committed !== picture(p);
   }).map((p) => p.file);
 }
 
@@ -83,7 +122,7 @@ if (process.argv[1] === import.meta.filename) {
     }
   } else {
     for (const p of PICTURES) {
-      writeFileSync(join(root, "docs", "pictures", p.file), picture(p.program, p.title));
+      writeFileSync(join(root, "docs", "pictures", p.file), picture(p));
       console.log(`docs/pictures/${p.file}`);
     }
   }

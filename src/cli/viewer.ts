@@ -23,8 +23,8 @@ export interface DrawEvent {
   args?: Record<string, unknown>;
 }
 
-/** Draws `trace` (`{ traceEvents }`) as an SVG document; `title` goes above the lanes. */
-export function drawSvg(trace: { traceEvents: DrawEvent[] }, title?: string): string {
+/** Draws `trace` (`{ traceEvents }`) as an SVG document; `title`, then `notes` a line each, go above the lanes. */
+export function drawSvg(trace: { traceEvents: DrawEvent[] }, title?: string, notes: readonly string[] = []): string {
   const esc = (s: unknown): string =>
     String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
   const r = (n: number): string => String(Math.round(n * 10) / 10);
@@ -46,7 +46,7 @@ export function drawSvg(trace: { traceEvents: DrawEvent[] }, title?: string): st
   const moments = [...new Set(evs.map((e) => e.ts))].sort((a, b) => a - b);
   const LABEL = 190;
   const LANE = 34;
-  const TOP = title ? 46 : 22;
+  const TOP = (title ? 46 : 22) + 16 * notes.length;
   const step = Math.max(1, Math.min(10, 900 / Math.max(1, moments.length)));
   const xs: number[] = [];
   let x = LABEL + 10;
@@ -144,7 +144,7 @@ export function drawSvg(trace: { traceEvents: DrawEvent[] }, title?: string): st
     }
   }
   // Wide enough for the title and the legend.
-  width = Math.max(width, 820, title ? 8.5 * title.length + 20 : 0);
+  width = Math.max(width, 820, title ? 8.5 * title.length + 20 : 0, ...notes.map((n) => 7.3 * n.length + 20));
   const height = TOP + tids.length * LANE + 36;
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" class="dill-trace" width="${r(width)}" height="${height}" viewBox="0 0 ${r(width)} ${height}" font-family="sans-serif">`,
@@ -161,6 +161,11 @@ export function drawSvg(trace: { traceEvents: DrawEvent[] }, title?: string): st
   out.push("</defs>");
   out.push(`<rect x="0" y="0" width="${r(width)}" height="${height}" fill="#fff"/>`);
   if (title) out.push(`<text class="title" x="10" y="24" font-size="15" font-weight="bold">${esc(title)}</text>`);
+  notes.forEach((n, i) =>
+    out.push(
+      `<text class="note" x="10" y="${44 + 16 * i}" font-size="12" font-family="monospace" fill="#c0392b">${esc(n)}</text>`,
+    ),
+  );
   tids.forEach((t, i) => {
     const y = TOP + i * LANE;
     out.push(
