@@ -40,6 +40,8 @@ export { CHRECV, CHSEND, type ChooseClause, choose } from "./runtime/choose.js";
 export { await_promise, run, type RunOptions } from "./runtime/promise.js";
 export { abort_signal } from "./runtime/signal.js";
 export { type DillOptions, type DillStats, dill_configure, dill_stats } from "./runtime/stats.js";
+export { type DillTraceRecord, dill_trace } from "./runtime/trace.js";
+export { type ChromeTrace, type ChromeTraceEvent, dill_trace_json } from "./runtime/traceexport.js";
 export type { UncaughtHandler } from "./runtime/sched.js";
 export { type DillTreeNode, dill_print_tree, dill_tree, dill_tree_json } from "./runtime/tree.js";
 export type { DillDeadlock } from "./runtime/deadlock.js";

@@ -895,6 +895,12 @@ const TABLE: Record<string, Row[]> = {
       code: "EINVAL",
       arg: "traceLaunch",
     },
+    ...["yes", null, { size: 3 }, { size: 1.5 }, { size: "big" }].map((t) => ({
+      what: `trace = ${JSON.stringify(t)}`,
+      call: () => dill_configure({ trace: t as never }),
+      code: "EINVAL" as const,
+      arg: "trace",
+    })),
     ...(["deadlock", "checkOps"] as const).map((k) => ({
       what: `${k} = 1`,
       call: () => dill_configure({ [k]: 1 as never }),
@@ -1845,6 +1851,8 @@ const EXEMPT: Record<string, string> = {
   chmake: "takes no arguments",
   ipc_pair: "takes no arguments",
   dill_tree: "takes no arguments",
+  dill_trace: "takes no arguments",
+  dill_trace_json: "takes no arguments",
   dill_tree_json: "takes no arguments",
   abort_signal: "takes no arguments",
   ws_request_key: "takes no arguments",

@@ -33,7 +33,7 @@ export const TOOLS = {
   },
   chromium: {
     debian: "chromium",
-    use: "a browser that loads a page and talks WebSocket to a tsdill server (run headless)",
+    use: "a real browser, run headless: a WebSocket peer of a tsdill server, and the trace viewer's page, whose drawing is checked",
   },
 } as const;
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `tsdill` command: `serve`, `load`, `demo` and `bench`, one module each, and `--version`. A
+ * The `tsdill` command: `serve`, `load`, `demo`, `trace` and `bench`, one module each, and `--version`. A
  * bad command line prints what is wrong and the usage, and exits with code 2.
  */
 import { UsageError } from "./args.js";
@@ -8,12 +8,14 @@ import { bench } from "./bench.js";
 import { demo } from "./demo.js";
 import { load } from "./load.js";
 import { serve } from "./serve.js";
+import { trace } from "./tracecmd.js";
 import { version } from "./version.js";
 
 const COMMANDS: Record<string, { run: (argv: readonly string[]) => Promise<number>; summary: string }> = {
   serve: { run: serve, summary: "run the key-value server on a Unix socket (graceful shutdown, --workers N)" },
   load: { run: load, summary: "drive a server with N concurrent clients and report throughput and latency" },
   demo: { run: demo, summary: "a first look: the server and the load generator in one structured tree" },
+  trace: { run: trace, summary: "run a program and write what its coroutines did (Chrome trace JSON, --html page)" },
   bench: { run: bench, summary: "run the benchmark suite (from a clone of the repository)" },
 };
 

@@ -15,6 +15,7 @@ import { type HandleVfs, handleMake, handleQuery, handleRelease } from "../handl
 import type { Chan, Unbranded } from "../handles/types.js";
 import type { CrBase } from "./cr.js";
 import { canBlock, expired, interrupt, park, resume } from "./sched.js";
+import { recordWaitHandle, tracing } from "./trace.js";
 
 /** Interface id a channel handle answers in `hquery`. */
 export const CHAN_TYPE: unique symbol = Symbol("channel");
@@ -274,6 +275,7 @@ class ChSend extends FastOp<void> {
     c.user = null;
     link(c);
     cr.nclauses = 1;
+    if (tracing) recordWaitHandle(this.ch);
     park(cr, "chsend", deadline, unlinkAll, null);
     return parked();
   }
@@ -322,6 +324,7 @@ class ChRecv<T> extends FastOp<T> {
     c.user = null;
     link(c);
     cr.nclauses = 1;
+    if (tracing) recordWaitHandle(this.ch);
     park(cr, "chrecv", deadline, unlinkAll, null);
     return parked();
   }

@@ -6,7 +6,8 @@
  * bundle of one that `go()` returns, whose own coroutine is a member outside the member list).
  */
 import type { CrBase, Group } from "./cr.js";
-import { cancel, isOwnCancellation, reportUncaught, resume } from "./sched.js";
+import { cancel, isOwnCancellation, reportUncaught, resume, running } from "./sched.js";
+import { recordClose, tracing } from "./trace.js";
 
 /** Interface id a bundle handle answers in `hquery`: `bundle()` handles and `go()` handles alike. */
 export const BUNDLE_TYPE: unique symbol = Symbol("bundle");
@@ -63,6 +64,7 @@ export function closeGroup(g: Group, self: CrBase | null): void {
     return;
   }
   g.count++; // held by this call, so that no member's exit frees the group under the loop
+  if (tracing) recordClose(g, running(), true);
   if (self !== null) cancel(self);
   let c = g.head;
   while (c !== null) {
@@ -72,5 +74,6 @@ export function closeGroup(g: Group, self: CrBase | null): void {
     // `n` may have finished meanwhile (and its record been reused): then start over from the head.
     c = n === null ? null : n.id === nid && n.owner === g ? n : g.head;
   }
+  if (tracing) recordClose(g, running(), false);
   leave(g);
 }

@@ -15,6 +15,16 @@ import { BLOCKED, type CrBase, DONE, type ExitHook, NEW, READY, RUNNING, type Un
 import { timerAdd, timerCount, timerFirst, timerPop, timerRemove } from "./timers.js";
 import { generatorLocation, generatorName } from "./crname.js";
 import { setOwnerSource } from "../handles/table.js";
+import {
+  recordCancel,
+  recordExit,
+  recordLaunch,
+  recordPark,
+  recordResume,
+  recordUncaught,
+  recordWake,
+  tracing,
+} from "./trace.js";
 
 export { BLOCK };
 
@@ -178,6 +188,7 @@ export function setIdleHook(hook: (() => void) | null): void {
 
 /** Resume `cr` once: run its generator until it parks, yields or finishes. */
 function step(cr: CrBase): void {
+  if (tracing) recordResume(cr);
   const prev = current;
   current = cr;
   cr.state = RUNNING;
@@ -265,6 +276,7 @@ function parkedCancelled(cr: CrBase): void {
 }
 
 function finish(cr: CrBase, value: unknown, threw: boolean): void {
+  if (tracing) recordExit(cr, value, threw);
   cr.state = DONE;
   cr.gen = null;
   cr.abort = null;
@@ -287,6 +299,7 @@ function prepare(cr: CrBase, gen: Iterator<unknown, unknown, unknown>, onExit: E
   cr.resumeValue = undefined;
   cr.resumeThrow = false;
   live++;
+  if (tracing) recordLaunch(cr, current, owner);
 }
 
 /**
@@ -398,6 +411,7 @@ export function park(cr: CrBase, fn: string, deadline: number, unblock: Unblock 
   cr.waitOp = fn;
   cr.unblock = unblock;
   cr.waitObj = waitObj;
+  if (tracing) recordPark(cr, fn, deadline);
   if (traceLaunch) traceWait(cr);
   if (deadline > 0) {
     cr.deadline = deadline;
@@ -408,6 +422,7 @@ export function park(cr: CrBase, fn: string, deadline: number, unblock: Unblock 
 }
 
 function unpark(cr: CrBase): void {
+  if (tracing) recordWake(cr, current);
   if (cr.heapIdx >= 0) {
     timerRemove(cr);
     if (timerCount() === 0) rest();
@@ -473,6 +488,7 @@ export function wakeWithError(cr: CrBase, err: unknown): void {
  */
 export function cancel(cr: CrBase): void {
   if (cr.state === DONE) return;
+  if (tracing) recordCancel(cr, current);
   cr.cancelled = true;
   if (cr.abort !== null) {
     abortSignal(cr);
@@ -783,6 +799,7 @@ let uncaughtCount = 0;
 
 /** Report an exception that escaped `cr` (called by its exit hook). */
 export function reportUncaught(cr: CrBase, error: unknown): void {
+  if (tracing) recordUncaught(cr, error);
   reportFailure(error, cr.site);
 }
 

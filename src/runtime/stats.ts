@@ -5,6 +5,7 @@ import { checkHandleCapacity, handleCapacity, handleCount, handleKinds, setHandl
 import { checkPoolCapacity, poolCapacity, poolUsed, setPoolCapacity } from "../handles/pool.js";
 import { deadlockDetection, setDeadlockDetection } from "./deadlock.js";
 import { checkClock, clockName, schedCounts, setClock, setSchedOptions, type UncaughtHandler } from "./sched.js";
+import { checkTrace, setTrace } from "./trace.js";
 
 /** A snapshot of the runtime, from {@link dill_stats}. */
 export interface DillStats {
@@ -87,6 +88,13 @@ export interface DillOptions {
    */
   clock?: "real" | "virtual";
   /**
+   * Record what the scheduler does (launch, start, park, wake, cancel, hclose, exit, uncaught
+   * exceptions) into a ring of the last 65,536 events (`{ size: n }` for another size), read with
+   * `dill_trace()` and `dill_trace_json()`. `true` starts a fresh ring; `false` stops recording
+   * and keeps the ring for export.
+   */
+  trace?: boolean | { size?: number };
+  /**
    * Deadlock detection (default on; it costs nothing until the program goes idle): when no
    * coroutine can ever run again, every `run()` still waiting cancels its root and rejects with
    * `EDEADLK`, whose message and `waits` field give each blocked coroutine's call, the handle it
@@ -116,6 +124,7 @@ export interface DillOptions {
  * ```ts
  * dill_configure({ handles: 10_000, pool: 10_000, traceLaunch: true });
  * dill_configure({ clock: "virtual" }); // in a test: deadlines cost no waiting
+ * dill_configure({ trace: true }); // record every launch, park, wake…: see dill_trace_json()
  * ```
  */
 export function dill_configure(opts: DillOptions): void {
@@ -134,7 +143,8 @@ export function dill_configure(opts: DillOptions): void {
   if (d !== undefined && typeof d !== "boolean")
     throw dillError("EINVAL", "dill_configure", "deadlock", "deadlock must be a boolean");
   // Every setting is checked before any is applied: a refused call changes nothing.
-  const { clock, handles, pool } = opts;
+  const { clock, handles, pool, trace } = opts;
+  if (trace !== undefined) checkTrace(trace, "dill_configure");
   if (clock !== undefined) checkClock(clock, "dill_configure");
   if (handles !== undefined) checkHandleCapacity(handles, "dill_configure");
   if (pool !== undefined) checkPoolCapacity(pool, "dill_configure");
@@ -142,6 +152,7 @@ export function dill_configure(opts: DillOptions): void {
   if (handles !== undefined) setHandleCapacity(handles, "dill_configure");
   if (pool !== undefined) setPoolCapacity(pool, "dill_configure");
   setSchedOptions(opts);
+  if (trace !== undefined) setTrace(trace);
   if (d !== undefined) setDeadlockDetection(d);
   if (k !== undefined) setCheckOps(k);
 }
