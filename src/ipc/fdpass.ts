@@ -336,6 +336,10 @@ export function* ipc_sendfd(s: number, fd: number, deadline: number): Op<void> {
     c.outerr = true;
     throw quickError(c.broken ?? "ECONNRESET", fn);
   }
+  if (c.drainFirst(cr, fn, deadline)) {
+    yield BLOCK; // the bytes sent before the descriptor reach the kernel first
+    if (c.outerr || c.sock === null || c.sock.destroyed) throw quickError(c.broken ?? "ECONNRESET", fn);
+  }
   r.sendFd = fd;
   const rc = r.n.sendFd(r.fd, fd);
   if (rc > 0) return;

@@ -82,6 +82,25 @@ export abstract class StreamSender extends StreamReceiver {
     }
   }
 
+  /**
+   * For bytes that leave by another way than Node's socket (`ipc_sendfd`'s sendmsg): write out
+   * the copied small sends and, if Node still holds bytes, park `cr` until the kernel has them
+   * all, so that what was sent before goes first. True if `cr` was parked (the caller yields).
+   */
+  drainFirst(cr: CrBase, fn: string, deadline: number): boolean {
+    if (this.outLen > 0) this.flushOut();
+    const sock = this.sock!;
+    if (sock.writableLength === 0) return false;
+    if (expired(deadline)) {
+      this.abortSend();
+      throw quickError("ETIMEDOUT", fn);
+    }
+    sock.write(EMPTY, (this.onWritten ??= (err?: Error | null): void => this.written(err)));
+    this.tx = cr;
+    park(cr, fn, deadline, unblockSend, this);
+    return true;
+  }
+
   /** Write out the copied small sends; the buffer goes back to the spares once the kernel has it all. */
   flushOut(): void {
     const n = this.outLen;
