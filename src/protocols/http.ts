@@ -301,7 +301,12 @@ function piece(b: Buffer, i: number, j: number, len: number, fn: string, arg: st
  * yield* http_sendrequest(s, "GET", "/a/b/c", now() + 1000);
  * ```
  */
-export function* http_sendrequest(s: HttpSocket | Unbranded, command: string, resource: string, deadline: number): Op<void> {
+export function* http_sendrequest(
+  s: HttpSocket | Unbranded,
+  command: string,
+  resource: string,
+  deadline: number,
+): Op<void> {
   const fn = "http_sendrequest";
   const p = httpOf(s, deadline, fn);
   checkToken(fn, "command", command);
@@ -378,7 +383,12 @@ export function* http_recvrequest(
  * yield* http_sendstatus(s, 200, "OK", now() + 1000);
  * ```
  */
-export function* http_sendstatus(s: HttpSocket | Unbranded, status: number, reason: string, deadline: number): Op<void> {
+export function* http_sendstatus(
+  s: HttpSocket | Unbranded,
+  status: number,
+  reason: string,
+  deadline: number,
+): Op<void> {
   const fn = "http_sendstatus";
   const p = httpOf(s, deadline, fn);
   if (!Number.isInteger(status) || status < 100 || status > 599)
@@ -500,7 +510,12 @@ export function* http_sendfield(s: HttpSocket | Unbranded, name: string, value: 
  * }
  * ```
  */
-export function* http_recvfield(s: HttpSocket | Unbranded, namelen: number, valuelen: number, deadline: number): Op<[string, string]> {
+export function* http_recvfield(
+  s: HttpSocket | Unbranded,
+  namelen: number,
+  valuelen: number,
+  deadline: number,
+): Op<[string, string]> {
   const fn = "http_recvfield";
   const p = httpOf(s, deadline, fn);
   checkCount(fn, "namelen", namelen);

@@ -332,7 +332,11 @@ function literal(text: string, family: number): IpAddr | null {
  * yield* socks5_proxy_auth(s, (user, pass) => user === "alice" && pass === "secret", now() + 1000);
  * ```
  */
-export function* socks5_proxy_auth(s: Bsock | Unbranded, auth_fn: Socks5AuthFunction | null, deadline: number): Op<void> {
+export function* socks5_proxy_auth(
+  s: Bsock | Unbranded,
+  auth_fn: Socks5AuthFunction | null,
+  deadline: number,
+): Op<void> {
   const fn = "socks5_proxy_auth";
   if (canBlock(fn) === null) return yield* suspended();
   checkStream(fn, s);

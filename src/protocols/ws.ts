@@ -304,7 +304,13 @@ function checkType(fn: string, flags: number): number {
  * yield* ws_send(s, WS_TEXT, "hello", 5, now() + 1000);
  * ```
  */
-export function* ws_send(s: WsSocket | Unbranded, flags: number, buf: Uint8Array | string, len: number, deadline: number): Op<void> {
+export function* ws_send(
+  s: WsSocket | Unbranded,
+  flags: number,
+  buf: Uint8Array | string,
+  len: number,
+  deadline: number,
+): Op<void> {
   const fn = "ws_send";
   const w = wsOf(s, fn);
   const op = checkType(fn, flags);
@@ -333,7 +339,13 @@ export function* ws_send(s: WsSocket | Unbranded, flags: number, buf: Uint8Array
  * yield* ws_sendl(s, WS_BINARY, a, b, -1);
  * ```
  */
-export function* ws_sendl(s: WsSocket | Unbranded, flags: number, first: IoList, last: IoList, deadline: number): Op<void> {
+export function* ws_sendl(
+  s: WsSocket | Unbranded,
+  flags: number,
+  first: IoList,
+  last: IoList,
+  deadline: number,
+): Op<void> {
   const fn = "ws_sendl";
   const w = wsOf(s, fn);
   const op = checkType(fn, flags);
@@ -361,7 +373,12 @@ export function* ws_sendl(s: WsSocket | Unbranded, flags: number, first: IoList,
  * const [n, flags] = yield* ws_recv(s, buf, buf.length, now() + 1000);
  * ```
  */
-export function* ws_recv(s: WsSocket | Unbranded, buf: Uint8Array | null, len: number, deadline: number): Op<[number, number]> {
+export function* ws_recv(
+  s: WsSocket | Unbranded,
+  buf: Uint8Array | null,
+  len: number,
+  deadline: number,
+): Op<[number, number]> {
   const fn = "ws_recv";
   const w = wsOf(s, fn);
   checkBuf(fn, buf, len, true);
