@@ -10,6 +10,7 @@ export type {
   Bsock,
   Bundle,
   Chan,
+  HttpSocket,
   IpcListener,
   IpcSocket,
   Msock,
@@ -19,7 +20,9 @@ export type {
   TcpSocket,
   TermSocket,
   TlsSocket,
+  UdpSocket,
   Unbranded,
+  WsSocket,
 } from "./handles/types.js";
 export { Storage } from "./handles/pool.js";
 export { hclose, hmake, hown, hquery } from "./handles/handle.js";

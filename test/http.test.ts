@@ -532,13 +532,14 @@ describe("errors", () => {
         http_detach(s0, NaN),
       ];
       for (const op of bad) expect(yield* codeOf(op)).toBe("EINVAL");
-      const [p, q] = yield* ipc_pair();
+      const [ipc, q] = yield* ipc_pair();
+      const p: number = ipc;
       expect(yield* codeOf(http_recvfield(p, 8, 8, D()))).toBe("ENOTSUP");
       expect(yield* codeOf(http_detach(p, D()))).toBe("ENOTSUP");
       expect(yield* codeOf(http_done(9999, D()))).toBe("EBADF");
       expect(codeOfCall(() => http_attach(9999))).toBe("EBADF");
       // A message socket is not a bytestream: EPROTO, and it is closed.
-      const m = prefix_attach(q, 4, 0);
+      const m: number = prefix_attach(q, 4, 0);
       expect(codeOfCall(() => http_attach(m))).toBe("EPROTO");
       expect(codeOfCall(() => hclose(m))).toBe("EBADF");
       expect(codeOfCall(() => http_attach_mem(p, {} as never))).toBe("EINVAL");

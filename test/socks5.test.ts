@@ -316,7 +316,7 @@ describe("SOCKS5 errors", () => {
       expect(yield* codeOf(socks5_client_connectbyname(c, null, null, long, 80, -1))).toBe("EINVAL");
       expect(yield* codeOf(socks5_client_connectbyname(c, null, null, "h", 0, -1))).toBe("EINVAL");
       expect(yield* codeOf(socks5_proxy_sendreply(p, 9, ANY(), -1))).toBe("EINVAL");
-      const cr = go((function* () {})());
+      const cr: number = go((function* () {})());
       expect(yield* codeOf(socks5_proxy_auth(cr, null, -1))).toBe("ENOTSUP");
       hclose(cr);
       hclose(p);

@@ -77,3 +77,15 @@ export type SuffixSocket<U = number> = Branded<{ msock: true; suffix: U }>;
 
 /** A TERM message socket over the message socket `U`; `term_detach` gives `U` back. */
 export type TermSocket<U = number> = Branded<{ msock: true; term: U }>;
+
+/**
+ * An HTTP socket over the bytestream `U` (request and status lines, header fields); neither a
+ * bytestream nor a message socket itself. `http_detach` gives `U` back.
+ */
+export type HttpSocket<U = number> = Branded<{ http: U }>;
+
+/** A WebSocket over the bytestream `U`: a message socket; `ws_detach` gives `U` back. */
+export type WsSocket<U = number> = Branded<{ msock: true; ws: U }>;
+
+/** A UDP socket: what `udp_open` returns, a message socket (when it has a remote address). */
+export type UdpSocket = Branded<{ msock: true; udp: true }>;

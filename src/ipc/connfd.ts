@@ -5,6 +5,7 @@
  */
 import { dillError } from "../handles/errors.js";
 import { handleQuery } from "../handles/table.js";
+import type { IpcSocket, Unbranded } from "../handles/types.js";
 import { IPC_TYPE, type IpcConn } from "./socket.js";
 
 /**
@@ -25,7 +26,7 @@ import { IPC_TYPE, type IpcConn } from "./socket.js";
  * hclose(s);
  * ```
  */
-export function ipc_fd(s: number): number {
+export function ipc_fd(s: IpcSocket | Unbranded): number {
   const c = handleQuery(s, IPC_TYPE, "ipc_fd", "s") as IpcConn;
   // Node has no public accessor for a socket's fd: it lives on the socket's internal handle.
   const fd = (c.sock as unknown as { _handle?: { fd?: number } } | null)?._handle?.fd;

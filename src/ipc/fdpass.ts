@@ -37,6 +37,7 @@ import { dillError, type ErrnoCode, quickError } from "../handles/errors.js";
 import type { IoList } from "../handles/bytestream.js";
 import { BLOCK, type Op } from "../handles/op.js";
 import { handleQuery } from "../handles/table.js";
+import type { IpcSocket, Unbranded } from "../handles/types.js";
 import type { CrBase } from "../runtime/cr.js";
 import { canBlock, expired, flush, park, suspended, wake, wakeWithError } from "../runtime/sched.js";
 import { type Native, native, nativeOrNull, READABLE, WRITABLE } from "../fd/native.js";
@@ -321,7 +322,7 @@ function unblockSendFd(cr: CrBase): void {
  * closeSync(fd);
  * ```
  */
-export function* ipc_sendfd(s: number, fd: number, deadline: number): Op<void> {
+export function* ipc_sendfd(s: IpcSocket | Unbranded, fd: number, deadline: number): Op<void> {
   const fn = "ipc_sendfd";
   const cr = canBlock(fn);
   if (cr === null) return yield* suspended();
@@ -375,7 +376,7 @@ export function* ipc_sendfd(s: number, fd: number, deadline: number): Op<void> {
  * const conn = ipc_fromfd(fd);
  * ```
  */
-export function* ipc_recvfd(s: number, deadline: number): Op<number> {
+export function* ipc_recvfd(s: IpcSocket | Unbranded, deadline: number): Op<number> {
   const fn = "ipc_recvfd";
   const cr = canBlock(fn);
   if (cr === null) return yield* suspended();

@@ -20,6 +20,7 @@ import { dillError, isDillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleGet, handleQuery, handleRelease } from "../handles/table.js";
+import type { Bsock, HttpSocket, Unbranded } from "../handles/types.js";
 import { canBlock, suspended } from "../runtime/sched.js";
 import { attachChecks, closeQuietly, publish } from "./layer.js";
 import { SuffixStorage, suffix_attach_mem, suffix_detach } from "./suffix.js";
@@ -146,8 +147,8 @@ function attach(s: number, mem: HttpStorage | undefined, fn: string): number {
  * const [command, resource] = yield* http_recvrequest(s, 16, 256, now() + 1000);
  * ```
  */
-export function http_attach(s: number): number {
-  return attach(s, undefined, "http_attach");
+export function http_attach<U extends Bsock | Unbranded = Unbranded>(s: U): HttpSocket<U> {
+  return attach(s, undefined, "http_attach") as HttpSocket<U>;
 }
 
 /**
@@ -165,8 +166,8 @@ export function http_attach(s: number): number {
  * const s = http_attach_mem(conn, mem);
  * ```
  */
-export function http_attach_mem(s: number, mem: HttpStorage): number {
-  return attach(s, mem ?? (null as never), "http_attach_mem");
+export function http_attach_mem<U extends Bsock | Unbranded = Unbranded>(s: U, mem: HttpStorage): HttpSocket<U> {
+  return attach(s, mem ?? (null as never), "http_attach_mem") as HttpSocket<U>;
 }
 
 function httpOf(s: number, deadline: number, fn: string): HttpSock {
@@ -300,7 +301,12 @@ function piece(b: Buffer, i: number, j: number, len: number, fn: string, arg: st
  * yield* http_sendrequest(s, "GET", "/a/b/c", now() + 1000);
  * ```
  */
-export function* http_sendrequest(s: number, command: string, resource: string, deadline: number): Op<void> {
+export function* http_sendrequest(
+  s: HttpSocket | Unbranded,
+  command: string,
+  resource: string,
+  deadline: number,
+): Op<void> {
   const fn = "http_sendrequest";
   const p = httpOf(s, deadline, fn);
   checkToken(fn, "command", command);
@@ -335,7 +341,7 @@ export function* http_sendrequest(s: number, command: string, resource: string, 
  * ```
  */
 export function* http_recvrequest(
-  s: number,
+  s: HttpSocket | Unbranded,
   commandlen: number,
   resourcelen: number,
   deadline: number,
@@ -377,7 +383,12 @@ export function* http_recvrequest(
  * yield* http_sendstatus(s, 200, "OK", now() + 1000);
  * ```
  */
-export function* http_sendstatus(s: number, status: number, reason: string, deadline: number): Op<void> {
+export function* http_sendstatus(
+  s: HttpSocket | Unbranded,
+  status: number,
+  reason: string,
+  deadline: number,
+): Op<void> {
   const fn = "http_sendstatus";
   const p = httpOf(s, deadline, fn);
   if (!Number.isInteger(status) || status < 100 || status > 599)
@@ -412,7 +423,7 @@ export function* http_sendstatus(s: number, status: number, reason: string, dead
  * const [status, reason] = yield* http_recvstatus(s, 64, now() + 1000);
  * ```
  */
-export function* http_recvstatus(s: number, reasonlen: number, deadline: number): Op<[number, string]> {
+export function* http_recvstatus(s: HttpSocket | Unbranded, reasonlen: number, deadline: number): Op<[number, string]> {
   const fn = "http_recvstatus";
   const p = httpOf(s, deadline, fn);
   checkCount(fn, "reasonlen", reasonlen);
@@ -451,7 +462,7 @@ export function* http_recvstatus(s: number, reasonlen: number, deadline: number)
  * yield* http_sendfield(s, "Host", "example.org", now() + 1000);
  * ```
  */
-export function* http_sendfield(s: number, name: string, value: string, deadline: number): Op<void> {
+export function* http_sendfield(s: HttpSocket | Unbranded, name: string, value: string, deadline: number): Op<void> {
   const fn = "http_sendfield";
   const p = httpOf(s, deadline, fn);
   checkFieldName(fn, name);
@@ -499,7 +510,12 @@ export function* http_sendfield(s: number, name: string, value: string, deadline
  * }
  * ```
  */
-export function* http_recvfield(s: number, namelen: number, valuelen: number, deadline: number): Op<[string, string]> {
+export function* http_recvfield(
+  s: HttpSocket | Unbranded,
+  namelen: number,
+  valuelen: number,
+  deadline: number,
+): Op<[string, string]> {
   const fn = "http_recvfield";
   const p = httpOf(s, deadline, fn);
   checkCount(fn, "namelen", namelen);
@@ -535,7 +551,7 @@ export function* http_recvfield(s: number, namelen: number, valuelen: number, de
  * yield* http_done(s, now() + 1000);
  * ```
  */
-export function* http_done(s: number, deadline: number): Op<void> {
+export function* http_done(s: HttpSocket | Unbranded, deadline: number): Op<void> {
   const fn = "http_done";
   const p = httpOf(s, deadline, fn);
   if (canBlock(fn) === null) return yield* suspended();
@@ -569,7 +585,7 @@ export function* http_done(s: number, deadline: number): Op<void> {
  * yield* bsend(conn, "hello", 5, now() + 1000); // the body
  * ```
  */
-export function* http_detach(s: number, deadline: number): Op<number> {
+export function* http_detach<U = number>(s: HttpSocket<U> | Unbranded, deadline: number): Op<U> {
   const fn = "http_detach";
   const p = httpOf(s, deadline, fn);
   if (p.sending || p.receiving) throw dillError("EBUSY", fn, "s", "a coroutine is sending or receiving on this socket");
@@ -582,7 +598,7 @@ export function* http_detach(s: number, deadline: number): Op<number> {
   // answer). Marking the peer's side as ended makes term_detach skip its draining.
   p.home.term.sock.indone = true;
   try {
-    return yield* suffix_detach(yield* term_detach(u, deadline), deadline);
+    return (yield* suffix_detach(yield* term_detach(u, deadline), deadline)) as U;
   } finally {
     // On failure the protocols under it closed everything already.
     httpStorages.release(p.home);

@@ -16,6 +16,7 @@ import { BSOCK_TYPE, brecv, bsend } from "../handles/bytestream.js";
 import { dillError, type ErrnoCode } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { handleQuery } from "../handles/table.js";
+import type { Bsock, Unbranded } from "../handles/types.js";
 import { canBlock, suspended } from "../runtime/sched.js";
 import { SocketAddress } from "node:net";
 import { ipaddr_sockaddr } from "../ipaddr/sockaddr.js";
@@ -241,7 +242,7 @@ function checkPort(fn: string, port: unknown): asserts port is number {
  * ```
  */
 export function* socks5_client_connect(
-  s: number,
+  s: Bsock | Unbranded,
   username: string | null,
   password: string | null,
   addr: IpAddr,
@@ -273,7 +274,7 @@ export function* socks5_client_connect(
  * ```
  */
 export function* socks5_client_connectbyname(
-  s: number,
+  s: Bsock | Unbranded,
   username: string | null,
   password: string | null,
   hostname: string,
@@ -331,7 +332,11 @@ function literal(text: string, family: number): IpAddr | null {
  * yield* socks5_proxy_auth(s, (user, pass) => user === "alice" && pass === "secret", now() + 1000);
  * ```
  */
-export function* socks5_proxy_auth(s: number, auth_fn: Socks5AuthFunction | null, deadline: number): Op<void> {
+export function* socks5_proxy_auth(
+  s: Bsock | Unbranded,
+  auth_fn: Socks5AuthFunction | null,
+  deadline: number,
+): Op<void> {
   const fn = "socks5_proxy_auth";
   if (canBlock(fn) === null) return yield* suspended();
   checkStream(fn, s);
@@ -401,7 +406,7 @@ function checkCommand(fn: string, cmd: number): void {
  * const cmd = yield* socks5_proxy_recvcommand(s, dst, now() + 1000);
  * ```
  */
-export function* socks5_proxy_recvcommand(s: number, addr: IpAddr, deadline: number): Op<number> {
+export function* socks5_proxy_recvcommand(s: Bsock | Unbranded, addr: IpAddr, deadline: number): Op<number> {
   const fn = "socks5_proxy_recvcommand";
   if (canBlock(fn) === null) return yield* suspended();
   checkStream(fn, s);
@@ -442,7 +447,7 @@ export function* socks5_proxy_recvcommand(s: number, addr: IpAddr, deadline: num
  * const [cmd, host, port] = yield* socks5_proxy_recvcommandbyname(s, now() + 1000);
  * ```
  */
-export function* socks5_proxy_recvcommandbyname(s: number, deadline: number): Op<[number, string, number]> {
+export function* socks5_proxy_recvcommandbyname(s: Bsock | Unbranded, deadline: number): Op<[number, string, number]> {
   const fn = "socks5_proxy_recvcommandbyname";
   if (canBlock(fn) === null) return yield* suspended();
   checkStream(fn, s);
@@ -469,7 +474,7 @@ export function* socks5_proxy_recvcommandbyname(s: number, deadline: number): Op
  * yield* socks5_proxy_sendreply(s, SOCKS5_SUCCESS, ipaddr_local("0.0.0.0", 0, 0), now() + 1000);
  * ```
  */
-export function* socks5_proxy_sendreply(s: number, reply: number, addr: IpAddr, deadline: number): Op<void> {
+export function* socks5_proxy_sendreply(s: Bsock | Unbranded, reply: number, addr: IpAddr, deadline: number): Op<void> {
   const fn = "socks5_proxy_sendreply";
   if (canBlock(fn) === null) return yield* suspended();
   checkStream(fn, s);

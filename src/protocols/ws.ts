@@ -26,6 +26,7 @@ import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
 import { handleGet, handleQuery, handleRelease } from "../handles/table.js";
+import type { Bsock, Unbranded, WsSocket } from "../handles/types.js";
 import { canBlock, suspended } from "../runtime/sched.js";
 import { closeQuietly, publish, takeOver } from "./layer.js";
 import { clientHandshake, serverHandshake } from "./wshandshake.js";
@@ -158,14 +159,14 @@ function* clientAttach(
  * yield* msend(s, "hello", 5, -1);
  * ```
  */
-export function ws_attach_client(
-  s: number,
+export function ws_attach_client<U extends Bsock | Unbranded = Unbranded>(
+  s: U,
   flags: number,
   resource: string | null,
   host: string | null,
   deadline: number,
-): Op<number> {
-  return clientAttach("ws_attach_client", s, flags, resource, host, undefined, deadline);
+): Op<WsSocket<U>> {
+  return clientAttach("ws_attach_client", s, flags, resource, host, undefined, deadline) as Op<WsSocket<U>>;
 }
 
 /**
@@ -186,15 +187,17 @@ export function ws_attach_client(
  * const s = yield* ws_attach_client_mem(c, WS_BINARY, "/", "localhost", mem, now() + 5000);
  * ```
  */
-export function ws_attach_client_mem(
-  s: number,
+export function ws_attach_client_mem<U extends Bsock | Unbranded = Unbranded>(
+  s: U,
   flags: number,
   resource: string | null,
   host: string | null,
   mem: WsStorage,
   deadline: number,
-): Op<number> {
-  return clientAttach("ws_attach_client_mem", s, flags, resource, host, mem ?? (null as never), deadline);
+): Op<WsSocket<U>> {
+  return clientAttach("ws_attach_client_mem", s, flags, resource, host, mem ?? (null as never), deadline) as Op<
+    WsSocket<U>
+  >;
 }
 
 /**
@@ -222,14 +225,16 @@ export function ws_attach_client_mem(
  * const [s, resource, host] = yield* ws_attach_server(c, WS_TEXT, 256, 256, now() + 5000);
  * ```
  */
-export function ws_attach_server(
-  s: number,
+export function ws_attach_server<U extends Bsock | Unbranded = Unbranded>(
+  s: U,
   flags: number,
   resourcelen: number,
   hostlen: number,
   deadline: number,
-): Op<[number, string, string]> {
-  return attach("ws_attach_server", s, flags, true, null, null, resourcelen, hostlen, undefined, deadline);
+): Op<[WsSocket<U>, string, string]> {
+  return attach("ws_attach_server", s, flags, true, null, null, resourcelen, hostlen, undefined, deadline) as Op<
+    [WsSocket<U>, string, string]
+  >;
 }
 
 /**
@@ -250,14 +255,14 @@ export function ws_attach_server(
  * const [s] = yield* ws_attach_server_mem(c, WS_BINARY, 256, 256, mem, now() + 5000);
  * ```
  */
-export function ws_attach_server_mem(
-  s: number,
+export function ws_attach_server_mem<U extends Bsock | Unbranded = Unbranded>(
+  s: U,
   flags: number,
   resourcelen: number,
   hostlen: number,
   mem: WsStorage,
   deadline: number,
-): Op<[number, string, string]> {
+): Op<[WsSocket<U>, string, string]> {
   return attach(
     "ws_attach_server_mem",
     s,
@@ -269,7 +274,7 @@ export function ws_attach_server_mem(
     hostlen,
     mem ?? (null as never),
     deadline,
-  );
+  ) as Op<[WsSocket<U>, string, string]>;
 }
 
 function wsOf(s: number, fn: string): WsSock {
@@ -299,7 +304,13 @@ function checkType(fn: string, flags: number): number {
  * yield* ws_send(s, WS_TEXT, "hello", 5, now() + 1000);
  * ```
  */
-export function* ws_send(s: number, flags: number, buf: Uint8Array | string, len: number, deadline: number): Op<void> {
+export function* ws_send(
+  s: WsSocket | Unbranded,
+  flags: number,
+  buf: Uint8Array | string,
+  len: number,
+  deadline: number,
+): Op<void> {
   const fn = "ws_send";
   const w = wsOf(s, fn);
   const op = checkType(fn, flags);
@@ -328,7 +339,13 @@ export function* ws_send(s: number, flags: number, buf: Uint8Array | string, len
  * yield* ws_sendl(s, WS_BINARY, a, b, -1);
  * ```
  */
-export function* ws_sendl(s: number, flags: number, first: IoList, last: IoList, deadline: number): Op<void> {
+export function* ws_sendl(
+  s: WsSocket | Unbranded,
+  flags: number,
+  first: IoList,
+  last: IoList,
+  deadline: number,
+): Op<void> {
   const fn = "ws_sendl";
   const w = wsOf(s, fn);
   const op = checkType(fn, flags);
@@ -356,7 +373,12 @@ export function* ws_sendl(s: number, flags: number, first: IoList, last: IoList,
  * const [n, flags] = yield* ws_recv(s, buf, buf.length, now() + 1000);
  * ```
  */
-export function* ws_recv(s: number, buf: Uint8Array | null, len: number, deadline: number): Op<[number, number]> {
+export function* ws_recv(
+  s: WsSocket | Unbranded,
+  buf: Uint8Array | null,
+  len: number,
+  deadline: number,
+): Op<[number, number]> {
   const fn = "ws_recv";
   const w = wsOf(s, fn);
   checkBuf(fn, buf, len, true);
@@ -386,7 +408,7 @@ export function* ws_recv(s: number, buf: Uint8Array | null, len: number, deadlin
  * ```
  */
 export function* ws_recvl(
-  s: number,
+  s: WsSocket | Unbranded,
   first: IoList | null,
   last: IoList | null,
   deadline: number,
@@ -444,7 +466,7 @@ function closeArgs(fn: string, status: number, buf: Uint8Array | string | null, 
  * ```
  */
 export function* ws_done(
-  s: number,
+  s: WsSocket | Unbranded,
   status: number,
   buf: Uint8Array | string | null,
   len: number,
@@ -480,13 +502,13 @@ export function* ws_done(
  * yield* tcp_close(c, now() + 1000);
  * ```
  */
-export function* ws_detach(
-  s: number,
+export function* ws_detach<U = number>(
+  s: WsSocket<U> | Unbranded,
   status: number,
   buf: Uint8Array | string | null,
   len: number,
   deadline: number,
-): Op<number> {
+): Op<U> {
   const fn = "ws_detach";
   const w = wsOf(s, fn);
   const bytes = closeArgs(fn, status, buf, len);
@@ -515,7 +537,7 @@ export function* ws_detach(
     w.close();
     throw e;
   }
-  return w.detach();
+  return w.detach() as U;
 }
 
 /**
@@ -536,7 +558,7 @@ export function* ws_detach(
  * const [n, status] = ws_status(s, reason, reason.length);
  * ```
  */
-export function ws_status(s: number, buf: Uint8Array | null, len: number): [number, number] {
+export function ws_status(s: WsSocket | Unbranded, buf: Uint8Array | null, len: number): [number, number] {
   const fn = "ws_status";
   checkCount(fn, "len", len);
   if (buf === null && len > 0) throw dillError("EINVAL", fn, "buf", "buf is null but len is not 0");

@@ -26,6 +26,7 @@ import { checkDeadline } from "../handles/args.js";
 import { dillError, DillError } from "../handles/errors.js";
 import { hclose } from "../handles/handle.js";
 import type { Op } from "../handles/op.js";
+import type { TcpSocket } from "../handles/types.js";
 import { bundle, bundle_go } from "../runtime/bundle.js";
 import { chmake, chrecv, chsend } from "../runtime/chan.js";
 import { CHRECV, type ChooseClause, choose } from "../runtime/choose.js";
@@ -210,7 +211,7 @@ function* coordinator(name: string, port: number, out: number): Generator<unknow
  * yield* bsend(s, "hello", 5, now() + 1000);
  * ```
  */
-export function* happyeyeballs_connect(name: string, port: number, deadline: number): Op<number> {
+export function* happyeyeballs_connect(name: string, port: number, deadline: number): Op<TcpSocket> {
   const fn = "happyeyeballs_connect";
   if (canBlock(fn) === null) return yield* suspended();
   if (typeof name !== "string" || name.length === 0)
@@ -227,7 +228,7 @@ export function* happyeyeballs_connect(name: string, port: number, deadline: num
     coord = go(coordinator(name, port, tx));
     const got = yield* chrecv(rx, deadline);
     if (got instanceof DillError) throw got;
-    return got as number;
+    return got as TcpSocket;
   } finally {
     if (coord >= 0) hclose(coord); // the race is over, whatever ended it: cancel what still runs
     hclose(rx);

@@ -11,6 +11,7 @@ import { dillError, ERRNO, type ErrnoCode } from "../handles/errors.js";
 import { BLOCK, type Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
 import { handleMake } from "../handles/table.js";
+import type { UdpSocket } from "../handles/types.js";
 import type { CrBase } from "../runtime/cr.js";
 import { canBlock, flush, park, suspended, wake, wakeWithError } from "../runtime/sched.js";
 import { AF_INET, AF_INET6, checkIpAddr, type IpAddr, IpAddr as Addr, ipaddrSet } from "../ipaddr/ipaddr.js";
@@ -128,8 +129,8 @@ function* open(local: IpAddr | null, remote: IpAddr | null, mem: UdpStorage | nu
  * hclose(s);
  * ```
  */
-export function* udp_open(local: IpAddr | null, remote: IpAddr | null): Op<number> {
-  return yield* open(local ?? null, remote ?? null, null, "udp_open");
+export function* udp_open(local: IpAddr | null, remote: IpAddr | null): Op<UdpSocket> {
+  return (yield* open(local ?? null, remote ?? null, null, "udp_open")) as UdpSocket;
 }
 
 /**
@@ -145,7 +146,7 @@ export function* udp_open(local: IpAddr | null, remote: IpAddr | null): Op<numbe
  * hclose(s);
  * ```
  */
-export function* udp_open_mem(local: IpAddr | null, remote: IpAddr | null, mem: UdpStorage): Op<number> {
+export function* udp_open_mem(local: IpAddr | null, remote: IpAddr | null, mem: UdpStorage): Op<UdpSocket> {
   checkMem("udp_open_mem", mem, UdpStorage);
-  return yield* open(local ?? null, remote ?? null, mem, "udp_open_mem");
+  return (yield* open(local ?? null, remote ?? null, mem, "udp_open_mem")) as UdpSocket;
 }

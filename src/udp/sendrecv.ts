@@ -9,6 +9,7 @@ import { checkBuf, checkList, type IoList } from "../handles/bytestream.js";
 import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
 import { handleQuery } from "../handles/table.js";
+import type { UdpSocket, Unbranded } from "../handles/types.js";
 import { checkIpAddr, type IpAddr } from "../ipaddr/ipaddr.js";
 import { UDP_TYPE, type UdpSock } from "./socket.js";
 
@@ -42,7 +43,7 @@ function optAddr(fn: string, addr: IpAddr | null): IpAddr | null {
  * udp_send(s, ipaddr_local("127.0.0.1", port, 0), "ping", 4);
  * ```
  */
-export function udp_send(s: number, addr: IpAddr | null, buf: Uint8Array | string, len: number): void {
+export function udp_send(s: UdpSocket | Unbranded, addr: IpAddr | null, buf: Uint8Array | string, len: number): void {
   const fn = "udp_send";
   const u = udp(s, fn);
   const a = optAddr(fn, addr);
@@ -64,7 +65,7 @@ export function udp_send(s: number, addr: IpAddr | null, buf: Uint8Array | strin
  * udp_sendl(s, dst, head, body);
  * ```
  */
-export function udp_sendl(s: number, addr: IpAddr | null, first: IoList, last: IoList): void {
+export function udp_sendl(s: UdpSocket | Unbranded, addr: IpAddr | null, first: IoList, last: IoList): void {
   const fn = "udp_sendl";
   const u = udp(s, fn);
   const a = optAddr(fn, addr);
@@ -97,7 +98,7 @@ export function udp_sendl(s: number, addr: IpAddr | null, first: IoList, last: I
  * ```
  */
 export function* udp_recv(
-  s: number,
+  s: UdpSocket | Unbranded,
   addr: IpAddr | null,
   buf: Uint8Array | null,
   len: number,
@@ -128,7 +129,7 @@ export function* udp_recv(
  * ```
  */
 export function* udp_recvl(
-  s: number,
+  s: UdpSocket | Unbranded,
   addr: IpAddr | null,
   first: IoList | null,
   last: IoList | null,

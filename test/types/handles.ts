@@ -5,10 +5,10 @@
  */
 import { expectTypeOf } from "vitest";
 import {
-  type Bsock,
-  type Bundle,
   brecv,
   bsend,
+  type Bsock,
+  type Bundle,
   bundle,
   bundle_go,
   bundle_mem,
@@ -19,8 +19,8 @@ import {
   chdone,
   chmake,
   chmake_mem,
-  type ChooseClause,
   choose,
+  type ChooseClause,
   CHRECV,
   chrecv,
   CHSEND,
@@ -28,23 +28,36 @@ import {
   CoroutineStorage,
   go,
   go_mem,
+  happyeyeballs_connect,
   hclose,
   hown,
   hquery,
+  http_attach,
+  http_attach_mem,
+  http_detach,
+  http_recvfield,
+  http_sendrequest,
+  type HttpSocket,
+  HttpStorage,
   type IpAddr,
   ipc_accept,
   ipc_close,
   ipc_connect,
+  ipc_fd,
   ipc_listen,
   ipc_pair,
+  ipc_recvfd,
+  ipc_sendfd,
   type IpcListener,
   type IpcSocket,
-  type Msock,
-  msend,
   mrecv,
+  msend,
+  type Msock,
   prefix_attach,
   prefix_detach,
   type PrefixSocket,
+  socks5_client_connect,
+  socks5_proxy_auth,
   suffix_attach,
   suffix_detach,
   type SuffixSocket,
@@ -60,6 +73,22 @@ import {
   tls_attach_client,
   tls_detach,
   type TlsSocket,
+  udp_open,
+  udp_open_mem,
+  udp_recv,
+  udp_send,
+  type UdpSocket,
+  UdpStorage,
+  ws_attach_client,
+  ws_attach_server,
+  ws_attach_server_mem,
+  ws_detach,
+  ws_recv,
+  ws_send,
+  ws_status,
+  WS_TEXT,
+  type WsSocket,
+  WsStorage,
 } from "../../src/index.js";
 
 function* worker(): Generator<unknown, void, unknown> {}
@@ -213,4 +242,116 @@ export function* protocols(addr: IpAddr) {
   const pn = prefix_attach(n, 4, 0);
   expectTypeOf(prefix_detach(pn)).toEqualTypeOf<number>();
   expectTypeOf(yield* term_detach(n, -1)).toEqualTypeOf<number>();
+}
+
+export function* http(addr: IpAddr) {
+  const c = yield* tcp_connect(addr, -1);
+  const h = http_attach(c);
+  expectTypeOf(h).toEqualTypeOf<HttpSocket<TcpSocket>>();
+  expectTypeOf(http_attach_mem(c, new HttpStorage())).toEqualTypeOf<HttpSocket<TcpSocket>>();
+  yield* http_sendrequest(h, "GET", "/", -1);
+  // @ts-expect-error TcpSocket
+  yield* http_sendrequest(c, "GET", "/", -1);
+  // @ts-expect-error HttpSocket<TcpSocket>
+  yield* bsend(h, "x", 1, -1);
+  // @ts-expect-error HttpSocket<TcpSocket>
+  yield* msend(h, "x", 1, -1);
+  // @ts-expect-error PrefixSocket<TcpSocket>
+  http_attach(prefix_attach(c, 4, 0));
+  const back = yield* http_detach(h, -1);
+  expectTypeOf(back).toEqualTypeOf<TcpSocket>();
+  // HTTP over TLS over TCP comes apart in order.
+  const tls = yield* tls_attach_client(c, -1);
+  expectTypeOf(yield* http_detach(http_attach(tls), -1)).toEqualTypeOf<TlsSocket<TcpSocket>>();
+  const n: number = c;
+  yield* http_recvfield(n, 8, 8, -1);
+  expectTypeOf(yield* http_detach(http_attach(n), -1)).toEqualTypeOf<number>();
+}
+
+export function* websockets(addr: IpAddr) {
+  const c = yield* tcp_connect(addr, -1);
+  const [ws, resource, host] = yield* ws_attach_server(c, WS_TEXT, 256, 256, -1);
+  expectTypeOf(ws).toEqualTypeOf<WsSocket<TcpSocket>>();
+  expectTypeOf(ws).toMatchTypeOf<Msock>();
+  expectTypeOf([resource, host]).toEqualTypeOf<string[]>();
+  expectTypeOf((yield* ws_attach_server_mem(c, WS_TEXT, 9, 9, new WsStorage(), -1))[0]).toEqualTypeOf<
+    WsSocket<TcpSocket>
+  >();
+  yield* msend(ws, "x", 1, -1);
+  yield* ws_send(ws, WS_TEXT, "x", 1, -1);
+  expectTypeOf(yield* ws_recv(ws, null, 1, -1)).toEqualTypeOf<[number, number]>();
+  ws_status(ws, null, 0);
+  // @ts-expect-error TcpSocket
+  yield* ws_send(c, WS_TEXT, "x", 1, -1);
+  // @ts-expect-error WsSocket<TcpSocket>
+  yield* bsend(ws, "x", 1, -1);
+  // @ts-expect-error WsSocket<TcpSocket>
+  yield* ws_attach_client(ws, WS_TEXT, "/", "h", -1);
+  // @ts-expect-error PrefixSocket<TcpSocket>
+  yield* ws_recv(prefix_attach(c, 4, 0), null, 1, -1);
+  expectTypeOf(yield* ws_detach(ws, 1000, null, 0, -1)).toEqualTypeOf<TcpSocket>();
+  const tls = yield* tls_attach_client(c, -1);
+  const wt = yield* ws_attach_client(tls, WS_TEXT, "/", "h", -1);
+  expectTypeOf(wt).toEqualTypeOf<WsSocket<TlsSocket<TcpSocket>>>();
+  expectTypeOf(term_attach(wt, null, 0)).toEqualTypeOf<TermSocket<WsSocket<TlsSocket<TcpSocket>>>>();
+  expectTypeOf(yield* ws_detach(wt, 1000, null, 0, -1)).toEqualTypeOf<TlsSocket<TcpSocket>>();
+  const n: number = c;
+  const wn = yield* ws_attach_client(n, WS_TEXT, "/", "h", -1);
+  yield* ws_send(n, WS_TEXT, "x", 1, -1);
+  expectTypeOf(yield* ws_detach(wn, 1000, null, 0, -1)).toEqualTypeOf<number>();
+}
+
+export function* socks5(addr: IpAddr) {
+  const c = yield* tcp_connect(addr, -1);
+  yield* socks5_client_connect(c, null, null, addr, -1);
+  yield* socks5_client_connect(yield* tls_attach_client(c, -1), "u", "p", addr, -1);
+  yield* socks5_proxy_auth((yield* ipc_pair())[0], null, -1);
+  // @ts-expect-error PrefixSocket<TcpSocket>
+  yield* socks5_client_connect(prefix_attach(c, 4, 0), null, null, addr, -1);
+  // @ts-expect-error Bundle
+  yield* socks5_proxy_auth(bundle(), null, -1);
+  const n: number = c;
+  yield* socks5_proxy_auth(n, null, -1);
+}
+
+export function* udp(addr: IpAddr) {
+  const u = yield* udp_open(null, addr);
+  expectTypeOf(u).toEqualTypeOf<UdpSocket>();
+  expectTypeOf(u).toMatchTypeOf<Msock>();
+  expectTypeOf(yield* udp_open_mem(addr, null, new UdpStorage())).toEqualTypeOf<UdpSocket>();
+  udp_send(u, null, "x", 1);
+  expectTypeOf(yield* udp_recv(u, null, null, 1, -1)).toEqualTypeOf<number>();
+  yield* msend(u, "x", 1, -1);
+  expectTypeOf(term_attach(u, null, 0)).toEqualTypeOf<TermSocket<UdpSocket>>();
+  const c = yield* tcp_connect(addr, -1);
+  // @ts-expect-error TcpSocket
+  udp_send(c, addr, "x", 1);
+  // @ts-expect-error UdpSocket
+  yield* bsend(u, "x", 1, -1);
+  // @ts-expect-error UdpSocket
+  yield* tcp_close(u, -1);
+  const n: number = u;
+  udp_send(n, addr, "x", 1);
+  yield* udp_recv(n, null, null, 1, -1);
+}
+
+export function* connections() {
+  const t = yield* happyeyeballs_connect("localhost", 80, -1);
+  expectTypeOf(t).toEqualTypeOf<TcpSocket>();
+  yield* tcp_close(t, -1);
+  const [a, b] = yield* ipc_pair();
+  yield* ipc_sendfd(a, 0, -1);
+  expectTypeOf(yield* ipc_recvfd(b, -1)).toEqualTypeOf<number>();
+  expectTypeOf(ipc_fd(a)).toEqualTypeOf<number>();
+  // @ts-expect-error TcpSocket
+  yield* ipc_sendfd(t, 0, -1);
+  // @ts-expect-error TcpSocket
+  yield* ipc_recvfd(t, -1);
+  // @ts-expect-error TcpSocket
+  ipc_fd(t);
+  // @ts-expect-error PrefixSocket<IpcSocket>
+  ipc_fd(prefix_attach(a, 4, 0));
+  const n: number = t;
+  yield* ipc_sendfd(n, 0, -1);
+  ipc_fd(n);
 }
