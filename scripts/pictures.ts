@@ -46,7 +46,7 @@ export const PICTURES: readonly Picture[] = [
     // The variant docs/tutorial/04-channels.md describes; run() rejects with EDEADLK.
     edits: [
       ["  chdone(ch);", "  // chdone(ch);"],
-      ["chrecv<string>(b, now() + 1000)", "chrecv<string>(b, -1)"],
+      ["chrecv(b, now() + 1000)", "chrecv(b, -1)"],
     ],
   },
 ];
@@ -65,6 +65,8 @@ interface Picture {
 export function picture(p: Picture): string {
   const dir = mkdtempSync(join(tmpdir(), "tsdill-pictures-"));
   let program = join(root, p.program);
+  // Only the variant written here is removed afterwards, never the example it was made from.
+  const variant = p.edits ? join(root, "scripts", `.picture-${p.file}.ts`) : null;
   try {
     const out = join(dir, "trace.json");
     const tsx = join(root, "node_modules", "tsx", "dist", "cli.mjs");
@@ -75,7 +77,7 @@ export function picture(p: Picture): string {
         if (!text.includes(from)) throw new Error(`${p.program} no longer has ${JSON.stringify(from)}`);
         text = text.replace(from, to);
       }
-      program = join(root, "scripts", `.picture-${p.file}.ts`);
+      program = variant!;
       writeFileSync(program, text);
     }
     const r = spawnSync(process.execPath, [tsx, "--import", join(root, "scripts", "virtual-clock.ts"), program], {
@@ -95,7 +97,7 @@ export function picture(p: Picture): string {
             .map((l) => l.trim().replace(/\] \{$/, ""));
     return drawSvg(JSON.parse(readFileSync(out, "utf8")), p.title, notes) + "\n";
   } finally {
-    if (p.edits) rmSync(program, { force: true });
+    if (variant !== null) rmSync(variant, { force: true });
     rmSync(dir, { recursive: true, force: true });
   }
 }
