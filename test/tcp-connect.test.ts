@@ -151,7 +151,7 @@ describe("tcp_listen", () => {
 describe("out of file descriptors", () => {
   it("tcp_listen and tcp_connect fail with EMFILE in a child under ulimit -n, and work again once fds are free", async () => {
     const script = path.join(TEST_DIR, "tcp-child.ts");
-    const r = spawnSync("bash", ["-c", `ulimit -n 64; exec '${process.execPath}' --import tsx '${script}' emfile`], {
+    const r = spawnSync("bash", ["-c", `ulimit -n 256; exec '${process.execPath}' --import tsx '${script}' emfile`], {
       cwd: ROOT,
       encoding: "utf8",
       env: { ...process.env, NODE_OPTIONS: "" },
