@@ -480,7 +480,8 @@ describe("attacks on one server, one after the other", () => {
     // EBUSY and closed (EPIPE): the answer went unread. Nothing else may happen to a connection.
     expect(outcome.pong! + outcome.busy! + outcome.early!, JSON.stringify(outcome)).toBe(2000);
     expect(outcome.pong).toBeGreaterThan(0);
-    expect(outcome.busy).toBeGreaterThan(0);
+    // Some were refused: read as EBUSY, or as "early" when this process's PING came after the close.
+    expect(outcome.busy! + outcome.early!).toBeGreaterThan(0);
     // Every connection reached the server, and every one it did not serve was refused.
     const after = await stats(s.socket);
     expect(after.connections).toBe(before.connections! + 2000 + 1); // + 1: this STATS connection
