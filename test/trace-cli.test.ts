@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChromeTrace } from "../src/index.js";
 import { needs } from "./prerequisites.js";
 import { validate } from "./trace-format.js";
+import { chromiumArgs } from "./chromium.js";
 
 const root = join(import.meta.dirname, "..");
 const tsx = join(root, "node_modules", "tsx", "dist", "cli.mjs");
@@ -61,23 +62,10 @@ needs("chromium").describe("the trace viewer in a browser", () => {
   it("draws the lanes, the parked spans, the cancellations and the deadline", () => {
     const profile = mkdtempSync(join(tmpdir(), "tsdill-chromium-"));
     try {
-      const r = spawnSync(
-        "chromium",
-        [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          `--user-data-dir=${profile}`,
-          "--dump-dom",
-          `file://${join(dir, "out.html")}`,
-        ],
-        { encoding: "utf8", timeout: 60_000 },
-      );
+      const r = spawnSync("chromium", chromiumArgs(profile, "--dump-dom", `file://${join(dir, "out.html")}`), {
+        encoding: "utf8",
+        timeout: 60_000,
+      });
       expect(r.status).toBe(0);
       // What the page's script drew, not the script itself: the view's content and the summary.
       const view = /<div id="view">([\s\S]*?)<\/div>/.exec(r.stdout)?.[1] ?? "";

@@ -27,6 +27,7 @@ import {
   ws_status,
 } from "../src/index.js";
 import { needs } from "./prerequisites.js";
+import { chromiumArgs } from "./chromium.js";
 
 const root = join(import.meta.dirname, "..");
 
@@ -35,18 +36,7 @@ function chromium(url: string): { proc: ChildProcess; stop: () => Promise<void> 
   const profile = mkdtempSync(join(tmpdir(), "tsdill-chromium-"));
   const proc = spawn(
     "chromium",
-    [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--user-data-dir=${profile}`,
-      url,
-    ],
+    chromiumArgs(profile, url),
     // Its own process group: stopping it stops its renderer and helper processes too.
     { stdio: "ignore", detached: true },
   );
