@@ -19,6 +19,7 @@
 import type { Bytestream, IoList } from "../handles/bytestream.js";
 import { dillError, isDillError } from "../handles/errors.js";
 import { finished, type Op } from "../handles/op.js";
+import { claim, type FreeList, type Storage } from "../handles/pool.js";
 import { type HandleVfs, handleGet, handleMake, handleRelease } from "../handles/table.js";
 
 /** Close `h` if it is still open; what its close does is final, nothing to report. */
@@ -67,6 +68,37 @@ export function takeOver(s: number, need: symbol, fn: string, what: string): [nu
   }
   handleRelease(s, fn);
   return [u, iface];
+}
+
+/**
+ * The middle of every `*_attach`, after its checks: the protocol's storage (`mem`, or one from
+ * `list`), then `s` taken over for its interface `need` (see {@link takeOver}). Nothing is left
+ * behind on failure: without a storage `s` is closed, and when `s` cannot be taken over (it is
+ * then closed) the storage goes back.
+ */
+export function claimAndTakeOver<T extends Storage>(
+  s: number,
+  mem: T | undefined,
+  list: FreeList<T>,
+  cls: abstract new (...a: never[]) => T,
+  need: symbol,
+  what: string,
+  fn: string,
+): [T, number, unknown] {
+  let st: T;
+  try {
+    st = mem === undefined ? list.take(fn) : claim(mem, cls, fn);
+  } catch (e) {
+    closeQuietly(s);
+    throw e;
+  }
+  try {
+    const [u, iface] = takeOver(s, need, fn, what);
+    return [st, u, iface];
+  } catch (e) {
+    list.release(st);
+    throw e;
+  }
 }
 
 /** Put the protocol object `vfs` behind a new handle, or close it (and what is under it) when that fails. */

@@ -16,7 +16,7 @@ import { BSOCK_TYPE, type Bytestream, type IoList } from "../handles/bytestream.
 import { dillError, quickError } from "../handles/errors.js";
 import { MSOCK_TYPE, type MessageSocket } from "../handles/msock.js";
 import { finished, type Op } from "../handles/op.js";
-import { checkMem, claim, FreeList, Storage } from "../handles/pool.js";
+import { checkMem, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleQuery, handleRelease } from "../handles/table.js";
 import type { Bsock, PrefixSocket, Unbranded } from "../handles/types.js";
 import {
@@ -28,7 +28,7 @@ import {
   ListCursor,
   offsetViews,
   publish,
-  takeOver,
+  claimAndTakeOver,
   view,
 } from "./layer.js";
 
@@ -449,21 +449,7 @@ function attach(s: number, hdrlen: number, flags: number, mem: PrefixStorage | u
     checkArgs(fn, hdrlen, flags);
     if (mem !== undefined) checkMem(fn, mem, PrefixStorage);
   });
-  let st: PrefixStorage;
-  try {
-    st = mem === undefined ? prefixStorages.take(fn) : claim(mem, PrefixStorage, fn);
-  } catch (e) {
-    closeQuietly(s);
-    throw e;
-  }
-  let u: number;
-  let ub: unknown;
-  try {
-    [u, ub] = takeOver(s, BSOCK_TYPE, fn, "a bytestream");
-  } catch (e) {
-    prefixStorages.release(st);
-    throw e;
-  }
+  const [st, u, ub] = claimAndTakeOver(s, mem, prefixStorages, PrefixStorage, BSOCK_TYPE, "a bytestream", fn);
   st.sock.init(u, ub as Bytestream, hdrlen, flags);
   return publish(st.sock, fn);
 }

@@ -15,7 +15,7 @@ import { BSOCK_TYPE, type Bytestream, type IoList } from "../handles/bytestream.
 import { dillError, quickError } from "../handles/errors.js";
 import { MSOCK_TYPE, type MessageSocket } from "../handles/msock.js";
 import { finished, type Op } from "../handles/op.js";
-import { checkMem, claim, FreeList, Storage } from "../handles/pool.js";
+import { checkMem, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleQuery, handleRelease } from "../handles/table.js";
 import type { Bsock, SuffixSocket, Unbranded } from "../handles/types.js";
 import { canBlock, suspended } from "../runtime/sched.js";
@@ -28,7 +28,7 @@ import {
   ListCursor,
   offsetViews,
   publish,
-  takeOver,
+  claimAndTakeOver,
   view,
 } from "./layer.js";
 
@@ -366,21 +366,7 @@ function attach(
     box.bytes = delimiter(fn, suffix, suffixlen);
     if (mem !== undefined) checkMem(fn, mem, SuffixStorage);
   });
-  let st: SuffixStorage;
-  try {
-    st = mem === undefined ? suffixStorages.take(fn) : claim(mem, SuffixStorage, fn);
-  } catch (e) {
-    closeQuietly(s);
-    throw e;
-  }
-  let u: number;
-  let ub: unknown;
-  try {
-    [u, ub] = takeOver(s, BSOCK_TYPE, fn, "a bytestream");
-  } catch (e) {
-    suffixStorages.release(st);
-    throw e;
-  }
+  const [st, u, ub] = claimAndTakeOver(s, mem, suffixStorages, SuffixStorage, BSOCK_TYPE, "a bytestream", fn);
   st.sock.init(u, ub as Bytestream, box.bytes!, suffixlen);
   return publish(st.sock, fn);
 }

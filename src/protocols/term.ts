@@ -14,11 +14,11 @@ import type { IoList } from "../handles/bytestream.js";
 import { dillError, quickError } from "../handles/errors.js";
 import { MSOCK_TYPE, type MessageSocket } from "../handles/msock.js";
 import { finished, type Op } from "../handles/op.js";
-import { checkMem, claim, FreeList, Storage } from "../handles/pool.js";
+import { checkMem, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleQuery, handleRelease } from "../handles/table.js";
 import type { Msock, TermSocket, Unbranded } from "../handles/types.js";
 import { canBlock, suspended } from "../runtime/sched.js";
-import { attachChecks, closeQuietly, LayerOp, ListCursor, publish, takeOver } from "./layer.js";
+import { attachChecks, closeQuietly, LayerOp, ListCursor, publish, claimAndTakeOver } from "./layer.js";
 
 /** Interface id a term socket answers in `hquery` (besides `MSOCK_TYPE`). */
 export const TERM_TYPE: unique symbol = Symbol("term");
@@ -273,21 +273,7 @@ function attach(
     box.bytes = termBytes(fn, buf, len);
     if (mem !== undefined) checkMem(fn, mem, TermStorage);
   });
-  let st: TermStorage;
-  try {
-    st = mem === undefined ? termStorages.take(fn) : claim(mem, TermStorage, fn);
-  } catch (e) {
-    closeQuietly(s);
-    throw e;
-  }
-  let u: number;
-  let um: unknown;
-  try {
-    [u, um] = takeOver(s, MSOCK_TYPE, fn, "a message socket");
-  } catch (e) {
-    termStorages.release(st);
-    throw e;
-  }
+  const [st, u, um] = claimAndTakeOver(s, mem, termStorages, TermStorage, MSOCK_TYPE, "a message socket", fn);
   st.sock.init(u, um as MessageSocket, box.bytes, len);
   return publish(st.sock, fn);
 }

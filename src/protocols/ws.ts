@@ -24,11 +24,11 @@ import { checkCount, checkDeadline } from "../handles/args.js";
 import { BSOCK_TYPE, type Bytestream, checkBuf, checkList, type IoList } from "../handles/bytestream.js";
 import { dillError } from "../handles/errors.js";
 import type { Op } from "../handles/op.js";
-import { checkMem, claim } from "../handles/pool.js";
+import { checkMem } from "../handles/pool.js";
 import { handleGet, handleQuery, handleRelease } from "../handles/table.js";
 import type { Bsock, Unbranded, WsSocket } from "../handles/types.js";
 import { canBlock, suspended } from "../runtime/sched.js";
-import { closeQuietly, publish, takeOver } from "./layer.js";
+import { closeQuietly, publish, claimAndTakeOver } from "./layer.js";
 import { clientHandshake, serverHandshake } from "./wshandshake.js";
 import {
   OP_BINARY,
@@ -76,7 +76,6 @@ function* attach(
   deadline: number,
 ): Op<[number, string, string]> {
   handleGet(s, fn, "s");
-  let st: WsStorage;
   try {
     checkFlags(fn, flags);
     const http = (flags & WS_NOHTTP) === 0;
@@ -95,19 +94,11 @@ function* attach(
       closeQuietly(s);
       return yield* suspended();
     }
-    st = mem === undefined ? wsStorages.take(fn) : claim(mem, WsStorage, fn);
   } catch (e) {
     closeQuietly(s);
     throw e;
   }
-  let u: number;
-  let ub: unknown;
-  try {
-    [u, ub] = takeOver(s, BSOCK_TYPE, fn, "a bytestream");
-  } catch (e) {
-    wsStorages.release(st);
-    throw e;
-  }
+  const [st, u, ub] = claimAndTakeOver(s, mem, wsStorages, WsStorage, BSOCK_TYPE, "a bytestream", fn);
   const sock = st.sock;
   sock.init(u, ub as Bytestream, flags, server);
   let got: [string, string] = ["", ""];
