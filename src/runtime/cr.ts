@@ -71,11 +71,14 @@ export abstract class CrBase extends Group {
   deadline = -1;
   heapIdx = -1;
   timerSeq = 0;
-  /** When it last parked, on the `now()` clock, under `traceLaunch`; else -1. */
-  since = -1;
+  /**
+   * When it last parked: the start of the scheduler's turn in which it did (exactly the park's
+   * time under `traceLaunch`), in ms from the scheduler's base (see `parkedSince` in sched.ts).
+   */
+  since = 0;
   /** The source line of the blocking call it parked in, under `traceLaunch`; else null. */
   waitSite: string | null = null;
-  /** `seq` at the traced park: `since` and `waitSite` describe the current wait only while it matches. */
+  /** `seq` at the traced park: `waitSite` describes the current wait only while it matches. */
   tracedSeq = -1;
   onExit: ExitHook | null = null;
   /** The group it is a member of (a bundle, or a `go()` record), the run() record of a root, or null. */

@@ -147,6 +147,29 @@ function loopFromImmediate(): void {
   queueMicrotask(flush);
 }
 
+// ---- since when: the time of the scheduler's turn --------------------------------------------
+/** `now()` when this module was loaded: {@link turnTime} and `CrBase.since` count from it, so that they stay small integers. */
+const BASE = now();
+/**
+ * When the scheduler's current turn began, in ms from {@link BASE}: read once at the start of each
+ * turn of the loop ({@link flush}), and at a coroutine step that starts outside the loop (a `go()`
+ * or an `hclose()` from a Node callback). A park copies it into the coroutine (`CrBase.since`),
+ * which is the only cost parking pays for `dill_tree` to say since when a coroutine waits: one
+ * store of a small integer, no clock read. Under the virtual clock it is exact, since virtual time
+ * stands still while coroutines run; under the real clock the park happened at most one turn later.
+ */
+let turnTime = 0;
+
+/** A coroutine step is about to start outside the loop: it is a turn of its own. */
+function turnOutside(): void {
+  if (!looping && depth === 0) turnTime = now() - BASE;
+}
+
+/** When the blocked coroutine `cr` parked, on the `now()` clock (see {@link turnTime}). */
+export function parkedSince(cr: CrBase): number {
+  return cr.since + BASE;
+}
+
 /**
  * Run ready coroutines now, unless the loop is already running. I/O, timer and Promise
  * callbacks call this after waking a coroutine, so the wake-up costs no extra event-loop turn.
@@ -154,6 +177,7 @@ function loopFromImmediate(): void {
 export function flush(): void {
   if (looping) return;
   looping = true;
+  turnTime = now() - BASE;
   let budget = BUDGET;
   try {
     while (qsize > 0) {
@@ -318,8 +342,10 @@ export function launch(cr: CrBase, gen: Iterator<unknown, unknown, unknown>, onE
  */
 export function start(cr: CrBase, gen: Iterator<unknown, unknown, unknown>, onExit: ExitHook, owner: unknown): void {
   prepare(cr, gen, onExit, owner);
-  if (depth < NESTING) step(cr);
-  else push(cr);
+  if (depth < NESTING) {
+    turnOutside();
+    step(cr);
+  } else push(cr);
 }
 
 /** Reset a finished record before it goes back to its storage. */
@@ -370,6 +396,7 @@ export function canBlock(fn: string): CrBase | null {
 function refuse(cr: CrBase, fn: string): null {
   if (++cr.refused <= REFUSALS) throw quickError("ECANCELED", fn);
   cr.state = BLOCKED;
+  cr.since = turnTime;
   cr.waitOp = fn;
   cr.waitObj = STOPPED;
   cr.unblock = null;
@@ -408,6 +435,7 @@ export function expired(deadline: number): boolean {
  */
 export function park(cr: CrBase, fn: string, deadline: number, unblock: Unblock | null, waitObj: unknown): void {
   cr.state = BLOCKED;
+  cr.since = turnTime;
   cr.waitOp = fn;
   cr.unblock = unblock;
   cr.waitObj = waitObj;
@@ -500,6 +528,7 @@ export function cancel(cr: CrBase): void {
     defer(cr);
     return;
   }
+  turnOutside();
   unwind(cr);
 }
 
@@ -775,6 +804,7 @@ export function setClock(clock: "real" | "virtual", fn: string): void {
   if ((clock === "virtual") === virtual) return;
   disarm();
   setVirtual(clock === "virtual");
+  turnTime = now() - BASE; // parks from here on are on the new clock
 }
 
 /** The clock in use. */
@@ -817,9 +847,9 @@ export function isOwnCancellation(cr: CrBase, error: unknown): boolean {
   return cr.cancelled && isDillError(error, "ECANCELED");
 }
 
-/** Under `traceLaunch`: the time of a park and the user's line that made the blocking call. */
+/** Under `traceLaunch`: the exact time of a park and the user's line that made the blocking call. */
 function traceWait(cr: CrBase): void {
-  cr.since = now();
+  cr.since = now() - BASE;
   cr.tracedSeq = cr.seq;
   cr.waitSite = userFrame(new Error().stack ?? "")[0];
 }

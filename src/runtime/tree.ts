@@ -57,14 +57,14 @@ function stateName(cr: CrBase): "ready" | "running" | "blocked" | "finished" {
   }
 }
 
-/** `on channel 4`, and under `traceLaunch` how long and from which line: `(for 12 ms, at …)`. */
+/** When the tree being built was asked for: the waits' durations are counted up to this moment. */
+let asked = 0;
+
+/** `on channel 4 (for 12 ms)`, and under `traceLaunch` from which line: `(for 12 ms, at …)`. */
 function waitText(w: DillWait): string {
-  let t = w.on.length > 0 ? ` on ${w.on.map((h) => `${w.kind || "handle"} ${h}`).join(", ")}` : "";
-  if (w.since >= 0) {
-    const at = w.site !== null ? `, at ${w.site.replace(/^at /, "")}` : "";
-    t += ` (for ${Math.max(0, Math.round(now() - w.since))} ms${at})`;
-  }
-  return t;
+  const on = w.on.length > 0 ? ` on ${w.on.map((h) => `${w.kind || "handle"} ${h}`).join(", ")}` : "";
+  const at = w.site !== null ? `, at ${w.site.replace(/^at /, "")}` : "";
+  return `${on} (for ${Math.max(0, asked - w.since)} ms${at})`;
 }
 
 function state(cr: CrBase, w: DillWait | null): string {
@@ -124,9 +124,10 @@ function inner(n: Node): Node[] {
 /**
  * Returns the live tree of coroutines, bundles and open handles as text, one line per object.
  * A coroutine shows its launch number, the name of its generator function, its handle when it
- * has one, and where it waits; under it are the handles it made (a handle belongs to the
- * coroutine that made it: hand one over with `hown` to make the receiver its owner). A bundle
- * lists its coroutines; handles made outside any coroutine are at the top level.
+ * has one, and where it waits and for how long (under `traceLaunch` also the line of the call);
+ * under it are the handles it made (a handle belongs to the coroutine that made it: hand one over
+ * with `hown` to make the receiver its owner). A bundle lists its coroutines; handles made
+ * outside any coroutine are at the top level.
  *
  * @returns the tree, lines separated by `\n` (no newline at the end); `"(nothing open)"` when
  * nothing runs and no handle is open.
@@ -140,7 +141,7 @@ function inner(n: Node): Node[] {
  *   console.log(dill_tree());
  *   // coroutine 1 (main) running
  *   // └── bundle 0: 1 coroutine
- *   //     └── coroutine 2 (worker) in msleep
+ *   //     └── coroutine 2 (worker) in msleep (for 0 ms)
  *   hclose(b);
  * });
  * ```
@@ -180,6 +181,7 @@ export function dill_tree_json(): DillTreeNode[] {
 
 /** The tree's top-level nodes. */
 function build(): Node[] {
+  asked = now();
   const ix = indexHandles();
   const waits: DillWait[] = [];
   const byId = new Map<number, Node>();

@@ -10,7 +10,7 @@ import type { Clause } from "./chan.js";
 import { BLOCKED, type CrBase, DONE, Group, NEW, READY, RUNNING } from "./cr.js";
 import { CoroutineStorage } from "./coroutine.js";
 import { generatorName } from "./crname.js";
-import { SLEEPING } from "./sched.js";
+import { parkedSince, SLEEPING } from "./sched.js";
 
 /** The other end of a channel a coroutine waits on, and who holds it. */
 export interface DillWaitPeer {
@@ -43,7 +43,10 @@ export interface DillWait {
   on: number[];
   /** For each channel in `on`, its other end and who holds it. */
   peers: DillWaitPeer[];
-  /** When it parked, on the `now()` clock, under `traceLaunch`; else -1 (nothing is recorded at a park). */
+  /**
+   * When it parked, on the `now()` clock: exact under the virtual clock and under `traceLaunch`;
+   * otherwise the start of the scheduler turn in which it parked (a park reads no clock).
+   */
   since: number;
   /** Its deadline, or -1. */
   deadline: number;
@@ -82,7 +85,7 @@ function handleOf(ix: HandleIndex, obj: unknown): number {
 /** The wait of `cr` (its handle `h`, or -1), or null when it is not blocked. */
 export function describeWait(cr: CrBase, h: number, ix: HandleIndex): DillWait | null {
   if (cr.state !== BLOCKED) return null;
-  const traced = cr.tracedSeq === cr.seq; // parked under traceLaunch, and not woken since
+  const traced = cr.tracedSeq === cr.seq; // parked under traceLaunch, and not woken since: the site is this wait's
   const w: DillWait = {
     cr: cr.id,
     name: generatorName(cr.gen) || "anonymous",
@@ -91,7 +94,7 @@ export function describeWait(cr: CrBase, h: number, ix: HandleIndex): DillWait |
     kind: "",
     on: [],
     peers: [],
-    since: traced ? cr.since : -1,
+    since: parkedSince(cr),
     deadline: cr.deadline,
     site: traced ? cr.waitSite : null,
   };
