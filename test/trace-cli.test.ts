@@ -71,7 +71,7 @@ needs("chromium").describe("the trace viewer in a browser", () => {
       const view = /<div id="view">([\s\S]*?)<\/div>/.exec(r.stdout)?.[1] ?? "";
       expect(r.stdout).toContain('data-drawn="yes"');
       expect(/<p id="summary">([^<]*)</.exec(r.stdout)?.[1]).toBe(
-        "4 coroutines, 5 parked spans, 3 cancellations, 1 deadlines fired",
+        "4 coroutines, 5 parked spans, 3 cancellations, 1 deadlines fired, 4 handles closed",
       );
       const lanes = [...view.matchAll(/class="lane-label"[^>]*>([^<]*)</g)].map((m) => m[1]);
       expect(lanes).toEqual(["cr 1 main", "cr 2 worker", "cr 3 sleeper · bundle 1", "cr 4 sleeper · bundle 1"]);
@@ -83,6 +83,15 @@ needs("chromium").describe("the trace viewer in a browser", () => {
       expect(cancels).toEqual(["1→3", "1→4", "1→2"]);
       expect(view.match(/class="deadline"/g)?.length).toBe(1);
       expect(view.match(/class="hclose"/g)?.length).toBe(2);
+      // main closed the bundle, the worker's coroutine handle and both ends of the channel.
+      const closed = [...view.matchAll(/<path class="close" data-name="([^"]*)"/g)].map((m) => m[1]);
+      expect(closed.map((n) => n!.replace(/h\d+/, "hN"))).toEqual([
+        "hclose bundle hN",
+        "hclose coroutine hN",
+        "hclose channel hN",
+        "hclose channel hN",
+      ]);
+      expect(view.match(/<path class="chdone" data-name="chdone channel h\d+"/g)?.length).toBe(1);
     } finally {
       rmSync(profile, { recursive: true, force: true });
     }

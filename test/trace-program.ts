@@ -1,11 +1,13 @@
 /**
  * A small program with every kind of event the trace viewer draws: a launch, a rendezvous on a
- * channel, a bundle, a deadline firing, and an hclose cancelling two coroutines. Run on the
+ * channel, a bundle, a deadline firing, an hclose cancelling two coroutines, a chdone and the
+ * channel's ends closed. Run on the
  * virtual clock, so that its trace is the same every time.
  */
 import {
   bundle,
   bundle_go,
+  chdone,
   chmake,
   chrecv,
   chsend,
@@ -41,6 +43,7 @@ await run(function* main() {
   }
   hclose(bn);
   hclose(w);
+  chdone(a);
   hclose(a);
   hclose(b);
 });

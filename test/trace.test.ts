@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   bundle,
   bundle_go,
+  chdone,
   chmake,
   chrecv,
   chsend,
@@ -13,10 +14,13 @@ import {
   dill_yield,
   go,
   hclose,
+  ipc_close,
+  ipc_pair,
   msleep,
   now,
   run,
 } from "../src/index.js";
+import { drawSvg } from "../src/cli/viewer.js";
 import { validate } from "./trace-format.js";
 
 function parse(): ChromeTrace {
@@ -76,7 +80,7 @@ describe("the trace recorder", () => {
     const base = evs[0]!.cr - 1;
     const line = evs.map(
       (e) =>
-        `${e.kind} ${e.cr - base}${e.by ? ` by ${e.by - base}` : ""}${e.name ? ` ${e.name}` : ""}${e.reason ? ` ${e.reason}` : ""}`,
+        `${e.kind} ${e.cr - base}${e.by ? ` by ${e.by - base}` : ""}${e.name ? ` ${e.name}` : ""}${e.type ? ` ${e.type}` : ""}${e.reason ? ` ${e.reason}` : ""}`,
     );
     expect(line).toEqual([
       "launch 1 main",
@@ -93,18 +97,22 @@ describe("the trace recorder", () => {
       "park 2 msleep",
       "wake 1 ETIMEDOUT",
       "resume 1",
+      "close 1 hclose bundle",
       "hclose 1",
       "cancel 3 by 1",
       "wake 3 by 1",
       "resume 3",
       "exit 3 ECANCELED",
       "hclosed 1",
+      "close 1 hclose coroutine",
       "hclose 1",
       "cancel 2 by 1",
       "wake 2 by 1",
       "resume 2",
       "exit 2 ECANCELED",
       "hclosed 1",
+      "close 1 hclose channel",
+      "close 1 hclose channel",
       "exit 1",
     ]);
     const deadlineFired = evs.find((e) => e.reason === "ETIMEDOUT")!;
@@ -181,4 +189,92 @@ describe("the trace recorder", () => {
     expect(evs.find((e) => e.kind === "uncaught")?.reason).toBe("RangeError: out of range");
     expect(validate(parse())).toEqual([]);
   });
+
+  it("records every handle closed and every chdone, naming the handle and its type, in order, on the Chrome trace's tracks", async () => {
+    dill_configure({ clock: "virtual", trace: true });
+    const ids: Record<string, number> = {};
+    await run(function* closer() {
+      const [a, b] = chmake();
+      const r = go(drainer(b));
+      ids.a = a;
+      ids.b = b;
+      ids.r = r;
+      chdone(a); // the drainer's chrecv fails with EPIPE: it returns
+      yield* dill_yield();
+      hclose(a);
+      hclose(b);
+      hclose(r);
+      const [s0, s1] = yield* ipc_pair();
+      ids.s0 = s0;
+      ids.s1 = s1;
+      hclose(s0);
+      yield* ipc_close(s1, -1);
+    });
+    const evs = dill_trace();
+    const main = evs[0]!.cr;
+    const closes = evs
+      .filter((e) => e.kind === "close" || e.kind === "chdone" || (e.kind === "wake" && e.cr !== main))
+      .map((e) =>
+        e.kind === "wake"
+          ? `wake ${e.cr - main}`
+          : `${e.kind} ${e.name} ${e.type} ${e.handle} by ${e.cr === main ? "main" : e.cr}`,
+      );
+    expect(closes).toEqual([
+      `chdone chdone channel ${ids.a} by main`,
+      "wake 1",
+      `close hclose channel ${ids.a} by main`,
+      `close hclose channel ${ids.b} by main`,
+      `close hclose coroutine ${ids.r} by main`,
+      `close hclose ipc ${ids.s0} by main`,
+      `close ipc_close ipc ${ids.s1} by main`,
+    ]);
+    // The drainer, woken by chdone with EPIPE, exited before the channel was closed.
+    const exit = evs.findIndex((e) => e.kind === "exit" && e.cr === main + 1);
+    const closeA = evs.findIndex((e) => e.kind === "close" && e.handle === ids.a);
+    expect(exit).toBeGreaterThan(0);
+    expect(exit).toBeLessThan(closeA);
+    const trace = parse();
+    expect(validate(trace)).toEqual([]);
+    const marks = trace.traceEvents.filter((e) => e.cat === "close" || e.cat === "chdone");
+    expect(marks.map((e) => `${e.ph} ${e.cat} ${e.name} ${e.tid === main}`)).toEqual([
+      `i chdone chdone channel h${ids.a} true`,
+      `i close hclose channel h${ids.a} true`,
+      `i close hclose channel h${ids.b} true`,
+      `i close hclose coroutine h${ids.r} true`,
+      `i close hclose ipc h${ids.s0} true`,
+      `i close ipc_close ipc h${ids.s1} true`,
+    ]);
+    expect(marks[0]!.args).toEqual({ call: "chdone", handle: ids.a, type: "channel" });
+    // The viewer draws each as a mark on the closer's lane.
+    const svg = drawSvg(trace);
+    expect([...svg.matchAll(/<path class="close" data-name="([^"]*)"/g)].map((m) => m[1])).toEqual(
+      marks.slice(1).map((e) => e.name),
+    );
+    expect([...svg.matchAll(/<path class="chdone" data-name="([^"]*)"/g)].map((m) => m[1])).toEqual([
+      `chdone channel h${ids.a}`,
+    ]);
+  });
+
+  it("records no close and no chdone while it is off", async () => {
+    dill_configure({ trace: true });
+    dill_configure({ trace: false });
+    await run(function* () {
+      const [a, b] = chmake();
+      chdone(a);
+      hclose(a);
+      hclose(b);
+      const [s0, s1] = yield* ipc_pair();
+      hclose(s0);
+      yield* ipc_close(s1, -1);
+    });
+    expect(dill_trace()).toEqual([]);
+  });
 });
+
+function* drainer(ch: number) {
+  try {
+    for (;;) yield* chrecv(ch, -1);
+  } catch {
+    // EPIPE: the other end called chdone
+  }
+}

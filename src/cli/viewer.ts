@@ -1,7 +1,7 @@
 /**
  * The trace drawn: {@link drawSvg} turns a Chrome Trace Event file written by tsdill into one SVG
  * picture (coroutines as lanes in tree order, run and parked spans, hclose spans, deadlines,
- * arrows from the launcher, the waker and the canceller), and {@link viewerHtml} wraps a trace in
+ * handles closed and `chdone` calls, arrows from the launcher, the waker and the canceller), and {@link viewerHtml} wraps a trace in
  * one self-contained page whose script draws it with the same function: no network, no library.
  *
  * The time axis is ordinal with gaps: each distinct moment takes a small step, and the time
@@ -130,6 +130,14 @@ export function drawSvg(trace: { traceEvents: DrawEvent[] }, title?: string, not
         marks.push(
           `<circle class="cancelled" cx="${r(ex)}" cy="${r(y + 17)}" r="4" fill="#c0392b"><title>cancelled</title></circle>`,
         );
+      else if (e.cat === "close")
+        marks.push(
+          `<path class="close" data-name="${esc(e.name)}" d="M${r(ex - 3.5)} ${r(y + 1)} l7 7 m0 -7 l-7 7" stroke="#d9822b" stroke-width="2"><title>${esc(e.name)}</title></path>`,
+        );
+      else if (e.cat === "chdone")
+        marks.push(
+          `<path class="chdone" data-name="${esc(e.name)}" d="M${r(ex)} ${r(y + 1)} v7 m-4 0 h8" stroke="#7d3c98" stroke-width="2" fill="none"><title>${esc(e.name)}</title></path>`,
+        );
     } else if (e.ph === "s" && e.id !== undefined) flowStart[e.id] = e;
     else if (e.ph === "f" && e.id !== undefined) {
       const s = flowStart[e.id];
@@ -144,7 +152,7 @@ export function drawSvg(trace: { traceEvents: DrawEvent[] }, title?: string, not
     }
   }
   // Wide enough for the title and the legend.
-  width = Math.max(width, 820, title ? 8.5 * title.length + 20 : 0, ...notes.map((n) => 7.3 * n.length + 20));
+  width = Math.max(width, 900, title ? 8.5 * title.length + 20 : 0, ...notes.map((n) => 7.3 * n.length + 20));
   const height = TOP + tids.length * LANE + 36;
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" class="dill-trace" width="${r(width)}" height="${height}" viewBox="0 0 ${r(width)} ${height}" font-family="sans-serif">`,
@@ -182,7 +190,7 @@ export function drawSvg(trace: { traceEvents: DrawEvent[] }, title?: string, not
     out.push(`<text class="tick" x="${r(xs[k]!)}" y="${axisY}" font-size="10" fill="#555">${r(t / 1000)} ms</text>`);
   });
   out.push(
-    `<text x="8" y="${axisY + 16}" font-size="10" fill="#555">▮ running  ▭ parked (call)  ◆ deadline fired  ┆ deadline due  ● cancelled  → woken by  → cancelled by (red)  ⇢ launched by (blue)</text>`,
+    `<text x="8" y="${axisY + 16}" font-size="10" fill="#555">▮ running  ▭ parked (call)  ◆ deadline fired  ┆ deadline due  ● cancelled  ✕ handle closed  ⊥ chdone  → woken by  → cancelled by (red)  ⇢ launched by (blue)</text>`,
   );
   out.push("</svg>");
   return out.join("\n");
@@ -217,7 +225,7 @@ document.getElementById("view").innerHTML = drawSvg(trace);
 const count = (sel) => document.querySelectorAll(sel).length;
 document.getElementById("summary").textContent =
   count(".lane") + " coroutines, " + count("rect.park") + " parked spans, " + count("line.arrow.cancel") +
-  " cancellations, " + count("path.deadline") + " deadlines fired";
+  " cancellations, " + count("path.deadline") + " deadlines fired, " + count("path.close") + " handles closed";
 document.body.dataset.drawn = "yes";
 </script>
 </body>

@@ -59,6 +59,11 @@ const cacheVal: unknown[] = [];
 /** Launch number of the coroutine that made each handle (0: made outside any), for `dill_tree`. */
 const owners: number[] = [];
 let ownerOf: () => number = noOwner;
+/**
+ * Told of every handle released (closed, or moved away by `hown` or an attach), while the trace
+ * recorder is on; null otherwise, so that a release then costs one test.
+ */
+let onRelease: ReleaseHook | null = null;
 /** The free list, oldest first: handed out from `first`, freed slots appended at `last`. */
 let first = END;
 let last = END;
@@ -146,7 +151,10 @@ export function handleQuery(h: number, type: symbol, fn: string, arg = "h"): unk
   return r;
 }
 
-/** Free slot `h` (without calling `close`) and return the object that was there. */
+/**
+ * Free slot `h` (without calling `close`) and return the object that was there. `fn` is the call
+ * that gives the handle up: `hclose`, `ipc_close`, `hown`, `prefix_attach`…
+ */
 export function handleRelease(h: number, fn: string): HandleVfs {
   const v = handleGet(h, fn);
   objs[h] = null;
@@ -154,7 +162,16 @@ export function handleRelease(h: number, fn: string): HandleVfs {
   cacheVal[h] = undefined;
   enqueueFree(h);
   open--;
+  if (onRelease !== null) onRelease(h, v, fn, ownerOf());
   return v;
+}
+
+/** Called with handle `h` just released by call `fn`, its object, and the running coroutine's launch number (0: none). */
+export type ReleaseHook = (h: number, vfs: HandleVfs, fn: string, by: number) => void;
+
+/** Set (or, with null, remove) the hook told of every handle released (the trace recorder's). */
+export function setReleaseHook(hook: ReleaseHook | null): void {
+  onRelease = hook;
 }
 
 function noOwner(): number {

@@ -14,8 +14,8 @@ import { claim, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleMake, handleQuery, handleRelease } from "../handles/table.js";
 import type { Chan, Unbranded } from "../handles/types.js";
 import type { CrBase } from "./cr.js";
-import { canBlock, expired, interrupt, park, resume } from "./sched.js";
-import { recordWaitHandle, tracing } from "./trace.js";
+import { canBlock, expired, interrupt, park, resume, running } from "./sched.js";
+import { recordChdone, recordWaitHandle, tracing } from "./trace.js";
 
 /** Interface id a channel handle answers in `hquery`. */
 export const CHAN_TYPE: unique symbol = Symbol("channel");
@@ -347,5 +347,6 @@ export function chdone(ch: Chan<unknown> | Unbranded): void {
   const hc = half(ch, "chdone").other;
   if (hc.done) throw dillError("EPIPE", "chdone", "ch", "chdone was already called on this channel end");
   hc.done = true;
+  if (tracing) recordChdone(ch, running());
   terminate(hc);
 }

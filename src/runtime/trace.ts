@@ -9,6 +9,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { dillError, isDillError } from "../handles/errors.js";
+import { type HandleVfs, setReleaseHook } from "../handles/table.js";
 import { now, virtual } from "./clock.js";
 import { type CrBase, NEW } from "./cr.js";
 import { generatorName } from "./crname.js";
@@ -27,6 +28,8 @@ export const CLOSE_BEGIN = 7;
 export const CLOSE_END = 8;
 export const EXIT = 9;
 export const UNCAUGHT = 10;
+export const CLOSE = 11;
+export const CHDONE = 12;
 
 /** The ring's default size in events. */
 export const TRACE_SIZE = 65_536;
@@ -42,14 +45,15 @@ let crs = new Int32Array(0);
 let others = new Int32Array(0);
 /** A deadline (PARK), a group number (LAUNCH), or 0. */
 let extras = new Float64Array(0);
-/** A name: the generator function (LAUNCH), the blocking call (PARK), an errno name or message. */
+/** A name: the generator function (LAUNCH), the blocking call (PARK), the call (CLOSE), an errno name or message. */
 let texts: (string | null)[] = [];
 /**
  * LAUNCH: the coroutine's generator object, named only when the trace is read: asking V8 for a
  * generator function's name takes an inspector round trip the first time that function is seen,
- * too slow for a launch. (The ring keeps up to `size` finished generator objects alive.)
+ * too slow for a launch. (The ring keeps up to `size` finished generator objects alive.) CLOSE
+ * and CHDONE: the kind of the handle (`"channel"`, `"ipc"`…).
  */
-let bodies: (object | null)[] = [];
+let bodies: unknown[] = [];
 
 const origin = performance.timeOrigin;
 /** Numbers for bundles (`bundle()` storages), which have no launch number of their own. */
@@ -65,7 +69,7 @@ function stamp(): number {
 
 function put(kind: number, cr: number, other: number, extra: number, text: string | null): void {
   const i = written % size;
-  if (kind !== LAUNCH) bodies[i] = null;
+  if (kind < CLOSE && kind !== LAUNCH) bodies[i] = null;
   kinds[i] = kind;
   times[i] = stamp();
   crs[i] = cr;
@@ -89,6 +93,7 @@ export function checkTrace(opt: unknown, fn: string): void {
 export function setTrace(opt: boolean | { size?: number }): void {
   if (opt === false) {
     tracing = false;
+    setReleaseHook(null);
     return;
   }
   const n = opt === true ? TRACE_SIZE : (opt.size ?? TRACE_SIZE);
@@ -100,7 +105,7 @@ export function setTrace(opt: boolean | { size?: number }): void {
     others = new Int32Array(n);
     extras = new Float64Array(n);
     texts = new Array<string | null>(n).fill(null);
-    bodies = new Array<object | null>(n).fill(null);
+    bodies = new Array<unknown>(n).fill(null);
   } else {
     texts.fill(null);
     bodies.fill(null);
@@ -110,6 +115,7 @@ export function setTrace(opt: boolean | { size?: number }): void {
   lastGroup = 0;
   waitHandle = -1;
   tracing = true;
+  setReleaseHook(recordRelease);
 }
 
 /** The number of a group: a coroutine's launch number for the bundle of one `go()` made, else a bundle number. */
@@ -167,6 +173,18 @@ export function recordClose(g: object, by: CrBase | null, begin: boolean): void 
   put(begin ? CLOSE_BEGIN : CLOSE_END, by === null ? 0 : by.id, groupNumber(g), 0, null);
 }
 
+/** Handle `h` (object `vfs`) was released by call `fn` (`hclose`, `ipc_close`, `hown`…) in coroutine `by` (0: none). */
+function recordRelease(h: number, vfs: HandleVfs, fn: string, by: number): void {
+  bodies[written % size] = vfs.kind ?? "user";
+  put(CLOSE, by, h, 0, fn);
+}
+
+/** `chdone` on channel handle `ch`, by `by`. */
+export function recordChdone(ch: number, by: CrBase | null): void {
+  bodies[written % size] = "channel";
+  put(CHDONE, by === null ? 0 : by.id, ch, 0, "chdone");
+}
+
 /** `cr` finished, returning or (`threw`) letting `value` escape. */
 export function recordExit(cr: CrBase, value: unknown, threw: boolean): void {
   put(EXIT, cr.id, threw ? 1 : 0, 0, threw ? errorName(value) : null);
@@ -186,19 +204,37 @@ function errorName(e: unknown): string {
 /** One recorded event, as {@link dill_trace} returns it. */
 export interface DillTraceRecord {
   /** What happened. */
-  kind: "launch" | "start" | "resume" | "park" | "wake" | "cancel" | "hclose" | "hclosed" | "exit" | "uncaught";
+  kind:
+    | "launch"
+    | "start"
+    | "resume"
+    | "park"
+    | "wake"
+    | "cancel"
+    | "hclose"
+    | "hclosed"
+    | "exit"
+    | "uncaught"
+    | "close"
+    | "chdone";
   /** When, in ms: `now()`'s time base (virtual time under the virtual clock), with sub-ms precision on the real clock. */
   time: number;
-  /** The coroutine it is about (the closer, for hclose and hclosed; 0 outside any coroutine). */
+  /** The coroutine it is about (the closer, for hclose, hclosed and close; the caller, for chdone; 0 outside any coroutine). */
   cr: number;
   /** The other coroutine: the launcher, the waker or the canceller (0: none, or a timer, I/O, a Promise). */
   by?: number;
-  /** launch: the name of its generator function; park: the blocking call. */
+  /**
+   * launch: the name of its generator function; park: the blocking call; close: the call that
+   * gave the handle up (`hclose`, `ipc_close`, `tcp_close`, `hown`, an attach or a detach…);
+   * chdone: `"chdone"`.
+   */
   name?: string;
   /** launch: its bundle (a positive number is the coroutine whose `go()` handle it is, a negative one a `bundle()`); hclose: the group closed. */
   group?: number;
-  /** park: the handle waited on, when known (channels). */
+  /** park: the handle waited on, when known (channels); close, chdone: the handle. */
   handle?: number;
+  /** close, chdone: the kind of the handle (`"channel"`, `"ipc"`, `"tcp"`, `"coroutine"`, `"bundle"`, `"user"`…). */
+  type?: string;
   /** park: the absolute deadline (-1: none). */
   deadline?: number;
   /** wake: "ETIMEDOUT" when the deadline fired, "slept" when an msleep ended; exit: the errno name or class of what escaped; uncaught: the message. */
@@ -217,6 +253,8 @@ const NAMES = [
   "hclosed",
   "exit",
   "uncaught",
+  "close",
+  "chdone",
 ] as const;
 
 /**
@@ -245,7 +283,7 @@ export function dill_trace(): DillTraceRecord[] {
     switch (kind) {
       case LAUNCH:
         e.by = other;
-        e.name = generatorName(bodies[i] ?? null) || "anonymous";
+        e.name = generatorName((bodies[i] as object | null) ?? null) || "anonymous";
         e.group = extras[i]!;
         break;
       case PARK:
@@ -265,6 +303,12 @@ export function dill_trace(): DillTraceRecord[] {
       case EXIT:
       case UNCAUGHT:
         if (text !== null) e.reason = text;
+        break;
+      case CLOSE:
+      case CHDONE:
+        e.name = text!;
+        e.handle = other;
+        e.type = bodies[i] as string;
         break;
     }
     out.push(e);

@@ -3,8 +3,8 @@
  * built from the recorder's ring when asked for: one process per `run()` root, one thread (track)
  * per coroutine, named after its generator function and its bundle and sorted in tree order; a
  * slice while it runs, a slice while it is parked (named after the blocking call), a slice while
- * it is inside `hclose`; instants for launch, cancellation, a deadline firing, exit and uncaught
- * exceptions; flows from the launcher to the launched, the waker to the woken, the canceller to
+ * it is inside `hclose`; instants for launch, cancellation, a deadline firing, a handle closed
+ * (a channel end, a socket…, named with its kind), `chdone`, exit and uncaught exceptions; flows from the launcher to the launched, the waker to the woken, the canceller to
  * the cancelled.
  *
  * A program started with the environment variable `TSDILL_TRACE=file.json` records from its
@@ -17,7 +17,7 @@ import { dill_trace, type DillTraceRecord, setTrace, traceClock, traceDropped } 
 export interface ChromeTraceEvent {
   /** The event's name: the slice or instant shown. */
   name: string;
-  /** Its category: `run`, `park`, `hclose`, `launch`, `wake`, `cancel`, `deadline`, `exit`, `uncaught`, `meta`. */
+  /** Its category: `run`, `park`, `hclose`, `launch`, `wake`, `cancel`, `deadline`, `close`, `chdone`, `exit`, `uncaught`, `meta`. */
   cat: string;
   /** Its phase: `B`/`E` a slice's begin/end, `i` an instant, `s`/`f` a flow's start/end, `M` metadata. */
   ph: "B" | "E" | "i" | "s" | "f" | "M";
@@ -170,6 +170,20 @@ export function chromeTrace(records: readonly DillTraceRecord[] = dill_trace()):
         if (track(cr).open.includes(name)) closeAll(cr, name);
         break;
       }
+      case "close":
+      case "chdone":
+        emit(
+          {
+            name: `${r.name} ${r.type} h${r.handle}`,
+            cat: r.kind,
+            ph: "i",
+            s: "t",
+            tid: cr,
+            args: { call: r.name, handle: r.handle, type: r.type },
+          },
+          cr,
+        );
+        break;
       case "exit":
         closeAll(cr);
         emit({ name: "exit", cat: "exit", ph: "i", s: "t", tid: cr, args: r.reason ? { threw: r.reason } : {} }, cr);
@@ -240,7 +254,8 @@ function metadata(tracks: Map<number, Track>): ChromeTraceEvent[] {
  * file: open it in Perfetto (ui.perfetto.dev) or chrome://tracing. Each `run()` root is a process,
  * each coroutine a track in it, in tree order, named `cr N name` (and its bundle); its slices show
  * when it ran and the blocking call it was parked in; arrows (flows) go from the launcher to the
- * launched, the waker to the woken, the canceller to the cancelled.
+ * launched, the waker to the woken, the canceller to the cancelled; marks show where a handle was
+ * closed (`hclose channel h3`, `ipc_close ipc h7`) and where `chdone` was called.
  *
  * @returns the JSON text, `{"traceEvents": [...], "displayTimeUnit": "ms", "otherData": {...}}`.
  *
