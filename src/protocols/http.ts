@@ -17,11 +17,12 @@
 import { checkCount, checkDeadline } from "../handles/args.js";
 import { BSOCK_TYPE, type IoList } from "../handles/bytestream.js";
 import { dillError, isDillError, quickError } from "../handles/errors.js";
-import { finished, type Op } from "../handles/op.js";
+import { finished, type Op, parked } from "../handles/op.js";
 import { checkMem, claim, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleGet, handleQuery, handleRelease } from "../handles/table.js";
 import type { Bsock, HttpSocket, Unbranded } from "../handles/types.js";
-import { canBlock, running, suspended } from "../runtime/sched.js";
+import type { CrBase } from "../runtime/cr.js";
+import { canBlock, clockName, flush, park, running, suspended, wakeWithError } from "../runtime/sched.js";
 import { closeQuietly, publish } from "./layer.js";
 import { SuffixStorage, suffix_attach_mem, suffix_detach, suffixDetachNow, type SuffixSock } from "./suffix.js";
 import { TermStorage, term_attach_mem, term_detach, term_done, termDetachNow, type TermSock } from "./term.js";
@@ -393,6 +394,10 @@ function direct(p: HttpSock): SuffixSock | null {
 class HttpRecv implements Op<unknown>, Iterator<unknown, unknown, unknown> {
   private inner: Iterator<unknown, unknown, unknown> | null = null;
   private p: HttpSock | null = null;
+  /** While parked by {@link HttpRecv.endOfHeader}: the coroutine (null once woken), its error, the socket's epoch. */
+  cr: CrBase | null = null;
+  err: Error | null = null;
+  private epoch = 0;
   constructor(
     private readonly kind: number,
     private readonly s: number,
@@ -421,7 +426,8 @@ class HttpRecv implements Op<unknown>, Iterator<unknown, unknown, unknown> {
       checkCount(fn, "namelen", this.len1);
       checkCount(fn, "valuelen", this.len2);
     }
-    if (canBlock(fn) === null) return this.start(suspended(), p);
+    const cr = canBlock(fn);
+    if (cr === null) return this.start(suspended(), p);
     if (p.receiving) throw dillError("EBUSY", fn, "s", "another coroutine is already receiving on this socket");
     const sf = direct(p);
     if (sf !== null && !p.tm!.indone && sf.rend > sf.rpos) {
@@ -434,7 +440,7 @@ class HttpRecv implements Op<unknown>, Iterator<unknown, unknown, unknown> {
         if (sf.rpos === sf.rend) sf.rpos = sf.rend = 0;
         if (i === rpos) {
           p.tm!.indone = true;
-          throw quickError("EPIPE", fn);
+          return this.endOfHeader(p, cr, fn);
         }
         return finished(this.parse(sf.rbuf!, rpos, i));
       }
@@ -444,7 +450,10 @@ class HttpRecv implements Op<unknown>, Iterator<unknown, unknown, unknown> {
 
   throw(e?: unknown): IteratorResult<unknown, unknown> {
     const inner = this.inner;
-    if (inner === null) throw e;
+    if (inner === null) {
+      if (this.p !== null) this.resumed();
+      throw e;
+    }
     return this.after(inner.throw!(e));
   }
 
@@ -452,7 +461,40 @@ class HttpRecv implements Op<unknown>, Iterator<unknown, unknown, unknown> {
     const inner = this.inner;
     this.inner = null;
     if (inner !== null) inner.return?.(undefined);
+    else if (this.p !== null) this.resumed();
     return finished(v);
+  }
+
+  /**
+   * The empty line was taken: the call fails with EPIPE. The coroutine usually runs inside a
+   * socket's data callback, where V8 makes a message object for every exception thrown (no
+   * embedder handler catches it there): a stack walk and a source-position lookup that cost
+   * several times what the whole call does. Inside a microtask it does not. So, under the real
+   * clock, the coroutine parks here and a microtask wakes it with the error (the error is thrown
+   * into it there); it is a receive in progress meanwhile (EBUSY for another one), and ends with
+   * ECANCELED instead if it is cancelled first. The virtual clock's deadlock check sees every
+   * park, so there the error is thrown at once.
+   */
+  private endOfHeader(p: HttpSock, cr: CrBase, fn: string): IteratorResult<unknown, unknown> {
+    const err = quickError("EPIPE", fn);
+    if (clockName() !== "real") throw err;
+    this.p = p;
+    this.epoch = p.epoch;
+    this.err = err;
+    this.cr = cr;
+    p.receiving = true;
+    park(cr, fn, -1, unblockLate, this);
+    if (late.push(this) === 1) queueMicrotask(deliverLate);
+    return parked();
+  }
+
+  /** The park of {@link endOfHeader} ended (the error came, or the coroutine was cancelled or stopped). */
+  private resumed(): void {
+    const p = this.p!;
+    this.p = null;
+    this.cr = null;
+    this.err = null;
+    if (p.epoch === this.epoch) p.receiving = false;
   }
 
   private start(op: Op<unknown>, p: HttpSock): IteratorResult<unknown, unknown> {
@@ -475,6 +517,27 @@ class HttpRecv implements Op<unknown>, Iterator<unknown, unknown, unknown> {
     if (kind === REQUEST) return parseRequest(b, i, n, this.len1, this.len2, this.fn);
     return parseStatus(b, i, n, this.len1, this.fn);
   }
+}
+
+/** Receives parked by `HttpRecv.endOfHeader`, woken by the next microtask. */
+const late: (HttpRecv | null)[] = [];
+
+function deliverLate(): void {
+  for (let i = 0; i < late.length; i++) {
+    const op = late[i]!;
+    late[i] = null;
+    const cr = op.cr;
+    if (cr === null) continue; // cancelled or stopped meanwhile
+    op.cr = null;
+    wakeWithError(cr, op.err);
+  }
+  late.length = 0;
+  flush();
+}
+
+/** Unblock hook of that park: a wake-up other than ours (cancellation) leaves nothing to deliver. */
+function unblockLate(cr: CrBase): void {
+  (cr.waitObj as HttpRecv).cr = null;
 }
 
 /**
