@@ -20,8 +20,8 @@ export const HTTP_WORKLOADS: Workload[] = [
     sizes: { tsdill: [60 * K, 3 * K], net: [60 * K, 3 * K] },
     notes: {
       tsdill:
-        "`http_attach` per request over a `tcp_accept`ed connection, the same header fields as Node's, the body with `bsend`",
-      net: "`http.createServer`, `res.end(body)` with Content-Type and Content-Length set",
+        "`http_attach` per request over a `tcp_accept`ed connection, the same header fields as Node's, the body with `bsend`, a 5 s keep-alive deadline on each request's calls",
+      net: "`http.createServer` (its 5 s keepAliveTimeout), `res.end(body)` with Content-Type and Content-Length set",
     },
     targets: [VS_NODE_HTTP],
   },

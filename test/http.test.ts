@@ -684,6 +684,39 @@ describe("deadlines and cancellation", () => {
     ["http_detach", (s, d) => http_detach(s, d)],
   ];
 
+  it("the empty line's EPIPE: the receive is busy until it comes, cancellation before it wins, the line is taken either way", async () => {
+    for (const cancel of [false, true]) {
+      await run(function* () {
+        const [a, b] = yield* ipc_pair();
+        const raw = "GET / HTTP/1.1\r\nA: b\r\n\r\nBODY";
+        yield* bsend(a, raw, raw.length, D());
+        const s = http_attach(b);
+        expect(yield* http_recvrequest(s, 8, 8, D())).toEqual(["GET", "/"]);
+        expect(yield* http_recvfield(s, 8, 8, D())).toEqual(["A", "b"]);
+        const got: string[] = [];
+        const cr = spawn(
+          (function* () {
+            got.push(yield* codeOf(http_recvfield(s, 8, 8, D())));
+          })(),
+        );
+        // The empty line is taken; its EPIPE comes from a microtask: until then the receive is on.
+        expect(yield* codeOf(http_recvfield(s, 8, 8, D()))).toBe("EBUSY");
+        if (cancel) hclose(cr);
+        else yield* msleep(now() + 5);
+        expect(got).toEqual([cancel ? "ECANCELED" : "EPIPE"]);
+        if (!cancel) hclose(cr);
+        expect(yield* codeOf(http_recvfield(s, 8, 8, D()))).toBe("EPIPE");
+        const conn = yield* http_detach(s, D());
+        const body = Buffer.alloc(4);
+        yield* brecv(conn, body, 4, D());
+        expect(body.toString()).toBe("BODY");
+        hclose(conn);
+        hclose(a);
+      });
+    }
+    expect(leftOpen()).toBe(0);
+  });
+
   it.each(calls)("%s fails with ETIMEDOUT at its deadline, and with 0 when it would wait", async (_name, call) => {
     await run(function* () {
       for (const d of [0, now() + 10]) {

@@ -16,15 +16,16 @@
  */
 import { checkCount, checkDeadline } from "../handles/args.js";
 import { BSOCK_TYPE, type IoList } from "../handles/bytestream.js";
-import { dillError, isDillError } from "../handles/errors.js";
-import type { Op } from "../handles/op.js";
+import { dillError, isDillError, quickError } from "../handles/errors.js";
+import { finished, type Op, parked } from "../handles/op.js";
 import { checkMem, claim, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleGet, handleQuery, handleRelease } from "../handles/table.js";
 import type { Bsock, HttpSocket, Unbranded } from "../handles/types.js";
-import { canBlock, suspended } from "../runtime/sched.js";
-import { attachChecks, closeQuietly, publish } from "./layer.js";
-import { SuffixStorage, suffix_attach_mem, suffix_detach } from "./suffix.js";
-import { TermStorage, term_attach_mem, term_detach, term_done, type TermSock } from "./term.js";
+import type { CrBase } from "../runtime/cr.js";
+import { canBlock, clockName, flush, park, running, suspended, wakeWithError } from "../runtime/sched.js";
+import { closeQuietly, publish } from "./layer.js";
+import { SuffixStorage, suffix_attach_mem, suffix_detach, suffixDetachNow, type SuffixSock } from "./suffix.js";
+import { TermStorage, term_attach_mem, term_detach, term_done, termDetachNow, type TermSock } from "./term.js";
 
 /** Interface id an HTTP socket answers in `hquery`: what every `http_*` call asks a handle for. */
 export const HTTP_TYPE: unique symbol = Symbol("http");
@@ -104,14 +105,21 @@ export class HttpStorage extends Storage {
 
 const httpStorages = new FreeList<HttpStorage>(() => new HttpStorage());
 
+/** The delimiter of HTTP's lines. */
+const CRLF = new Uint8Array([0x0d, 0x0a]);
+
 function attach(s: number, mem: HttpStorage | undefined, fn: string): number {
-  attachChecks(s, fn, () => {
+  // attachChecks, written out: no closure per attach (a server attaches once per request).
+  const vfs = handleGet(s, fn, "s");
+  try {
     if (mem !== undefined) checkMem(fn, mem, HttpStorage);
-    const vfs = handleGet(s, fn, "s");
     const b = vfs.query(BSOCK_TYPE);
     if (b === undefined || b === null)
       throw dillError("EPROTO", fn, "s", `handle ${s} (${vfs.kind ?? "user"}) is not a bytestream`);
-  });
+  } catch (e) {
+    closeQuietly(s);
+    throw e;
+  }
   let st: HttpStorage;
   try {
     st = mem === undefined ? httpStorages.take(fn) : claim(mem, HttpStorage, fn);
@@ -121,7 +129,7 @@ function attach(s: number, mem: HttpStorage | undefined, fn: string): number {
   }
   let u: number;
   try {
-    u = suffix_attach_mem(s, "\r\n", 2, st.suffix);
+    u = suffix_attach_mem(s, CRLF, 2, st.suffix);
     u = term_attach_mem(u, null, 0, st.term);
   } catch (e) {
     httpStorages.release(st);
@@ -203,13 +211,17 @@ function checkLine(fn: string, arg: string, v: unknown): asserts v is string {
 
 /** The characters a field name cannot hold (RFC 7230's separators, whitespace), and controls. */
 const NOT_IN_NAME = '(),/:;<=>?@[\\]{}" \t\n\r';
+/** The same as a table by character code, below 0x80: 1 where the character is refused. */
+const BAD_IN_NAME = new Uint8Array(0x80);
+for (let c = 0; c < 0x80; c++)
+  BAD_IN_NAME[c] = c < 0x20 || c === 0x7f || NOT_IN_NAME.includes(String.fromCharCode(c)) ? 1 : 0;
 
 function checkFieldName(fn: string, v: unknown): asserts v is string {
   checkString(fn, "name", v);
   if (v.length === 0) throw dillError("EINVAL", fn, "name", "name is empty");
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f || NOT_IN_NAME.includes(v[i]!))
+    if (c < 0x80 && BAD_IN_NAME[c] === 1)
       throw dillError("EINVAL", fn, "name", `name must not hold ${JSON.stringify(v[i])}`);
   }
 }
@@ -284,6 +296,421 @@ function piece(b: Buffer, i: number, j: number, len: number, fn: string, arg: st
   return b.toString("utf8", i, j);
 }
 
+/** Write `v` into `tx` at `off` as UTF-8; the bytes written. ASCII by a loop (a call into Buffer's native write costs more for a short string). */
+function put(tx: Buffer, off: number, v: string): number {
+  const n = v.length;
+  if (n > 64) return tx.write(v, off, "utf8");
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 0x80) return i + tx.write(v.slice(i), off + i, "utf8");
+    tx[off + i] = c;
+  }
+  return n;
+}
+
+/** A request line in `b[i..n)`: `[command, resource]`. */
+function parseRequest(
+  b: Buffer,
+  i: number,
+  n: number,
+  commandlen: number,
+  resourcelen: number,
+  fn: string,
+): [string, string] {
+  const c0 = skipSpaces(b, i, n);
+  const c1 = skipWord(b, c0, n);
+  if (c1 === n || c1 === c0) throw malformed(fn, "request line: no resource");
+  const r0 = skipSpaces(b, c1, n);
+  const r1 = skipWord(b, r0, n);
+  if (r1 === n || r1 === r0) throw malformed(fn, "request line: no protocol version");
+  const v0 = skipSpaces(b, r1, n);
+  const v1 = skipWord(b, v0, n);
+  if (!isVersion(b, v0, v1)) throw malformed(fn, "request line: not HTTP/1.1 or HTTP/1.0");
+  if (skipSpaces(b, v1, n) !== n) throw malformed(fn, "request line: more than three parts");
+  const command = piece(b, c0, c1, commandlen, fn, "command");
+  return [command, piece(b, r0, r1, resourcelen, fn, "resource")];
+}
+
+/** A status line in `b[i..n)`: `[status, reason]`. */
+function parseStatus(b: Buffer, i: number, n: number, reasonlen: number, fn: string): [number, string] {
+  const v0 = skipSpaces(b, i, n);
+  const v1 = skipWord(b, v0, n);
+  if (!isVersion(b, v0, v1) || v1 === n) throw malformed(fn, "status line: not HTTP/1.1 or HTTP/1.0");
+  const c0 = skipSpaces(b, v1, n);
+  const c1 = skipWord(b, c0, n);
+  if (c1 - c0 !== 3) throw malformed(fn, "status line: no three-digit status code");
+  let status = 0;
+  for (let k = c0; k < c1; k++) {
+    const d = b[k]! - 0x30;
+    if (d < 0 || d > 9) throw malformed(fn, "status line: no three-digit status code");
+    status = status * 10 + d;
+  }
+  const r0 = skipSpaces(b, c1, n);
+  return [status, piece(b, r0, n, reasonlen, fn, "reason")];
+}
+
+/** A header field in `b[i..n)`: `[name, value]`. */
+function parseField(b: Buffer, i: number, n: number, namelen: number, valuelen: number, fn: string): [string, string] {
+  const n0 = skipSpaces(b, i, n);
+  let n1 = n0;
+  while (n1 < n && b[n1] !== SP && b[n1] !== COLON) n1++;
+  if (n1 === n0) throw malformed(fn, "header field: no name");
+  const c = skipSpaces(b, n1, n);
+  if (c === n || b[c] !== COLON) throw malformed(fn, "header field: no colon after the name");
+  const v0 = skipSpaces(b, c + 1, n);
+  let v1 = n;
+  while (v1 > v0 && b[v1 - 1] === SP) v1--;
+  const name = piece(b, n0, n1, namelen, fn, "name");
+  return [name, piece(b, v0, v1, valuelen, fn, "value")];
+}
+
+/** What a call of this file is: the line it receives or sends. */
+const REQUEST = 0;
+const STATUS = 1;
+const FIELD = 2;
+/** `http_done`'s empty line. */
+const DONE = 3;
+
+/**
+ * The suffix socket under `p` when a line can go straight to (or come straight from) it, with
+ * the term socket between them left as it is: both are free, neither failed nor ended. Else
+ * null, and the call takes the way through the term socket's and suffix socket's calls.
+ */
+function direct(p: HttpSock): SuffixSock | null {
+  const tm = p.tm;
+  if (tm === null || tm.sending || tm.receiving || tm.outdone || tm.inerr) return null;
+  const sf = p.home.suffix.sock;
+  if (tm.um !== sf || sf.ub === null || sf.sending || sf.receiving || sf.inerr || sf.outerr) return null;
+  return sf;
+}
+
+/**
+ * The receiving calls as one small object, which `yield*` drives. When the suffix socket has
+ * the whole line read ahead already (the usual case: a request's header arrives in one piece),
+ * the line is parsed where it lies and the call ends at once: no op of the layers below, no
+ * generator frame, and the empty line's `EPIPE` reaches the caller across one frame. Otherwise
+ * it runs `recvLine` through the term and suffix sockets, as libdill does.
+ */
+class HttpRecv implements Op<unknown>, Iterator<unknown, unknown, unknown> {
+  private inner: Iterator<unknown, unknown, unknown> | null = null;
+  private p: HttpSock | null = null;
+  /** While parked by {@link HttpRecv.endOfHeader}: the coroutine (null once woken), its error, the socket's epoch. */
+  cr: CrBase | null = null;
+  err: Error | null = null;
+  private epoch = 0;
+  constructor(
+    private readonly kind: number,
+    private readonly s: number,
+    private readonly len1: number,
+    private readonly len2: number,
+    private readonly deadline: number,
+    private readonly fn: string,
+  ) {}
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(v?: unknown): IteratorResult<unknown, unknown> {
+    const inner = this.inner;
+    if (inner !== null) return this.after(inner.next(v));
+    const fn = this.fn;
+    const p = httpOf(this.s, this.deadline, fn);
+    const kind = this.kind;
+    if (kind === REQUEST) {
+      checkCount(fn, "commandlen", this.len1);
+      checkCount(fn, "resourcelen", this.len2);
+    } else if (kind === STATUS) {
+      checkCount(fn, "reasonlen", this.len1);
+    } else {
+      checkCount(fn, "namelen", this.len1);
+      checkCount(fn, "valuelen", this.len2);
+    }
+    const cr = canBlock(fn);
+    if (cr === null) return this.start(suspended(), p);
+    if (p.receiving) throw dillError("EBUSY", fn, "s", "another coroutine is already receiving on this socket");
+    const sf = direct(p);
+    if (sf !== null && !p.tm!.indone && sf.rend > sf.rpos) {
+      const rpos = sf.rpos;
+      const i = sf.find(rpos);
+      if (i >= 0 && i - rpos <= HTTP_MAX_LINE) {
+        // What SuffixRecv and TermRecv would do with a line that is there: take it, and see
+        // whether it is the empty line that ends the header.
+        sf.rpos = i + sf.k;
+        if (sf.rpos === sf.rend) sf.rpos = sf.rend = 0;
+        if (i === rpos) {
+          p.tm!.indone = true;
+          return this.endOfHeader(p, cr, fn);
+        }
+        return finished(this.parse(sf.rbuf!, rpos, i));
+      }
+    }
+    return this.start(recvLine(p, this.deadline, fn), p);
+  }
+
+  throw(e?: unknown): IteratorResult<unknown, unknown> {
+    const inner = this.inner;
+    if (inner === null) {
+      if (this.p !== null) this.resumed();
+      throw e;
+    }
+    return this.after(inner.throw!(e));
+  }
+
+  return(v?: unknown): IteratorResult<unknown, unknown> {
+    const inner = this.inner;
+    this.inner = null;
+    if (inner !== null) inner.return?.(undefined);
+    else if (this.p !== null) this.resumed();
+    return finished(v);
+  }
+
+  /**
+   * The empty line was taken: the call fails with EPIPE. The coroutine usually runs inside a
+   * socket's data callback, where V8 makes a message object for every exception thrown (no
+   * embedder handler catches it there): a stack walk and a source-position lookup that cost
+   * several times what the whole call does. Inside a microtask it does not. So, under the real
+   * clock, the coroutine parks here and a microtask wakes it with the error (the error is thrown
+   * into it there); it is a receive in progress meanwhile (EBUSY for another one), and ends with
+   * ECANCELED instead if it is cancelled first. The virtual clock's deadlock check sees every
+   * park, so there the error is thrown at once.
+   */
+  private endOfHeader(p: HttpSock, cr: CrBase, fn: string): IteratorResult<unknown, unknown> {
+    const err = quickError("EPIPE", fn);
+    if (clockName() !== "real") throw err;
+    this.p = p;
+    this.epoch = p.epoch;
+    this.err = err;
+    this.cr = cr;
+    p.receiving = true;
+    park(cr, fn, -1, unblockLate, this);
+    if (late.push(this) === 1) queueMicrotask(deliverLate);
+    return parked();
+  }
+
+  /** The park of {@link endOfHeader} ended (the error came, or the coroutine was cancelled or stopped). */
+  private resumed(): void {
+    const p = this.p!;
+    this.p = null;
+    this.cr = null;
+    this.err = null;
+    if (p.epoch === this.epoch) p.receiving = false;
+  }
+
+  private start(op: Op<unknown>, p: HttpSock): IteratorResult<unknown, unknown> {
+    this.p = p;
+    const it = op[Symbol.iterator]();
+    this.inner = it;
+    return this.after(it.next(undefined));
+  }
+
+  /** The line is in `p.rx` once `recvLine` finished. */
+  private after(r: IteratorResult<unknown, unknown>): IteratorResult<unknown, unknown> {
+    if (!r.done) return r;
+    this.inner = null;
+    return finished(this.parse(this.p!.rx, 0, r.value as number));
+  }
+
+  private parse(b: Buffer, i: number, n: number): unknown {
+    const kind = this.kind;
+    if (kind === FIELD) return parseField(b, i, n, this.len1, this.len2, this.fn);
+    if (kind === REQUEST) return parseRequest(b, i, n, this.len1, this.len2, this.fn);
+    return parseStatus(b, i, n, this.len1, this.fn);
+  }
+}
+
+/** Receives parked by `HttpRecv.endOfHeader`, woken by the next microtask. */
+const late: (HttpRecv | null)[] = [];
+
+function deliverLate(): void {
+  for (let i = 0; i < late.length; i++) {
+    const op = late[i]!;
+    late[i] = null;
+    const cr = op.cr;
+    if (cr === null) continue; // cancelled or stopped meanwhile
+    op.cr = null;
+    wakeWithError(cr, op.err);
+  }
+  late.length = 0;
+  flush();
+}
+
+/** Unblock hook of that park: a wake-up other than ours (cancellation) leaves nothing to deliver. */
+function unblockLate(cr: CrBase): void {
+  (cr.waitObj as HttpRecv).cr = null;
+}
+
+/**
+ * The sending calls as one small object. The line is made in the socket's `tx` with its CRLF,
+ * and, when the suffix socket is free and its bytestream can start a send itself, handed to
+ * the bytestream in one call, as SuffixSend would hand it (the term socket only checks that the
+ * header was not ended, which `direct` did). Otherwise the line goes through the term and
+ * suffix sockets' calls.
+ */
+class HttpSend implements Op<void>, Iterator<unknown, void, unknown> {
+  private inner: Iterator<unknown, unknown, unknown> | null = null;
+  /** While parked in the bytestream's send: the sockets whose flags it holds, and the epoch. */
+  private p: HttpSock | null = null;
+  private tm: TermSock | null = null;
+  private sf: SuffixSock | null = null;
+  private epoch = 0;
+  constructor(
+    private readonly kind: number,
+    private readonly s: number,
+    private readonly a: string,
+    private readonly b: string,
+    private readonly status: number,
+    private readonly deadline: number,
+    private readonly fn: string,
+  ) {}
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(v?: unknown): IteratorResult<unknown, void> {
+    const inner = this.inner;
+    if (inner !== null) return this.after(inner.next(v));
+    if (this.p !== null) {
+      this.sent(false);
+      return finished(undefined);
+    }
+    const fn = this.fn;
+    const p = httpOf(this.s, this.deadline, fn);
+    const kind = this.kind;
+    let n = 0;
+    if (kind === FIELD) {
+      const name = this.a;
+      const value = this.b;
+      checkFieldName(fn, name);
+      checkLine(fn, "value", value);
+      let v0 = 0;
+      let v1 = value.length;
+      while (v0 < v1 && value.charCodeAt(v0) === SP) v0++;
+      while (v1 > v0 && value.charCodeAt(v1 - 1) === SP) v1--;
+      if (v0 === v1) throw dillError("EPROTO", fn, "value", "value is empty");
+      if (canBlock(fn) === null) return this.start(suspended());
+      busySending(p, fn);
+      const val = v0 === 0 && v1 === value.length ? value : value.slice(v0, v1);
+      const tx = p.room(3 * (name.length + val.length) + 4);
+      n = put(tx, 0, name);
+      tx[n++] = COLON;
+      tx[n++] = SP;
+      n += put(tx, n, val);
+    } else if (kind === STATUS) {
+      const status = this.status;
+      const reason = this.a;
+      if (!Number.isInteger(status) || status < 100 || status > 599)
+        throw dillError("EINVAL", fn, "status", `status must be an integer from 100 to 599, got ${String(status)}`);
+      checkLine(fn, "reason", reason);
+      if (canBlock(fn) === null) return this.start(suspended());
+      busySending(p, fn);
+      const tx = p.room(3 * reason.length + 18);
+      n = put(tx, 0, "HTTP/1.1 ");
+      tx[n++] = 0x30 + Math.floor(status / 100);
+      tx[n++] = 0x30 + (Math.floor(status / 10) % 10);
+      tx[n++] = 0x30 + (status % 10);
+      tx[n++] = SP;
+      n += put(tx, n, reason);
+    } else if (kind === REQUEST) {
+      const command = this.a;
+      const resource = this.b;
+      checkToken(fn, "command", command);
+      checkToken(fn, "resource", resource);
+      if (canBlock(fn) === null) return this.start(suspended());
+      busySending(p, fn);
+      const tx = p.room(3 * (command.length + resource.length) + 12);
+      n = put(tx, 0, command);
+      tx[n++] = SP;
+      n += put(tx, n, resource);
+      n += put(tx, n, " HTTP/1.1");
+    } else {
+      if (canBlock(fn) === null) return this.start(suspended());
+      busySending(p, fn);
+    }
+    const sf = direct(p);
+    const ub = sf === null ? null : sf.ub;
+    if (ub === null || ub.startSend === undefined)
+      return this.start(kind === DONE ? sendDone(p, this.deadline) : sendLine(p, n, this.deadline, fn));
+    const tx = p.room(n + 2);
+    tx[n] = 0x0d;
+    tx[n + 1] = 0x0a;
+    const iol = p.txIol;
+    iol.iol_base = tx;
+    iol.iol_len = n + 2;
+    const tm = p.tm!;
+    let r: IteratorResult<unknown, unknown>;
+    try {
+      // http_done's failures name term_done, as on the way through the term socket.
+      r = ub.startSend(iol, iol, this.deadline, kind === DONE ? "term_done" : fn);
+    } catch (e) {
+      sf!.outerr = true;
+      throw e;
+    }
+    if (r.done) {
+      if (kind === DONE) tm.outdone = true;
+      return finished(undefined);
+    }
+    // Parked until the bytestream has the line: the three sockets are sending meanwhile.
+    this.p = p;
+    this.tm = tm;
+    this.sf = sf;
+    this.epoch = p.epoch;
+    p.sending = tm.sending = sf!.sending = true;
+    return r as IteratorResult<unknown, void>;
+  }
+
+  throw(e?: unknown): IteratorResult<unknown, void> {
+    const inner = this.inner;
+    if (inner !== null) return this.after(inner.throw!(e));
+    if (this.p !== null) this.sent(true);
+    throw e;
+  }
+
+  return(v?: unknown): IteratorResult<unknown, void> {
+    const inner = this.inner;
+    this.inner = null;
+    if (inner !== null) inner.return?.(undefined);
+    else if (this.p !== null) this.sent(true); // abandoned mid-send: sending is over, as in SuffixSend
+    return finished(v as void);
+  }
+
+  /** The parked send ended, or `failed`: the flags go back unless the socket was closed since. */
+  private sent(failed: boolean): void {
+    const p = this.p!;
+    const tm = this.tm!;
+    const sf = this.sf!;
+    this.p = this.tm = this.sf = null;
+    if (p.epoch !== this.epoch) return;
+    p.sending = tm.sending = sf.sending = false;
+    if (failed) sf.outerr = true;
+    else if (this.kind === DONE) tm.outdone = true;
+  }
+
+  private start(op: Op<unknown>): IteratorResult<unknown, void> {
+    const it = op[Symbol.iterator]();
+    this.inner = it;
+    return this.after(it.next(undefined));
+  }
+
+  private after(r: IteratorResult<unknown, unknown>): IteratorResult<unknown, void> {
+    if (!r.done) return r as IteratorResult<unknown, void>;
+    this.inner = null;
+    return finished(undefined);
+  }
+}
+
+/** `http_done` through the term socket. */
+function* sendDone(p: HttpSock, deadline: number): Op<void> {
+  p.sending = true;
+  const epoch = p.epoch;
+  try {
+    yield* term_done(p.u, deadline);
+  } finally {
+    if (p.epoch === epoch) p.sending = false;
+  }
+}
+
 /**
  * Sends a request line, `command resource HTTP/1.1`. Header fields follow with `http_sendfield`,
  * and `http_done` ends the header.
@@ -301,24 +728,13 @@ function piece(b: Buffer, i: number, j: number, len: number, fn: string, arg: st
  * yield* http_sendrequest(s, "GET", "/a/b/c", now() + 1000);
  * ```
  */
-export function* http_sendrequest(
+export function http_sendrequest(
   s: HttpSocket | Unbranded,
   command: string,
   resource: string,
   deadline: number,
 ): Op<void> {
-  const fn = "http_sendrequest";
-  const p = httpOf(s, deadline, fn);
-  checkToken(fn, "command", command);
-  checkToken(fn, "resource", resource);
-  if (canBlock(fn) === null) return yield* suspended();
-  busySending(p, fn);
-  const tx = p.room(3 * (command.length + resource.length) + 10);
-  let n = tx.write(command, 0, "utf8");
-  tx[n++] = SP;
-  n += tx.write(resource, n, "utf8");
-  n += tx.write(" HTTP/1.1", n, "latin1");
-  yield* sendLine(p, n, deadline, fn);
+  return new HttpSend(REQUEST, s, command, resource, 0, deadline, "http_sendrequest");
 }
 
 /**
@@ -340,31 +756,13 @@ export function* http_sendrequest(
  * const [command, resource] = yield* http_recvrequest(s, 16, 256, now() + 1000);
  * ```
  */
-export function* http_recvrequest(
+export function http_recvrequest(
   s: HttpSocket | Unbranded,
   commandlen: number,
   resourcelen: number,
   deadline: number,
 ): Op<[string, string]> {
-  const fn = "http_recvrequest";
-  const p = httpOf(s, deadline, fn);
-  checkCount(fn, "commandlen", commandlen);
-  checkCount(fn, "resourcelen", resourcelen);
-  if (canBlock(fn) === null) return yield* suspended();
-  const n = yield* recvLine(p, deadline, fn);
-  const b = p.rx;
-  const c0 = skipSpaces(b, 0, n);
-  const c1 = skipWord(b, c0, n);
-  if (c1 === n || c1 === c0) throw malformed(fn, "request line: no resource");
-  const r0 = skipSpaces(b, c1, n);
-  const r1 = skipWord(b, r0, n);
-  if (r1 === n || r1 === r0) throw malformed(fn, "request line: no protocol version");
-  const v0 = skipSpaces(b, r1, n);
-  const v1 = skipWord(b, v0, n);
-  if (!isVersion(b, v0, v1)) throw malformed(fn, "request line: not HTTP/1.1 or HTTP/1.0");
-  if (skipSpaces(b, v1, n) !== n) throw malformed(fn, "request line: more than three parts");
-  const command = piece(b, c0, c1, commandlen, fn, "command");
-  return [command, piece(b, r0, r1, resourcelen, fn, "resource")];
+  return new HttpRecv(REQUEST, s, commandlen, resourcelen, deadline, "http_recvrequest") as Op<[string, string]>;
 }
 
 /**
@@ -383,27 +781,8 @@ export function* http_recvrequest(
  * yield* http_sendstatus(s, 200, "OK", now() + 1000);
  * ```
  */
-export function* http_sendstatus(
-  s: HttpSocket | Unbranded,
-  status: number,
-  reason: string,
-  deadline: number,
-): Op<void> {
-  const fn = "http_sendstatus";
-  const p = httpOf(s, deadline, fn);
-  if (!Number.isInteger(status) || status < 100 || status > 599)
-    throw dillError("EINVAL", fn, "status", `status must be an integer from 100 to 599, got ${String(status)}`);
-  checkLine(fn, "reason", reason);
-  if (canBlock(fn) === null) return yield* suspended();
-  busySending(p, fn);
-  const tx = p.room(3 * reason.length + 16);
-  let n = tx.write("HTTP/1.1 ", 0, "latin1");
-  tx[n++] = 0x30 + Math.floor(status / 100);
-  tx[n++] = 0x30 + (Math.floor(status / 10) % 10);
-  tx[n++] = 0x30 + (status % 10);
-  tx[n++] = SP;
-  n += tx.write(reason, n, "utf8");
-  yield* sendLine(p, n, deadline, fn);
+export function http_sendstatus(s: HttpSocket | Unbranded, status: number, reason: string, deadline: number): Op<void> {
+  return new HttpSend(STATUS, s, reason, "", status, deadline, "http_sendstatus");
 }
 
 /**
@@ -423,27 +802,8 @@ export function* http_sendstatus(
  * const [status, reason] = yield* http_recvstatus(s, 64, now() + 1000);
  * ```
  */
-export function* http_recvstatus(s: HttpSocket | Unbranded, reasonlen: number, deadline: number): Op<[number, string]> {
-  const fn = "http_recvstatus";
-  const p = httpOf(s, deadline, fn);
-  checkCount(fn, "reasonlen", reasonlen);
-  if (canBlock(fn) === null) return yield* suspended();
-  const n = yield* recvLine(p, deadline, fn);
-  const b = p.rx;
-  const v0 = skipSpaces(b, 0, n);
-  const v1 = skipWord(b, v0, n);
-  if (!isVersion(b, v0, v1) || v1 === n) throw malformed(fn, "status line: not HTTP/1.1 or HTTP/1.0");
-  const c0 = skipSpaces(b, v1, n);
-  const c1 = skipWord(b, c0, n);
-  if (c1 - c0 !== 3) throw malformed(fn, "status line: no three-digit status code");
-  let status = 0;
-  for (let i = c0; i < c1; i++) {
-    const d = b[i]! - 0x30;
-    if (d < 0 || d > 9) throw malformed(fn, "status line: no three-digit status code");
-    status = status * 10 + d;
-  }
-  const r0 = skipSpaces(b, c1, n);
-  return [status, piece(b, r0, n, reasonlen, fn, "reason")];
+export function http_recvstatus(s: HttpSocket | Unbranded, reasonlen: number, deadline: number): Op<[number, string]> {
+  return new HttpRecv(STATUS, s, reasonlen, 0, deadline, "http_recvstatus") as Op<[number, string]>;
 }
 
 /**
@@ -462,25 +822,8 @@ export function* http_recvstatus(s: HttpSocket | Unbranded, reasonlen: number, d
  * yield* http_sendfield(s, "Host", "example.org", now() + 1000);
  * ```
  */
-export function* http_sendfield(s: HttpSocket | Unbranded, name: string, value: string, deadline: number): Op<void> {
-  const fn = "http_sendfield";
-  const p = httpOf(s, deadline, fn);
-  checkFieldName(fn, name);
-  checkLine(fn, "value", value);
-  let v0 = 0;
-  let v1 = value.length;
-  while (v0 < v1 && value.charCodeAt(v0) === SP) v0++;
-  while (v1 > v0 && value.charCodeAt(v1 - 1) === SP) v1--;
-  if (v0 === v1) throw dillError("EPROTO", fn, "value", "value is empty");
-  if (canBlock(fn) === null) return yield* suspended();
-  busySending(p, fn);
-  const v = v0 === 0 && v1 === value.length ? value : value.slice(v0, v1);
-  const tx = p.room(3 * (name.length + v.length) + 2);
-  let n = tx.write(name, 0, "utf8");
-  tx[n++] = COLON;
-  tx[n++] = SP;
-  n += tx.write(v, n, "utf8");
-  yield* sendLine(p, n, deadline, fn);
+export function http_sendfield(s: HttpSocket | Unbranded, name: string, value: string, deadline: number): Op<void> {
+  return new HttpSend(FIELD, s, name, value, 0, deadline, "http_sendfield");
 }
 
 /**
@@ -510,30 +853,13 @@ export function* http_sendfield(s: HttpSocket | Unbranded, name: string, value: 
  * }
  * ```
  */
-export function* http_recvfield(
+export function http_recvfield(
   s: HttpSocket | Unbranded,
   namelen: number,
   valuelen: number,
   deadline: number,
 ): Op<[string, string]> {
-  const fn = "http_recvfield";
-  const p = httpOf(s, deadline, fn);
-  checkCount(fn, "namelen", namelen);
-  checkCount(fn, "valuelen", valuelen);
-  if (canBlock(fn) === null) return yield* suspended();
-  const n = yield* recvLine(p, deadline, fn);
-  const b = p.rx;
-  const n0 = skipSpaces(b, 0, n);
-  let n1 = n0;
-  while (n1 < n && b[n1] !== SP && b[n1] !== COLON) n1++;
-  if (n1 === n0) throw malformed(fn, "header field: no name");
-  const c = skipSpaces(b, n1, n);
-  if (c === n || b[c] !== COLON) throw malformed(fn, "header field: no colon after the name");
-  const v0 = skipSpaces(b, c + 1, n);
-  let v1 = n;
-  while (v1 > v0 && b[v1 - 1] === SP) v1--;
-  const name = piece(b, n0, n1, namelen, fn, "name");
-  return [name, piece(b, v0, v1, valuelen, fn, "value")];
+  return new HttpRecv(FIELD, s, namelen, valuelen, deadline, "http_recvfield") as Op<[string, string]>;
 }
 
 /**
@@ -551,17 +877,80 @@ export function* http_recvfield(
  * yield* http_done(s, now() + 1000);
  * ```
  */
-export function* http_done(s: HttpSocket | Unbranded, deadline: number): Op<void> {
-  const fn = "http_done";
-  const p = httpOf(s, deadline, fn);
-  if (canBlock(fn) === null) return yield* suspended();
-  busySending(p, fn);
-  p.sending = true;
-  const epoch = p.epoch;
-  try {
-    yield* term_done(p.u, deadline);
-  } finally {
-    if (p.epoch === epoch) p.sending = false;
+export function http_done(s: HttpSocket | Unbranded, deadline: number): Op<void> {
+  return new HttpSend(DONE, s, "", "", 0, deadline, "http_done");
+}
+
+/**
+ * `http_detach` as one small object. When the header was ended (`http_done`) and nothing failed,
+ * the term and suffix sockets are taken apart at once, as their detaches would do it then
+ * (term's sends nothing more, suffix's hands back what it read ahead): no generator frame.
+ * Otherwise it runs {@link detachSlow}.
+ */
+class HttpDetach implements Op<number>, Iterator<unknown, number, unknown> {
+  private inner: Iterator<unknown, number, unknown> | null = null;
+  constructor(
+    private readonly s: number,
+    private readonly deadline: number,
+  ) {}
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(v?: unknown): IteratorResult<unknown, number> {
+    const inner = this.inner;
+    if (inner !== null) return inner.next(v);
+    const fn = "http_detach";
+    const s = this.s;
+    const p = httpOf(s, this.deadline, fn);
+    if (p.sending || p.receiving)
+      throw dillError("EBUSY", fn, "s", "a coroutine is sending or receiving on this socket");
+    const tm = p.tm;
+    const sf = p.home.suffix.sock;
+    const cr = running();
+    if (
+      tm !== null &&
+      tm.outdone &&
+      tm.u >= 0 &&
+      !tm.sending &&
+      !tm.receiving &&
+      tm.um === sf &&
+      sf.u >= 0 &&
+      sf.ub !== null &&
+      !sf.sending &&
+      !sf.receiving &&
+      !sf.inerr &&
+      !sf.outerr &&
+      cr !== null &&
+      !cr.cancelled
+    ) {
+      handleRelease(s, fn);
+      handleRelease(p.u, "term_detach");
+      p.u = -1;
+      p.tm = null;
+      const u = termDetachNow(tm);
+      handleRelease(u, "suffix_detach");
+      const b = suffixDetachNow(sf);
+      httpStorages.release(p.home);
+      return finished(b);
+    }
+    const it = detachSlow(s, p, this.deadline)[Symbol.iterator]();
+    this.inner = it;
+    return it.next(undefined);
+  }
+
+  throw(e?: unknown): IteratorResult<unknown, number> {
+    const inner = this.inner;
+    if (inner === null) throw e;
+    return inner.throw!(e);
+  }
+
+  return(v?: unknown): IteratorResult<unknown, number> {
+    const inner = this.inner;
+    this.inner = null;
+    if (inner !== null) inner.return?.(undefined);
+    return finished(v as number);
   }
 }
 
@@ -585,10 +974,13 @@ export function* http_done(s: HttpSocket | Unbranded, deadline: number): Op<void
  * yield* bsend(conn, "hello", 5, now() + 1000); // the body
  * ```
  */
-export function* http_detach<U = number>(s: HttpSocket<U> | Unbranded, deadline: number): Op<U> {
+export function http_detach<U = number>(s: HttpSocket<U> | Unbranded, deadline: number): Op<U> {
+  return new HttpDetach(s, deadline) as unknown as Op<U>;
+}
+
+/** `http_detach` through `term_detach` and `suffix_detach`. */
+function* detachSlow(s: number, p: HttpSock, deadline: number): Op<number> {
   const fn = "http_detach";
-  const p = httpOf(s, deadline, fn);
-  if (p.sending || p.receiving) throw dillError("EBUSY", fn, "s", "a coroutine is sending or receiving on this socket");
   handleRelease(s, fn);
   const u = p.u;
   p.u = -1;
@@ -598,7 +990,7 @@ export function* http_detach<U = number>(s: HttpSocket<U> | Unbranded, deadline:
   // answer). Marking the peer's side as ended makes term_detach skip its draining.
   p.home.term.sock.indone = true;
   try {
-    return (yield* suffix_detach(yield* term_detach(u, deadline), deadline)) as U;
+    return yield* suffix_detach(yield* term_detach(u, deadline), deadline);
   } finally {
     // On failure the protocols under it closed everything already.
     httpStorages.release(p.home);

@@ -16,11 +16,10 @@ import { dillError, quickError } from "../handles/errors.js";
 import { MSOCK_TYPE, type MessageSocket } from "../handles/msock.js";
 import { finished, type Op } from "../handles/op.js";
 import { checkMem, FreeList, Storage } from "../handles/pool.js";
-import { type HandleVfs, handleQuery, handleRelease } from "../handles/table.js";
+import { type HandleVfs, handleGet, handleQuery, handleRelease } from "../handles/table.js";
 import type { Bsock, SuffixSocket, Unbranded } from "../handles/types.js";
 import { canBlock, suspended } from "../runtime/sched.js";
 import {
-  attachChecks,
   canReadAhead,
   closeQuietly,
   copyBytes,
@@ -361,13 +360,18 @@ function attach(
   mem: SuffixStorage | undefined,
   fn: string,
 ): number {
-  const box: { bytes: Uint8Array | null } = { bytes: null };
-  attachChecks(s, fn, () => {
-    box.bytes = delimiter(fn, suffix, suffixlen);
+  // attachChecks, written out: no closure per attach (HTTP attaches once per request).
+  handleGet(s, fn, "s");
+  let bytes: Uint8Array;
+  try {
+    bytes = delimiter(fn, suffix, suffixlen);
     if (mem !== undefined) checkMem(fn, mem, SuffixStorage);
-  });
+  } catch (e) {
+    closeQuietly(s);
+    throw e;
+  }
   const [st, u, ub] = claimAndTakeOver(s, mem, suffixStorages, SuffixStorage, BSOCK_TYPE, "a bytestream", fn);
-  st.sock.init(u, ub as Bytestream, box.bytes!, suffixlen);
+  st.sock.init(u, ub as Bytestream, bytes, suffixlen);
   return publish(st.sock, fn);
 }
 
@@ -467,12 +471,20 @@ export function* suffix_detach<U = number>(s: SuffixSocket<U> | Unbranded, deadl
     p.close();
     throw dillError("ECONNRESET", fn, "s", "an earlier send or receive failed: the stream was closed");
   }
+  return suffixDetachNow(p) as U;
+}
+
+/**
+ * The end of `suffix_detach` once nothing can fail (no send or receive under way or failed, the
+ * caller may block, `p`'s handle released): the bytes read ahead go back to the bytestream and
+ * the storage is freed. Returns the bytestream's handle. HTTP's detach calls it directly.
+ */
+export function suffixDetachNow(p: SuffixSock): number {
   const u = p.u;
-  const ub = p.ub!;
-  if (p.rend > p.rpos) ub.unrecv!(p.rbuf!.subarray(p.rpos, p.rend));
+  if (p.rend > p.rpos) p.ub!.unrecv!(p.rbuf!.subarray(p.rpos, p.rend));
   p.rpos = p.rend = 0;
   p.u = -1;
   p.ub = null;
   suffixStorages.release(p.home);
-  return u as U;
+  return u;
 }

@@ -15,10 +15,10 @@ import { dillError, quickError } from "../handles/errors.js";
 import { MSOCK_TYPE, type MessageSocket } from "../handles/msock.js";
 import { finished, type Op } from "../handles/op.js";
 import { checkMem, FreeList, Storage } from "../handles/pool.js";
-import { type HandleVfs, handleQuery, handleRelease } from "../handles/table.js";
+import { type HandleVfs, handleGet, handleQuery, handleRelease } from "../handles/table.js";
 import type { Msock, TermSocket, Unbranded } from "../handles/types.js";
 import { canBlock, suspended } from "../runtime/sched.js";
-import { attachChecks, closeQuietly, LayerOp, ListCursor, publish, claimAndTakeOver } from "./layer.js";
+import { closeQuietly, LayerOp, ListCursor, publish, claimAndTakeOver } from "./layer.js";
 
 /** Interface id a term socket answers in `hquery` (besides `MSOCK_TYPE`). */
 export const TERM_TYPE: unique symbol = Symbol("term");
@@ -268,13 +268,18 @@ function attach(
   mem: TermStorage | undefined,
   fn: string,
 ): number {
-  const box: { bytes: Uint8Array | null } = { bytes: null };
-  attachChecks(s, fn, () => {
-    box.bytes = termBytes(fn, buf, len);
+  // attachChecks, written out: no closure per attach (HTTP attaches once per request).
+  handleGet(s, fn, "s");
+  let bytes: Uint8Array | null;
+  try {
+    bytes = termBytes(fn, buf, len);
     if (mem !== undefined) checkMem(fn, mem, TermStorage);
-  });
+  } catch (e) {
+    closeQuietly(s);
+    throw e;
+  }
   const [st, u, um] = claimAndTakeOver(s, mem, termStorages, TermStorage, MSOCK_TYPE, "a message socket", fn);
-  st.sock.init(u, um as MessageSocket, box.bytes, len);
+  st.sock.init(u, um as MessageSocket, bytes, len);
   return publish(st.sock, fn);
 }
 
@@ -418,11 +423,20 @@ export function* term_detach<U = number>(s: TermSocket<U> | Unbranded, deadline:
       throw e;
     }
   }
+  return termDetachNow(p) as U;
+}
+
+/**
+ * The end of `term_detach` once both terminal messages went by (`p`'s handle released): frees
+ * the storage and returns the handle of the message socket underneath. HTTP's detach calls it
+ * directly.
+ */
+export function termDetachNow(p: TermSock): number {
   const u = p.u;
   p.u = -1;
   p.um = null;
   termStorages.release(p.home);
-  return u as U;
+  return u;
 }
 
 function isEpipe(e: unknown): boolean {
