@@ -208,8 +208,6 @@ class TlsSock implements HandleVfs, Bytestream, TlsPeer {
     if (e !== null) e.discard();
     this.engine = null;
     this.bridge = null;
-    // Node still holds a record pushed but not taken in: the next connection gets a fresh buffer.
-    if (this.pending) this.rec = this.recBody = null;
     this.pending = false;
     this.rq.length = 0;
     this.rqHead = this.rqOff = 0;
@@ -238,8 +236,18 @@ class TlsSock implements HandleVfs, Bytestream, TlsPeer {
     this.poke();
   }
 
+  cipherList(chunks: Buffer[], done: (err?: Error | null) => void): void {
+    for (let i = 0; i < chunks.length; i++) this.wq.push(chunks[i]!);
+    this.wcb.push(done);
+    this.poke();
+  }
+
   finalled(): void {
     this.shut = true;
+    this.poke();
+  }
+
+  progressed(): void {
     this.poke();
   }
 
@@ -365,7 +373,8 @@ class TlsSock implements HandleVfs, Bytestream, TlsPeer {
         yield* this.flush(deadline, fn);
         continue;
       }
-      if (!this.flushing && this.wq.length === 0 && (shut ? this.shut : this.engine!.writableLength === 0)) return;
+      const e = this.engine!;
+      if (!this.flushing && this.wq.length === 0 && (shut ? this.shut && !e.writing : e.writableLength === 0)) return;
       yield* this.waitEngine(cr, deadline, fn, false);
       if (this.epoch !== epoch) throw quickError("EBADF", fn);
     }
@@ -415,10 +424,9 @@ class TlsSock implements HandleVfs, Bytestream, TlsPeer {
       n += len;
     }
     this.pending = true;
-    this.bridge!.push(rec.subarray(0, n));
+    if (this.engine!.input(this.recView(n))) this.pending = false;
     if (this.pending) {
-      // The bridge is not flowing yet (a new engine): Node keeps the buffer until a later tick.
-      this.rec = this.recBody = null;
+      // The bridge is not flowing yet (a new engine): Node takes the record in on a later tick.
       while (this.pending && this.failure === null) {
         yield* this.waitEngine(cr, deadline, fn, true);
         if (this.epoch !== epoch) throw quickError("EBADF", fn);
@@ -428,6 +436,12 @@ class TlsSock implements HandleVfs, Bytestream, TlsPeer {
       this.failure = new Error(
         `the peer sent something that is not a TLS record (header ${rec.subarray(0, HEADER).toString("hex")})`,
       );
+  }
+
+  /** The first `n` bytes of the record buffer, as a plain view (a Buffer's subarray costs more). */
+  private recView(n: number): Uint8Array {
+    const rec = this.rec!;
+    return new Uint8Array(rec.buffer, rec.byteOffset, n);
   }
 
   /** Copy queued plaintext into the receive target; true when the target is full. */
