@@ -51,6 +51,7 @@ import type { Bsock, TlsSocket, Unbranded } from "../handles/types.js";
 import type { CrBase } from "../runtime/cr.js";
 import { canBlock, expired, flush as runReady, interrupt, park, suspended, wake } from "../runtime/sched.js";
 import { TlsBridge, TlsEngine, type TlsPeer } from "./tlsbridge.js";
+import { canReadAhead } from "./layer.js";
 import { clientContext, serverContext } from "./tlscontext.js";
 import type { SecureContext } from "node:tls";
 
@@ -76,6 +77,8 @@ export const TLS_TYPE: unique symbol = Symbol("tls");
 const HEADER = 5;
 /** The longest record body TLS allows (2^14 bytes of plaintext plus 2048 of expansion, TLS 1.2). */
 const MAX_BODY = 16384 + 2048;
+/** How much one read may bring beyond the record being completed, when the underlying handle can take bytes back. */
+const READ_AHEAD = 64 * 1024;
 
 /** Unblock hooks: a wait on the engine that ends by deadline or cancellation just leaves its slot. */
 function unblockRx(cr: CrBase): void {
@@ -142,9 +145,12 @@ class TlsSock implements HandleVfs, Bytestream, TlsPeer {
   private readonly rio: IoList = { iol_base: null, iol_len: 0, iol_next: null, iol_rsvd: 0 };
   /** The underlying handle's bytestream interface. */
   private ub: Bytestream | null = null;
-  /** The record buffer (header and body) and its body view; null while Node still holds it. */
-  private rec: Buffer | null = null;
-  private recBody: Buffer | null = null;
+  /** Ciphertext read from the underlying handle, not yet given to the engine: `rpos` to `rend` of `rb`. */
+  private rb: Uint8Array | null = null;
+  private rpos = 0;
+  private rend = 0;
+  /** The underlying handle lets TLS read ahead (it takes bytes back at `tls_detach`). */
+  private ahead = false;
   /** A record pushed into the bridge that the engine has not taken in yet. */
   private pending = false;
   /** The coroutines inside a receive and a send (or tls_done), for `EBUSY`. */
@@ -171,6 +177,8 @@ class TlsSock implements HandleVfs, Bytestream, TlsPeer {
   open(u: number, b: Bytestream, context: SecureContext, server: boolean): void {
     this.u = u;
     this.ub = b;
+    this.ahead = canReadAhead(b);
+    this.rpos = this.rend = 0;
     this.outdone = this.indone = this.outerr = this.inerr = false;
     this.secure = this.peerDone = this.shut = this.discarding = this.pending = this.flushing = false;
     this.failure = null;
@@ -209,6 +217,7 @@ class TlsSock implements HandleVfs, Bytestream, TlsPeer {
     this.engine = null;
     this.bridge = null;
     this.pending = false;
+    this.rpos = this.rend = 0;
     this.rq.length = 0;
     this.rqHead = this.rqOff = 0;
     this.wq.length = 0;
@@ -387,44 +396,29 @@ class TlsSock implements HandleVfs, Bytestream, TlsPeer {
    */
   private *readRecord(cr: CrBase, deadline: number, fn: string): Op<void> {
     const epoch = this.epoch;
-    let rec = this.rec;
-    if (rec === null) {
-      rec = this.rec = Buffer.allocUnsafeSlow(HEADER + MAX_BODY);
-      this.recBody = rec.subarray(HEADER);
-    }
-    // The underlying bytestream's calls, without an op object when it offers startRecv.
-    const b = this.ub!;
-    const io = this.rio;
-    io.iol_base = rec;
-    io.iol_len = HEADER;
-    if (b.startRecv !== undefined) {
-      const r = b.startRecv(io, io, deadline, fn);
-      if (!r.done) yield r.value;
-    } else {
-      yield* b.brecvl(io, io, deadline, fn);
-    }
-    if (this.epoch !== epoch) throw quickError("EBADF", fn);
-    const len = (rec[3]! << 8) | rec[4]!;
+    yield* this.want(HEADER, deadline, fn);
+    let rb = this.rb!;
+    let p = this.rpos;
+    const len = (rb[p + 3]! << 8) | rb[p + 4]!;
     let n = HEADER;
     // Not a TLS record (content types 20 to 24, protocol major version 3), or longer than TLS
     // allows: only the header goes to the engine, which rejects it at once.
-    const type = rec[0]!;
-    if (len <= MAX_BODY && type >= 20 && type <= 24 && rec[1] === 3) {
-      io.iol_base = this.recBody;
-      io.iol_len = len;
-      if (len === 0) {
-        // Nothing to read.
-      } else if (b.startRecv !== undefined) {
-        const r = b.startRecv(io, io, deadline, fn);
-        if (!r.done) yield r.value;
-      } else {
-        yield* b.brecvl(io, io, deadline, fn);
-      }
-      if (this.epoch !== epoch) throw quickError("EBADF", fn);
+    const type = rb[p]!;
+    const valid = len <= MAX_BODY && type >= 20 && type <= 24 && rb[p + 1] === 3;
+    if (valid) {
+      if (len > 0) yield* this.want(HEADER + len, deadline, fn);
       n += len;
+      rb = this.rb!;
+      p = this.rpos;
     }
+    const rec = new Uint8Array(rb.buffer, rb.byteOffset + p, n);
+    this.rpos = p + n;
+    if (!valid && len > 0 && this.failure === null)
+      this.failure = new Error(
+        `the peer sent something that is not a TLS record (header ${Buffer.from(rec).toString("hex")})`,
+      );
     this.pending = true;
-    if (this.engine!.input(this.recView(n))) this.pending = false;
+    if (this.engine!.input(rec)) this.pending = false;
     if (this.pending) {
       // The bridge is not flowing yet (a new engine): Node takes the record in on a later tick.
       while (this.pending && this.failure === null) {
@@ -432,16 +426,53 @@ class TlsSock implements HandleVfs, Bytestream, TlsPeer {
         if (this.epoch !== epoch) throw quickError("EBADF", fn);
       }
     }
-    if (n === HEADER && len > 0 && this.failure === null)
-      this.failure = new Error(
-        `the peer sent something that is not a TLS record (header ${rec.subarray(0, HEADER).toString("hex")})`,
-      );
   }
 
-  /** The first `n` bytes of the record buffer, as a plain view (a Buffer's subarray costs more). */
-  private recView(n: number): Uint8Array {
-    const rec = this.rec!;
-    return new Uint8Array(rec.buffer, rec.byteOffset, n);
+  /**
+   * Make sure `k` bytes (at most one record) wait in the read buffer from `rpos`. Over a
+   * bytestream that can take bytes back (`unrecv`) it reads what is there, up to the buffer's
+   * room, so that one read brings several records; what is read past the end of TLS is handed
+   * back at `tls_detach`. Over any other it reads exactly the bytes missing.
+   */
+  private *want(k: number, deadline: number, fn: string): Op<void> {
+    const epoch = this.epoch;
+    const rb = (this.rb ??= new Uint8Array(READ_AHEAD + HEADER + MAX_BODY));
+    if (this.rpos === this.rend) this.rpos = this.rend = 0;
+    while (this.rend - this.rpos < k) {
+      if (this.rpos + k > rb.length) {
+        rb.copyWithin(0, this.rpos, this.rend);
+        this.rend -= this.rpos;
+        this.rpos = 0;
+      }
+      const b = this.ub!;
+      const at = this.rend;
+      if (this.ahead) {
+        const room = rb.length - at;
+        const v = new Uint8Array(rb.buffer, rb.byteOffset + at, room);
+        let got: number;
+        if (b.startRecvSome !== undefined) {
+          const r = b.startRecvSome(v, room, deadline, fn);
+          got = r.done ? r.value : ((yield r.value) as number);
+        } else got = yield* b.brecvsome!(v, room, deadline, fn);
+        if (this.epoch !== epoch) throw quickError("EBADF", fn);
+        this.rend = at + got;
+      } else {
+        const need = k - (at - this.rpos);
+        const io = this.rio;
+        io.iol_base = new Uint8Array(rb.buffer, rb.byteOffset + at, need);
+        io.iol_len = need;
+        try {
+          if (b.startRecv !== undefined) {
+            const r = b.startRecv(io, io, deadline, fn);
+            if (!r.done) yield r.value;
+          } else yield* b.brecvl(io, io, deadline, fn);
+        } finally {
+          io.iol_base = null;
+        }
+        if (this.epoch !== epoch) throw quickError("EBADF", fn);
+        this.rend = at + need;
+      }
+    }
   }
 
   /** Copy queued plaintext into the receive target; true when the target is full. */
@@ -628,6 +659,11 @@ class TlsSock implements HandleVfs, Bytestream, TlsPeer {
     } catch (e) {
       this.close();
       throw relabel(e, fn);
+    }
+    // What was read past the peer's close_notify goes back to the underlying handle, in front.
+    if (this.rend > this.rpos) {
+      const rb = this.rb!;
+      this.ub!.unrecv!(new Uint8Array(rb.buffer, rb.byteOffset + this.rpos, this.rend - this.rpos));
     }
     const u = this.u;
     this.u = -1;
