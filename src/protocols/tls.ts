@@ -15,16 +15,19 @@
  * and ciphertext read by a coroutine is pushed into it.
  *
  * - **Receiving** (`brecv`): decrypted bytes wait in a queue of the chunks the engine produced.
- *   A receive takes what it needs from there; while that is not enough it reads one TLS record
- *   from the underlying handle (the 5-byte header, then exactly the length it announces) and
- *   pushes it into the bridge, where the engine decrypts it before `push` returns. Reading whole
- *   records and nothing more is what lets `tls_detach` stop right after the peer's close_notify,
- *   and it is the backpressure: nothing is read from the peer unless a coroutine asks for bytes,
- *   and at most one record's worth of plaintext is ever queued.
+ *   A receive takes what it needs from there; while that is not enough it hands the engine one
+ *   TLS record (the 5-byte header and the length it announces), which the engine decrypts before
+ *   `receive` returns. Records come from a read buffer: over a bytestream that can take bytes back
+ *   (`unrecv`: IPC, TCP, `ipc_pair`) one read brings what has arrived, usually several records,
+ *   and `tls_detach` hands back what was read past the peer's close_notify; over any other, each
+ *   read is exactly the header, then the body. Either way `tls_detach` leaves the stream right
+ *   after the close_notify, and decrypting only on demand is the backpressure: at most one
+ *   record's worth of plaintext is ever queued, and a reader that stops reading stops the peer.
  * - **Sending** (`bsend`): the caller's bytes are written to the engine, which encrypts them
- *   before `write` returns (the engine is idle between calls); the ciphertext is then sent on the
- *   underlying handle by the same coroutine, and the call returns when the engine reports the
- *   write complete (one `setImmediate` later, Node's own pace for TLS writes). The caller's buffer
+ *   before `write` returns (the engine is idle between calls); the ciphertext comes straight from
+ *   the engine's stream wrapper (tlsbridge.ts), is sent on the underlying handle by the same
+ *   coroutine, and the call returns when the engine reports the write complete (completed in a
+ *   microtask once sent: no turn of the event loop per write). The caller's buffer
  *   is never referenced after the call returns, and a slow peer blocks the sender, not memory.
  * - **Flushing**: whoever holds the outbound queue sends it, in order, one coroutine at a time.
  *   A receive can make ciphertext too (a TLS 1.3 key update, an alert); it sends it itself unless

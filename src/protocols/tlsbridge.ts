@@ -3,20 +3,21 @@
  * a tsdill bytestream that Node knows nothing about.
  *
  * Node's TLS wants a Duplex stream below it. {@link TlsBridge} is that Duplex, and it does no I/O
- * of its own: whatever the engine writes (ciphertext) is handed to the owner, a {@link TlsPeer},
- * which sends it on the underlying handle from a coroutine; whatever the owner reads from the
- * underlying handle it pushes into the bridge, and the engine decrypts it. {@link TlsEngine} is
- * the TLS socket on top; it hands the decrypted bytes to the owner as well, by overriding `push`,
- * so they never sit in a Readable's buffer and the end of the peer's stream (its close_notify) is
- * seen the moment it is decrypted.
+ * of its own. Where Node's internals are as expected (Node 20), the bytes pass beside the Duplex's
+ * buffers: the engine's ciphertext comes out of its stream wrapper's `doWrite` (replaced, see
+ * {@link directWrite}) into the owner, a {@link TlsPeer}, which sends it on the underlying handle
+ * from a coroutine; ciphertext the owner reads goes into the engine's `receive`, which decrypts it
+ * before returning. Elsewhere the bridge's `_write` and `push` carry the same bytes. {@link
+ * TlsEngine} is the TLS socket on top; it hands the decrypted bytes to the owner as well, by
+ * overriding `push`, so they never sit in a Readable's buffer and the end of the peer's stream
+ * (its close_notify) is seen the moment it is decrypted.
  *
- * Everything here runs synchronously inside the owner's calls when Node allows it: a record
- * pushed into a flowing bridge is decrypted before `push` returns, and a write to an idle engine
- * is encrypted before `write` returns. Where Node defers work to a later tick (the first record,
- * before the bridge flows; a write's completion, one `setImmediate` later), the owner is told
- * through the same callbacks and waits for them. Listeners are module functions that find their
- * owner through the emitter (`this.owner`), so nothing here makes a closure per operation, and a
- * late event of an engine whose owner has moved on (closed, its storage reused) finds `null`.
+ * Everything here runs synchronously inside the owner's calls when Node allows it: a record is
+ * decrypted before `input` returns, and a write to an idle engine is encrypted before `write`
+ * returns. What completes later (a write, in a microtask once its ciphertext is sent; over the
+ * plain bridge, a new engine's first record) is reported through the same callbacks. Listeners
+ * are module functions or bound once per engine, so nothing here makes a closure per operation,
+ * and a late event of an engine whose owner has moved on (closed, its storage reused) finds `null`.
  */
 import { Duplex } from "node:stream";
 import { type SecureContext, TLSSocket } from "node:tls";
