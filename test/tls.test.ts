@@ -4,6 +4,7 @@
  * the half-close and detach semantics, and the storages. Failures, deadlines and cancellation are
  * in tls-errors.test.ts; openssl as the peer in tls-external.test.ts.
  */
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -484,6 +485,156 @@ describe("TLS on a fresh engine", () => {
       expect(text(buf)).toBe("ok");
       hclose(s);
       hclose(client);
+    });
+  });
+});
+
+describe("TLS reading ahead", () => {
+  it("reads several records at once over IPC, and tls_detach hands back the plain bytes that came right after the peer's close_notify", async () => {
+    const secret = pattern(40_000, 7);
+    const plain = pattern(300_000, 9);
+    function* client(u: number) {
+      const s = yield* tls_attach_client(u, D());
+      yield* bsend(s, secret, secret.length, D());
+      // The server's close_notify is here already: the detach returns at once, and the plain
+      // bytes follow the client's close_notify on the stream with nothing in between.
+      const raw = yield* tls_detach(s, D());
+      yield* bsend(raw, plain, plain.length, D());
+      yield* ipc_close(raw, D());
+    }
+    await run(function* () {
+      const [a, b] = yield* ipc_pair();
+      const cr = spawnIn(client(b));
+      const s = yield* tls_attach_server(a, c.cert, c.key, D());
+      yield* tls_done(s, D());
+      // Everything (records, close_notify, plain bytes) waits on the socket before the first read.
+      yield* msleep(now() + 100);
+      const buf = Buffer.alloc(secret.length);
+      yield* brecv(s, buf, buf.length, D());
+      expect(buf.equals(secret)).toBe(true);
+      expect(yield* codeOf(brecv(s, buf, 1, D()))).toBe("EPIPE");
+      const raw = yield* tls_detach(s, D());
+      const got = Buffer.alloc(plain.length);
+      yield* brecv(raw, got, got.length, D());
+      expect(sha256(got)).toBe(sha256(plain));
+      expect(yield* codeOf(brecv(raw, got, 1, D()))).toBe("EPIPE");
+      yield* ipc_close(raw, D());
+      yield* joined(cr);
+    });
+  });
+
+  it("hands back the bytes after the close_notify when detaching drops plaintext nobody read", async () => {
+    const plain = pattern(70_000, 3);
+    function* client(u: number) {
+      const s = yield* tls_attach_client(u, D());
+      const junk = pattern(200_000, 5);
+      yield* bsend(s, junk, junk.length, D());
+      const raw = yield* tls_detach(s, D());
+      yield* bsend(raw, plain, plain.length, D());
+      yield* ipc_close(raw, D());
+    }
+    await run(function* () {
+      const [a, b] = yield* ipc_pair();
+      const cr = spawnIn(client(b));
+      const s = yield* tls_attach_server(a, c.cert, c.key, D());
+      yield* tls_done(s, D());
+      yield* msleep(now() + 50);
+      // Never received: tls_detach drops it, and stops right after the close_notify.
+      const raw = yield* tls_detach(s, D());
+      const got = Buffer.alloc(plain.length);
+      yield* brecv(raw, got, got.length, D());
+      expect(got.equals(plain)).toBe(true);
+      yield* ipc_close(raw, D());
+      yield* joined(cr);
+    });
+  });
+
+  it("reads exactly up to the end of TLS over a bytestream that cannot take bytes back", async () => {
+    // A user's hmake bytestream offers bsendl and brecvl only: TLS reads each record's header,
+    // then its body, and nothing after the close_notify.
+    await run(function* () {
+      const [a, b] = yield* ipc_pair();
+      const [ha, ca] = counting(a);
+      const [hb, cb] = counting(b);
+      const cr = spawnIn(
+        (function* () {
+          const s = yield* tls_attach_client(hb, D());
+          const big = pattern(100_000, 2);
+          yield* bsend(s, big, big.length, D());
+          const raw = yield* tls_detach(s, D());
+          yield* bsend(raw, "after", 5, D());
+          hclose(raw);
+        })(),
+      );
+      const s = yield* tls_attach_server(ha, c.cert, c.key, D());
+      const buf = Buffer.alloc(100_000);
+      yield* brecv(s, buf, buf.length, D());
+      expect(buf.equals(pattern(100_000, 2))).toBe(true);
+      const raw = yield* tls_detach(s, D());
+      const five = new Uint8Array(5);
+      yield* brecv(raw, five, 5, D());
+      expect(text(five)).toBe("after");
+      hclose(raw);
+      yield* joined(cr);
+      expect(ca.received).toBe(cb.sent);
+    });
+  });
+});
+
+describe("TLS closed in the middle of a transfer", () => {
+  const fds = () => readdirSync("/proc/self/fd").length;
+
+  it("hclose on both ends while a send is blocked and records wait unread closes everything and leaves no descriptor open", async () => {
+    await run(function* () {
+      const before = fds();
+      for (const transport of ["ipc_pair", "ipc"] as const) {
+        let a: number;
+        let b: number;
+        let ls = -1;
+        if (transport === "ipc_pair") [a, b] = yield* ipc_pair();
+        else {
+          const addr = path.join(c.dir, `mid-${Date.now()}.ipc`);
+          ls = yield* ipc_listen(addr, 4);
+          const acc = spawnIn(
+            (function* () {
+              a = yield* ipc_accept(ls, D());
+            })(),
+          );
+          b = yield* ipc_connect(addr, D());
+          yield* joined(acc);
+        }
+        const server = { s: -1 };
+        const hs = spawnIn(
+          (function* () {
+            server.s = yield* tls_attach_server(a!, c.cert, c.key, D());
+          })(),
+        );
+        const s = yield* tls_attach_client(b!, D());
+        yield* joined(hs);
+        let failed = "";
+        const sender = spawnIn(
+          (function* () {
+            const chunk = pattern(64 * 1024, 1);
+            try {
+              for (;;) yield* bsend(s, chunk, chunk.length, D());
+            } catch (e) {
+              failed = (e as { code?: string }).code ?? String(e);
+            }
+          })(),
+        );
+        // Part of it received, so that ciphertext is read ahead, decrypted and queued.
+        const buf = new Uint8Array(100_000);
+        yield* brecv(server.s, buf, buf.length, D());
+        hclose(server.s);
+        yield* bundle_wait(sender, D());
+        hclose(sender);
+        expect(["EPIPE", "ECONNRESET"]).toContain(failed);
+        hclose(s);
+        if (ls >= 0) hclose(ls);
+      }
+      // Node closes a destroyed socket's descriptor on its next turn.
+      yield* msleep(now() + 50);
+      expect(fds()).toBe(before);
     });
   });
 });

@@ -10,7 +10,7 @@
  * paused, a connecting one is taken at 'connect', before its first read). The reader stops
  * Node's reading for good (the libuv handle's readStop, and a no-op `_read` so that the stream
  * never starts it again), has the descriptor polled in the native part's own epoll instance
- * (which leaves libuv's watcher for Node's writes alone), and reads with recvmsg(2). Bytes go to the connection exactly as Node's 'data' events did, so receiving,
+ * (which leaves libuv's watcher for Node's writes alone), and reads with recvmsg(2) into one buffer it reuses. Bytes go to the connection as Node's 'data' events did (a parked receive takes them straight from that buffer, the rest is copied into the queue), so receiving,
  * backpressure (the reader follows the connection's pause and resume), end-of-stream and errors
  * behave as before; writing stays Node's.
  *
@@ -61,6 +61,8 @@ type NodeSocket = Socket & {
 /** One read's worth of bytes, reused; and the descriptor slot of the native recv. */
 const CHUNK = 64 * 1024;
 const rbuf = new Uint8Array(CHUNK);
+/** The same bytes as a Buffer, what the connection takes them from. */
+const rbufB = Buffer.from(rbuf.buffer, rbuf.byteOffset, CHUNK);
 const one = rbuf.subarray(0, 1);
 const fdOut = new Int32Array(1);
 
@@ -188,9 +190,7 @@ export class FdReader implements FdListener {
       this.posq.push(pos + n - 1);
       this.fdq.push(got);
     }
-    const chunk = Buffer.allocUnsafe(n);
-    chunk.set(n === CHUNK ? rbuf : rbuf.subarray(0, n));
-    conn.data(chunk);
+    conn.dataIn(rbufB, n);
     this.dropPassed();
   }
 

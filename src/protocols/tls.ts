@@ -15,16 +15,19 @@
  * and ciphertext read by a coroutine is pushed into it.
  *
  * - **Receiving** (`brecv`): decrypted bytes wait in a queue of the chunks the engine produced.
- *   A receive takes what it needs from there; while that is not enough it reads one TLS record
- *   from the underlying handle (the 5-byte header, then exactly the length it announces) and
- *   pushes it into the bridge, where the engine decrypts it before `push` returns. Reading whole
- *   records and nothing more is what lets `tls_detach` stop right after the peer's close_notify,
- *   and it is the backpressure: nothing is read from the peer unless a coroutine asks for bytes,
- *   and at most one record's worth of plaintext is ever queued.
+ *   A receive takes what it needs from there; while that is not enough it hands the engine one
+ *   TLS record (the 5-byte header and the length it announces), which the engine decrypts before
+ *   `receive` returns. Records come from a read buffer: over a bytestream that can take bytes back
+ *   (`unrecv`: IPC, TCP, `ipc_pair`) one read brings what has arrived, usually several records,
+ *   and `tls_detach` hands back what was read past the peer's close_notify; over any other, each
+ *   read is exactly the header, then the body. Either way `tls_detach` leaves the stream right
+ *   after the close_notify, and decrypting only on demand is the backpressure: at most one
+ *   record's worth of plaintext is ever queued, and a reader that stops reading stops the peer.
  * - **Sending** (`bsend`): the caller's bytes are written to the engine, which encrypts them
- *   before `write` returns (the engine is idle between calls); the ciphertext is then sent on the
- *   underlying handle by the same coroutine, and the call returns when the engine reports the
- *   write complete (one `setImmediate` later, Node's own pace for TLS writes). The caller's buffer
+ *   before `write` returns (the engine is idle between calls); the ciphertext comes straight from
+ *   the engine's stream wrapper (tlsbridge.ts), is sent on the underlying handle by the same
+ *   coroutine, and the call returns when the engine reports the write complete (completed in a
+ *   microtask once sent: no turn of the event loop per write). The caller's buffer
  *   is never referenced after the call returns, and a slow peer blocks the sender, not memory.
  * - **Flushing**: whoever holds the outbound queue sends it, in order, one coroutine at a time.
  *   A receive can make ciphertext too (a TLS 1.3 key update, an alert); it sends it itself unless
@@ -51,6 +54,7 @@ import type { Bsock, TlsSocket, Unbranded } from "../handles/types.js";
 import type { CrBase } from "../runtime/cr.js";
 import { canBlock, expired, flush as runReady, interrupt, park, suspended, wake } from "../runtime/sched.js";
 import { TlsBridge, TlsEngine, type TlsPeer } from "./tlsbridge.js";
+import { canReadAhead } from "./layer.js";
 import { clientContext, serverContext } from "./tlscontext.js";
 import type { SecureContext } from "node:tls";
 
@@ -76,6 +80,8 @@ export const TLS_TYPE: unique symbol = Symbol("tls");
 const HEADER = 5;
 /** The longest record body TLS allows (2^14 bytes of plaintext plus 2048 of expansion, TLS 1.2). */
 const MAX_BODY = 16384 + 2048;
+/** How much one read may bring beyond the record being completed, when the underlying handle can take bytes back. */
+const READ_AHEAD = 64 * 1024;
 
 /** Unblock hooks: a wait on the engine that ends by deadline or cancellation just leaves its slot. */
 function unblockRx(cr: CrBase): void {
@@ -142,9 +148,12 @@ class TlsSock implements HandleVfs, Bytestream, TlsPeer {
   private readonly rio: IoList = { iol_base: null, iol_len: 0, iol_next: null, iol_rsvd: 0 };
   /** The underlying handle's bytestream interface. */
   private ub: Bytestream | null = null;
-  /** The record buffer (header and body) and its body view; null while Node still holds it. */
-  private rec: Buffer | null = null;
-  private recBody: Buffer | null = null;
+  /** Ciphertext read from the underlying handle, not yet given to the engine: `rpos` to `rend` of `rb`. */
+  private rb: Uint8Array | null = null;
+  private rpos = 0;
+  private rend = 0;
+  /** The underlying handle lets TLS read ahead (it takes bytes back at `tls_detach`). */
+  private ahead = false;
   /** A record pushed into the bridge that the engine has not taken in yet. */
   private pending = false;
   /** The coroutines inside a receive and a send (or tls_done), for `EBUSY`. */
@@ -171,6 +180,8 @@ class TlsSock implements HandleVfs, Bytestream, TlsPeer {
   open(u: number, b: Bytestream, context: SecureContext, server: boolean): void {
     this.u = u;
     this.ub = b;
+    this.ahead = canReadAhead(b);
+    this.rpos = this.rend = 0;
     this.outdone = this.indone = this.outerr = this.inerr = false;
     this.secure = this.peerDone = this.shut = this.discarding = this.pending = this.flushing = false;
     this.failure = null;
@@ -208,9 +219,8 @@ class TlsSock implements HandleVfs, Bytestream, TlsPeer {
     if (e !== null) e.discard();
     this.engine = null;
     this.bridge = null;
-    // Node still holds a record pushed but not taken in: the next connection gets a fresh buffer.
-    if (this.pending) this.rec = this.recBody = null;
     this.pending = false;
+    this.rpos = this.rend = 0;
     this.rq.length = 0;
     this.rqHead = this.rqOff = 0;
     this.wq.length = 0;
@@ -238,8 +248,18 @@ class TlsSock implements HandleVfs, Bytestream, TlsPeer {
     this.poke();
   }
 
+  cipherList(chunks: Buffer[], done: (err?: Error | null) => void): void {
+    for (let i = 0; i < chunks.length; i++) this.wq.push(chunks[i]!);
+    this.wcb.push(done);
+    this.poke();
+  }
+
   finalled(): void {
     this.shut = true;
+    this.poke();
+  }
+
+  progressed(): void {
     this.poke();
   }
 
@@ -365,7 +385,8 @@ class TlsSock implements HandleVfs, Bytestream, TlsPeer {
         yield* this.flush(deadline, fn);
         continue;
       }
-      if (!this.flushing && this.wq.length === 0 && (shut ? this.shut : this.engine!.writableLength === 0)) return;
+      const e = this.engine!;
+      if (!this.flushing && this.wq.length === 0 && (shut ? this.shut && !e.writing : e.writableLength === 0)) return;
       yield* this.waitEngine(cr, deadline, fn, false);
       if (this.epoch !== epoch) throw quickError("EBADF", fn);
     }
@@ -378,56 +399,83 @@ class TlsSock implements HandleVfs, Bytestream, TlsPeer {
    */
   private *readRecord(cr: CrBase, deadline: number, fn: string): Op<void> {
     const epoch = this.epoch;
-    let rec = this.rec;
-    if (rec === null) {
-      rec = this.rec = Buffer.allocUnsafeSlow(HEADER + MAX_BODY);
-      this.recBody = rec.subarray(HEADER);
-    }
-    // The underlying bytestream's calls, without an op object when it offers startRecv.
-    const b = this.ub!;
-    const io = this.rio;
-    io.iol_base = rec;
-    io.iol_len = HEADER;
-    if (b.startRecv !== undefined) {
-      const r = b.startRecv(io, io, deadline, fn);
-      if (!r.done) yield r.value;
-    } else {
-      yield* b.brecvl(io, io, deadline, fn);
-    }
-    if (this.epoch !== epoch) throw quickError("EBADF", fn);
-    const len = (rec[3]! << 8) | rec[4]!;
+    yield* this.want(HEADER, deadline, fn);
+    let rb = this.rb!;
+    let p = this.rpos;
+    const len = (rb[p + 3]! << 8) | rb[p + 4]!;
     let n = HEADER;
     // Not a TLS record (content types 20 to 24, protocol major version 3), or longer than TLS
     // allows: only the header goes to the engine, which rejects it at once.
-    const type = rec[0]!;
-    if (len <= MAX_BODY && type >= 20 && type <= 24 && rec[1] === 3) {
-      io.iol_base = this.recBody;
-      io.iol_len = len;
-      if (len === 0) {
-        // Nothing to read.
-      } else if (b.startRecv !== undefined) {
-        const r = b.startRecv(io, io, deadline, fn);
-        if (!r.done) yield r.value;
-      } else {
-        yield* b.brecvl(io, io, deadline, fn);
-      }
-      if (this.epoch !== epoch) throw quickError("EBADF", fn);
+    const type = rb[p]!;
+    const valid = len <= MAX_BODY && type >= 20 && type <= 24 && rb[p + 1] === 3;
+    if (valid) {
+      if (len > 0) yield* this.want(HEADER + len, deadline, fn);
       n += len;
+      rb = this.rb!;
+      p = this.rpos;
     }
+    const rec = new Uint8Array(rb.buffer, rb.byteOffset + p, n);
+    this.rpos = p + n;
+    if (!valid && len > 0 && this.failure === null)
+      this.failure = new Error(
+        `the peer sent something that is not a TLS record (header ${Buffer.from(rec).toString("hex")})`,
+      );
     this.pending = true;
-    this.bridge!.push(rec.subarray(0, n));
+    if (this.engine!.input(rec)) this.pending = false;
     if (this.pending) {
-      // The bridge is not flowing yet (a new engine): Node keeps the buffer until a later tick.
-      this.rec = this.recBody = null;
+      // The bridge is not flowing yet (a new engine): Node takes the record in on a later tick.
       while (this.pending && this.failure === null) {
         yield* this.waitEngine(cr, deadline, fn, true);
         if (this.epoch !== epoch) throw quickError("EBADF", fn);
       }
     }
-    if (n === HEADER && len > 0 && this.failure === null)
-      this.failure = new Error(
-        `the peer sent something that is not a TLS record (header ${rec.subarray(0, HEADER).toString("hex")})`,
-      );
+  }
+
+  /**
+   * Make sure `k` bytes (at most one record) wait in the read buffer from `rpos`. Over a
+   * bytestream that can take bytes back (`unrecv`) it reads what is there, up to the buffer's
+   * room, so that one read brings several records; what is read past the end of TLS is handed
+   * back at `tls_detach`. Over any other it reads exactly the bytes missing.
+   */
+  private *want(k: number, deadline: number, fn: string): Op<void> {
+    const epoch = this.epoch;
+    const rb = (this.rb ??= new Uint8Array(READ_AHEAD + HEADER + MAX_BODY));
+    if (this.rpos === this.rend) this.rpos = this.rend = 0;
+    while (this.rend - this.rpos < k) {
+      if (this.rpos + k > rb.length) {
+        rb.copyWithin(0, this.rpos, this.rend);
+        this.rend -= this.rpos;
+        this.rpos = 0;
+      }
+      const b = this.ub!;
+      const at = this.rend;
+      if (this.ahead) {
+        const room = rb.length - at;
+        const v = new Uint8Array(rb.buffer, rb.byteOffset + at, room);
+        let got: number;
+        if (b.startRecvSome !== undefined) {
+          const r = b.startRecvSome(v, room, deadline, fn);
+          got = r.done ? r.value : ((yield r.value) as number);
+        } else got = yield* b.brecvsome!(v, room, deadline, fn);
+        if (this.epoch !== epoch) throw quickError("EBADF", fn);
+        this.rend = at + got;
+      } else {
+        const need = k - (at - this.rpos);
+        const io = this.rio;
+        io.iol_base = new Uint8Array(rb.buffer, rb.byteOffset + at, need);
+        io.iol_len = need;
+        try {
+          if (b.startRecv !== undefined) {
+            const r = b.startRecv(io, io, deadline, fn);
+            if (!r.done) yield r.value;
+          } else yield* b.brecvl(io, io, deadline, fn);
+        } finally {
+          io.iol_base = null;
+        }
+        if (this.epoch !== epoch) throw quickError("EBADF", fn);
+        this.rend = at + need;
+      }
+    }
   }
 
   /** Copy queued plaintext into the receive target; true when the target is full. */
@@ -614,6 +662,11 @@ class TlsSock implements HandleVfs, Bytestream, TlsPeer {
     } catch (e) {
       this.close();
       throw relabel(e, fn);
+    }
+    // What was read past the peer's close_notify goes back to the underlying handle, in front.
+    if (this.rend > this.rpos) {
+      const rb = this.rb!;
+      this.ub!.unrecv!(new Uint8Array(rb.buffer, rb.byteOffset + this.rpos, this.rend - this.rpos));
     }
     const u = this.u;
     this.u = -1;

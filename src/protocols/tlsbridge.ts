@@ -3,20 +3,21 @@
  * a tsdill bytestream that Node knows nothing about.
  *
  * Node's TLS wants a Duplex stream below it. {@link TlsBridge} is that Duplex, and it does no I/O
- * of its own: whatever the engine writes (ciphertext) is handed to the owner, a {@link TlsPeer},
- * which sends it on the underlying handle from a coroutine; whatever the owner reads from the
- * underlying handle it pushes into the bridge, and the engine decrypts it. {@link TlsEngine} is
- * the TLS socket on top; it hands the decrypted bytes to the owner as well, by overriding `push`,
- * so they never sit in a Readable's buffer and the end of the peer's stream (its close_notify) is
- * seen the moment it is decrypted.
+ * of its own. Where Node's internals are as expected (Node 20), the bytes pass beside the Duplex's
+ * buffers: the engine's ciphertext comes out of its stream wrapper's `doWrite` (replaced, see
+ * {@link directWrite}) into the owner, a {@link TlsPeer}, which sends it on the underlying handle
+ * from a coroutine; ciphertext the owner reads goes into the engine's `receive`, which decrypts it
+ * before returning. Elsewhere the bridge's `_write` and `push` carry the same bytes. {@link
+ * TlsEngine} is the TLS socket on top; it hands the decrypted bytes to the owner as well, by
+ * overriding `push`, so they never sit in a Readable's buffer and the end of the peer's stream
+ * (its close_notify) is seen the moment it is decrypted.
  *
- * Everything here runs synchronously inside the owner's calls when Node allows it: a record
- * pushed into a flowing bridge is decrypted before `push` returns, and a write to an idle engine
- * is encrypted before `write` returns. Where Node defers work to a later tick (the first record,
- * before the bridge flows; a write's completion, one `setImmediate` later), the owner is told
- * through the same callbacks and waits for them. Listeners are module functions that find their
- * owner through the emitter (`this.owner`), so nothing here makes a closure per operation, and a
- * late event of an engine whose owner has moved on (closed, its storage reused) finds `null`.
+ * Everything here runs synchronously inside the owner's calls when Node allows it: a record is
+ * decrypted before `input` returns, and a write to an idle engine is encrypted before `write`
+ * returns. What completes later (a write, in a microtask once its ciphertext is sent; over the
+ * plain bridge, a new engine's first record) is reported through the same callbacks. Listeners
+ * are module functions or bound once per engine, so nothing here makes a closure per operation,
+ * and a late event of an engine whose owner has moved on (closed, its storage reused) finds `null`.
  */
 import { Duplex } from "node:stream";
 import { type SecureContext, TLSSocket } from "node:tls";
@@ -27,8 +28,12 @@ export interface TlsPeer {
   cipher(chunk: Buffer, done: (err?: Error | null) => void): void;
   /** The engine wrote several pieces of ciphertext at once. */
   ciphers(chunks: { chunk: Buffer }[], done: (err?: Error | null) => void): void;
+  /** The same, straight from the engine's native part (see {@link directWrite}). */
+  cipherList(chunks: Buffer[], done: (err?: Error | null) => void): void;
   /** The engine finished its closing handshake: its close_notify went out through `cipher`. */
   finalled(): void;
+  /** A write of the engine completed (see {@link TlsEngine.writing}). */
+  progressed(): void;
   /** A record pushed into the bridge reached the engine (sync or on a later tick). */
   consumed(): void;
   /** Decrypted bytes, or `null` for the peer's close_notify. */
@@ -42,6 +47,8 @@ export interface TlsPeer {
 /** The Duplex under Node's TLS engine: ciphertext out to the owner, ciphertext in from it. */
 export class TlsBridge extends Duplex {
   owner: TlsPeer | null;
+  /** The engine on this bridge, once made. */
+  engine: TlsEngine | null = null;
   constructor(owner: TlsPeer) {
     super({ allowHalfOpen: true, decodeStrings: false });
     this.owner = owner;
@@ -91,11 +98,74 @@ function onError(this: TlsEngine, err: Error): void {
 interface TlsSocketInternals {
   _releaseControl(): boolean;
   _start(): void;
+  /** The engine's native part (Node's TLSWrap); null once destroyed. */
+  _handle: TlsWrap | null;
+}
+
+/** Node's TLSWrap: `receive` hands it ciphertext, as Node does with bytes a socket buffered before TLS. */
+interface TlsWrap {
+  receive?(chunk: Uint8Array): void;
+  _parentWrap?: unknown;
+}
+
+/** The native stream under the engine's JS stream wrapper: `finishWrite` completes one of its writes. */
+interface JsStreamHandle {
+  finishWrite(req: object, status: number): void;
+}
+
+/** Node's wrapper of a JS stream (JSStreamSocket) as the engine sees it: its `doWrite` takes the ciphertext. */
+interface JsStreamSocket {
+  stream: unknown;
+  _handle: JsStreamHandle | null;
+  doWrite(req: object, bufs: Buffer[]): number;
+}
+
+/** libuv's ECANCELED, what Node's own wrapper completes an abandoned write with. */
+const UV_ECANCELED = -125;
+
+/**
+ * The wrapper's `doWrite`, replaced: the engine's ciphertext goes straight to the owner's queue,
+ * without passing the bridge's Writable, and the write is completed by {@link TlsEngine.sent}
+ * once the owner has sent it (in a microtask, instead of Node's `setImmediate`: no turn of the
+ * event loop per write).
+ */
+function directWrite(this: JsStreamSocket, req: object, bufs: Buffer[]): number {
+  const bridge = this.stream as TlsBridge;
+  const e = bridge.engine;
+  const o = bridge.owner;
+  if (e === null || o === null || this._handle === null) return 0;
+  e.req = req;
+  o.cipherList(bufs, e.sent);
+  return 0;
 }
 
 /** Node's TLS socket over a {@link TlsBridge}, reporting decrypted bytes and failures to the owner. */
 export class TlsEngine extends TLSSocket {
   owner: TlsPeer | null;
+  /** Node's TLSWrap, when it takes ciphertext by `receive` (then every record is taken in at once). */
+  private readonly tlsWrap: TlsWrap | null;
+  /** Node's wrapper of the bridge, when its writes come straight to the owner (see {@link directWrite}). */
+  private readonly jss: JsStreamSocket | null;
+  /** The wrapper's write whose ciphertext the owner is sending, and whether its completion is queued. */
+  req: object | null = null;
+  private finishing = false;
+  /** The owner sent the ciphertext of {@link req}: complete the write once the current call is over. */
+  readonly sent = (): void => {
+    if (this.req !== null && !this.finishing) {
+      this.finishing = true;
+      queueMicrotask(this.finish);
+    }
+  };
+  private readonly finish = (): void => {
+    this.finishing = false;
+    const r = this.req;
+    this.req = null;
+    const h = this.jss === null ? null : this.jss._handle;
+    const o = this.owner;
+    if (r === null || h === null || o === null) return;
+    h.finishWrite(r, 0);
+    o.progressed();
+  };
   constructor(
     readonly bridge: TlsBridge,
     owner: TlsPeer,
@@ -104,6 +174,22 @@ export class TlsEngine extends TLSSocket {
   ) {
     super(bridge, { isServer, secureContext: context, requestCert: false, rejectUnauthorized: false });
     this.owner = owner;
+    bridge.engine = this;
+    // Node's internals, used where they are as expected (Node 20 and later), else the Duplex's way.
+    const wrap = (this as unknown as TlsSocketInternals)._handle;
+    this.tlsWrap = wrap !== null && typeof wrap.receive === "function" ? wrap : null;
+    const jss = wrap === null ? null : (wrap._parentWrap as JsStreamSocket | undefined);
+    if (
+      jss !== undefined &&
+      jss !== null &&
+      jss.stream === bridge &&
+      typeof jss.doWrite === "function" &&
+      jss._handle !== null &&
+      typeof jss._handle.finishWrite === "function"
+    ) {
+      jss.doWrite = directWrite;
+      this.jss = jss;
+    } else this.jss = null;
     // After the engine's own 'data' listener on the bridge (added by the constructor above), so
     // that it runs once the engine has taken the record in.
     bridge.on("data", onConsumed);
@@ -132,10 +218,36 @@ export class TlsEngine extends TLSSocket {
     super._destroy(err, done);
   }
 
+  /**
+   * Hand the engine one record of ciphertext (a view the caller may reuse at once); true when it
+   * was taken in and decrypted before the call returned, false when it went into the bridge,
+   * which Node reads on a later tick the first time (the caller then waits for `consumed`).
+   */
+  input(rec: Uint8Array): boolean {
+    const w = this.tlsWrap;
+    if (w !== null) {
+      if ((this as unknown as TlsSocketInternals)._handle === w) w.receive!(rec);
+      return true;
+    }
+    this.bridge.push(Buffer.from(rec));
+    return false;
+  }
+
+  /** A write of the engine is being sent or completed: its closing handshake is not out yet. */
+  get writing(): boolean {
+    return this.req !== null;
+  }
+
   /** Drop the engine: no more reports, the bridge and the TLS state freed. Never blocks. */
   discard(): void {
     this.owner = null;
     this.bridge.owner = null;
+    this.bridge.engine = null;
+    const r = this.req;
+    const h = this.jss === null ? null : this.jss._handle;
+    this.req = null;
     this.destroy();
+    // As Node's wrapper does with a write it abandons: completed as cancelled, once the engine is gone.
+    if (r !== null && h !== null) queueMicrotask(() => h.finishWrite(r, UV_ECANCELED));
   }
 }

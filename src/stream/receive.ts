@@ -35,16 +35,29 @@ export abstract class StreamReceiver extends StreamState {
   /** The send side's half of the bytestream interface (send.ts). */
   abstract bsendl(first: IoList, last: IoList, deadline: number, fn: string): Op<void>;
 
-  /** Bytes that arrived: from the socket's data event, or from IPC's own reader (ipc/fdpass.ts). */
+  /** Bytes that arrived: from the socket's data event. */
   data(chunk: Buffer): void {
+    this.arrived(chunk, chunk.length, false);
+  }
+
+  /**
+   * The first `n` bytes of `buf` arrived, a buffer the caller reads into again once this returns
+   * (IPC's own reader, ipc/fdpass.ts): a parked receiver takes what it wants straight from it, and
+   * only what is left is copied into the queue. A receiver that takes it all costs no allocation.
+   */
+  dataIn(buf: Buffer, n: number): void {
+    this.arrived(buf, n, true);
+  }
+
+  private arrived(chunk: Buffer, end: number, borrowed: boolean): void {
     let off = 0;
     if (this.rx !== null) {
       const q = this.rxq;
-      off = q.fill(chunk, 0);
+      off = q.fill(chunk, 0, end);
       if ((q.iol === null || this.some) && !q.discard) {
         const cr = this.rx;
         this.rx = null;
-        if (off < chunk.length) this.push(chunk, off);
+        if (off < end) this.keep(chunk, off, end, borrowed);
         if (this.some) {
           this.dropTarget();
           wake(cr, off);
@@ -54,9 +67,20 @@ export abstract class StreamReceiver extends StreamState {
         flush();
         return;
       }
-      if (off === chunk.length) return;
+      if (off === end) return;
     }
-    this.push(chunk, off);
+    this.keep(chunk, off, end, borrowed);
+  }
+
+  /** Queue `chunk[off..end]`: the chunk itself, or a copy when it is borrowed. */
+  private keep(chunk: Buffer, off: number, end: number, borrowed: boolean): void {
+    if (!borrowed) {
+      this.push(chunk, off);
+      return;
+    }
+    const c = Buffer.allocUnsafe(end - off);
+    c.set(off === 0 && end === chunk.length ? chunk : chunk.subarray(off, end));
+    this.push(c, 0);
   }
 
   /** The peer's end of stream: the socket's end event, or IPC's own reader. */
