@@ -45,8 +45,11 @@ export function parked(): IteratorResult<unknown, never> {
  * see every kind of call, and V8 then stops inlining it (about a tenth of a channel message).
  */
 export abstract class FastOp<T> implements Op<T>, Iterator<unknown, T, unknown> {
-  /** Set by the first `next()`, which runs the call; a later `next(v)` finishes it with `v`. */
-  protected begun = false;
+  /**
+   * Set by the first `next()`, which runs the call; a later `next(v)` finishes it with `v`. A
+   * call object reused from call to call (chsend, chrecv, dill_yield) is re-armed by clearing it.
+   */
+  begun = false;
   constructor() {
     if (checkingOps) noteMade(this);
   }

@@ -86,6 +86,9 @@ export abstract class CrBase extends Group {
   /** Channel clauses reused from one wait to the next (owned by chan.ts). */
   clauses: unknown[] = [];
   nclauses = 0;
+  /** The chsend and chrecv call objects it reuses from one call to the next (owned by chan.ts). */
+  sendOp: unknown = null;
+  recvOp: unknown = null;
   /** Where it was launched, when launch tracing is on. */
   site: string | null = null;
   /** Its cancellation as an AbortSignal, made only when `abort_signal()` asks; dropped at exit. */

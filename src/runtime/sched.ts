@@ -518,8 +518,22 @@ function unwind(cr: CrBase): void {
     }
     if (s === BLOCKED) interruptNow(cr, quickError("ECANCELED", cr.waitOp));
     else if (s !== READY) return;
+    else dropNewest(cr); // woken, its queue entry pending: it runs here, the entry would only be stale
     cr.seq++;
     step(cr);
+  }
+}
+
+/**
+ * When `cr` has the newest run-queue entry, drop it: `cr` is about to run (or end) outside the
+ * queue, and a loop that closes what it has just woken, without yielding in between, would
+ * otherwise fill the queue with stale entries (one per close) until it yields.
+ */
+function dropNewest(cr: CrBase): void {
+  const last = (qhead + qsize - 1) & qmask;
+  if (qsize > 0 && qcr[last] === cr) {
+    qcr[last] = null;
+    qsize--;
   }
 }
 
@@ -531,12 +545,7 @@ function unwind(cr: CrBase): void {
  * release something of its own.
  */
 function dropUnstarted(cr: CrBase): void {
-  // When it is the newest run-queue entry, drop the entry so the queue does not fill with stale ones.
-  const last = (qhead + qsize - 1) & qmask;
-  if (qsize > 0 && qcr[last] === cr) {
-    qcr[last] = null;
-    qsize--;
-  }
+  dropNewest(cr);
   cr.seq++;
   const gen = cr.gen!;
   if (gen.return === generatorReturn || typeof gen.return !== "function") {
