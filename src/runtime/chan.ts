@@ -9,7 +9,7 @@
  */
 import { checkDeadline } from "../handles/args.js";
 import { dillError, quickError } from "../handles/errors.js";
-import { checkingOps, FastOp, finished, type Op, parked } from "../handles/op.js";
+import { checkingOps, FastOp, finished, type Op, parked, takeThrown, THROWN } from "../handles/op.js";
 import { claim, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleMake, handleQuery, handleRelease } from "../handles/table.js";
 import type { Chan, Unbranded } from "../handles/types.js";
@@ -269,7 +269,10 @@ class ChSend extends FastOp<void> {
     super();
   }
   next(v?: unknown): IteratorResult<unknown, void> {
-    if (this.begun) return finished(v as undefined);
+    if (this.begun) {
+      if (v === THROWN) throw takeThrown();
+      return finished(v as undefined);
+    }
     this.begun = true;
     const cr = canBlock("chsend");
     if (cr === null) return parked();
@@ -296,6 +299,7 @@ class ChSend extends FastOp<void> {
     cr.nclauses = 1;
     if (tracing) recordWaitHandle(this.ch);
     park(cr, "chsend", deadline, unlinkAll, null);
+    cr.fast = true;
     return parked();
   }
 }
@@ -343,7 +347,10 @@ class ChRecv<T> extends FastOp<T> {
     super();
   }
   next(v?: unknown): IteratorResult<unknown, T> {
-    if (this.begun) return finished(v as T);
+    if (this.begun) {
+      if (v === THROWN) throw takeThrown();
+      return finished(v as T);
+    }
     this.begun = true;
     const cr = canBlock("chrecv");
     if (cr === null) return parked();
@@ -364,6 +371,7 @@ class ChRecv<T> extends FastOp<T> {
     cr.nclauses = 1;
     if (tracing) recordWaitHandle(this.ch);
     park(cr, "chrecv", deadline, unlinkAll, null);
+    cr.fast = true;
     return parked();
   }
 }

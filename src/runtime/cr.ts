@@ -61,6 +61,11 @@ export abstract class CrBase extends Group {
   /** What the next resumption passes in: a value for `next`, an error for `throw`. */
   resumeValue: unknown = undefined;
   resumeThrow = false;
+  /**
+   * It is parked in a small op that takes a thrown error through `next(THROWN)` (see `THROWN` in
+   * op.ts); false after any other park.
+   */
+  fast = false;
   /** Bumped at each enqueue; a run-queue entry with an older number is stale and skipped. */
   seq = 0;
   /** The blocking call it is parked in, for error messages. */

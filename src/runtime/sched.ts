@@ -8,7 +8,7 @@
  * {@link resume} or {@link interrupt}; the loop later calls the generator's `next(value)` or
  * `throw(error)`. No Promise and no closure per operation.
  */
-import { BLOCK, checkingOps, madeSite, unrunOps, userFrame } from "../handles/op.js";
+import { armThrown, BLOCK, checkingOps, madeSite, takeThrown, THROWN, unrunOps, userFrame } from "../handles/op.js";
 import { dillError, isDillError, quickError } from "../handles/errors.js";
 import { advanceVirtual, now, setVirtual, virtual } from "./clock.js";
 import { BLOCKED, type CrBase, DONE, type ExitHook, NEW, READY, RUNNING, type Unblock } from "./cr.js";
@@ -199,13 +199,20 @@ function step(cr: CrBase): void {
   try {
     if (cr.resumeThrow) {
       cr.resumeThrow = false;
-      r = cr.gen!.throw!(v);
+      if (cr.fast) {
+        armThrown(v);
+        r = cr.gen!.next(THROWN);
+        takeThrown(); // disarmed, should no op have taken it
+      } else {
+        r = cr.gen!.throw!(v);
+      }
     } else {
       r = cr.gen!.next(v);
     }
   } catch (e) {
     current = prev;
     depth--;
+    takeThrown(); // disarmed, should no op have taken it
     if (checkingOps) reportUnrun(cr, null);
     finish(cr, e, true);
     if (pending !== 0) drain();
@@ -241,6 +248,7 @@ function strayYield(cr: CrBase, value: unknown): void {
     `a coroutine yielded a value; blocking calls are made with yield*, e.g. ${call}${frame !== null ? ` (${frame})` : ""}`,
   );
   if (frame !== null) err.stack = `DillError: ${err.message}\n    ${frame}`;
+  cr.fast = false;
   cr.resumeThrow = true;
   cr.resumeValue = err;
   enqueue(cr);
@@ -370,6 +378,7 @@ export function canBlock(fn: string): CrBase | null {
 function refuse(cr: CrBase, fn: string): null {
   if (++cr.refused <= REFUSALS) throw quickError("ECANCELED", fn);
   cr.state = BLOCKED;
+  cr.fast = false;
   cr.waitOp = fn;
   cr.waitObj = STOPPED;
   cr.unblock = null;
@@ -408,6 +417,7 @@ export function expired(deadline: number): boolean {
  */
 export function park(cr: CrBase, fn: string, deadline: number, unblock: Unblock | null, waitObj: unknown): void {
   cr.state = BLOCKED;
+  cr.fast = false;
   cr.waitOp = fn;
   cr.unblock = unblock;
   cr.waitObj = waitObj;
