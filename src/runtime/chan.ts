@@ -94,7 +94,8 @@ const channels = new FreeList<ChannelStorage>(() => new ChannelStorage());
 // ---- clause lists ------------------------------------------------------------------------------
 /** The `i`th reusable clause of `cr`. */
 export function clauseOf(cr: CrBase, i: number): Clause {
-  const cs = cr.clauses as Clause[];
+  let cs = cr.clauses as Clause[] | null;
+  if (cs === null) cs = cr.clauses = [];
   let c = cs[i];
   if (c === undefined) {
     c = new Clause();

@@ -88,8 +88,8 @@ export abstract class CrBase extends Group {
   /** Neighbours in its group's member list. */
   prev: CrBase | null = null;
   next: CrBase | null = null;
-  /** Channel clauses reused from one wait to the next (owned by chan.ts). */
-  clauses: unknown[] = [];
+  /** Channel clauses reused from one wait to the next (owned by chan.ts); made by the first. */
+  clauses: unknown[] | null = null;
   nclauses = 0;
   /** The chsend and chrecv call objects it reuses from one call to the next (owned by chan.ts). */
   sendOp: unknown = null;
