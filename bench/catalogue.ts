@@ -444,7 +444,7 @@ function scaling(): Workload[] {
     const s = [full, quick] as const;
     out.push({
       id: `scaleGo${full}`,
-      title: `go ${full} coroutines, all parked at once, then hclose`,
+      title: `go ${full} coroutines, all parked at once on one event, then released`,
       section: "scaling",
       unit: "ns",
       trial: "live",

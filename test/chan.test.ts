@@ -222,6 +222,69 @@ describe("chsend and chrecv", () => {
     });
   });
 
+  it("calls made ahead and run later each keep their own arguments, even though a coroutine reuses its call objects", async () => {
+    await run(function* () {
+      const [a, b] = chmake<number>();
+      const [c, d] = chmake<number>();
+      const peer = go(
+        (function* () {
+          yield* chsend(b, 1, -1);
+          yield* chsend(d, 2, -1);
+          yield* chsend(b, 3, -1);
+        })(),
+      );
+      const first = chrecv<number>(a, -1);
+      const second = chrecv<number>(c, -1);
+      expect(yield* first).toBe(1);
+      expect(yield* second).toBe(2);
+      expect(yield* chrecv<number>(a, -1)).toBe(3);
+      // Sends made ahead, one after the other, deliver their own values.
+      const s1 = chsend(a, 10, -1);
+      const s2 = chsend(a, 20, -1);
+      const got: number[] = [];
+      const sink = go(
+        (function* () {
+          got.push(yield* chrecv<number>(b, -1));
+          got.push(yield* chrecv<number>(b, -1));
+        })(),
+      );
+      yield* s1;
+      yield* s2;
+      yield* bundle_wait(sink, -1);
+      expect(got).toEqual([10, 20]);
+      close(peer, sink, a, b, c, d);
+    });
+  });
+
+  it("a call made in one coroutine and run in another is that one's call, whatever its maker does meanwhile", async () => {
+    await run(function* () {
+      const [a, b] = chmake<number>();
+      const box: { op: ReturnType<typeof chrecv<number>> | null } = { op: null };
+      let got = -1;
+      const taker = go(
+        (function* () {
+          yield* dill_yield();
+          got = yield* box.op!; // parks on a, in this coroutine
+        })(),
+      );
+      box.op = chrecv<number>(a, -1);
+      yield* dill_yield(); // taker parks in the call made here
+      // The maker's next receive must not re-arm the object the taker is parked in.
+      const [c, d] = chmake<number>();
+      const helper = go(
+        (function* () {
+          yield* chsend(d, 5, -1);
+        })(),
+      );
+      const later = chrecv<number>(c, -1); // made now, run after the taker has resumed
+      yield* chsend(b, 7, -1);
+      yield* bundle_wait(taker, -1);
+      expect(got).toBe(7);
+      expect(yield* later).toBe(5);
+      close(taker, helper, a, b, c, d);
+    });
+  });
+
   it("serve parked senders and parked receivers in arrival order", async () => {
     await run(function* () {
       const [a, b] = chmake<number>();

@@ -26,6 +26,7 @@ import {
   msleep,
   now,
   run,
+  type Op,
 } from "../src/index.js";
 import { close, codeOf, failure, thrown } from "./expect-dill.js";
 
@@ -630,6 +631,59 @@ describe("hclose on a coroutine", () => {
       );
       hclose(h);
       expect(log).toEqual(["inner", "outer"]);
+    });
+  });
+
+  it("throws ECANCELED at the parked call itself, through nested generators and an op written by hand", async () => {
+    await run(function* () {
+      const log: string[] = [];
+      const [a, b] = chmake();
+      // A hand-written op that passes next() and throw() on to the call it wraps.
+      const wrap = <T>(op: Op<T>): Op<T> => ({
+        [Symbol.iterator]() {
+          const it = op[Symbol.iterator]();
+          return {
+            next: (v?: unknown) => it.next(v),
+            throw: (e?: unknown) => it.throw!(e),
+            return: (v?: unknown) => it.return!(v as T),
+          };
+        },
+      });
+      function* inner(op: number) {
+        try {
+          if (op === 0) yield* wrap(chrecv(a, -1));
+          else if (op === 1) yield* msleep(-1);
+          else yield* choose([{ op: CHRECV, ch: a }], -1);
+        } catch (e) {
+          log.push(`caught ${(e as { code?: string }).code} ${(e as { syscall?: string }).syscall}`);
+          throw e;
+        } finally {
+          log.push("inner finally");
+        }
+      }
+      function* outer(op: number) {
+        try {
+          yield* inner(op);
+        } catch (e) {
+          log.push(`outer ${(e as { code?: string }).code}`);
+        }
+        // Sticky: the next blocking call fails at once.
+        try {
+          yield* chrecv(a, -1);
+        } catch (e) {
+          log.push(`again ${(e as { code?: string }).code}`);
+        }
+      }
+      for (const op of [0, 1, 2]) {
+        hclose(go(outer(op)));
+        expect(log.splice(0)).toEqual([
+          `caught ECANCELED ${["chrecv", "msleep", "choose"][op]}`,
+          "inner finally",
+          "outer ECANCELED",
+          "again ECANCELED",
+        ]);
+      }
+      close(a, b);
     });
   });
 

@@ -265,13 +265,36 @@ function* closeAll(hs: number[]) {
   for (const h of hs) hclose(h);
 }
 
-/** n coroutines launched until all are parked at once, then all cancelled: time per coroutine. */
+/** The one coroutine of the gate bundle: it ends when a value comes on `ch`. */
+function* gatekeeper(ch: number) {
+  yield* chrecv(ch, -1);
+}
+
+/** Parked until the gate bundle is empty, as an async call awaits one pending Promise. */
+function* waiter(gate: number) {
+  yield* bundle_wait(gate, -1);
+}
+
+/**
+ * n coroutines launched until all are parked at once on one event, then released, as the
+ * async/await side parks n calls on one Promise and resolves it: each runs to its end, then its
+ * handle is closed. Time per coroutine.
+ */
 function* liveMain(n: number) {
   const hs: number[] = new Array(n).fill(0);
+  const [a, b] = chmake();
   const t = hrnow();
-  yield* launchIdle(hs);
-  yield* closeAll(hs);
-  return since(t) / n;
+  const gate = bundle();
+  bundle_go(gate, gatekeeper(a));
+  for (let i = 0; i < n; i++) hs[i] = go(waiter(gate)); // each runs at once and parks in bundle_wait
+  yield* chsend(b, 0, -1); // the gatekeeper ends: the gate is empty, every waiter is resumed
+  yield* bundle_wait(gate, -1); // woken after the n waiters, which have returned by then
+  for (let i = 0; i < n; i++) hclose(hs[i]!);
+  const ns = since(t) / n;
+  hclose(gate);
+  hclose(a);
+  hclose(b);
+  return ns;
 }
 
 async function memCoroutine(n: number) {

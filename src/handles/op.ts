@@ -33,6 +33,28 @@ export function parked(): IteratorResult<unknown, never> {
 }
 
 /**
+ * What the scheduler passes to `next()` instead of calling `throw(e)` on a coroutine parked in a
+ * small op that understands it (chsend, chrecv, choose, msleep): that op's `next` then throws
+ * {@link takeThrown}. Through `yield*` the two are the same (each generator of the chain passes
+ * `next(v)` on to the op, and the op's exception rises through them as a thrown one would), and
+ * V8 takes about a sixth fewer instructions on this way than on `throw()` delegated to the op.
+ */
+export const THROWN: unique symbol = Symbol("tsdill.thrown");
+let thrown: unknown = undefined;
+
+/** Set the error that the next {@link THROWN} resumption throws. */
+export function armThrown(e: unknown): void {
+  thrown = e;
+}
+
+/** The error armed by {@link armThrown}, once. */
+export function takeThrown(): unknown {
+  const e = thrown;
+  thrown = undefined;
+  return e;
+}
+
+/**
  * A blocking call written as a small object instead of a generator, for the hot paths (channel
  * operations, choose, yield, sleep). It is an iterator over itself. The first `next()` runs the
  * call: it returns `finished(value)` when the call completed at once, or `parked()` after
@@ -45,8 +67,11 @@ export function parked(): IteratorResult<unknown, never> {
  * see every kind of call, and V8 then stops inlining it (about a tenth of a channel message).
  */
 export abstract class FastOp<T> implements Op<T>, Iterator<unknown, T, unknown> {
-  /** Set by the first `next()`, which runs the call; a later `next(v)` finishes it with `v`. */
-  protected begun = false;
+  /**
+   * Set by the first `next()`, which runs the call; a later `next(v)` finishes it with `v`. A
+   * call object reused from call to call (chsend, chrecv, dill_yield) is re-armed by clearing it.
+   */
+  begun = false;
   constructor() {
     if (checkingOps) noteMade(this);
   }

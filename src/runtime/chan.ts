@@ -9,7 +9,7 @@
  */
 import { checkDeadline } from "../handles/args.js";
 import { dillError, quickError } from "../handles/errors.js";
-import { FastOp, finished, type Op, parked } from "../handles/op.js";
+import { checkingOps, FastOp, finished, type Op, parked, takeThrown, THROWN } from "../handles/op.js";
 import { claim, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleMake, handleQuery, handleRelease } from "../handles/table.js";
 import type { Chan, Unbranded } from "../handles/types.js";
@@ -94,7 +94,8 @@ const channels = new FreeList<ChannelStorage>(() => new ChannelStorage());
 // ---- clause lists ------------------------------------------------------------------------------
 /** The `i`th reusable clause of `cr`. */
 export function clauseOf(cr: CrBase, i: number): Clause {
-  const cs = cr.clauses as Clause[];
+  let cs = cr.clauses as Clause[] | null;
+  if (cs === null) cs = cr.clauses = [];
   let c = cs[i];
   if (c === undefined) {
     c = new Clause();
@@ -241,44 +242,76 @@ export function chmake_mem<T = unknown>(mem: ChannelStorage): [Chan<T>, Chan<T>]
  * ```
  */
 export function chsend<T>(ch: Chan<T> | Unbranded, val: NoInfer<T>, deadline: number): Op<void> {
-  return new ChSend(ch, val, deadline);
+  const cr = running();
+  if (cr === null || checkingOps) return new ChSend(ch, val, deadline, null);
+  const op = cr.sendOp as ChSend | null;
+  // Reused only once started: an object made and not yet run (`const a = chsend(…)`, run later) stays its own.
+  if (op === null || !op.begun) return (cr.sendOp = new ChSend(ch, val, deadline, cr));
+  op.ch = ch;
+  op.val = val;
+  op.deadline = deadline;
+  op.begun = false;
+  return op;
 }
 
+/**
+ * One chsend call. A coroutine reuses one such object from call to call (`CrBase.sendOp`): a
+ * call runs to completion before the coroutine can make its next one, so the object is free
+ * again by then. Under the `checkOps` check, and outside a coroutine, each call gets its own.
+ */
 class ChSend extends FastOp<void> {
   constructor(
-    private readonly ch: number,
-    private readonly val: unknown,
-    private readonly deadline: number,
+    public ch: number,
+    public val: unknown,
+    public deadline: number,
+    /** The coroutine whose `sendOp` this is, or null. */
+    private owner: CrBase | null,
   ) {
     super();
   }
   next(v?: unknown): IteratorResult<unknown, void> {
-    if (this.begun) return finished(v as undefined);
+    if (this.begun) {
+      if (v === THROWN) throw takeThrown();
+      return finished(v as undefined);
+    }
     this.begun = true;
     const cr = canBlock("chsend");
     if (cr === null) return parked();
+    if (cr !== this.owner && this.owner !== null) disown(this.owner, this);
+    const val = this.val;
+    this.val = undefined;
     const hc = half(this.ch, "chsend").other;
     const deadline = this.deadline;
     checkDeadline("chsend", deadline);
     if (hc.done) throw quickError("EPIPE", "chsend");
     const r = hc.rhead;
     if (r !== null) {
-      deliver(r, this.val);
+      deliver(r, val);
       return finished(undefined);
     }
     if (expired(deadline)) throw quickError("ETIMEDOUT", "chsend");
     const c = clauseOf(cr, 0);
     c.hc = hc;
     c.send = true;
-    c.val = this.val;
+    c.val = val;
     c.idx = -1;
     c.user = null;
     link(c);
     cr.nclauses = 1;
     if (tracing) recordWaitHandle(this.ch);
     park(cr, "chsend", deadline, unlinkAll, null);
+    cr.fast = true;
     return parked();
   }
+}
+
+/**
+ * A reusable call object run by another coroutine than the one that made it (it was handed
+ * over): it stops being its maker's, which could otherwise re-arm it while it is parked there.
+ */
+function disown(owner: CrBase, op: ChSend | ChRecv<unknown>): void {
+  if (owner.sendOp === op) owner.sendOp = null;
+  if (owner.recvOp === op) owner.recvOp = null;
 }
 
 /**
@@ -295,21 +328,34 @@ class ChSend extends FastOp<void> {
  * ```
  */
 export function chrecv<T = unknown>(ch: Chan<T> | Unbranded, deadline: number): Op<T> {
-  return new ChRecv<T>(ch, deadline);
+  const cr = running();
+  if (cr === null || checkingOps) return new ChRecv<T>(ch, deadline, null);
+  const op = cr.recvOp as ChRecv<T> | null;
+  if (op === null || !op.begun) return (cr.recvOp = new ChRecv<T>(ch, deadline, cr));
+  op.ch = ch;
+  op.deadline = deadline;
+  op.begun = false;
+  return op;
 }
 
+/** One chrecv call, reused as {@link ChSend} is. */
 class ChRecv<T> extends FastOp<T> {
   constructor(
-    private readonly ch: number,
-    private readonly deadline: number,
+    public ch: number,
+    public deadline: number,
+    private owner: CrBase | null,
   ) {
     super();
   }
   next(v?: unknown): IteratorResult<unknown, T> {
-    if (this.begun) return finished(v as T);
+    if (this.begun) {
+      if (v === THROWN) throw takeThrown();
+      return finished(v as T);
+    }
     this.begun = true;
     const cr = canBlock("chrecv");
     if (cr === null) return parked();
+    if (cr !== this.owner && this.owner !== null) disown(this.owner, this);
     const hc = half(this.ch, "chrecv");
     const deadline = this.deadline;
     checkDeadline("chrecv", deadline);
@@ -326,6 +372,7 @@ class ChRecv<T> extends FastOp<T> {
     cr.nclauses = 1;
     if (tracing) recordWaitHandle(this.ch);
     park(cr, "chrecv", deadline, unlinkAll, null);
+    cr.fast = true;
     return parked();
   }
 }

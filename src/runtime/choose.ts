@@ -1,7 +1,7 @@
 /** `choose`: wait on several channel operations at once, perform the first that can complete. */
 import { checkDeadline } from "../handles/args.js";
 import { DillError, dillError, quickError } from "../handles/errors.js";
-import { FastOp, finished, type Op, parked } from "../handles/op.js";
+import { FastOp, finished, type Op, parked, takeThrown, THROWN } from "../handles/op.js";
 import type { Chan, Unbranded } from "../handles/types.js";
 import { clauseOf, deliver, half, type HalfChan, link, take, unlinkAll } from "./chan.js";
 import { canBlock, expired, park } from "./sched.js";
@@ -71,7 +71,10 @@ class Choose extends FastOp<number> {
     super();
   }
   next(v?: unknown): IteratorResult<unknown, number> {
-    if (this.begun) return finished(v as number);
+    if (this.begun) {
+      if (v === THROWN) throw takeThrown();
+      return finished(v as number);
+    }
     this.begun = true;
     const cr = canBlock("choose");
     if (cr === null) return parked();
@@ -127,6 +130,7 @@ class Choose extends FastOp<number> {
     for (let i = 0; i < n; i++) link(clauseOf(cr, i));
     cr.nclauses = n;
     park(cr, "choose", deadline, unlinkAll, null);
+    cr.fast = true;
     return parked();
   }
 }

@@ -61,6 +61,11 @@ export abstract class CrBase extends Group {
   /** What the next resumption passes in: a value for `next`, an error for `throw`. */
   resumeValue: unknown = undefined;
   resumeThrow = false;
+  /**
+   * It is parked in a small op that takes a thrown error through `next(THROWN)` (see `THROWN` in
+   * op.ts); false after any other park.
+   */
+  fast = false;
   /** Bumped at each enqueue; a run-queue entry with an older number is stale and skipped. */
   seq = 0;
   /** The blocking call it is parked in, for error messages. */
@@ -86,9 +91,12 @@ export abstract class CrBase extends Group {
   /** Neighbours in its group's member list. */
   prev: CrBase | null = null;
   next: CrBase | null = null;
-  /** Channel clauses reused from one wait to the next (owned by chan.ts). */
-  clauses: unknown[] = [];
+  /** Channel clauses reused from one wait to the next (owned by chan.ts); made by the first. */
+  clauses: unknown[] | null = null;
   nclauses = 0;
+  /** The chsend and chrecv call objects it reuses from one call to the next (owned by chan.ts). */
+  sendOp: unknown = null;
+  recvOp: unknown = null;
   /** Where it was launched, when launch tracing is on. */
   site: string | null = null;
   /** Its cancellation as an AbortSignal, made only when `abort_signal()` asks; dropped at exit. */

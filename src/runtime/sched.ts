@@ -8,7 +8,7 @@
  * {@link resume} or {@link interrupt}; the loop later calls the generator's `next(value)` or
  * `throw(error)`. No Promise and no closure per operation.
  */
-import { BLOCK, checkingOps, madeSite, unrunOps, userFrame } from "../handles/op.js";
+import { armThrown, BLOCK, checkingOps, madeSite, takeThrown, THROWN, unrunOps, userFrame } from "../handles/op.js";
 import { dillError, isDillError, quickError } from "../handles/errors.js";
 import { advanceVirtual, now, setVirtual, virtual } from "./clock.js";
 import { BLOCKED, type CrBase, DONE, type ExitHook, NEW, READY, RUNNING, type Unblock } from "./cr.js";
@@ -223,13 +223,20 @@ function step(cr: CrBase): void {
   try {
     if (cr.resumeThrow) {
       cr.resumeThrow = false;
-      r = cr.gen!.throw!(v);
+      if (cr.fast) {
+        armThrown(v);
+        r = cr.gen!.next(THROWN);
+        takeThrown(); // disarmed, should no op have taken it
+      } else {
+        r = cr.gen!.throw!(v);
+      }
     } else {
       r = cr.gen!.next(v);
     }
   } catch (e) {
     current = prev;
     depth--;
+    takeThrown(); // disarmed, should no op have taken it
     if (checkingOps) reportUnrun(cr, null);
     finish(cr, e, true);
     if (pending !== 0) drain();
@@ -265,6 +272,7 @@ function strayYield(cr: CrBase, value: unknown): void {
     `a coroutine yielded a value; blocking calls are made with yield*, e.g. ${call}${frame !== null ? ` (${frame})` : ""}`,
   );
   if (frame !== null) err.stack = `DillError: ${err.message}\n    ${frame}`;
+  cr.fast = false;
   cr.resumeThrow = true;
   cr.resumeValue = err;
   enqueue(cr);
@@ -397,6 +405,7 @@ function refuse(cr: CrBase, fn: string): null {
   if (++cr.refused <= REFUSALS) throw quickError("ECANCELED", fn);
   cr.state = BLOCKED;
   cr.since = turnTime;
+  cr.fast = false;
   cr.waitOp = fn;
   cr.waitObj = STOPPED;
   cr.unblock = null;
@@ -436,6 +445,7 @@ export function expired(deadline: number): boolean {
 export function park(cr: CrBase, fn: string, deadline: number, unblock: Unblock | null, waitObj: unknown): void {
   cr.state = BLOCKED;
   cr.since = turnTime;
+  cr.fast = false;
   cr.waitOp = fn;
   cr.unblock = unblock;
   cr.waitObj = waitObj;
@@ -547,8 +557,22 @@ function unwind(cr: CrBase): void {
     }
     if (s === BLOCKED) interruptNow(cr, quickError("ECANCELED", cr.waitOp));
     else if (s !== READY) return;
+    else dropNewest(cr); // woken, its queue entry pending: it runs here, the entry would only be stale
     cr.seq++;
     step(cr);
+  }
+}
+
+/**
+ * When `cr` has the newest run-queue entry, drop it: `cr` is about to run (or end) outside the
+ * queue, and a loop that closes what it has just woken, without yielding in between, would
+ * otherwise fill the queue with stale entries (one per close) until it yields.
+ */
+function dropNewest(cr: CrBase): void {
+  const last = (qhead + qsize - 1) & qmask;
+  if (qsize > 0 && qcr[last] === cr) {
+    qcr[last] = null;
+    qsize--;
   }
 }
 
@@ -560,12 +584,7 @@ function unwind(cr: CrBase): void {
  * release something of its own.
  */
 function dropUnstarted(cr: CrBase): void {
-  // When it is the newest run-queue entry, drop the entry so the queue does not fill with stale ones.
-  const last = (qhead + qsize - 1) & qmask;
-  if (qsize > 0 && qcr[last] === cr) {
-    qcr[last] = null;
-    qsize--;
-  }
+  dropNewest(cr);
   cr.seq++;
   const gen = cr.gen!;
   if (gen.return === generatorReturn || typeof gen.return !== "function") {

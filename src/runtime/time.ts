@@ -1,6 +1,6 @@
 /** Time: `msleep` and `dill_yield` (`now` is in clock.ts). */
 import { checkDeadline } from "../handles/args.js";
-import { checkingOps, FastOp, finished, type Op, parked } from "../handles/op.js";
+import { checkingOps, FastOp, finished, type Op, parked, takeThrown, THROWN } from "../handles/op.js";
 import { canBlock, enqueue, expired, park, SLEEPING } from "./sched.js";
 
 /**
@@ -24,7 +24,10 @@ class Sleep extends FastOp<void> {
     super();
   }
   next(v?: unknown): IteratorResult<unknown, void> {
-    if (this.begun) return finished(v as undefined);
+    if (this.begun) {
+      if (v === THROWN) throw takeThrown();
+      return finished(v as undefined);
+    }
     this.begun = true;
     const cr = canBlock("msleep");
     if (cr === null) return parked();
@@ -34,6 +37,7 @@ class Sleep extends FastOp<void> {
       enqueue(cr); // its resumeValue is undefined: step() cleared it when it resumed the coroutine
     } else {
       park(cr, "msleep", deadline, null, SLEEPING);
+      cr.fast = true;
     }
     return parked();
   }
