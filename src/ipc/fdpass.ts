@@ -41,10 +41,13 @@ import type { IpcSocket, Unbranded } from "../handles/types.js";
 import type { CrBase } from "../runtime/cr.js";
 import { canBlock, expired, flush, park, suspended, wake, wakeWithError } from "../runtime/sched.js";
 import { type Native, native, nativeOrNull, READABLE, WRITABLE } from "../fd/native.js";
-import { type FdListener, nativeCode, startPolling, unwatchFd, watchFd } from "../fd/poll.js";
+import { ensurePolling, type FdListener, nativeCode, unwatchFd, watchFd } from "../fd/poll.js";
 import type { StreamState } from "../stream/state.js";
 import { HIGH_WATER, LOW_WATER } from "../stream/receive.js";
 import { IPC_FAMILY, IPC_TYPE, type IpcConn } from "./socket.js";
+
+/** The reader of a socket, set while it reads it. */
+const READER = Symbol("tsdill.fdreader");
 
 /** What Node's socket has inside that the reader touches: its libuv handle. */
 interface PipeHandle {
@@ -56,27 +59,35 @@ type NodeSocket = Socket & {
   _handle: PipeHandle | null;
   _read: (n: number) => void;
   _destroy: (err: Error | null, cb: (err: Error | null) => void) => void;
+  [READER]?: FdReader | null;
 };
 
-/** One read's worth of bytes, reused; and the descriptor slot of the native recv. */
+/** One read's worth of bytes, reused by every reader; and the descriptor slot of the native recv. */
 const CHUNK = 64 * 1024;
-const rbuf = new Uint8Array(CHUNK);
+const rbuf = Buffer.allocUnsafeSlow(CHUNK);
 const one = rbuf.subarray(0, 1);
 const fdOut = new Int32Array(1);
 
-function noRead(): void {}
+/** The native part, once the first IPC connection asked for it (null: absent, or not asked yet). */
+let nat: Native | null = null;
 
 /** A one-byte receive target, for taking a marker byte out of the inbound queue. */
 const oneIol: IoList = { iol_base: new Uint8Array(1), iol_len: 1, iol_next: null, iol_rsvd: 0 };
 
-/** The reader of one IPC socket (see the comment at the top of this file). */
-export class FdReader implements FdListener {
-  /** The socket's descriptor, once the reader has taken it over; -1 before and once stopped. */
-  fd = -1;
-  /** Why the calls cannot work on this socket, or "". */
-  why = "";
-  /** Bytes handed to the connection so far (those queued at take-over counted first). */
-  delivered = 0;
+/** The reader's state bits. */
+const STOPPED = 1;
+/** The end of the stream or an error was read: nothing more to read. */
+const ENDED = 2;
+/** Reading waits for the connection's resume. */
+const READ_STOPPED = 4;
+/** The socket has no descriptor of its own: the calls cannot work on it. */
+const NO_FD = 8;
+
+/**
+ * What only descriptor passing needs (received descriptors, the coroutines in the calls): made at
+ * the first descriptor or call, so that a connection that passes none carries only its reader.
+ */
+class Passing {
   /** Descriptors received and not yet taken: their stream positions and numbers, in order. */
   readonly posq: number[] = [];
   readonly fdq: number[] = [];
@@ -84,30 +95,41 @@ export class FdReader implements FdListener {
   recvCr: CrBase | null = null;
   sendCr: CrBase | null = null;
   sendFd = -1;
+}
+
+/**
+ * The reader of one IPC socket (see the comment at the top of this file). It is made for every
+ * connection, since a descriptor that Node read would be lost, so it holds no more than reading
+ * needs, and no closure: the socket's own `_read` (a no-op: Node never reads it) and `_destroy`
+ * (which stops the reader before Node closes the descriptor) are functions shared by all.
+ */
+export class FdReader implements FdListener {
+  /** The socket's descriptor, once the reader has taken it over; -1 before and once stopped. */
+  fd = -1;
+  /** Bytes handed to the connection so far (those queued at take-over counted first). */
+  delivered = 0;
+  /** The events polled for. */
   mask = 0;
-  stopped = false;
-  /** The end of the stream or an error was read: nothing more to read. */
-  ended = false;
-  /** Reading waits for the connection's resume. */
-  readStopped = false;
-  readonly onResume = (): void => {
-    this.readStopped = false;
-    this.rearm();
-  };
-  readonly onConnect = (): void => this.start();
+  flags = 0;
+  /** Descriptor passing's state, once needed. */
+  pass: Passing | null = null;
 
   constructor(
-    readonly n: Native,
     readonly conn: IpcConn,
     readonly sock: NodeSocket,
   ) {}
 
+  /** Descriptor passing's state, made when first needed. */
+  passing(): Passing {
+    return (this.pass ??= new Passing());
+  }
+
   /** Take reading over from Node (the socket is connected and nothing has been read yet). */
   start(): void {
-    if (this.fd >= 0 || this.stopped || this.why !== "") return;
+    if (this.fd >= 0 || (this.flags & (STOPPED | NO_FD)) !== 0) return;
     const h = this.sock._handle;
     if (h === null || typeof h.fd !== "number" || h.fd < 0) {
-      this.why = "the connection has no socket descriptor of its own";
+      this.flags |= NO_FD;
       return;
     }
     this.fd = h.fd;
@@ -115,47 +137,62 @@ export class FdReader implements FdListener {
       h.reading = false;
       h.readStop();
     }
-    this.delivered = this.conn.rxq.bytes + this.sock.readableLength;
-    this.sock.on("resume", this.onResume);
+    this.delivered = this.conn.queued() + this.sock.readableLength;
     this.rearm();
+  }
+
+  /** Why the calls cannot work on this socket, or "". */
+  why(): string {
+    return (this.flags & NO_FD) !== 0 ? "the connection has no socket descriptor of its own" : "";
   }
 
   /** The next stream position a receive takes. */
   next(): number {
-    return this.delivered - this.conn.rxq.bytes - this.sock.readableLength;
+    return this.delivered - this.conn.queued() - this.sock.readableLength;
   }
 
   /** Poll for what is wanted now: reading unless the connection is paused, writing for ipc_sendfd. */
   rearm(): void {
     if (this.fd < 0) return;
-    const mask = (this.readStopped || this.ended ? 0 : READABLE) | (this.sendCr !== null ? WRITABLE : 0);
+    const p = this.pass;
+    const mask =
+      ((this.flags & (READ_STOPPED | ENDED)) !== 0 ? 0 : READABLE) | (p !== null && p.sendCr !== null ? WRITABLE : 0);
     if (mask === this.mask) return;
-    const rc = watchFd(this.n, this.fd, mask, this);
+    const rc = watchFd(nat!, this.fd, mask, this);
     if (rc === 0) this.mask = mask;
     else this.fail(nativeCode(rc));
   }
 
   fdReady(events: number, status: number): void {
     if (this.fd < 0) return;
+    if (this.conn.sock !== this.sock) {
+      // The connection let go of the socket (Node finishes writing before it destroys it): what
+      // arrives now is no longer anybody's.
+      this.stop();
+      return;
+    }
     if (status < 0) {
       this.fail(nativeCode(status));
       return;
     }
-    if ((events & WRITABLE) !== 0 && this.sendCr !== null) this.trySend();
+    const p = this.pass;
+    if ((events & WRITABLE) !== 0 && p !== null && p.sendCr !== null) this.trySend(p);
     if ((events & READABLE) !== 0 && this.fd >= 0) this.read();
   }
 
   private read(): void {
     const conn = this.conn;
-    if (conn.paused && conn.rxq.bytes >= HIGH_WATER + CHUNK) {
+    if (conn.paused && conn.queued() >= HIGH_WATER + CHUNK) {
       // Node's stream buffered one more read past the connection's pause: so does the reader.
-      this.readStopped = true;
+      this.flags |= READ_STOPPED;
+      this.sock.on("resume", onResume);
       this.rearm();
       return;
     }
     if (this.sock.readableLength > 0) return; // Node's bytes from before the take-over flow first
-    const cr = this.recvCr;
-    const n = this.n.recv(this.fd, cr !== null ? one : rbuf, fdOut);
+    const p = this.pass;
+    const cr = p !== null ? p.recvCr : null;
+    const n = nat!.recv(this.fd, cr !== null ? one : rbuf, fdOut);
     if (n < 0) {
       if (-n !== 11) this.fail(nativeCode(n)); // EAGAIN: another time
       return;
@@ -170,7 +207,7 @@ export class FdReader implements FdListener {
     this.delivered += n;
     if (cr !== null) {
       // ipc_recvfd is waiting (so nothing was queued): this one byte is what it takes.
-      this.recvCr = null;
+      p!.recvCr = null;
       conn.rx = null;
       if (got >= 0) {
         wake(cr, got);
@@ -185,118 +222,149 @@ export class FdReader implements FdListener {
       return;
     }
     if (got >= 0) {
-      this.posq.push(pos + n - 1);
-      this.fdq.push(got);
+      const q = this.passing();
+      q.posq.push(pos + n - 1);
+      q.fdq.push(got);
     }
-    const chunk = Buffer.allocUnsafe(n);
-    chunk.set(n === CHUNK ? rbuf : rbuf.subarray(0, n));
-    conn.data(chunk);
-    this.dropPassed();
+    conn.dataRead(rbuf, n);
+    if (this.pass !== null) this.dropPassed();
   }
 
   /** Close the descriptors whose markers were received as data. */
   dropPassed(): void {
+    const p = this.pass;
+    if (p === null) return;
     const next = this.next();
-    while (this.posq.length > 0 && this.posq[0]! < next) {
-      this.posq.shift();
-      this.n.close(this.fdq.shift()!);
+    while (p.posq.length > 0 && p.posq[0]! < next) {
+      p.posq.shift();
+      nat!.close(p.fdq.shift()!);
     }
+  }
+
+  /** The connection resumed reading (the socket's 'resume'). */
+  resumed(): void {
+    this.flags &= ~READ_STOPPED;
+    this.sock.removeListener("resume", onResume);
+    this.rearm();
   }
 
   /** A read or poll failed: the connection hears of it as of a socket error. */
   private fail(code: ErrnoCode): void {
     this.stopReading();
-    this.conn.error(Object.assign(new Error(`recvmsg: ${code}`), { code }));
+    if (this.conn.sock === this.sock) this.conn.error(Object.assign(new Error(`recvmsg: ${code}`), { code }));
   }
 
   private stopReading(): void {
-    this.ended = true;
+    this.flags |= ENDED;
     this.rearm();
   }
 
-  trySend(): void {
-    const cr = this.sendCr!;
-    const rc = this.n.sendFd(this.fd, this.sendFd);
+  trySend(p: Passing): void {
+    const cr = p.sendCr!;
+    const rc = nat!.sendFd(this.fd, p.sendFd);
     if (rc === -11) return;
-    this.sendCr = null;
+    p.sendCr = null;
     this.conn.tx = null;
     this.rearm();
     if (rc > 0) wake(cr, undefined);
-    else wakeWithError(cr, this.sendError(rc));
+    else wakeWithError(cr, this.sendError(rc, p.sendFd));
     flush();
   }
 
   /** The error of a failed sendmsg: a bad descriptor to pass, or the connection failed. */
-  sendError(rc: number): Error {
+  sendError(rc: number, fd: number): Error {
     const code = nativeCode(rc);
-    if (code === "EBADF") return dillError("EBADF", "ipc_sendfd", "fd", `fd ${this.sendFd} is not an open descriptor`);
+    if (code === "EBADF") return dillError("EBADF", "ipc_sendfd", "fd", `fd ${fd} is not an open descriptor`);
     this.conn.outerr = true;
     return quickError(code === "EPIPE" ? "ECONNRESET" : code, "ipc_sendfd");
   }
 
   /** The socket is being destroyed: stop polling it (before Node closes it), close the untaken descriptors. */
   stop(): void {
-    this.stopped = true;
-    this.sock.removeListener("resume", this.onResume);
-    this.sock.removeListener("connect", this.onConnect);
+    if ((this.flags & STOPPED) !== 0) return;
+    this.flags |= STOPPED;
+    const sock = this.sock;
+    sock.removeListener("resume", onResume);
+    sock.removeListener("connect", onConnect);
     if (this.fd >= 0) {
       unwatchFd(this.fd);
       this.fd = -1;
     }
-    for (const fd of this.fdq) this.n.close(fd);
-    this.posq.length = this.fdq.length = 0;
-    readers.delete(this.sock);
+    const p = this.pass;
+    if (p !== null) {
+      for (const fd of p.fdq) nat!.close(fd);
+      p.posq.length = p.fdq.length = 0;
+    }
+    sock[READER] = null;
   }
 }
 
-const readers = new WeakMap<Socket, FdReader>();
+/** The socket's listeners of the reader: shared by all of them (Node calls them with the socket as `this`). */
+function onResume(this: NodeSocket): void {
+  this[READER]?.resumed();
+}
+function onConnect(this: NodeSocket): void {
+  this.removeListener("connect", onConnect);
+  this[READER]?.start();
+}
 
-/** The take-over, at every IPC socket a connection attaches (see socket.ts). */
+function noRead(): void {}
+
+/** Node's own `_destroy` of a socket the reader took over, in the socket's prototype. */
+function readerDestroy(this: NodeSocket, err: Error | null, cb: (err: Error | null) => void): void {
+  this[READER]?.stop();
+  (Object.getPrototypeOf(this) as NodeSocket)._destroy.call(this, err, cb);
+}
+
+/**
+ * The take-over, at every IPC socket a connection attaches (see socket.ts). The native part is
+ * loaded, and its poller started, at the first one.
+ */
 function attached(conn: IpcConn, s: Socket, connecting: boolean): void {
-  const n = nativeOrNull();
-  if (n === null || s.destroyed) return;
+  if (s.destroyed) return;
+  if (nat === null) {
+    const n = nativeOrNull();
+    if (n === null || ensurePolling(n) !== 0) return;
+    nat = n;
+  }
   const sock = s as NodeSocket;
-  const r = new FdReader(n, conn, sock);
-  readers.set(sock, r);
+  const r = new FdReader(conn, sock);
+  sock[READER] = r;
   sock._read = noRead;
-  const destroy = sock._destroy;
-  sock._destroy = function (this: NodeSocket, err, cb) {
-    r.stop();
-    destroy.call(this, err, cb);
-  };
-  if (connecting) sock.once("connect", r.onConnect);
+  sock._destroy = readerDestroy;
+  if (connecting) sock.on("connect", onConnect);
   else r.start();
 }
-// At load, so that the process's one epoll descriptor is opened before any connection is.
-const loadedNative = nativeOrNull();
-if (loadedNative !== null && startPolling(loadedNative) === 0)
-  IPC_FAMILY.attached = attached as (c: StreamState, sock: Socket, connecting: boolean) => void;
+IPC_FAMILY.attached = attached as (c: StreamState, sock: Socket, connecting: boolean) => void;
 
 /** The connection behind `s` and its reader, for `fn`; ENOTSUP saying why when there is none. */
 function readerOf(s: number, fn: string): [IpcConn, FdReader] {
   const c = handleQuery(s, IPC_TYPE, fn, "s") as IpcConn;
   native(fn);
-  const r = c.sock === null ? undefined : readers.get(c.sock);
-  if (r === undefined) {
+  const r = c.sock === null ? undefined : (c.sock as NodeSocket)[READER];
+  if (r === undefined || r === null) {
     if (c.broken !== null || c.sock === null || c.sock.destroyed) throw quickError(c.broken ?? "ECONNRESET", fn);
     throw dillError("ENOTSUP", fn, "s", "this connection was made before tsdill's native part could read it");
   }
   r.start();
-  if (r.why !== "") throw dillError("ENOTSUP", fn, "s", r.why);
+  const why = r.why();
+  if (why !== "") throw dillError("ENOTSUP", fn, "s", why);
   return [c, r];
 }
 
 function unblockRecvFd(cr: CrBase): void {
   const r = cr.waitObj as FdReader;
-  if (r.recvCr !== cr) return;
-  r.recvCr = null;
+  const p = r.pass;
+  if (p === null || p.recvCr !== cr) return;
+  p.recvCr = null;
   if (r.conn.rx === cr) r.conn.rx = null;
 }
 
 function unblockSendFd(cr: CrBase): void {
   const r = cr.waitObj as FdReader;
-  if (r.sendCr !== cr) return;
-  r.sendCr = null;
+  const p = r.pass;
+  if (p === null || p.sendCr !== cr) return;
+  p.sendCr = null;
   if (r.conn.tx === cr) r.conn.tx = null;
   r.rearm();
 }
@@ -341,13 +409,14 @@ export function* ipc_sendfd(s: IpcSocket | Unbranded, fd: number, deadline: numb
     yield BLOCK; // the bytes sent before the descriptor reach the kernel first
     if (c.outerr || c.sock === null || c.sock.destroyed) throw quickError(c.broken ?? "ECONNRESET", fn);
   }
-  r.sendFd = fd;
-  const rc = r.n.sendFd(r.fd, fd);
+  const rc = nat!.sendFd(r.fd, fd);
   if (rc > 0) return;
-  if (rc !== -11) throw r.sendError(rc);
+  if (rc !== -11) throw r.sendError(rc, fd);
   if (expired(deadline)) throw quickError("ETIMEDOUT", fn);
+  const p = r.passing();
   c.tx = cr;
-  r.sendCr = cr;
+  p.sendFd = fd;
+  p.sendCr = cr;
   r.rearm();
   park(cr, fn, deadline, unblockSendFd, r);
   yield BLOCK;
@@ -389,18 +458,19 @@ export function* ipc_recvfd(s: IpcSocket | Unbranded, deadline: number): Op<numb
   const q = c.rxq;
   if (q.bytes > 0 || c.sock!.readableLength > 0) {
     const at = r.next();
-    if (q.count > 0 && r.posq.length > 0 && r.posq[0] === at) {
+    const p = r.pass;
+    if (q.count > 0 && p !== null && p.posq.length > 0 && p.posq[0] === at) {
       // The marker byte is the next one queued: take it out of the queue with its descriptor.
       q.target(oneIol);
       q.take();
       q.untarget();
       oneIol.iol_base![0] = 0;
-      r.posq.shift();
+      p.posq.shift();
       if (c.paused && q.bytes < LOW_WATER) {
         c.paused = false;
         c.sock!.resume();
       }
-      return r.fdq.shift()!;
+      return p.fdq.shift()!;
     }
     c.inerr = true;
     throw dillError("EPROTO", fn, undefined, "the next byte of the stream came without a descriptor");
@@ -415,7 +485,7 @@ export function* ipc_recvfd(s: IpcSocket | Unbranded, deadline: number): Op<numb
   }
   if (expired(deadline)) throw quickError("ETIMEDOUT", fn);
   c.rx = cr;
-  r.recvCr = cr;
+  r.passing().recvCr = cr;
   r.rearm();
   park(cr, fn, deadline, unblockRecvFd, r);
   return (yield BLOCK) as number;

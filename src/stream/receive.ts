@@ -35,16 +35,28 @@ export abstract class StreamReceiver extends StreamState {
   /** The send side's half of the bytestream interface (send.ts). */
   abstract bsendl(first: IoList, last: IoList, deadline: number, fn: string): Op<void>;
 
-  /** Bytes that arrived: from the socket's data event, or from IPC's own reader (ipc/fdpass.ts). */
+  /** Bytes that arrived: the socket's data event. */
   data(chunk: Buffer): void {
+    this.arrived(chunk, chunk.length, false);
+  }
+
+  /**
+   * `n` bytes that IPC's own reader (ipc/fdpass.ts) read into `buf`, a buffer it reuses: they go
+   * straight into the parked receiver's buffers, and only what it does not take is copied.
+   */
+  dataRead(buf: Buffer, n: number): void {
+    this.arrived(buf, n, true);
+  }
+
+  private arrived(chunk: Buffer, end: number, reused: boolean): void {
     let off = 0;
     if (this.rx !== null) {
       const q = this.rxq;
-      off = q.fill(chunk, 0);
+      off = q.fill(chunk, 0, end);
       if ((q.iol === null || this.some) && !q.discard) {
         const cr = this.rx;
         this.rx = null;
-        if (off < chunk.length) this.push(chunk, off);
+        if (off < end) this.push(chunk, off, end, reused);
         if (this.some) {
           this.dropTarget();
           wake(cr, off);
@@ -54,9 +66,9 @@ export abstract class StreamReceiver extends StreamState {
         flush();
         return;
       }
-      if (off === chunk.length) return;
+      if (off === end) return;
     }
-    this.push(chunk, off);
+    this.push(chunk, off, end, reused);
   }
 
   /** The peer's end of stream: the socket's end event, or IPC's own reader. */
@@ -77,9 +89,16 @@ export abstract class StreamReceiver extends StreamState {
   }
 
   // ---- the inbound queue ---------------------------------------------------------------------------
-  private push(chunk: Buffer, off: number): void {
+  /** Queue `chunk[off..end]`; a `reused` chunk is copied. */
+  private push(chunk: Buffer, off: number, end: number, reused: boolean): void {
     const q = this.rxq;
-    q.push(chunk, off);
+    if (reused) {
+      const copy = Buffer.allocUnsafe(end - off);
+      copy.set(off === 0 && end === chunk.length ? chunk : chunk.subarray(off, end));
+      q.push(copy, 0);
+    } else {
+      q.push(chunk, off);
+    }
     if (q.bytes >= HIGH_WATER && !this.paused && this.sock !== null) {
       this.paused = true;
       this.sock.pause();

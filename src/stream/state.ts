@@ -72,6 +72,10 @@ export abstract class StreamState {
   get rxq(): Inbound {
     return (this.inq ??= new Inbound());
   }
+  /** Bytes queued for the next receives (without making the queue). */
+  queued(): number {
+    return this.inq === null ? 0 : this.inq.bytes;
+  }
   /** Parked sender (or the coroutine in ipc_connect). */
   tx: CrBase | null = null;
   /** The Buffer view given to Node for the last send, kept for a caller that reuses its buffer. */
