@@ -175,7 +175,7 @@ export abstract class StreamReceiver extends StreamState {
     if (this.inerr) throw quickError("ECONNRESET", fn);
     if (len === 0) return finished(0);
     const q = this.rxq;
-    const t = (this.someIol ??= { iol_base: null, iol_len: 0, iol_next: null, iol_rsvd: 0 });
+    const t = (this.rare.someIol ??= { iol_base: null, iol_len: 0, iol_next: null, iol_rsvd: 0 });
     t.iol_base = buf;
     t.iol_len = len;
     q.target(t);

@@ -95,7 +95,7 @@ export abstract class StreamSender extends StreamReceiver {
       this.abortSend();
       throw quickError("ETIMEDOUT", fn);
     }
-    sock.write(EMPTY, (this.onWritten ??= (err?: Error | null): void => this.written(err)));
+    sock.write(EMPTY, (this.rare.onWritten ??= (err?: Error | null): void => this.written(err)));
     this.tx = cr;
     park(cr, fn, deadline, unblockSend, this);
     return true;
@@ -147,11 +147,12 @@ export abstract class StreamSender extends StreamReceiver {
    * new Buffer at every write). A caller that sends from the same buffer again gets the same view.
    */
   private view(base: Uint8Array, len: number): Buffer {
-    if (base === this.txBase && len === this.txLen) return this.txView!;
+    const r = this.rare;
+    if (base === r.txBase && len === r.txLen) return r.txView!;
     const v = len === base.length && Buffer.isBuffer(base) ? base : Buffer.from(base.buffer, base.byteOffset, len);
-    this.txBase = base;
-    this.txLen = len;
-    this.txView = v;
+    r.txBase = base;
+    r.txLen = len;
+    r.txView = v;
     return v;
   }
 
@@ -212,7 +213,7 @@ export abstract class StreamSender extends StreamReceiver {
       throw quickError("ETIMEDOUT", fn);
     }
     // Part of it waits for the kernel: an empty write queued behind it calls back once all is out.
-    sock.write(EMPTY, (this.onWritten ??= (err?: Error | null): void => this.written(err)));
+    sock.write(EMPTY, (this.rare.onWritten ??= (err?: Error | null): void => this.written(err)));
     this.tx = cr;
     park(cr, fn, deadline, unblockSend, this);
     return parked();
