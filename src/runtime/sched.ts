@@ -147,6 +147,22 @@ function loopFromImmediate(): void {
   queueMicrotask(flush);
 }
 
+/** Called at the end of each turn of the loop (see {@link onTurnEnd}), or null. */
+let turnEnd: (() => void) | null = null;
+
+/**
+ * Have `fn` called at the end of each turn of the loop, when the ready coroutines have run (the
+ * stream layer writes out the small sends of the turn there).
+ */
+export function onTurnEnd(fn: () => void): void {
+  turnEnd = fn;
+}
+
+/** True while the loop runs coroutines: {@link onTurnEnd}'s hook is called before it returns. */
+export function inTurn(): boolean {
+  return looping;
+}
+
 /**
  * Run ready coroutines now, unless the loop is already running. I/O, timer and Promise
  * callbacks call this after waking a coroutine, so the wake-up costs no extra event-loop turn.
@@ -172,6 +188,7 @@ export function flush(): void {
   } finally {
     looping = false;
   }
+  if (turnEnd !== null) turnEnd();
   if (virtual && qsize === 0 && idleHook !== null) idleHook();
 }
 

@@ -41,7 +41,7 @@ export abstract class StreamReceiver extends StreamState {
   }
 
   /**
-   * `n` bytes that IPC's own reader (ipc/fdpass.ts) read into `buf`, a buffer it reuses: they go
+   * `n` bytes that IPC's own reader (ipc/reader.ts) read into `buf`, a buffer it reuses: they go
    * straight into the parked receiver's buffers, and only what it does not take is copied.
    */
   dataRead(buf: Buffer, n: number): void {

@@ -28,7 +28,7 @@ export interface StreamFamily {
   readonly noDelay: boolean;
   /**
    * Told of every socket a connection of this family takes over, before any byte is read from it,
-   * or null. IPC's descriptor passing (ipc/fdpass.ts) sets it to read the socket itself.
+   * or null. IPC's reader (ipc/reader.ts) is it to read the socket itself.
    */
   attached: ((c: StreamState, sock: Socket, connecting: boolean) => void) | null;
 }
