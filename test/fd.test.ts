@@ -192,6 +192,18 @@ withNative.describe("fdclean", () => {
   });
 });
 
+withNative.describe("the native part", () => {
+  it("is loaded at the first IPC socket, not when tsdill is imported", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", path.join(TEST_DIR, "fd-load-child.ts")], {
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, boolean>;
+    expect(out).toEqual({ atImport: false, afterPair: true });
+  });
+});
+
 describe("without the native part (TSDILL_NO_ADDON=1)", () => {
   it("fdin, fdout, ipc_sendfd and ipc_recvfd fail with ENOTSUP saying why; the rest works", () => {
     const r = spawnSync(process.execPath, ["--import", "tsx", path.join(TEST_DIR, "fd-child.ts")], {

@@ -53,12 +53,13 @@ async function prefixPingPong(n: number): Promise<number> {
     );
     s.on("error", () => {});
   });
+  // The clock starts once the connection is made, as in tsdill and C.
+  const c = net.createConnection(p);
+  await new Promise((r) => c.once("connect", r));
   const t0 = process.hrtime.bigint();
   await new Promise<void>((resolve) => {
-    const c = net.createConnection(p);
     const msg = Buffer.alloc(MSG);
     let left = n;
-    c.on("connect", () => c.write(framed(msg)));
     c.on(
       "data",
       prefixReader(() => {
@@ -68,6 +69,7 @@ async function prefixPingPong(n: number): Promise<number> {
         } else c.write(framed(msg));
       }),
     );
+    c.write(framed(msg));
   });
   const dt = seconds(t0);
   await new Promise((r) => server.close(r));

@@ -22,16 +22,38 @@ export interface FdListener {
   fdReady(events: number, status: number): void;
 }
 
-/** The poll state of one descriptor: its waiters, or its listener, and the events asked for. */
-class Watch {
+/** The poll state of a descriptor that coroutines wait on (fdin, fdout), and the events asked for. */
+class Watch implements FdListener {
   inCr: CrBase | null = null;
   outCr: CrBase | null = null;
-  listener: FdListener | null = null;
   mask = 0;
   constructor(readonly fd: number) {}
+
+  /** Wake the waiters the events (or the failure) are for, then poll for what is still wanted. */
+  fdReady(events: number, status: number): void {
+    const code = status < 0 ? nativeCode(status) : null;
+    const i = this.inCr;
+    if (i !== null && (code !== null || (events & READABLE) !== 0)) {
+      this.inCr = null;
+      if (code === null) wake(i, undefined);
+      else wakeWithError(i, quickError(code, "fdin"));
+    }
+    const o = this.outCr;
+    if (o !== null && (code !== null || (events & WRITABLE) !== 0)) {
+      this.outCr = null;
+      if (code === null) wake(o, undefined);
+      else wakeWithError(o, quickError(code, "fdout"));
+    }
+    rearm(this);
+    flush();
+  }
 }
 
-const watches = new Map<number, Watch>();
+/**
+ * Who is told of each watched descriptor: coroutines' {@link Watch}, or another layer's listener
+ * (which keeps its own state: nothing is allocated here for it but the map entry).
+ */
+const watches = new Map<number, FdListener>();
 let dispatching: Native | null = null;
 
 /** The errno name of a negated errno from the native part. */
@@ -58,26 +80,7 @@ export function startPolling(n: Native): number {
 
 function dispatch(fd: number, status: number, events: number): void {
   const w = watches.get(fd);
-  if (w === undefined) return;
-  if (w.listener !== null) {
-    w.listener.fdReady(events, status);
-    return;
-  }
-  const code = status < 0 ? nativeCode(status) : null;
-  const i = w.inCr;
-  if (i !== null && (code !== null || (events & READABLE) !== 0)) {
-    w.inCr = null;
-    if (code === null) wake(i, undefined);
-    else wakeWithError(i, quickError(code, "fdin"));
-  }
-  const o = w.outCr;
-  if (o !== null && (code !== null || (events & WRITABLE) !== 0)) {
-    w.outCr = null;
-    if (code === null) wake(o, undefined);
-    else wakeWithError(o, quickError(code, "fdout"));
-  }
-  rearm(w);
-  flush();
+  if (w !== undefined) w.fdReady(events, status);
 }
 
 /** Ask the native part for the events the waiters of `w` still want (none: stop polling). */
@@ -117,7 +120,7 @@ function* wait(fd: number, deadline: number, out: boolean): Op<void> {
   const n = nativeFor(fn);
   const want = out ? WRITABLE : READABLE;
   const w = watches.get(fd);
-  if (w !== undefined && (w.listener !== null || (out ? w.outCr : w.inCr) !== null))
+  if (w !== undefined && (!(w instanceof Watch) || (out ? w.outCr : w.inCr) !== null))
     throw dillError("EBUSY", fn, "fd", `another coroutine is already waiting in ${fn} on fd ${fd}`);
   const now = n.ready(fd, want);
   if (now < 0) {
@@ -131,7 +134,7 @@ function* wait(fd: number, deadline: number, out: boolean): Op<void> {
   }
   if (now !== 0) return;
   if (expired(deadline)) throw quickError("ETIMEDOUT", fn);
-  let watch = w;
+  let watch = w as Watch | undefined;
   if (watch === undefined) {
     watch = new Watch(fd);
     watches.set(fd, watch);
@@ -220,7 +223,7 @@ export function fdout(fd: number, deadline: number): Op<void> {
  */
 export function fdclean(fd: number): void {
   const w = watches.get(fd);
-  if (w === undefined || w.listener !== null) return;
+  if (!(w instanceof Watch)) return;
   const i = w.inCr;
   const o = w.outCr;
   w.inCr = w.outCr = null;
@@ -231,29 +234,29 @@ export function fdclean(fd: number): void {
 }
 
 /**
- * Watch `fd` for `mask` with `listener` (instead of coroutines); `0` stops watching for now.
- * Returns 0 or a negated errno.
+ * Poll `fd` for `mask` (READABLE, WRITABLE) and tell `listener`; `0` stops polling for now. The
+ * listener keeps track of what it asked for: each call changes the registration. Returns 0 or a
+ * negated errno.
  */
 export function watchFd(n: Native, fd: number, mask: number, listener: FdListener): number {
   if (dispatching === null) {
     const rc = startPolling(n);
     if (rc < 0) return rc;
   }
-  let w = watches.get(fd);
-  if (w === undefined) {
-    w = new Watch(fd);
-    w.listener = listener;
-    watches.set(fd, w);
-  }
-  if (mask === w.mask) return 0;
-  const rc = mask === 0 ? n.pollStop(fd) : n.pollStart(fd, mask);
-  if (rc === 0) w.mask = mask;
-  return rc;
+  if (watches.get(fd) !== listener) watches.set(fd, listener);
+  return mask === 0 ? n.pollStop(fd) : n.pollStart(fd, mask);
 }
 
 /** Stop watching `fd` for good (before it is closed). */
 export function unwatchFd(fd: number): void {
-  const w = watches.get(fd);
-  if (w === undefined) return;
-  forget(w);
+  if (!watches.delete(fd) || dispatching === null) return;
+  dispatching.pollStop(fd);
+}
+
+/**
+ * Make sure the native part's poller runs (it opens its epoll descriptor then, once per process).
+ * Returns 0 or a negated errno.
+ */
+export function ensurePolling(n: Native): number {
+  return dispatching === null ? startPolling(n) : 0;
 }

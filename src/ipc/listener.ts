@@ -5,7 +5,9 @@
  * One made from an inherited fd, or on an abstract address, removes nothing.
  */
 import { lstatSync, unlinkSync } from "node:fs";
+import type { Server } from "node:net";
 import { type ListenerHome, StreamListener } from "../stream/listener.js";
+import { prepareReaders } from "./reader.js";
 
 /** Interface id an IPC listener handle answers in `hquery`. */
 export const IPC_LISTENER_TYPE: unique symbol = Symbol("ipc_listener");
@@ -19,6 +21,12 @@ export class IpcListener extends StreamListener {
 
   constructor(home: ListenerHome) {
     super(home, "ipc_listener", IPC_LISTENER_TYPE);
+  }
+
+  /** Take over `server`; the readers of the connections it will accept are made ready now. */
+  override attach(server: Server): void {
+    super.attach(server);
+    prepareReaders();
   }
 
   /** Stop listening, drop everything, and remove the socket file if it is still ours. */

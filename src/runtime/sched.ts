@@ -170,6 +170,22 @@ export function parkedSince(cr: CrBase): number {
   return cr.since + BASE;
 }
 
+/** Called at the end of each turn of the loop (see {@link onTurnEnd}), or null. */
+let turnEnd: (() => void) | null = null;
+
+/**
+ * Have `fn` called at the end of each turn of the loop, when the ready coroutines have run (the
+ * stream layer writes out the small sends of the turn there).
+ */
+export function onTurnEnd(fn: () => void): void {
+  turnEnd = fn;
+}
+
+/** True while the loop runs coroutines: {@link onTurnEnd}'s hook is called before it returns. */
+export function inTurn(): boolean {
+  return looping;
+}
+
 /**
  * Run ready coroutines now, unless the loop is already running. I/O, timer and Promise
  * callbacks call this after waking a coroutine, so the wake-up costs no extra event-loop turn.
@@ -196,6 +212,7 @@ export function flush(): void {
   } finally {
     looping = false;
   }
+  if (turnEnd !== null) turnEnd();
   if (virtual && qsize === 0 && idleHook !== null) idleHook();
 }
 

@@ -20,7 +20,7 @@ export abstract class StreamConnector extends StreamSender {
    */
   connectTo(dest: string | NetConnectOpts): void {
     this.dest = typeof dest === "string" ? { path: dest, allowHalfOpen: true } : dest;
-    this.retries = 0;
+    if (this.rareState !== null) this.rareState.retries = 0;
     this.attach(createConnection(this.dest), true);
   }
 
@@ -51,7 +51,8 @@ export abstract class StreamConnector extends StreamSender {
       // The listener's backlog is full. A blocking connect() would wait for room: retry until
       // the deadline of ipc_connect, backing off from 2 ms to 64 ms.
       this.drop();
-      this.retryTimer = setTimeout((this.onRetry ??= (): void => this.retry()), 2 << Math.min(5, this.retries++));
+      const r = this.rare;
+      r.retryTimer = setTimeout((r.onRetry ??= (): void => this.retry()), 2 << Math.min(5, r.retries++));
       return;
     }
     const cr = this.tx;
@@ -63,7 +64,7 @@ export abstract class StreamConnector extends StreamSender {
   }
 
   protected retry(): void {
-    this.retryTimer = null;
+    this.rare.retryTimer = null;
     if (!this.connecting || this.tx === null) return;
     this.attach(createConnection(this.dest!), true);
   }

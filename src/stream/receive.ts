@@ -35,21 +35,20 @@ export abstract class StreamReceiver extends StreamState {
   /** The send side's half of the bytestream interface (send.ts). */
   abstract bsendl(first: IoList, last: IoList, deadline: number, fn: string): Op<void>;
 
-  /** Bytes that arrived: from the socket's data event. */
+  /** Bytes that arrived: the socket's data event. */
   data(chunk: Buffer): void {
     this.arrived(chunk, chunk.length, false);
   }
 
   /**
-   * The first `n` bytes of `buf` arrived, a buffer the caller reads into again once this returns
-   * (IPC's own reader, ipc/fdpass.ts): a parked receiver takes what it wants straight from it, and
-   * only what is left is copied into the queue. A receiver that takes it all costs no allocation.
+   * `n` bytes that IPC's own reader (ipc/reader.ts) read into `buf`, a buffer it reuses: they go
+   * straight into the parked receiver's buffers, and only what it does not take is copied.
    */
-  dataIn(buf: Buffer, n: number): void {
+  dataRead(buf: Buffer, n: number): void {
     this.arrived(buf, n, true);
   }
 
-  private arrived(chunk: Buffer, end: number, borrowed: boolean): void {
+  private arrived(chunk: Buffer, end: number, reused: boolean): void {
     let off = 0;
     if (this.rx !== null) {
       const q = this.rxq;
@@ -57,7 +56,7 @@ export abstract class StreamReceiver extends StreamState {
       if ((q.iol === null || this.some) && !q.discard) {
         const cr = this.rx;
         this.rx = null;
-        if (off < end) this.keep(chunk, off, end, borrowed);
+        if (off < end) this.push(chunk, off, end, reused);
         if (this.some) {
           this.dropTarget();
           wake(cr, off);
@@ -69,18 +68,7 @@ export abstract class StreamReceiver extends StreamState {
       }
       if (off === end) return;
     }
-    this.keep(chunk, off, end, borrowed);
-  }
-
-  /** Queue `chunk[off..end]`: the chunk itself, or a copy when it is borrowed. */
-  private keep(chunk: Buffer, off: number, end: number, borrowed: boolean): void {
-    if (!borrowed) {
-      this.push(chunk, off);
-      return;
-    }
-    const c = Buffer.allocUnsafe(end - off);
-    c.set(off === 0 && end === chunk.length ? chunk : chunk.subarray(off, end));
-    this.push(c, 0);
+    this.push(chunk, off, end, reused);
   }
 
   /** The peer's end of stream: the socket's end event, or IPC's own reader. */
@@ -101,9 +89,16 @@ export abstract class StreamReceiver extends StreamState {
   }
 
   // ---- the inbound queue ---------------------------------------------------------------------------
-  private push(chunk: Buffer, off: number): void {
+  /** Queue `chunk[off..end]`; a `reused` chunk is copied. */
+  private push(chunk: Buffer, off: number, end: number, reused: boolean): void {
     const q = this.rxq;
-    q.push(chunk, off);
+    if (reused) {
+      const copy = Buffer.allocUnsafe(end - off);
+      copy.set(off === 0 && end === chunk.length ? chunk : chunk.subarray(off, end));
+      q.push(copy, 0);
+    } else {
+      q.push(chunk, off);
+    }
     if (q.bytes >= HIGH_WATER && !this.paused && this.sock !== null) {
       this.paused = true;
       this.sock.pause();
@@ -180,7 +175,7 @@ export abstract class StreamReceiver extends StreamState {
     if (this.inerr) throw quickError("ECONNRESET", fn);
     if (len === 0) return finished(0);
     const q = this.rxq;
-    const t = (this.someIol ??= { iol_base: null, iol_len: 0, iol_next: null, iol_rsvd: 0 });
+    const t = (this.rare.someIol ??= { iol_base: null, iol_len: 0, iol_next: null, iol_rsvd: 0 });
     t.iol_base = buf;
     t.iol_len = len;
     q.target(t);

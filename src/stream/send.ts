@@ -9,7 +9,7 @@ import { type IoList, startedOp } from "../handles/bytestream.js";
 import { dillError, quickError } from "../handles/errors.js";
 import { finished, type Op, parked } from "../handles/op.js";
 import type { CrBase } from "../runtime/cr.js";
-import { expired, flush, park, wake } from "../runtime/sched.js";
+import { expired, flush, inTurn, onTurnEnd, park, wake } from "../runtime/sched.js";
 import { connCode } from "./errno.js";
 import { StreamReceiver } from "./receive.js";
 
@@ -35,6 +35,7 @@ let flushQueued = false;
 /** The end of the turn: write out every connection's copied bytes, in the order they began. */
 function flushDirty(): void {
   flushQueued = false;
+  if (dirty.length === 0) return;
   for (let i = 0; i < dirty.length; i++) {
     const c = dirty[i]!;
     dirty[i] = null;
@@ -42,6 +43,13 @@ function flushDirty(): void {
   }
   dirty.length = 0;
 }
+/**
+ * A send made by a coroutine goes out when the scheduler's turn ends, with no extra microtask (a
+ * ping-pong's reply leaves as soon as the coroutine that made it parks); one made elsewhere (a
+ * callback, the body of `run` before its first wait) at the end of the microtask. The hook is
+ * set at the first small send, so that a program that sends nothing does not carry it.
+ */
+let hooked = false;
 
 /** Unblock hook of a send (or of ipc_connect's wait): a wait that ends early fails sending. */
 export function unblockSend(cr: CrBase): void {
@@ -95,7 +103,7 @@ export abstract class StreamSender extends StreamReceiver {
       this.abortSend();
       throw quickError("ETIMEDOUT", fn);
     }
-    sock.write(EMPTY, (this.onWritten ??= (err?: Error | null): void => this.written(err)));
+    sock.write(EMPTY, (this.rare.onWritten ??= (err?: Error | null): void => this.written(err)));
     this.tx = cr;
     park(cr, fn, deadline, unblockSend, this);
     return true;
@@ -124,8 +132,12 @@ export abstract class StreamSender extends StreamReceiver {
       this.outBuf = buf;
     }
     if (this.outLen === 0) {
+      if (!hooked) {
+        hooked = true;
+        onTurnEnd(flushDirty);
+      }
       dirty.push(this);
-      if (!flushQueued) {
+      if (!flushQueued && !inTurn()) {
         flushQueued = true;
         queueMicrotask(flushDirty);
       }
@@ -147,11 +159,12 @@ export abstract class StreamSender extends StreamReceiver {
    * new Buffer at every write). A caller that sends from the same buffer again gets the same view.
    */
   private view(base: Uint8Array, len: number): Buffer {
-    if (base === this.txBase && len === this.txLen) return this.txView!;
+    const r = this.rare;
+    if (base === r.txBase && len === r.txLen) return r.txView!;
     const v = len === base.length && Buffer.isBuffer(base) ? base : Buffer.from(base.buffer, base.byteOffset, len);
-    this.txBase = base;
-    this.txLen = len;
-    this.txView = v;
+    r.txBase = base;
+    r.txLen = len;
+    r.txView = v;
     return v;
   }
 
@@ -212,7 +225,7 @@ export abstract class StreamSender extends StreamReceiver {
       throw quickError("ETIMEDOUT", fn);
     }
     // Part of it waits for the kernel: an empty write queued behind it calls back once all is out.
-    sock.write(EMPTY, (this.onWritten ??= (err?: Error | null): void => this.written(err)));
+    sock.write(EMPTY, (this.rare.onWritten ??= (err?: Error | null): void => this.written(err)));
     this.tx = cr;
     park(cr, fn, deadline, unblockSend, this);
     return parked();

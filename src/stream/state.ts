@@ -28,7 +28,7 @@ export interface StreamFamily {
   readonly noDelay: boolean;
   /**
    * Told of every socket a connection of this family takes over, before any byte is read from it,
-   * or null. IPC's descriptor passing (ipc/fdpass.ts) sets it to read the socket itself.
+   * or null. IPC's reader (ipc/reader.ts) is it to read the socket itself.
    */
   attached: ((c: StreamState, sock: Socket, connecting: boolean) => void) | null;
 }
@@ -48,23 +48,45 @@ function connOf(sock: Socket): StreamState {
   return (sock as OwnedSocket)[CONN]!;
 }
 
-/** The fields of a connection and the socket's listeners; the layers above add the behaviour. */
-export abstract class StreamState {
-  sock: Socket | null = null;
-  /** Sending resp. receiving is over: done (EPIPE) or failed (ECONNRESET), as in libdill. */
-  outdone = false;
-  indone = false;
-  outerr = false;
-  inerr = false;
-  /** The peer's end-of-stream arrived. */
-  eof = false;
-  /** The socket failed or was closed under us: the errno for calls that need it. */
-  broken: ErrnoCode | null = null;
-  /** Waiting for 'connect' (ipc_connect, tcp_connect); `dest` and `retries` serve EAGAIN retries. */
-  connecting = false;
-  dest: NetConnectOpts | null = null;
+/** The bits of {@link StreamState}'s flags. */
+const OUTDONE = 1;
+const INDONE = 2;
+const OUTERR = 4;
+const INERR = 8;
+const EOF = 16;
+const CONNECTING = 32;
+const PAUSED = 64;
+const SOME = 128;
+
+/**
+ * What few connections need: a connect's retries, the target of ipc_recv_some, the callbacks of a
+ * write that waits and of a retry, the view of a large send. Made at the first use, so that most connections never carry it.
+ */
+export class StreamRare {
   retries = 0;
   retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The one-element target of ipc_recv_some, made at the first one and reused. */
+  someIol: IoList | null = null;
+  onWritten: ((err?: Error | null) => void) | null = null;
+  onRetry: (() => void) | null = null;
+  /** The Buffer view given to Node for the last large send, kept for a caller that reuses its buffer. */
+  txBase: Uint8Array | null = null;
+  txLen = -1;
+  txView: Buffer | null = null;
+}
+
+/**
+ * The fields of a connection and the socket's listeners; the layers above add the behaviour. A
+ * connection has many of them open at once, so its state is small: the flags share one field,
+ * and what few connections use is in {@link StreamRare}.
+ */
+export abstract class StreamState {
+  sock: Socket | null = null;
+  private flags = 0;
+  /** The socket failed or was closed under us: the errno for calls that need it. */
+  broken: ErrnoCode | null = null;
+  /** Where ipc_connect and tcp_connect connect to, kept for `EAGAIN` retries. */
+  dest: NetConnectOpts | null = null;
   /** Parked receiver; its target and the queue of what arrived meanwhile. */
   rx: CrBase | null = null;
   private inq: Inbound | null = null;
@@ -72,24 +94,79 @@ export abstract class StreamState {
   get rxq(): Inbound {
     return (this.inq ??= new Inbound());
   }
+  /** Bytes queued for the next receives (without making the queue). */
+  queued(): number {
+    return this.inq === null ? 0 : this.inq.bytes;
+  }
   /** Parked sender (or the coroutine in ipc_connect). */
   tx: CrBase | null = null;
-  /** The Buffer view given to Node for the last send, kept for a caller that reuses its buffer. */
-  txBase: Uint8Array | null = null;
-  txLen = -1;
-  txView: Buffer | null = null;
   /** Small sends copied here and written together at the end of the turn (see send.ts); null when empty. */
   outBuf: Buffer | null = null;
   outLen = 0;
+  /** The rare state, or null while it was never needed. */
+  protected rareState: StreamRare | null = null;
+  /** What few connections need, made when first needed. */
+  get rare(): StreamRare {
+    return (this.rareState ??= new StreamRare());
+  }
+
+  private flag(bit: number, on: boolean): void {
+    if (on) this.flags |= bit;
+    else this.flags &= ~bit;
+  }
+  /** Sending resp. receiving is over: done (EPIPE) or failed (ECONNRESET), as in libdill. */
+  get outdone(): boolean {
+    return (this.flags & OUTDONE) !== 0;
+  }
+  set outdone(on: boolean) {
+    this.flag(OUTDONE, on);
+  }
+  get indone(): boolean {
+    return (this.flags & INDONE) !== 0;
+  }
+  set indone(on: boolean) {
+    this.flag(INDONE, on);
+  }
+  get outerr(): boolean {
+    return (this.flags & OUTERR) !== 0;
+  }
+  set outerr(on: boolean) {
+    this.flag(OUTERR, on);
+  }
+  get inerr(): boolean {
+    return (this.flags & INERR) !== 0;
+  }
+  set inerr(on: boolean) {
+    this.flag(INERR, on);
+  }
+  /** The peer's end-of-stream arrived. */
+  get eof(): boolean {
+    return (this.flags & EOF) !== 0;
+  }
+  set eof(on: boolean) {
+    this.flag(EOF, on);
+  }
+  /** Waiting for 'connect' (ipc_connect, tcp_connect). */
+  get connecting(): boolean {
+    return (this.flags & CONNECTING) !== 0;
+  }
+  set connecting(on: boolean) {
+    this.flag(CONNECTING, on);
+  }
   /** Reading is paused: too many bytes queued. */
-  paused = false;
+  get paused(): boolean {
+    return (this.flags & PAUSED) !== 0;
+  }
+  set paused(on: boolean) {
+    this.flag(PAUSED, on);
+  }
   /** The parked receive is an ipc_recv_some: it completes with the first bytes that arrive. */
-  some = false;
-  /** The one-element target of ipc_recv_some, made at the first one and reused. */
-  protected someIol: IoList | null = null;
-  /** The callbacks of a write that waits and of a connect retry, made when first needed. */
-  protected onWritten: ((err?: Error | null) => void) | null = null;
-  protected onRetry: (() => void) | null = null;
+  get some(): boolean {
+    return (this.flags & SOME) !== 0;
+  }
+  set some(on: boolean) {
+    this.flag(SOME, on);
+  }
 
   static readonly onData = function (this: Socket, chunk: Buffer): void {
     connOf(this).data(chunk);
@@ -135,10 +212,8 @@ export abstract class StreamState {
   /** Take over `sock` (connected, or `connecting` for ipc_connect) with fresh state. */
   attach(sock: Socket, connecting: boolean): void {
     this.sock = sock;
-    this.outdone = this.indone = this.outerr = this.inerr = this.eof = false;
+    this.flags = connecting ? CONNECTING : 0;
     this.broken = null;
-    this.connecting = connecting;
-    this.paused = false;
     (sock as OwnedSocket)[CONN] = this;
     sock.on("data", StreamState.onData);
     sock.on("end", StreamState.onEnd);
@@ -155,15 +230,18 @@ export abstract class StreamState {
 
   /** Drop the socket at once: listeners off, destroyed, queue emptied. */
   detach(): void {
-    if (this.retryTimer !== null) {
-      clearTimeout(this.retryTimer);
-      this.retryTimer = null;
+    const r = this.rareState;
+    if (r !== null) {
+      if (r.retryTimer !== null) {
+        clearTimeout(r.retryTimer);
+        r.retryTimer = null;
+      }
+      r.txBase = r.txView = null;
+      r.txLen = -1;
     }
     this.drop();
     this.inq?.clear();
     this.connecting = false;
-    this.txBase = this.txView = null;
-    this.txLen = -1;
   }
 
   /** Write out the small sends copied since the turn began (send.ts). */
@@ -193,7 +271,8 @@ export abstract class StreamState {
   /** Detach the inbound queue from the receiver's buffers, keeping no reference to them. */
   dropTarget(): void {
     this.inq?.untarget();
-    if (this.someIol !== null) this.someIol.iol_base = null;
+    const r = this.rareState;
+    if (r !== null && r.someIol !== null) r.someIol.iol_base = null;
   }
 
   /**
