@@ -12,7 +12,7 @@
  */
 import { checkDeadline } from "../handles/args.js";
 import { dillError, errnoName, type ErrnoCode, quickError } from "../handles/errors.js";
-import { BLOCK, type Op } from "../handles/op.js";
+import { BLOCK, guardOps, type Op } from "../handles/op.js";
 import type { CrBase } from "../runtime/cr.js";
 import { canBlock, expired, flush, park, suspended, wake, wakeWithError } from "../runtime/sched.js";
 import { native, type Native, READABLE, WRITABLE } from "./native.js";
@@ -179,8 +179,8 @@ function forget(w: Watch): void {
  * const n = readSync(fd, buf);
  * ```
  */
-export function fdin(fd: number, deadline: number): Op<void> {
-  return wait(fd, deadline, false);
+export function* fdin(fd: number, deadline: number): Op<void> {
+  return yield* wait(fd, deadline, false);
 }
 
 /**
@@ -200,8 +200,8 @@ export function fdin(fd: number, deadline: number): Op<void> {
  * writeSync(fd, "hello");
  * ```
  */
-export function fdout(fd: number, deadline: number): Op<void> {
-  return wait(fd, deadline, true);
+export function* fdout(fd: number, deadline: number): Op<void> {
+  return yield* wait(fd, deadline, true);
 }
 
 /**
@@ -257,3 +257,6 @@ export function unwatchFd(fd: number): void {
   if (w === undefined) return;
   forget(w);
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+guardOps({ fdin, fdout });

@@ -25,6 +25,7 @@ import { canBlock, suspended } from "../runtime/sched.js";
 import { attachChecks, closeQuietly, publish } from "./layer.js";
 import { SuffixStorage, suffix_attach_mem, suffix_detach } from "./suffix.js";
 import { TermStorage, term_attach_mem, term_detach, term_done, type TermSock } from "./term.js";
+import { guardOps } from "../handles/op.js";
 
 /** Interface id an HTTP socket answers in `hquery`: what every `http_*` call asks a handle for. */
 export const HTTP_TYPE: unique symbol = Symbol("http");
@@ -604,3 +605,15 @@ export function* http_detach<U = number>(s: HttpSocket<U> | Unbranded, deadline:
     httpStorages.release(p.home);
   }
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+guardOps({
+  http_sendrequest,
+  http_recvrequest,
+  http_sendstatus,
+  http_recvstatus,
+  http_sendfield,
+  http_recvfield,
+  http_done,
+  http_detach,
+});

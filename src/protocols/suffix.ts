@@ -14,7 +14,7 @@ import { checkCount, checkDeadline } from "../handles/args.js";
 import { BSOCK_TYPE, type Bytestream, type IoList } from "../handles/bytestream.js";
 import { dillError, quickError } from "../handles/errors.js";
 import { MSOCK_TYPE, type MessageSocket } from "../handles/msock.js";
-import { finished, type Op } from "../handles/op.js";
+import { finished, guardOps, type Op } from "../handles/op.js";
 import { checkMem, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleQuery, handleRelease } from "../handles/table.js";
 import type { Bsock, SuffixSocket, Unbranded } from "../handles/types.js";
@@ -476,3 +476,6 @@ export function* suffix_detach<U = number>(s: SuffixSocket<U> | Unbranded, deadl
   suffixStorages.release(p.home);
   return u as U;
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+guardOps({ suffix_detach });
