@@ -151,6 +151,12 @@ describe("a bare yield instead of yield*", () => {
   });
 });
 
+/**
+ * The calls of the hot paths (a channel message, a context switch) that do not check how they are
+ * run: the check costs them a few percent. The lint rule covers them, and checkOps a dropped one.
+ */
+const UNGUARDED = new Set(["chsend", "chrecv", "choose", "msleep", "dill_yield"]);
+
 /** The error a blocking call iterated without yield* throws, as `[code, syscall, message]`. */
 function caught(f: () => unknown): [string, string, string] {
   try {
@@ -199,8 +205,10 @@ describe("a blocking call iterated without yield*", () => {
           for (const x of bsend(a, "abc", 3, -1)) expect.fail(String(x));
         }).slice(0, 2),
       ).toEqual(["EINVAL", "bsend"]);
-      expect(caught(() => [...chrecv(c0, -1)])[2]).toMatch(/write yield\* chrecv\(…\)/);
-      expect(caught(() => Array.from(dill_yield()))[1]).toBe("dill_yield");
+      expect(caught(() => [...api.ipc_recv_some(b, new Uint8Array(1), 1, -1)])[2]).toMatch(
+        /write yield\* ipc_recv_some\(…\)/,
+      );
+      expect(caught(() => Array.from(api.brecv(b, new Uint8Array(1), 1, -1)))[1]).toBe("brecv");
       // The socket and the channel were not touched: both still work.
       yield* bsend(a, "abc", 3, -1);
       const buf = new Uint8Array(3);
@@ -213,7 +221,7 @@ describe("a blocking call iterated without yield*", () => {
     });
   });
 
-  it("fails the same way for every blocking call of the API, iterated before its arguments are looked at", async () => {
+  it("fails the same way for every blocking call of the API but the channel and time calls, before its arguments are looked at", async () => {
     const table = api as unknown as Record<string, (...a: unknown[]) => Iterable<unknown>>;
     const eff = effectionApi as unknown as Record<string, (...a: unknown[]) => Iterable<unknown>>;
     const names = [...blockingNames()].sort();
@@ -221,6 +229,7 @@ describe("a blocking call iterated without yield*", () => {
     const wrong: string[] = [];
     await run(function* main() {
       for (const name of names) {
+        if (UNGUARDED.has(name.replace(/^dill_(?!yield)/, ""))) continue;
         const fn = table[name] ?? eff[name];
         if (fn === undefined) {
           wrong.push(`${name}: not exported`);

@@ -9,7 +9,7 @@
  */
 import { checkDeadline } from "../handles/args.js";
 import { dillError, quickError } from "../handles/errors.js";
-import { FastOp, finished, notRunByYield, type Op, parked } from "../handles/op.js";
+import { FastOp, finished, type Op, parked } from "../handles/op.js";
 import { claim, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleMake, handleQuery, handleRelease } from "../handles/table.js";
 import type { Chan, Unbranded } from "../handles/types.js";
@@ -255,7 +255,6 @@ class ChSend extends FastOp<void> {
   next(v?: unknown): IteratorResult<unknown, void> {
     if (this.begun) return finished(v as undefined);
     this.begun = true;
-    if (arguments.length === 0) throw notRunByYield("chsend");
     const cr = canBlock("chsend");
     if (cr === null) return parked();
     const hc = half(this.ch, "chsend").other;
@@ -309,7 +308,6 @@ class ChRecv<T> extends FastOp<T> {
   next(v?: unknown): IteratorResult<unknown, T> {
     if (this.begun) return finished(v as T);
     this.begun = true;
-    if (arguments.length === 0) throw notRunByYield("chrecv");
     const cr = canBlock("chrecv");
     if (cr === null) return parked();
     const hc = half(this.ch, "chrecv");

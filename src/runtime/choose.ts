@@ -1,7 +1,7 @@
 /** `choose`: wait on several channel operations at once, perform the first that can complete. */
 import { checkDeadline } from "../handles/args.js";
 import { DillError, dillError, quickError } from "../handles/errors.js";
-import { FastOp, finished, notRunByYield, type Op, parked } from "../handles/op.js";
+import { FastOp, finished, type Op, parked } from "../handles/op.js";
 import type { Chan, Unbranded } from "../handles/types.js";
 import { clauseOf, deliver, half, type HalfChan, link, take, unlinkAll } from "./chan.js";
 import { canBlock, expired, park } from "./sched.js";
@@ -73,7 +73,6 @@ class Choose extends FastOp<number> {
   next(v?: unknown): IteratorResult<unknown, number> {
     if (this.begun) return finished(v as number);
     this.begun = true;
-    if (arguments.length === 0) throw notRunByYield("choose");
     const cr = canBlock("choose");
     if (cr === null) return parked();
     const clauses = this.clauses;

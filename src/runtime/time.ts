@@ -1,6 +1,6 @@
 /** Time: `msleep` and `dill_yield` (`now` is in clock.ts). */
 import { checkDeadline } from "../handles/args.js";
-import { checkingOps, FastOp, finished, notRunByYield, type Op, parked } from "../handles/op.js";
+import { checkingOps, FastOp, finished, type Op, parked } from "../handles/op.js";
 import { canBlock, enqueue, expired, park, SLEEPING } from "./sched.js";
 
 /**
@@ -26,7 +26,6 @@ class Sleep extends FastOp<void> {
   next(v?: unknown): IteratorResult<unknown, void> {
     if (this.begun) return finished(v as undefined);
     this.begun = true;
-    if (arguments.length === 0) throw notRunByYield("msleep");
     const cr = canBlock("msleep");
     if (cr === null) return parked();
     const deadline = this.deadline;
@@ -73,7 +72,6 @@ class Yield extends FastOp<void> {
   next(v?: unknown): IteratorResult<unknown, void> {
     if (this.begun) return finished(v as undefined);
     this.begun = true;
-    if (arguments.length === 0) throw notRunByYield("dill_yield");
     const cr = canBlock("yield");
     if (cr !== null) enqueue(cr); // resumes with undefined: step() cleared resumeValue
     return parked();
