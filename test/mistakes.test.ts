@@ -39,12 +39,15 @@ function readSelf(): string {
 afterEach(() => dill_configure({ checkOps: false, onUncaught: null }));
 
 function* forgetful(ch: number) {
+  // eslint-disable-next-line tsdill/no-forgotten-yield -- the mistake under test
   chsend(ch, "lost", -1); // FORGOTTEN-SEND
   yield* msleep(now() + 1);
 }
 
 function* forgetsSeveral() {
+  // eslint-disable-next-line tsdill/no-forgotten-yield -- the mistake under test
   msleep(now() + 5); // FORGOTTEN-SLEEP
+  // eslint-disable-next-line tsdill/no-forgotten-yield -- the mistake under test
   dill_yield(); // FORGOTTEN-YIELD
   yield* dill_yield();
 }
@@ -109,6 +112,7 @@ describe("a blocking call made without yield*", () => {
 });
 
 function* yieldsBare(ch: number) {
+  // eslint-disable-next-line tsdill/no-forgotten-yield -- the mistake under test
   yield chrecv(ch, -1) as never; // BARE-YIELD
 }
 
@@ -173,6 +177,7 @@ describe("a blocking call iterated without yield*", () => {
     await run(function* main() {
       let err: unknown;
       try {
+        // eslint-disable-next-line tsdill/no-forgotten-yield -- the mistake under test
         const [a, b] = ipc_pair() as unknown as number[]; // DESTRUCTURED
         hclose(a!);
         hclose(b!);
@@ -202,9 +207,11 @@ describe("a blocking call iterated without yield*", () => {
       const [c0, c1] = chmake();
       expect(
         caught(() => {
+          // eslint-disable-next-line tsdill/no-forgotten-yield -- the mistake under test
           for (const x of bsend(a, "abc", 3, -1)) expect.fail(String(x));
         }).slice(0, 2),
       ).toEqual(["EINVAL", "bsend"]);
+      // eslint-disable-next-line tsdill/no-forgotten-yield -- the mistake under test
       expect(caught(() => [...api.ipc_recv_some(b, new Uint8Array(1), 1, -1)])[2]).toMatch(
         /write yield\* ipc_recv_some\(…\)/,
       );
