@@ -139,7 +139,7 @@ describe(`the packed and installed package (Node ${nodeVersion})`, () => {
     await exec(
       process.execPath,
       [join(root, "node_modules", "tsup", "dist", "cli-default.js"), "--silent", "--out-dir", join(src, "dist")],
-      { cwd: root, timeout: 110_000 },
+      { cwd: root, timeout: 300_000 },
     );
     const { stdout } = await exec("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", base], {
       cwd: src,
@@ -167,7 +167,7 @@ describe(`the packed and installed package (Node ${nodeVersion})`, () => {
       join(legacy, "index.js"),
       `"use strict";\nmodule.exports = { tsdill: require("tsdill"), entry: require("tsdill/effection") };\n`,
     );
-  }, 180_000);
+  }, 420_000);
 
   afterAll(() => {
     if (base !== "") rmSync(base, { recursive: true, force: true });
@@ -237,7 +237,7 @@ describe(`the packed and installed package (Node ${nodeVersion})`, () => {
 import { Linter } from ${JSON.stringify(linter)};
 import plugin from "tsdill/eslint";
 const required = createRequire(import.meta.url)("tsdill/eslint");
-const text = 'import { bsend } from "tsdill";\nfunction* main(s) {\n  bsend(s, "x", 1, -1);\n  yield* bsend(s, "x", 1, -1);\n}\n';
+const text = 'import { bsend } from "tsdill";\\nfunction* main(s) {\\n  bsend(s, "x", 1, -1);\\n  yield* bsend(s, "x", 1, -1);\\n}\\n';
 const messages = new Linter().verify(text, [plugin.configs.recommended], "app.js");
 console.log(JSON.stringify({ same: Object.keys(required).join() === Object.keys(plugin).join(), rules: Object.keys(required.rules), messages: messages.map((m) => [m.ruleId, m.line]) }));
 `,
