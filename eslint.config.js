@@ -2,6 +2,11 @@
 import js from "@eslint/js";
 import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
+import { tsImport } from "tsx/esm/api";
+
+// tsdill's own ESLint plugin (the package's "tsdill/eslint"), from its sources: the examples and
+// the tests are linted with it, as a user's code would be.
+const { default: tsdill } = await tsImport("./src/lint/eslint.ts", import.meta.url);
 
 export default tseslint.config(
   { ignores: ["dist/", "docs/api/", "node_modules/", "coverage/", ".tmp/"] },
@@ -32,6 +37,30 @@ export default tseslint.config(
     // Tests throw from finally blocks on purpose, to check what the runtime does with cleanup that fails.
     files: ["test/**/*.ts"],
     rules: { "no-unsafe-finally": "off" },
+  },
+  {
+    // The examples import "tsdill", as a user's program does.
+    files: ["examples/**/*.ts"],
+    plugins: { tsdill },
+    rules: { "tsdill/no-forgotten-yield": "error" },
+  },
+  {
+    // The tests import the sources.
+    files: ["test/**/*.ts"],
+    plugins: { tsdill },
+    rules: {
+      "tsdill/no-forgotten-yield": [
+        "error",
+        {
+          modules: [
+            "../src/index.js",
+            "../../src/index.js",
+            "../src/interop/effection.js",
+            "../../src/interop/effection.js",
+          ],
+        },
+      ],
+    },
   },
   prettier,
 );

@@ -6,8 +6,15 @@ import { defineConfig, type Options } from "tsup";
 /** The library's entries: "tsdill" and "tsdill/effection". */
 const library = { index: "src/index.ts", "interop/effection": "src/interop/effection.ts" };
 
+/**
+ * "tsdill/eslint", the ESLint plugin. It holds no state, so it needs no ES module re-exporting
+ * the CommonJS build: Node's `import` gets the ES module build, and `require` the CommonJS one,
+ * which is the plugin itself (`module.exports`, through `cjsInterop`), as ESLint's plugins are.
+ */
+const lint = { eslint: "src/lint/eslint.ts" };
+
 const common: Options = {
-  dts: { entry: library },
+  dts: { entry: { ...library, ...lint } },
   sourcemap: true,
   // Both builds write into dist/ at the same time: `npm run build` empties it first instead.
   clean: false,
@@ -56,8 +63,24 @@ export default defineConfig((flags) => {
   return [
     // ESM: the library entries, for bundlers (the "module" condition: tree-shaken, one copy per
     // bundle), and the `tsdill` command (bin).
-    { ...common, entry: { ...library, cli: "src/cli/main.ts" }, format: ["esm"] },
-    // CommonJS: the library entries, for `require` and, through the .mjs entries, for `import`.
-    { ...common, entry: library, format: ["cjs"], onSuccess: () => writeNodeEsmEntries(outDir) },
+    // The iteration guard of the generator calls is left out of it (src/buildflags.d.ts), so that
+    // installing it does not keep every call alive in a user's bundle.
+    {
+      ...common,
+      entry: { ...library, ...lint, cli: "src/cli/main.ts" },
+      format: ["esm"],
+      esbuildOptions(options) {
+        options.define = { ...options.define, __TSDILL_BUNDLER__: "true" };
+      },
+    },
+    // CommonJS: the library entries, for `require` and, through the .mjs entries, for `import`;
+    // the ESLint plugin, for `require`.
+    {
+      ...common,
+      entry: { ...library, ...lint },
+      format: ["cjs"],
+      cjsInterop: true,
+      onSuccess: () => writeNodeEsmEntries(outDir),
+    },
   ];
 });

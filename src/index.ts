@@ -28,19 +28,13 @@ export { Storage } from "./handles/pool.js";
 export { hclose, hmake, hown, hquery } from "./handles/handle.js";
 export { now } from "./runtime/clock.js";
 export { COROUTINE_TYPE, type Coroutine, CoroutineStorage, go, go_mem } from "./runtime/coroutine.js";
-export {
-  BUNDLE_TYPE,
-  BundleStorage,
-  bundle,
-  bundle_go,
-  bundle_go_mem,
-  bundle_mem,
-  bundle_wait,
-} from "./runtime/bundle.js";
+export { BUNDLE_TYPE, BundleStorage, bundle, bundle_go, bundle_go_mem, bundle_mem } from "./runtime/bundle.js";
+export { bundle_wait } from "./runtime/bundlewait.js";
 export { dill_yield, msleep } from "./runtime/time.js";
 export { CHAN_TYPE, ChannelStorage, chdone, chmake, chmake_mem, chrecv, chsend } from "./runtime/chan.js";
 export { CHRECV, CHSEND, type ChooseClause, choose } from "./runtime/choose.js";
-export { await_promise, run, type RunOptions } from "./runtime/promise.js";
+export { await_promise } from "./runtime/awaitpromise.js";
+export { run, type RunOptions } from "./runtime/promise.js";
 export { abort_signal } from "./runtime/signal.js";
 export { type DillOptions, type DillStats, dill_configure, dill_stats } from "./runtime/stats.js";
 export { type DillTraceRecord, dill_trace } from "./runtime/trace.js";
@@ -64,8 +58,8 @@ export {
   bundle_go as dill_bundle_go,
   bundle_go_mem as dill_bundle_go_mem,
   bundle_mem as dill_bundle_mem,
-  bundle_wait as dill_bundle_wait,
 } from "./runtime/bundle.js";
+export { bundle_wait as dill_bundle_wait } from "./runtime/bundlewait.js";
 export { msleep as dill_msleep } from "./runtime/time.js";
 export {
   chdone as dill_chdone,
@@ -75,7 +69,8 @@ export {
   chsend as dill_chsend,
 } from "./runtime/chan.js";
 export { CHRECV as DILL_CHRECV, CHSEND as DILL_CHSEND, choose as dill_choose } from "./runtime/choose.js";
-export { await_promise as dill_await_promise, run as dill_run } from "./runtime/promise.js";
+export { await_promise as dill_await_promise } from "./runtime/awaitpromise.js";
+export { run as dill_run } from "./runtime/promise.js";
 export { abort_signal as dill_abort_signal } from "./runtime/signal.js";
 
 // Bytestreams and IPC sockets.

@@ -235,7 +235,7 @@ describe("errors thrown by the runtime", () => {
     const it = msleep(-1)[Symbol.iterator]();
     let e: unknown;
     try {
-      it.next();
+      it.next(undefined); // as yield* calls it
     } catch (err) {
       e = err;
     }

@@ -597,7 +597,7 @@ describe("errors", () => {
       http_recvfield(s, 8, 8, -1),
       http_done(s, -1),
     ];
-    for (const op of calls) expect(codeOfCall(() => op[Symbol.iterator]().next())).toBe("EPERM");
+    for (const op of calls) expect(codeOfCall(() => op[Symbol.iterator]().next(undefined))).toBe("EPERM");
     hclose(s);
     hclose(peer);
   });

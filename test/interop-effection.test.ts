@@ -275,7 +275,7 @@ describe("effection_call: an effection operation inside a coroutine", () => {
     expect(() =>
       effection_call(function* () {}, -1)
         [Symbol.iterator]()
-        .next(),
+        .next(undefined),
     ).toThrow(expect.objectContaining({ code: "EPERM" }));
   });
 });

@@ -117,8 +117,8 @@ describe("the message calls' checks", () => {
   it("fail with EPERM outside a coroutine, where the socket underneath would block", () => {
     const [a, b] = userPair();
     const s = prefix_attach(a, 4, 0);
-    expect(codeOfCall(() => msend(s, "x", 1, -1)[Symbol.iterator]().next())).toBe("EPERM");
-    expect(codeOfCall(() => msend(12345, "x", 1, -1)[Symbol.iterator]().next())).toBe("EBADF");
+    expect(codeOfCall(() => msend(s, "x", 1, -1)[Symbol.iterator]().next(undefined))).toBe("EPERM");
+    expect(codeOfCall(() => msend(12345, "x", 1, -1)[Symbol.iterator]().next(undefined))).toBe("EBADF");
     hclose(s);
     hclose(b);
   });

@@ -139,7 +139,7 @@ describe(`the packed and installed package (Node ${nodeVersion})`, () => {
     await exec(
       process.execPath,
       [join(root, "node_modules", "tsup", "dist", "cli-default.js"), "--silent", "--out-dir", join(src, "dist")],
-      { cwd: root, timeout: 110_000 },
+      { cwd: root, timeout: 300_000 },
     );
     const { stdout } = await exec("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", base], {
       cwd: src,
@@ -167,7 +167,7 @@ describe(`the packed and installed package (Node ${nodeVersion})`, () => {
       join(legacy, "index.js"),
       `"use strict";\nmodule.exports = { tsdill: require("tsdill"), entry: require("tsdill/effection") };\n`,
     );
-  }, 180_000);
+  }, 420_000);
 
   afterAll(() => {
     if (base !== "") rmSync(base, { recursive: true, force: true });
@@ -227,6 +227,27 @@ describe(`the packed and installed package (Node ${nodeVersion})`, () => {
     );
     expect(stderr).toBe("");
     expect(JSON.parse(stdout)).toEqual(MIXED);
+  });
+
+  it("ships its ESLint plugin as tsdill/eslint: the same plugin to import and to require, whose rule finds a forgotten yield*", async () => {
+    const linter = pathToFileURL(join(root, "node_modules", "eslint", "lib", "api.js")).href;
+    const { stdout, stderr } = await runApp(
+      "lint.mjs",
+      `import { createRequire } from "node:module";
+import { Linter } from ${JSON.stringify(linter)};
+import plugin from "tsdill/eslint";
+const required = createRequire(import.meta.url)("tsdill/eslint");
+const text = 'import { bsend } from "tsdill";\\nfunction* main(s) {\\n  bsend(s, "x", 1, -1);\\n  yield* bsend(s, "x", 1, -1);\\n}\\n';
+const messages = new Linter().verify(text, [plugin.configs.recommended], "app.js");
+console.log(JSON.stringify({ same: Object.keys(required).join() === Object.keys(plugin).join(), rules: Object.keys(required.rules), messages: messages.map((m) => [m.ruleId, m.line]) }));
+`,
+    );
+    expect(stderr).toBe("");
+    expect(JSON.parse(stdout)).toEqual({
+      same: true,
+      rules: ["no-forgotten-yield"],
+      messages: [["tsdill/no-forgotten-yield", 3]],
+    });
   });
 
   it("gives bundlers the ES module build, so an import of run and msleep leaves the sockets out", async () => {
@@ -359,7 +380,7 @@ describe(`the packed and installed package (Node ${nodeVersion})`, () => {
     const report = JSON.parse(attw.stdout) as {
       analysis: { problems: unknown[]; entrypoints: Record<string, unknown> };
     };
-    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual([".", "./effection", "./package.json"]);
+    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual([".", "./effection", "./eslint", "./package.json"]);
     expect(report.analysis.problems).toEqual([]);
   }, 120_000);
 

@@ -348,8 +348,9 @@ describe("deadlines", () => {
         const [a, b] = yield* ipc_pair();
         const t0 = now();
         const d = now() + 50;
-        const op = server ? tls_attach_server(a, c.cert, c.key, d) : tls_attach_client(a, d);
-        expect(yield* codeOf(op)).toBe("ETIMEDOUT");
+        expect(yield* codeOf(server ? tls_attach_server(a, c.cert, c.key, d) : tls_attach_client(a, d))).toBe(
+          "ETIMEDOUT",
+        );
         expect(now()).toBeGreaterThanOrEqual(t0 + 50);
         // `a` is closed: `b` reads what the client had sent, then the end of the stream.
         while ((yield* codeOf(brecv(b, null, 1, D()))) === "OK");

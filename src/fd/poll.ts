@@ -12,7 +12,7 @@
  */
 import { checkDeadline } from "../handles/args.js";
 import { dillError, errnoName, type ErrnoCode, quickError } from "../handles/errors.js";
-import { BLOCK, type Op } from "../handles/op.js";
+import { BLOCK, guardOps, type Op } from "../handles/op.js";
 import type { CrBase } from "../runtime/cr.js";
 import { canBlock, expired, flush, park, suspended, wake, wakeWithError } from "../runtime/sched.js";
 import { native, type Native, READABLE, WRITABLE } from "./native.js";
@@ -182,8 +182,8 @@ function forget(w: Watch): void {
  * const n = readSync(fd, buf);
  * ```
  */
-export function fdin(fd: number, deadline: number): Op<void> {
-  return wait(fd, deadline, false);
+export function* fdin(fd: number, deadline: number): Op<void> {
+  return yield* wait(fd, deadline, false);
 }
 
 /**
@@ -203,8 +203,8 @@ export function fdin(fd: number, deadline: number): Op<void> {
  * writeSync(fd, "hello");
  * ```
  */
-export function fdout(fd: number, deadline: number): Op<void> {
-  return wait(fd, deadline, true);
+export function* fdout(fd: number, deadline: number): Op<void> {
+  return yield* wait(fd, deadline, true);
 }
 
 /**
@@ -260,3 +260,6 @@ export function unwatchFd(fd: number): void {
 export function ensurePolling(n: Native): number {
   return dispatching === null ? startPolling(n) : 0;
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ fdin, fdout });

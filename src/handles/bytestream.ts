@@ -9,7 +9,7 @@
  */
 import { checkCount, checkDeadline } from "./args.js";
 import { dillError } from "./errors.js";
-import { finished, type Op } from "./op.js";
+import { finished, notRunByYield, type Op } from "./op.js";
 import { handleQuery } from "./table.js";
 import type { Bsock, Unbranded } from "./types.js";
 
@@ -228,6 +228,7 @@ class StreamCall implements Op<void>, Iterator<unknown, void, unknown>, IoList {
     this.started = true;
     const kind = this.kind;
     const fn = NAMES[kind]!;
+    if (arguments.length === 0) throw notRunByYield(fn);
     const b = stream(this.s, fn);
     const recv = kind === RECV || kind === RECVL;
     let first: IoList;

@@ -10,7 +10,7 @@
 import { checkDeadline } from "./args.js";
 import { checkBuf, checkList, type IoList } from "./bytestream.js";
 import { dillError } from "./errors.js";
-import { finished, type Op } from "./op.js";
+import { finished, notRunByYield, type Op } from "./op.js";
 import { handleQuery } from "./table.js";
 import type { Msock, Unbranded } from "./types.js";
 
@@ -89,6 +89,7 @@ class MsgCall implements Op<unknown>, Iterator<unknown, unknown, unknown>, IoLis
     this.started = true;
     const kind = this.kind;
     const fn = NAMES[kind]!;
+    if (arguments.length === 0) throw notRunByYield(fn);
     const m = handleQuery(this.s, MSOCK_TYPE, fn, "s") as MessageSocket;
     const recv = kind === RECV || kind === RECVL;
     let first: IoList | null;

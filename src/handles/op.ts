@@ -1,3 +1,5 @@
+import { type DillError, dillError } from "./errors.js";
+
 /**
  * The shape of a blocking call.
  *
@@ -87,6 +89,52 @@ export abstract class FastOp<T> implements Op<T>, Iterator<unknown, T, unknown> 
   }
 }
 
+// ---- a blocking call iterated without yield* ----------------------------------------------------
+/**
+ * `const [a, b] = ipc_pair();` without `yield*`: destructuring (and spreading, `for…of`,
+ * `Array.from`) iterates the call itself, outside the scheduler, and the call would park the
+ * coroutine and go on as if it had its result. These always call `next()` with no argument,
+ * whereas `yield*` always passes one (`undefined` at first): so a blocking call looks at
+ * `arguments.length` when it starts, and fails with this error, naming the call and the user's line.
+ * All do but the channel and time calls (chsend, chrecv, choose, msleep, dill_yield): reading
+ * `arguments` costs a channel message about 4% (callgrind), so they are left to the lint rule.
+ */
+export function notRunByYield(fn: string): DillError {
+  const [site] = userFrame(new Error().stack ?? "");
+  const err = dillError(
+    "EINVAL",
+    fn,
+    undefined,
+    `yield* is missing: ${fn}(…) was iterated (destructured, spread or looped over) instead of run; write yield* ${fn}(…)${site !== null ? ` (${site})` : ""}`,
+  );
+  if (site !== null) err.stack = `DillError: ${err.message}\n    ${site}`;
+  return err;
+}
+
+/** `%GeneratorPrototype%.next`, which every generator object inherits. */
+const generatorNext = Object.getPrototypeOf(function* () {}).prototype.next as (v?: unknown) => unknown;
+
+/**
+ * Give the blocking calls written as generator functions the check of {@link notRunByYield}:
+ * their generator objects get a `next` that refuses to be called with no argument and otherwise
+ * is the generator's own. Called once per module at load time, with the functions under their
+ * public names (`guardOps({ ipc_pair, ipc_pair_mem })`; the keys survive minifying); nothing is
+ * added to a call. Each module calls it under `typeof __TSDILL_BUNDLER__ === "undefined"` (see
+ * buildflags.d.ts): the build for bundlers leaves it out, so that an unused call is shaken off.
+ */
+export function guardOps(ops: Record<string, (...args: never[]) => Op<unknown>>): void {
+  for (const fn of Object.keys(ops)) {
+    Object.defineProperty(ops[fn]!.prototype, "next", {
+      configurable: true,
+      writable: true,
+      value: function next(this: Generator, v?: unknown): unknown {
+        if (arguments.length === 0) throw notRunByYield(fn);
+        return generatorNext.call(this, v);
+      },
+    });
+  }
+}
+
 // ---- the check for a forgotten yield* (see `dill_configure({ checkOps })`) -----------------------
 /**
  * `chsend(ch, v, -1);` without `yield*` makes the call's object and drops it: nothing happens.
@@ -105,7 +153,8 @@ export function setCheckOps(on: boolean): void {
 }
 
 /** A stack frame of tsdill's own code (its sources, or its build). */
-export const OWN_FRAME = /[\\/]src[\\/](?:runtime|handles|ipc|tcp|protocols|interop)[\\/]|[\\/]dist[\\/]index\./;
+export const OWN_FRAME =
+  /[\\/]src[\\/](?:runtime|handles|stream|ipc|tcp|udp|fd|ipaddr|protocols|interop)[\\/]|[\\/]dist[\\/](?:index|chunk-[\w-]+|interop[\\/]effection)\./;
 
 /**
  * The first frame of `stack` outside tsdill and Node's internals, and the name of the last tsdill

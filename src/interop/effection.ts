@@ -15,7 +15,7 @@
 import { action, type Operation, run as effectionRun, type Task } from "effection";
 import { checkDeadline } from "../handles/args.js";
 import { DillError, dillError, quickError } from "../handles/errors.js";
-import { BLOCK, type Op } from "../handles/op.js";
+import { BLOCK, guardOps, type Op } from "../handles/op.js";
 import type { CrBase } from "../runtime/cr.js";
 import { checkBody, records, release } from "../runtime/coroutine.js";
 import {
@@ -293,3 +293,6 @@ export {
   effection_drain as dill_effection_drain,
   effection_go as dill_effection_go,
 };
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ effection_call, effection_drain });

@@ -14,7 +14,7 @@ import { SocketAddress } from "node:net";
 import { networkInterfaces } from "node:os";
 import { checkDeadline } from "../handles/args.js";
 import { dillError, quickError } from "../handles/errors.js";
-import { BLOCK, type Op } from "../handles/op.js";
+import { BLOCK, guardOps, type Op } from "../handles/op.js";
 import type { CrBase } from "../runtime/cr.js";
 import { canBlock, expired, flush, park, suspended, wake } from "../runtime/sched.js";
 
@@ -458,3 +458,6 @@ export function ipaddr_equal(addr1: IpAddr, addr2: IpAddr, ignore_port: boolean 
     addr1.family === addr2.family && addr1.address === addr2.address && (!!ignore_port || addr1.port === addr2.port)
   );
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ ipaddr_remote, ipaddr_remotes });

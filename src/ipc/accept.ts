@@ -9,6 +9,7 @@ import type { IpcListener as IpcListenerHandle, IpcSocket, Unbranded } from "../
 import { canBlock, suspended } from "../runtime/sched.js";
 import { IPC_LISTENER_TYPE, type IpcListener } from "./listener.js";
 import { connStorages, IpcStorage } from "./storage.js";
+import { guardOps } from "../handles/op.js";
 
 function* accept(ls: number, mem: IpcStorage | null, deadline: number, fn: string): Op<number> {
   const cr = canBlock(fn);
@@ -64,3 +65,6 @@ export function* ipc_accept_mem(ls: IpcListenerHandle | Unbranded, mem: IpcStora
   checkMem("ipc_accept_mem", mem, IpcStorage);
   return (yield* accept(ls, mem, deadline, "ipc_accept_mem")) as IpcSocket;
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ ipc_accept, ipc_accept_mem });

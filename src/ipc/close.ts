@@ -4,6 +4,7 @@ import type { IpcListener, IpcSocket, Unbranded } from "../handles/types.js";
 import { closeOn, doneOn } from "../stream/close.js";
 import { IPC_LISTENER_TYPE } from "./listener.js";
 import { IPC_TYPE } from "./socket.js";
+import { guardOps } from "../handles/op.js";
 
 /**
  * Closes the sending half of a connection: the peer receives everything sent before, then its
@@ -51,3 +52,6 @@ export function* ipc_done(s: IpcSocket | Unbranded, deadline: number): Op<void> 
 export function* ipc_close(s: IpcSocket | IpcListener | Unbranded, deadline: number): Op<void> {
   yield* closeOn(s, deadline, IPC_TYPE, IPC_LISTENER_TYPE, "ipc_close", "an IPC socket");
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ ipc_done, ipc_close });

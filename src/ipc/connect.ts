@@ -7,6 +7,7 @@ import type { IpcSocket } from "../handles/types.js";
 import { canBlock, expired, suspended } from "../runtime/sched.js";
 import { checkAddress } from "./address.js";
 import { connStorages, IpcStorage } from "./storage.js";
+import { guardOps } from "../handles/op.js";
 
 function* connect(addr: string, mem: IpcStorage | null, deadline: number, fn: string): Op<number> {
   const cr = canBlock(fn);
@@ -71,3 +72,6 @@ export function* ipc_connect_mem(addr: string, mem: IpcStorage, deadline: number
   checkMem("ipc_connect_mem", mem, IpcStorage);
   return (yield* connect(addr, mem, deadline, "ipc_connect_mem")) as IpcSocket;
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ ipc_connect, ipc_connect_mem });

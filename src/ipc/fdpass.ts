@@ -25,7 +25,7 @@
 import { checkDeadline } from "../handles/args.js";
 import { dillError, quickError } from "../handles/errors.js";
 import type { IoList } from "../handles/bytestream.js";
-import { BLOCK, type Op } from "../handles/op.js";
+import { BLOCK, guardOps, type Op } from "../handles/op.js";
 import { handleQuery } from "../handles/table.js";
 import type { IpcSocket, Unbranded } from "../handles/types.js";
 import type { CrBase } from "../runtime/cr.js";
@@ -191,3 +191,6 @@ export function* ipc_recvfd(s: IpcSocket | Unbranded, deadline: number): Op<numb
   park(cr, fn, deadline, unblockRecvFd, r);
   return (yield BLOCK) as number;
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ ipc_sendfd, ipc_recvfd });

@@ -16,6 +16,7 @@ import { canBlock, suspended } from "../runtime/sched.js";
 import { adoptFd, socketInode } from "../stream/fromfd.js";
 import { startListener } from "../stream/listen.js";
 import { connStorages, IpcListenerStorage, IpcStorage, listenerStorages } from "./storage.js";
+import { guardOps } from "../handles/op.js";
 
 /** `__SO_ACCEPTCON` in the Flags column: a listening socket. */
 const SO_ACCEPTCON = 0x10000;
@@ -137,3 +138,6 @@ export function* ipc_listener_fromfd_mem(fd: number, mem: IpcListenerStorage): O
   checkMem("ipc_listener_fromfd_mem", mem, IpcListenerStorage);
   return (yield* listenerFromfd(fd, mem, "ipc_listener_fromfd_mem")) as IpcListener;
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ ipc_listener_fromfd, ipc_listener_fromfd_mem });

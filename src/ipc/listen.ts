@@ -38,6 +38,7 @@ import { type Binding, startListener } from "../stream/listen.js";
 import { checkAddress, checkDirectory, IPC_ADDR_MAX } from "./address.js";
 import type { IpcListener } from "./listener.js";
 import { IpcListenerStorage, listenerStorages } from "./storage.js";
+import { guardOps } from "../handles/op.js";
 
 /** Options of {@link ipc_listen} and {@link ipc_listen_mem}. */
 export interface IpcListenOptions {
@@ -296,3 +297,6 @@ export function* ipc_listen_mem(
   checkMem("ipc_listen_mem", mem, IpcListenerStorage);
   return (yield* listen(addr, backlog, mem, opts, "ipc_listen_mem")) as IpcListenerHandle;
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ ipc_listen, ipc_listen_mem });

@@ -6,7 +6,7 @@
  * connect, one accept, and the listener is closed again.
  */
 import { createConnection, createServer, type Server, type Socket } from "node:net";
-import { BLOCK, type Op } from "../handles/op.js";
+import { BLOCK, guardOps, type Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
 import { handleRelease } from "../handles/table.js";
 import type { IpcSocket } from "../handles/types.js";
@@ -146,3 +146,6 @@ export function* ipc_pair_mem(mem: IpcPairStorage): Op<[IpcSocket, IpcSocket]> {
   checkMem("ipc_pair_mem", mem, IpcPairStorage);
   return (yield* pair(mem, "ipc_pair_mem")) as [IpcSocket, IpcSocket];
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ ipc_pair, ipc_pair_mem });

@@ -17,7 +17,7 @@
 import { checkCount, checkDeadline } from "../handles/args.js";
 import { BSOCK_TYPE, type IoList } from "../handles/bytestream.js";
 import { dillError, isDillError, quickError } from "../handles/errors.js";
-import { finished, type Op, parked } from "../handles/op.js";
+import { finished, notRunByYield, type Op, parked } from "../handles/op.js";
 import { checkMem, claim, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleGet, handleQuery, handleRelease } from "../handles/table.js";
 import type { Bsock, HttpSocket, Unbranded } from "../handles/types.js";
@@ -415,6 +415,7 @@ class HttpRecv implements Op<unknown>, Iterator<unknown, unknown, unknown> {
     const inner = this.inner;
     if (inner !== null) return this.after(inner.next(v));
     const fn = this.fn;
+    if (arguments.length === 0) throw notRunByYield(fn);
     const p = httpOf(this.s, this.deadline, fn);
     const kind = this.kind;
     if (kind === REQUEST) {
@@ -576,6 +577,7 @@ class HttpSend implements Op<void>, Iterator<unknown, void, unknown> {
       return finished(undefined);
     }
     const fn = this.fn;
+    if (arguments.length === 0) throw notRunByYield(fn);
     const p = httpOf(this.s, this.deadline, fn);
     const kind = this.kind;
     let n = 0;
@@ -902,6 +904,7 @@ class HttpDetach implements Op<number>, Iterator<unknown, number, unknown> {
     const inner = this.inner;
     if (inner !== null) return inner.next(v);
     const fn = "http_detach";
+    if (arguments.length === 0) throw notRunByYield(fn);
     const s = this.s;
     const p = httpOf(s, this.deadline, fn);
     if (p.sending || p.receiving)

@@ -29,6 +29,7 @@ import {
   ipaddr_remote,
   ipaddrSet,
 } from "../ipaddr/ipaddr.js";
+import { guardOps } from "../handles/op.js";
 
 /** Command: connect to the destination (the one libdill's client sends). */
 export const SOCKS5_CONNECT = 0x01;
@@ -490,3 +491,13 @@ export function* socks5_proxy_sendreply(s: Bsock | Unbranded, reply: number, add
   ]);
   yield* bsend(s, msg, msg.length, deadline);
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({
+  socks5_client_connect,
+  socks5_client_connectbyname,
+  socks5_proxy_auth,
+  socks5_proxy_recvcommand,
+  socks5_proxy_recvcommandbyname,
+  socks5_proxy_sendreply,
+});

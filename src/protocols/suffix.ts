@@ -14,7 +14,7 @@ import { checkCount, checkDeadline } from "../handles/args.js";
 import { BSOCK_TYPE, type Bytestream, type IoList } from "../handles/bytestream.js";
 import { dillError, quickError } from "../handles/errors.js";
 import { MSOCK_TYPE, type MessageSocket } from "../handles/msock.js";
-import { finished, type Op } from "../handles/op.js";
+import { finished, guardOps, type Op } from "../handles/op.js";
 import { checkMem, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleGet, handleQuery, handleRelease } from "../handles/table.js";
 import type { Bsock, SuffixSocket, Unbranded } from "../handles/types.js";
@@ -488,3 +488,6 @@ export function suffixDetachNow(p: SuffixSock): number {
   suffixStorages.release(p.home);
   return u;
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ suffix_detach });

@@ -13,7 +13,7 @@ import { checkCount, checkDeadline } from "../handles/args.js";
 import type { IoList } from "../handles/bytestream.js";
 import { dillError, quickError } from "../handles/errors.js";
 import { MSOCK_TYPE, type MessageSocket } from "../handles/msock.js";
-import { finished, type Op } from "../handles/op.js";
+import { finished, guardOps, type Op } from "../handles/op.js";
 import { checkMem, FreeList, Storage } from "../handles/pool.js";
 import { type HandleVfs, handleGet, handleQuery, handleRelease } from "../handles/table.js";
 import type { Msock, TermSocket, Unbranded } from "../handles/types.js";
@@ -442,3 +442,6 @@ export function termDetachNow(p: TermSock): number {
 function isEpipe(e: unknown): boolean {
   return (e as { code?: unknown } | null)?.code === "EPIPE";
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ term_done, term_detach });

@@ -47,7 +47,7 @@ import { checkDeadline } from "../handles/args.js";
 import { BSOCK_TYPE, type Bytestream, type IoList } from "../handles/bytestream.js";
 import { DillError, dillError, isDillError, quickError } from "../handles/errors.js";
 import { hclose, hown } from "../handles/handle.js";
-import { BLOCK, type Op } from "../handles/op.js";
+import { BLOCK, guardOps, type Op } from "../handles/op.js";
 import { FreeList, Storage, checkMem, claim } from "../handles/pool.js";
 import { type HandleVfs, handleGet, handleMake, handleQuery, handleRelease } from "../handles/table.js";
 import type { Bsock, TlsSocket, Unbranded } from "../handles/types.js";
@@ -805,13 +805,13 @@ function* attach(
  * yield* bsend(s, "hello", 5, -1);
  * ```
  */
-export function tls_attach_server<U extends Bsock | Unbranded = Unbranded>(
+export function* tls_attach_server<U extends Bsock | Unbranded = Unbranded>(
   s: U,
   cert: string,
   pkey: string,
   deadline: number,
 ): Op<TlsSocket<U>> {
-  return attach("tls_attach_server", s, false, NO_MEM, true, cert, pkey, deadline) as Op<TlsSocket<U>>;
+  return (yield* attach("tls_attach_server", s, false, NO_MEM, true, cert, pkey, deadline)) as TlsSocket<U>;
 }
 
 /**
@@ -827,14 +827,14 @@ export function tls_attach_server<U extends Bsock | Unbranded = Unbranded>(
  * const s = yield* tls_attach_server_mem(c, "cert.pem", "key.pem", mem, now() + 5000);
  * ```
  */
-export function tls_attach_server_mem<U extends Bsock | Unbranded = Unbranded>(
+export function* tls_attach_server_mem<U extends Bsock | Unbranded = Unbranded>(
   s: U,
   cert: string,
   pkey: string,
   mem: TlsStorage,
   deadline: number,
 ): Op<TlsSocket<U>> {
-  return attach("tls_attach_server_mem", s, true, mem, true, cert, pkey, deadline) as Op<TlsSocket<U>>;
+  return (yield* attach("tls_attach_server_mem", s, true, mem, true, cert, pkey, deadline)) as TlsSocket<U>;
 }
 
 /**
@@ -856,8 +856,8 @@ export function tls_attach_server_mem<U extends Bsock | Unbranded = Unbranded>(
  * yield* bsend(s, "ABC", 3, -1);
  * ```
  */
-export function tls_attach_client<U extends Bsock | Unbranded = Unbranded>(s: U, deadline: number): Op<TlsSocket<U>> {
-  return attach("tls_attach_client", s, false, NO_MEM, false, "", "", deadline) as Op<TlsSocket<U>>;
+export function* tls_attach_client<U extends Bsock | Unbranded = Unbranded>(s: U, deadline: number): Op<TlsSocket<U>> {
+  return (yield* attach("tls_attach_client", s, false, NO_MEM, false, "", "", deadline)) as TlsSocket<U>;
 }
 
 /**
@@ -871,12 +871,12 @@ export function tls_attach_client<U extends Bsock | Unbranded = Unbranded>(s: U,
  * const s = yield* tls_attach_client_mem(c, mem, now() + 5000);
  * ```
  */
-export function tls_attach_client_mem<U extends Bsock | Unbranded = Unbranded>(
+export function* tls_attach_client_mem<U extends Bsock | Unbranded = Unbranded>(
   s: U,
   mem: TlsStorage,
   deadline: number,
 ): Op<TlsSocket<U>> {
-  return attach("tls_attach_client_mem", s, true, mem, false, "", "", deadline) as Op<TlsSocket<U>>;
+  return (yield* attach("tls_attach_client_mem", s, true, mem, false, "", "", deadline)) as TlsSocket<U>;
 }
 
 /**
@@ -949,3 +949,6 @@ export function* tls_detach<U = number>(s: TlsSocket<U> | Unbranded, deadline: n
   }
   return (yield* sock.detach(cr, deadline, fn)) as U;
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ tls_attach_server, tls_attach_server_mem, tls_attach_client, tls_attach_client_mem, tls_done, tls_detach });

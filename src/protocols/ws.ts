@@ -42,6 +42,7 @@ import {
   WsStorage,
   wsStorages,
 } from "./wssock.js";
+import { guardOps } from "../handles/op.js";
 
 export { WS_KEY_SIZE, ws_request_key, ws_response_key } from "./wshandshake.js";
 export { WS_BINARY, WS_MAX_REASON, WS_NOHTTP, WS_TEXT, WS_TYPE, WsStorage } from "./wssock.js";
@@ -150,14 +151,14 @@ function* clientAttach(
  * yield* msend(s, "hello", 5, -1);
  * ```
  */
-export function ws_attach_client<U extends Bsock | Unbranded = Unbranded>(
+export function* ws_attach_client<U extends Bsock | Unbranded = Unbranded>(
   s: U,
   flags: number,
   resource: string | null,
   host: string | null,
   deadline: number,
 ): Op<WsSocket<U>> {
-  return clientAttach("ws_attach_client", s, flags, resource, host, undefined, deadline) as Op<WsSocket<U>>;
+  return (yield* clientAttach("ws_attach_client", s, flags, resource, host, undefined, deadline)) as WsSocket<U>;
 }
 
 /**
@@ -178,7 +179,7 @@ export function ws_attach_client<U extends Bsock | Unbranded = Unbranded>(
  * const s = yield* ws_attach_client_mem(c, WS_BINARY, "/", "localhost", mem, now() + 5000);
  * ```
  */
-export function ws_attach_client_mem<U extends Bsock | Unbranded = Unbranded>(
+export function* ws_attach_client_mem<U extends Bsock | Unbranded = Unbranded>(
   s: U,
   flags: number,
   resource: string | null,
@@ -186,9 +187,15 @@ export function ws_attach_client_mem<U extends Bsock | Unbranded = Unbranded>(
   mem: WsStorage,
   deadline: number,
 ): Op<WsSocket<U>> {
-  return clientAttach("ws_attach_client_mem", s, flags, resource, host, mem ?? (null as never), deadline) as Op<
-    WsSocket<U>
-  >;
+  return (yield* clientAttach(
+    "ws_attach_client_mem",
+    s,
+    flags,
+    resource,
+    host,
+    mem ?? (null as never),
+    deadline,
+  )) as WsSocket<U>;
 }
 
 /**
@@ -216,16 +223,18 @@ export function ws_attach_client_mem<U extends Bsock | Unbranded = Unbranded>(
  * const [s, resource, host] = yield* ws_attach_server(c, WS_TEXT, 256, 256, now() + 5000);
  * ```
  */
-export function ws_attach_server<U extends Bsock | Unbranded = Unbranded>(
+export function* ws_attach_server<U extends Bsock | Unbranded = Unbranded>(
   s: U,
   flags: number,
   resourcelen: number,
   hostlen: number,
   deadline: number,
 ): Op<[WsSocket<U>, string, string]> {
-  return attach("ws_attach_server", s, flags, true, null, null, resourcelen, hostlen, undefined, deadline) as Op<
-    [WsSocket<U>, string, string]
-  >;
+  return (yield* attach("ws_attach_server", s, flags, true, null, null, resourcelen, hostlen, undefined, deadline)) as [
+    WsSocket<U>,
+    string,
+    string,
+  ];
 }
 
 /**
@@ -246,7 +255,7 @@ export function ws_attach_server<U extends Bsock | Unbranded = Unbranded>(
  * const [s] = yield* ws_attach_server_mem(c, WS_BINARY, 256, 256, mem, now() + 5000);
  * ```
  */
-export function ws_attach_server_mem<U extends Bsock | Unbranded = Unbranded>(
+export function* ws_attach_server_mem<U extends Bsock | Unbranded = Unbranded>(
   s: U,
   flags: number,
   resourcelen: number,
@@ -254,7 +263,7 @@ export function ws_attach_server_mem<U extends Bsock | Unbranded = Unbranded>(
   mem: WsStorage,
   deadline: number,
 ): Op<[WsSocket<U>, string, string]> {
-  return attach(
+  return (yield* attach(
     "ws_attach_server_mem",
     s,
     flags,
@@ -265,7 +274,7 @@ export function ws_attach_server_mem<U extends Bsock | Unbranded = Unbranded>(
     hostlen,
     mem ?? (null as never),
     deadline,
-  ) as Op<[WsSocket<U>, string, string]>;
+  )) as [WsSocket<U>, string, string];
 }
 
 function wsOf(s: number, fn: string): WsSock {
@@ -563,3 +572,17 @@ export function ws_status(s: WsSocket | Unbranded, buf: Uint8Array | null, len: 
   }
   return [w.reasonLen, w.status];
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({
+  ws_attach_client,
+  ws_attach_client_mem,
+  ws_attach_server,
+  ws_attach_server_mem,
+  ws_send,
+  ws_sendl,
+  ws_recv,
+  ws_recvl,
+  ws_done,
+  ws_detach,
+});

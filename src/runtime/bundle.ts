@@ -3,16 +3,13 @@
  * Members have no handles of their own; a member that returns frees its slot at once. A `go()`
  * handle is a bundle too (of one coroutine, at first): every call here takes either kind.
  */
-import { checkDeadline } from "../handles/args.js";
-import { quickError } from "../handles/errors.js";
-import { BLOCK, type Op } from "../handles/op.js";
 import { claim, FreeList } from "../handles/pool.js";
 import { type HandleVfs, handleMake, handleQuery } from "../handles/table.js";
 import type { Bundle, Unbranded } from "../handles/types.js";
-import { type CrBase, Group } from "./cr.js";
+import { Group } from "./cr.js";
 import { checkBody, type Coroutine, CoroutineStorage, records } from "./coroutine.js";
 import { BUNDLE_TYPE, closeGroup, join, memberExit } from "./group.js";
-import { canBlock, expired, park, start, suspended } from "./sched.js";
+import { start } from "./sched.js";
 
 export { BUNDLE_TYPE };
 
@@ -143,51 +140,4 @@ export function bundle_go(bndl: Bundle | Unbranded, expr: Coroutine): void {
 export function bundle_go_mem(bndl: Bundle | Unbranded, expr: Coroutine, mem: CoroutineStorage): void {
   const body = checkBody("bundle_go_mem", expr);
   launchInto("bundle_go_mem", bndl, body, claim(mem, CoroutineStorage, "bundle_go_mem"));
-}
-
-function unwait(cr: CrBase): void {
-  const w = (cr.waitObj as Group).waiters!;
-  const i = w.indexOf(cr);
-  if (i >= 0) w.splice(i, 1);
-}
-
-/** Rethrow, once, the first exception that escaped a member: the owner that waits sees it. */
-function surface(g: Group): void {
-  if (!g.failed) return;
-  const e = g.failure;
-  g.failed = false;
-  g.failure = undefined;
-  throw e;
-}
-
-/**
- * Waits until every coroutine in the bundle has finished: on a `go()` handle, until that
- * coroutine (and any added with `bundle_go`) has returned. Returns at once for an empty bundle.
- * When an exception escaped a member since the last `bundle_wait` (it was also reported to the
- * `onUncaught` handler), the first such exception is thrown here, after all members finished.
- *
- * @param bndl the bundle, or a `go()` handle.
- * @param deadline absolute time in ms (`-1` never, `0` do not wait).
- * @throws `EBADF`, `ENOTSUP`, `ECANCELED`, `ETIMEDOUT`, `EINVAL` (bad deadline); a member's
- * escaped exception, as described above.
- *
- * @example
- * ```ts
- * yield* bundle_wait(b, -1);
- * const cr = go(worker());
- * yield* bundle_wait(cr, now() + 1000); // worker() has returned
- * hclose(cr);
- * ```
- */
-export function* bundle_wait(bndl: Bundle | Unbranded, deadline: number): Op<void> {
-  const cr = canBlock("bundle_wait");
-  if (cr === null) return yield* suspended();
-  const g = handleQuery(bndl, BUNDLE_TYPE, "bundle_wait", "bndl") as Group;
-  checkDeadline("bundle_wait", deadline);
-  if (g.count === 0) return surface(g);
-  if (expired(deadline)) throw quickError("ETIMEDOUT", "bundle_wait");
-  (g.waiters ??= []).push(cr);
-  park(cr, "bundle_wait", deadline, unwait, g);
-  yield BLOCK;
-  surface(g);
 }

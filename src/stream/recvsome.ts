@@ -6,7 +6,7 @@
  */
 import { checkCount, checkDeadline } from "../handles/args.js";
 import { dillError } from "../handles/errors.js";
-import { FastOp, finished } from "../handles/op.js";
+import { FastOp, finished, notRunByYield } from "../handles/op.js";
 import { handleQuery } from "../handles/table.js";
 import type { StreamConn } from "./conn.js";
 
@@ -26,6 +26,7 @@ export class RecvSome extends FastOp<number> {
     if (this.begun) return finished(v as number);
     this.begun = true;
     const fn = this.fn;
+    if (arguments.length === 0) throw notRunByYield(fn);
     const c = handleQuery(this.s, this.type, fn, "s") as StreamConn;
     const buf = this.buf;
     const len = this.len;

@@ -11,6 +11,7 @@ import { canBlock, suspended } from "../runtime/sched.js";
 import { TCP_LISTENER_TYPE } from "./family.js";
 import { AF_INET, AF_INET6, checkIpAddr, type IpAddr, ipaddrSet } from "../ipaddr/ipaddr.js";
 import { TcpStorage, tcpConnStorages } from "./storage.js";
+import { guardOps } from "../handles/op.js";
 
 /** Write the peer's address of `sock` into `addr` (what libdill's accept(2) fills in). */
 /** Write the peer's address of `sock` into `addr`, read before the socket was adopted. */
@@ -88,3 +89,6 @@ export function* tcp_accept_mem(
   checkMem("tcp_accept_mem", mem, TcpStorage);
   return (yield* accept(ls, addr, mem, deadline, "tcp_accept_mem")) as TcpSocket;
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ tcp_accept, tcp_accept_mem });

@@ -3,6 +3,7 @@ import type { Op } from "../handles/op.js";
 import type { TcpListener, TcpSocket, Unbranded } from "../handles/types.js";
 import { closeOn, doneOn } from "../stream/close.js";
 import { TCP_LISTENER_TYPE, TCP_TYPE } from "./family.js";
+import { guardOps } from "../handles/op.js";
 
 /**
  * Closes the sending half of a TCP connection (a FIN goes out): the peer receives everything
@@ -48,3 +49,6 @@ export function* tcp_done(s: TcpSocket | Unbranded, deadline: number): Op<void> 
 export function* tcp_close(s: TcpSocket | TcpListener | Unbranded, deadline: number): Op<void> {
   yield* closeOn(s, deadline, TCP_TYPE, TCP_LISTENER_TYPE, "tcp_close", "a TCP socket");
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ tcp_done, tcp_close });

@@ -7,6 +7,7 @@ import type { TcpSocket } from "../handles/types.js";
 import { canBlock, expired, suspended } from "../runtime/sched.js";
 import { AF_INET6, checkIpAddr, type IpAddr } from "../ipaddr/ipaddr.js";
 import { TcpStorage, tcpConnStorages } from "./storage.js";
+import { guardOps } from "../handles/op.js";
 
 function* connect(addr: IpAddr, mem: TcpStorage | null, deadline: number, fn: string): Op<number> {
   const cr = canBlock(fn);
@@ -71,3 +72,6 @@ export function* tcp_connect_mem(addr: IpAddr, mem: TcpStorage, deadline: number
   checkMem("tcp_connect_mem", mem, TcpStorage);
   return (yield* connect(addr, mem, deadline, "tcp_connect_mem")) as TcpSocket;
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ tcp_connect, tcp_connect_mem });

@@ -17,6 +17,7 @@ import { canBlock, suspended } from "../runtime/sched.js";
 import { adoptFd, socketInode } from "../stream/fromfd.js";
 import { startListener } from "../stream/listen.js";
 import { TcpListenerStorage, TcpStorage, tcpConnStorages, tcpListenerStorages } from "./storage.js";
+import { guardOps } from "../handles/op.js";
 
 /** TCP states in the `st` column of /proc/net/tcp (include/net/tcp_states.h). */
 const TCP_SYN_SENT = 0x02;
@@ -143,3 +144,6 @@ export function* tcp_listener_fromfd_mem(fd: number, mem: TcpListenerStorage): O
   checkMem("tcp_listener_fromfd_mem", mem, TcpListenerStorage);
   return (yield* listenerFromfd(fd, mem, "tcp_listener_fromfd_mem")) as TcpListener;
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ tcp_listener_fromfd, tcp_listener_fromfd_mem });

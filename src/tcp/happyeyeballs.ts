@@ -35,6 +35,7 @@ import { go } from "../runtime/coroutine.js";
 import { canBlock, suspended } from "../runtime/sched.js";
 import { tcp_connect } from "./connect.js";
 import { IPADDR_IPV4, IPADDR_IPV6, type IpAddr, ipaddr_remotes } from "../ipaddr/ipaddr.js";
+import { guardOps } from "../handles/op.js";
 
 /** RFC 8305's Resolution Delay: how long an IPv4 answer waits for the IPv6 one, in ms. */
 export const RESOLUTION_DELAY = 50;
@@ -235,3 +236,6 @@ export function* happyeyeballs_connect(name: string, port: number, deadline: num
     hclose(tx);
   }
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ happyeyeballs_connect });

@@ -9,6 +9,7 @@ import { canBlock, suspended } from "../runtime/sched.js";
 import { startListener } from "../stream/listen.js";
 import { checkIpAddr, type IpAddr, ipaddrSet } from "../ipaddr/ipaddr.js";
 import { TcpListenerStorage, tcpListenerStorages } from "./storage.js";
+import { guardOps } from "../handles/op.js";
 
 function* listen(addr: IpAddr, backlog: number, mem: TcpListenerStorage | null, fn: string): Op<number> {
   const cr = canBlock(fn);
@@ -70,3 +71,6 @@ export function* tcp_listen_mem(addr: IpAddr, backlog: number, mem: TcpListenerS
   checkMem("tcp_listen_mem", mem, TcpListenerStorage);
   return (yield* listen(addr, backlog, mem, "tcp_listen_mem")) as TcpListener;
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ tcp_listen, tcp_listen_mem });

@@ -8,7 +8,7 @@
  */
 import { createSocket, type Socket } from "node:dgram";
 import { dillError, ERRNO, type ErrnoCode } from "../handles/errors.js";
-import { BLOCK, type Op } from "../handles/op.js";
+import { BLOCK, guardOps, type Op } from "../handles/op.js";
 import { checkMem, claim } from "../handles/pool.js";
 import { handleMake } from "../handles/table.js";
 import type { UdpSocket } from "../handles/types.js";
@@ -150,3 +150,6 @@ export function* udp_open_mem(local: IpAddr | null, remote: IpAddr | null, mem: 
   checkMem("udp_open_mem", mem, UdpStorage);
   return (yield* open(local ?? null, remote ?? null, mem, "udp_open_mem")) as UdpSocket;
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ udp_open, udp_open_mem });

@@ -12,6 +12,7 @@ import { handleQuery } from "../handles/table.js";
 import type { UdpSocket, Unbranded } from "../handles/types.js";
 import { checkIpAddr, type IpAddr } from "../ipaddr/ipaddr.js";
 import { UDP_TYPE, type UdpSock } from "./socket.js";
+import { guardOps } from "../handles/op.js";
 
 function udp(s: number, fn: string): UdpSock {
   return handleQuery(s, UDP_TYPE, fn, "s") as UdpSock;
@@ -146,3 +147,6 @@ export function* udp_recvl(
   checkDeadline(fn, deadline);
   return yield* u.recvl(a, first, last, deadline, fn);
 }
+
+// Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
+if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ udp_recv, udp_recvl });
