@@ -63,14 +63,14 @@ export default defineConfig((flags) => {
   return [
     // ESM: the library entries, for bundlers (the "module" condition: tree-shaken, one copy per
     // bundle), and the `tsdill` command (bin).
-    // The iteration guard of the generator calls is left out of it (src/buildflags.d.ts), so that
-    // installing it does not keep every call alive in a user's bundle.
+    // The iteration guard of the generator calls is left out of it (see guardOps in
+    // src/handles/op.ts), so that installing it does not keep every call alive in a user's bundle.
     {
       ...common,
       entry: { ...library, ...lint, cli: "src/cli/main.ts" },
       format: ["esm"],
       esbuildOptions(options) {
-        options.define = { ...options.define, __TSDILL_BUNDLER__: "true" };
+        options.define = { ...options.define, "globalThis.__TSDILL_BUNDLER__": "true" };
       },
     },
     // CommonJS: the library entries, for `require` and, through the .mjs entries, for `import`;

@@ -119,8 +119,10 @@ const generatorNext = Object.getPrototypeOf(function* () {}).prototype.next as (
  * their generator objects get a `next` that refuses to be called with no argument and otherwise
  * is the generator's own. Called once per module at load time, with the functions under their
  * public names (`guardOps({ ipc_pair, ipc_pair_mem })`; the keys survive minifying); nothing is
- * added to a call. Each module calls it under `typeof __TSDILL_BUNDLER__ === "undefined"` (see
- * buildflags.d.ts): the build for bundlers leaves it out, so that an unused call is shaken off.
+ * added to a call. Each module calls it under `globalThis.__TSDILL_BUNDLER__ === undefined`, which
+ * holds everywhere but in the build for bundlers (the "module" condition), where the build defines
+ * it as `true`: installed at load time, the guard would keep every call it names alive in a user's
+ * bundle. There a forgotten `yield*` is left to the ESLint rule of `tsdill/eslint`.
  */
 export function guardOps(ops: Record<string, (...args: never[]) => Op<unknown>>): void {
   for (const fn of Object.keys(ops)) {

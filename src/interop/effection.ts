@@ -295,4 +295,5 @@ export {
 };
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ effection_call, effection_drain });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined)
+  guardOps({ effection_call, effection_drain });

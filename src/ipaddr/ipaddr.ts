@@ -460,4 +460,5 @@ export function ipaddr_equal(addr1: IpAddr, addr2: IpAddr, ignore_port: boolean 
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ ipaddr_remote, ipaddr_remotes });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined)
+  guardOps({ ipaddr_remote, ipaddr_remotes });

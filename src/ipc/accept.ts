@@ -67,4 +67,4 @@ export function* ipc_accept_mem(ls: IpcListenerHandle | Unbranded, mem: IpcStora
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ ipc_accept, ipc_accept_mem });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined) guardOps({ ipc_accept, ipc_accept_mem });

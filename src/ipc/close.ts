@@ -54,4 +54,4 @@ export function* ipc_close(s: IpcSocket | IpcListener | Unbranded, deadline: num
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ ipc_done, ipc_close });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined) guardOps({ ipc_done, ipc_close });

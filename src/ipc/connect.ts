@@ -74,4 +74,5 @@ export function* ipc_connect_mem(addr: string, mem: IpcStorage, deadline: number
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ ipc_connect, ipc_connect_mem });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined)
+  guardOps({ ipc_connect, ipc_connect_mem });

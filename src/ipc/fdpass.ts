@@ -193,4 +193,4 @@ export function* ipc_recvfd(s: IpcSocket | Unbranded, deadline: number): Op<numb
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ ipc_sendfd, ipc_recvfd });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined) guardOps({ ipc_sendfd, ipc_recvfd });

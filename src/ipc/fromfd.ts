@@ -140,4 +140,5 @@ export function* ipc_listener_fromfd_mem(fd: number, mem: IpcListenerStorage): O
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ ipc_listener_fromfd, ipc_listener_fromfd_mem });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined)
+  guardOps({ ipc_listener_fromfd, ipc_listener_fromfd_mem });

@@ -299,4 +299,4 @@ export function* ipc_listen_mem(
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ ipc_listen, ipc_listen_mem });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined) guardOps({ ipc_listen, ipc_listen_mem });

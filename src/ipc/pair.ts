@@ -148,4 +148,4 @@ export function* ipc_pair_mem(mem: IpcPairStorage): Op<[IpcSocket, IpcSocket]> {
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ ipc_pair, ipc_pair_mem });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined) guardOps({ ipc_pair, ipc_pair_mem });

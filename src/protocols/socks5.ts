@@ -493,11 +493,12 @@ export function* socks5_proxy_sendreply(s: Bsock | Unbranded, reply: number, add
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({
-  socks5_client_connect,
-  socks5_client_connectbyname,
-  socks5_proxy_auth,
-  socks5_proxy_recvcommand,
-  socks5_proxy_recvcommandbyname,
-  socks5_proxy_sendreply,
-});
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined)
+  guardOps({
+    socks5_client_connect,
+    socks5_client_connectbyname,
+    socks5_proxy_auth,
+    socks5_proxy_recvcommand,
+    socks5_proxy_recvcommandbyname,
+    socks5_proxy_sendreply,
+  });

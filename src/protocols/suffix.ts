@@ -490,4 +490,4 @@ export function suffixDetachNow(p: SuffixSock): number {
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ suffix_detach });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined) guardOps({ suffix_detach });

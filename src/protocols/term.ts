@@ -444,4 +444,4 @@ function isEpipe(e: unknown): boolean {
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ term_done, term_detach });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined) guardOps({ term_done, term_detach });

@@ -951,4 +951,12 @@ export function* tls_detach<U = number>(s: TlsSocket<U> | Unbranded, deadline: n
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ tls_attach_server, tls_attach_server_mem, tls_attach_client, tls_attach_client_mem, tls_done, tls_detach });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined)
+  guardOps({
+    tls_attach_server,
+    tls_attach_server_mem,
+    tls_attach_client,
+    tls_attach_client_mem,
+    tls_done,
+    tls_detach,
+  });

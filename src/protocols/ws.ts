@@ -574,15 +574,16 @@ export function ws_status(s: WsSocket | Unbranded, buf: Uint8Array | null, len: 
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({
-  ws_attach_client,
-  ws_attach_client_mem,
-  ws_attach_server,
-  ws_attach_server_mem,
-  ws_send,
-  ws_sendl,
-  ws_recv,
-  ws_recvl,
-  ws_done,
-  ws_detach,
-});
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined)
+  guardOps({
+    ws_attach_client,
+    ws_attach_client_mem,
+    ws_attach_server,
+    ws_attach_server_mem,
+    ws_send,
+    ws_sendl,
+    ws_recv,
+    ws_recvl,
+    ws_done,
+    ws_detach,
+  });

@@ -60,4 +60,4 @@ export function* bundle_wait(bndl: Bundle | Unbranded, deadline: number): Op<voi
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ bundle_wait });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined) guardOps({ bundle_wait });

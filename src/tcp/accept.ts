@@ -91,4 +91,4 @@ export function* tcp_accept_mem(
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ tcp_accept, tcp_accept_mem });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined) guardOps({ tcp_accept, tcp_accept_mem });

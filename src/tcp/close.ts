@@ -51,4 +51,4 @@ export function* tcp_close(s: TcpSocket | TcpListener | Unbranded, deadline: num
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ tcp_done, tcp_close });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined) guardOps({ tcp_done, tcp_close });

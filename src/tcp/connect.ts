@@ -74,4 +74,5 @@ export function* tcp_connect_mem(addr: IpAddr, mem: TcpStorage, deadline: number
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ tcp_connect, tcp_connect_mem });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined)
+  guardOps({ tcp_connect, tcp_connect_mem });

@@ -146,4 +146,5 @@ export function* tcp_listener_fromfd_mem(fd: number, mem: TcpListenerStorage): O
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ tcp_listener_fromfd, tcp_listener_fromfd_mem });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined)
+  guardOps({ tcp_listener_fromfd, tcp_listener_fromfd_mem });

@@ -238,4 +238,4 @@ export function* happyeyeballs_connect(name: string, port: number, deadline: num
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ happyeyeballs_connect });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined) guardOps({ happyeyeballs_connect });

@@ -73,4 +73,4 @@ export function* tcp_listen_mem(addr: IpAddr, backlog: number, mem: TcpListenerS
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ tcp_listen, tcp_listen_mem });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined) guardOps({ tcp_listen, tcp_listen_mem });

@@ -152,4 +152,4 @@ export function* udp_open_mem(local: IpAddr | null, remote: IpAddr | null, mem: 
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ udp_open, udp_open_mem });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined) guardOps({ udp_open, udp_open_mem });

@@ -149,4 +149,4 @@ export function* udp_recvl(
 }
 
 // Iterated without yield* (destructured, spread, for…of), each of these fails naming itself.
-if (typeof __TSDILL_BUNDLER__ === "undefined") guardOps({ udp_recv, udp_recvl });
+if ((globalThis as Record<string, unknown>).__TSDILL_BUNDLER__ === undefined) guardOps({ udp_recv, udp_recvl });
